@@ -1,0 +1,61 @@
+# VirtStick: build the stick image, run the appliance, test it.
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+# Host packages the appliance, its tests and the image builder need (Debian 12).
+APT_PACKAGES := qemu-system-x86 qemu-utils libvirt-daemon-system libvirt-clients libvirt-dev \
+	pkg-config gcc busybox-static cpio zstd syslinux syslinux-common mtools dosfstools \
+	network-manager dnsmasq-base iproute2 udev dbus chromium chromium-driver \
+	squashfs-tools xorriso grub-pc-bin grub-efi-amd64-bin ovmf debootstrap \
+	dracut-core openssl kpartx gdisk
+
+.PHONY: setup apt daemons run test test-fast bench lint image usb clean
+
+setup: apt $(STAMP)
+
+apt:
+	@missing=$$(for p in $(APT_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "setup: installing $$missing"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	fi
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || python3 -m venv $(VENV)
+	@$(PY) -m pip install -q --upgrade pip
+	@$(PY) -m pip install -q -e '.[test]'
+	@touch $@
+
+# There is no systemd on development machines and CI: start libvirt's daemons by hand.
+daemons:
+	@pgrep -x virtlogd >/dev/null || virtlogd -d
+	@pgrep -x libvirtd >/dev/null || libvirtd -d
+	@for i in $$(seq 50); do virsh -c qemu:///system version >/dev/null 2>&1 && exit 0; sleep 0.2; done; \
+		echo "libvirtd did not answer on qemu:///system" >&2; exit 1
+
+run: setup daemons
+	$(VENV)/bin/virtstick run
+
+test: setup daemons
+	$(PY) -m pytest -q -p no:cacheprovider tests
+
+test-fast: setup daemons
+	$(PY) -m pytest -q -p no:cacheprovider -m 'not slow and not image' tests
+
+bench: setup daemons
+	$(PY) -m tests.bench
+
+lint: setup
+	$(VENV)/bin/ruff check appliance firstboot webui image tests
+	$(VENV)/bin/mypy
+
+image:
+	@echo "make image: the live image builder is not written yet (issue 4)." >&2; exit 2
+
+usb:
+	@echo "make usb: the live image builder is not written yet (issue 4)." >&2; exit 2
+
+clean:
+	rm -rf $(VENV) out .cache

@@ -1,0 +1,187 @@
+"""The appliance configuration: parsed once from TOML into frozen values and passed down.
+
+The firstboot wizard writes this file (``/etc/virtstick/virtstick.toml`` on the stick);
+``virtstick run`` makes a development one under a temporary state directory. Every path the
+appliance touches comes from here, so tests point them at temporary directories.
+
+Example::
+
+    [appliance]
+    state_dir = "/var/lib/virtstick"     # SQLite store, certificates
+    libvirt_uri = "qemu:///system"
+    virt_type = "auto"                   # auto (KVM when it works), kvm, qemu
+    domain_prefix = ""                   # prefix of libvirt domain names
+
+    [storage]
+    path = "/run/virtstick/storage"      # the RAM storage domain's directory
+    backing = "tmpfs"                    # tmpfs, zram, disk or directory (informational)
+    overcommit_percent = 400             # thin disks may promise this much of the space
+
+    [network]
+    ovirtmgmt = "bridge:ovirtmgmt"       # or "user" (QEMU user networking, no host bridge)
+
+    [http]
+    listen = "127.0.0.1:8080"            # plain HTTP, local use
+    https_listen = "0.0.0.0:8443"        # empty string disables HTTPS
+
+    [auth]
+    admin_password_hash = "scrypt$..."   # appliance.security.passwords.hash_password
+    token_idle_minutes = 30
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import tomllib
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from appliance.errors import ConfigError
+
+DEFAULT_CONFIG_PATH = Path("/etc/virtstick/virtstick.toml")
+
+
+class VirtType(StrEnum):
+    AUTO = "auto"
+    KVM = "kvm"
+    QEMU = "qemu"
+
+
+class StorageBacking(StrEnum):
+    TMPFS = "tmpfs"
+    ZRAM = "zram"
+    DISK = "disk"
+    DIRECTORY = "directory"
+
+
+@dataclass(frozen=True)
+class ApplianceSection:
+    state_dir: Path = Path("/var/lib/virtstick")
+    libvirt_uri: str = "qemu:///system"
+    virt_type: VirtType = VirtType.AUTO
+    domain_prefix: str = ""
+
+
+@dataclass(frozen=True)
+class StorageSection:
+    path: Path = Path("/run/virtstick/storage")
+    backing: StorageBacking = StorageBacking.TMPFS
+    overcommit_percent: int = 400
+
+
+@dataclass(frozen=True)
+class NetworkSection:
+    ovirtmgmt: str = "bridge:ovirtmgmt"
+
+
+@dataclass(frozen=True)
+class HttpSection:
+    listen: str = "127.0.0.1:8080"
+    https_listen: str = "0.0.0.0:8443"
+
+
+@dataclass(frozen=True)
+class AuthSection:
+    admin_password_hash: str = ""
+    token_idle_minutes: int = 30
+
+
+@dataclass(frozen=True)
+class Config:
+    appliance: ApplianceSection = field(default_factory=ApplianceSection)
+    storage: StorageSection = field(default_factory=StorageSection)
+    network: NetworkSection = field(default_factory=NetworkSection)
+    http: HttpSection = field(default_factory=HttpSection)
+    auth: AuthSection = field(default_factory=AuthSection)
+
+    @property
+    def database_path(self) -> Path:
+        return self.appliance.state_dir / "engine.db"
+
+    def replace(self, **sections: Any) -> Config:
+        """A copy with some sections' fields changed: ``replace(storage={"path": p})``."""
+        changed = {
+            name: _section(
+                _section_types()[name],
+                {**dataclasses.asdict(getattr(self, name)), **values},
+                f"[{name}]",
+            )
+            for name, values in sections.items()
+        }
+        return dataclasses.replace(self, **changed)
+
+
+def load(path: Path = DEFAULT_CONFIG_PATH) -> Config:
+    try:
+        raw = tomllib.loads(path.read_text())
+    except FileNotFoundError:
+        raise ConfigError(
+            f"{path} does not exist: run the firstboot wizard (virtstick-firstboot) or "
+            "use 'virtstick run' for a development appliance"
+        ) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path} is not valid TOML: {exc}") from None
+    return from_dict(raw, source=str(path))
+
+
+def from_dict(raw: dict[str, Any], *, source: str = "configuration") -> Config:
+    sections: dict[str, Any] = {}
+    for f in dataclasses.fields(Config):
+        values = raw.get(f.name, {})
+        if not isinstance(values, dict):
+            raise ConfigError(f"{source}: [{f.name}] must be a table")
+        section_type = _section_types()[f.name]
+        sections[f.name] = _section(section_type, values, f"{source} [{f.name}]")
+    unknown = set(raw) - set(sections)
+    if unknown:
+        raise ConfigError(f"{source}: unknown section(s) {', '.join(sorted(unknown))}")
+    return Config(**sections)
+
+
+def to_toml(config: Config) -> str:
+    lines: list[str] = []
+    for f in dataclasses.fields(config):
+        lines.append(f"[{f.name}]")
+        for key, value in dataclasses.asdict(getattr(config, f.name)).items():
+            lines.append(f"{key} = {_toml_value(value)}")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def _section_types() -> dict[str, type]:
+    return {
+        "appliance": ApplianceSection,
+        "storage": StorageSection,
+        "network": NetworkSection,
+        "http": HttpSection,
+        "auth": AuthSection,
+    }
+
+
+def _section(section_type: type, values: dict[str, Any], where: str) -> Any:
+    fields = {f.name: f for f in dataclasses.fields(section_type)}
+    unknown = set(values) - set(fields)
+    if unknown:
+        raise ConfigError(f"{where}: unknown key(s) {', '.join(sorted(unknown))}")
+    converted: dict[str, Any] = {}
+    defaults = section_type()
+    for key, value in values.items():
+        kind = type(getattr(defaults, key))
+        try:
+            if kind is int and not isinstance(value, int):
+                raise ValueError(f"{value!r} is not a whole number")
+            converted[key] = kind(value)
+        except ValueError as exc:
+            raise ConfigError(f"{where}: {key}: {exc}") from None
+    return section_type(**converted)
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    text = str(value).replace("\\", "\\\\").replace('"', '\\"')
+    return f'"{text}"'

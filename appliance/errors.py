@@ -1,0 +1,81 @@
+"""Every failure a user can meet, each with its HTTP status and a stable code.
+
+The API renders these as an oVirt ``<fault>``, the portals as a message and the CLI as a
+line with a hint. Anything else escaping a request is a bug and is logged with its traceback.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+
+class VirtStickError(Exception):
+    """Base of user-visible failures: ``reason`` is short, ``detail`` says what to do."""
+
+    status: ClassVar[int] = 400
+    code: ClassVar[str] = "error"
+    reason: ClassVar[str] = "Operation Failed"
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
+
+
+class InvalidInput(VirtStickError):
+    code = "invalid-input"
+    reason = "Invalid input"
+
+
+class NotFound(VirtStickError):
+    status = 404
+    code = "not-found"
+    reason = "Not Found"
+
+
+class Conflict(VirtStickError):
+    status = 409
+    code = "conflict"
+    reason = "Operation Failed"
+
+
+class NameInUse(Conflict):
+    code = "name-in-use"
+
+
+class InsufficientResources(Conflict):
+    code = "insufficient-resources"
+
+
+class InvalidState(Conflict):
+    code = "invalid-state"
+
+
+class NotAuthenticated(VirtStickError):
+    status = 401
+    code = "not-authenticated"
+    reason = "Unauthorized"
+
+
+class PermissionDenied(VirtStickError):
+    status = 403
+    code = "permission-denied"
+    reason = "Forbidden"
+
+
+class NotSupported(VirtStickError):
+    status = 501
+    code = "not-supported"
+    reason = "Not Supported"
+
+
+class HostAgentError(VirtStickError):
+    """The host (libvirt, qemu-img) refused or failed an operation."""
+
+    status = 500
+    code = "host-error"
+    reason = "Host operation failed"
+
+
+class ConfigError(VirtStickError):
+    code = "config"
+    reason = "Invalid configuration"

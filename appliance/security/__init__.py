@@ -1,0 +1,1 @@
+"""Authentication primitives shared by the appliance and the firstboot wizard."""
