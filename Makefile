@@ -9,7 +9,7 @@ APT_PACKAGES := qemu-system-x86 qemu-utils libvirt-daemon-system libvirt-clients
 	pkg-config gcc busybox-static cpio zstd syslinux syslinux-common mtools dosfstools \
 	network-manager dnsmasq-base iproute2 udev dbus chromium chromium-driver \
 	squashfs-tools xorriso grub-pc-bin grub-efi-amd64-bin ovmf debootstrap \
-	dracut-core openssl kpartx gdisk
+	dracut-core openssl kpartx gdisk libxml2-dev
 
 .PHONY: setup apt daemons run test test-fast bench lint image usb clean
 
