@@ -1,0 +1,99 @@
+"""The network step against real NetworkManager in a namespace (nmlab.py), checked with ip."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from ipaddress import IPv4Address, IPv4Interface
+
+import pytest
+
+from firstboot.answers import NetworkAnswers, NetworkMode
+from firstboot.network.bus import NetworkManagerClient
+from firstboot.network.step import NetworkRolledBack, apply_network, begin
+from tests.firstboot.nmlab import Lab
+
+
+def _apply(lab: Lab, answers: NetworkAnswers, *, timeout: float = 5) -> object:
+    return asyncio.run(apply_network(answers, bridge="ovirtmgmt", rollback_timeout_s=30,
+                                     probe_netns=lab.host_ns, connectivity_timeout_s=timeout,
+                                     bus_address=lab.bus_address))
+
+
+def _addresses(lab: Lab, device: str) -> list[str]:
+    data = json.loads(lab.ip("-j", "-4", "addr", "show", "dev", device) or "[]")
+    return [f"{a['local']}/{a['prefixlen']}" for d in data for a in d["addr_info"]]
+
+
+def _master(lab: Lab, device: str) -> str:
+    (data,) = json.loads(lab.ip("-j", "link", "show", "dev", device))
+    return str(data.get("master", ""))
+
+
+def _static(lab: Lab, gateway: str) -> NetworkAnswers:
+    return NetworkAnswers(interface=lab.nic, mode=NetworkMode.STATIC, hostname="lab",
+                          address=IPv4Interface(f"{lab.subnet}.20/24"),
+                          gateway=IPv4Address(gateway), dns=(IPv4Address(lab.gateway),))
+
+
+def test_dhcp_on_the_bridge_with_the_nic_as_port(lab: Lab) -> None:
+    result = _apply(lab, NetworkAnswers(interface=lab.nic, mode=NetworkMode.DHCP,
+                                        hostname="lab"))
+    (address,) = _addresses(lab, "ovirtmgmt")
+    assert address.startswith(f"{lab.subnet}.1") and address.endswith("/24")  # .100-.150
+    assert _master(lab, lab.nic) == "ovirtmgmt"
+    assert _addresses(lab, lab.nic) == []
+    assert f"default via {lab.gateway} dev ovirtmgmt" in lab.ip("-4", "route")
+    assert result.gateway_answered is True
+
+
+def test_static_applied_and_rerun_changes_it(lab: Lab) -> None:
+    _apply(lab, _static(lab, lab.gateway))
+    assert _addresses(lab, "ovirtmgmt") == [f"{lab.subnet}.20/24"]
+    assert _master(lab, lab.nic) == "ovirtmgmt"
+    moved = NetworkAnswers(interface=lab.nic, mode=NetworkMode.STATIC, hostname="lab",
+                           address=IPv4Interface(f"{lab.subnet}.21/24"),
+                           gateway=IPv4Address(lab.gateway))
+    _apply(lab, moved)  # the re-run: same profiles updated, not duplicated
+    assert _addresses(lab, "ovirtmgmt") == [f"{lab.subnet}.21/24"]
+    profiles = sorted(p.name for p in (lab.workdir / "connections").iterdir())
+    assert profiles == ["ovirtmgmt-port-" + lab.nic + ".nmconnection", "ovirtmgmt.nmconnection"]
+
+
+def test_unanswered_gateway_rolls_back_to_previous(lab: Lab) -> None:
+    _apply(lab, _static(lab, lab.gateway))
+    started = time.monotonic()
+    with pytest.raises(NetworkRolledBack, match=rf"{lab.subnet}\.254 did not answer"):
+        _apply(lab, NetworkAnswers(
+            interface=lab.nic, mode=NetworkMode.STATIC, hostname="lab",
+            address=IPv4Interface(f"{lab.subnet}.30/24"),
+            gateway=IPv4Address(f"{lab.subnet}.254")), timeout=2)
+    assert time.monotonic() - started < 15
+    assert _addresses(lab, "ovirtmgmt") == [f"{lab.subnet}.20/24"]
+
+
+def test_first_apply_rolled_back_leaves_no_bridge(lab: Lab) -> None:
+    with pytest.raises(NetworkRolledBack):
+        _apply(lab, _static(lab, f"{lab.subnet}.254"), timeout=2)
+    assert "ovirtmgmt" not in lab.ip("-br", "link")
+    assert not list((lab.workdir / "connections").iterdir())
+
+
+def test_networkmanager_rolls_back_by_itself_without_confirmation(lab: Lab) -> None:
+    """The wizard died after applying: the checkpoint's timeout restores the old state."""
+    async def apply_and_vanish() -> None:
+        client = await NetworkManagerClient.connect(lab.bus_address)
+        try:
+            await begin(client, _static(lab, lab.gateway), bridge="ovirtmgmt",
+                        rollback_timeout_s=3)
+        finally:
+            client.close()
+
+    asyncio.run(apply_and_vanish())
+    assert _addresses(lab, "ovirtmgmt") == [f"{lab.subnet}.20/24"]
+    deadline = time.monotonic() + 20
+    while "ovirtmgmt" in lab.ip("-br", "link") and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert "ovirtmgmt" not in lab.ip("-br", "link")
+    assert _master(lab, lab.nic) == ""

@@ -1,0 +1,60 @@
+"""The storage domain on a real tmpfs and a real zram device made (and removed) by the test."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from firstboot.answers import StorageAnswers
+from firstboot.settings import WizardSettings
+from firstboot.storage import StorageBusy, prepare, release
+from firstboot.storage_sizing import Backing
+
+
+def _mount_line(path: Path) -> list[str]:
+    for line in Path("/proc/self/mounts").read_text().splitlines():
+        fields = line.split()
+        if fields[1] == str(path):
+            return fields
+    return []
+
+
+def test_tmpfs_domain_is_mounted_with_its_size(settings: WizardSettings) -> None:
+    prepared = prepare(StorageAnswers(Backing.TMPFS, 300), path=settings.storage_path,
+                       zram_control=settings.zram_control, sys_block=settings.sys_block)
+    try:
+        fields = _mount_line(settings.storage_path)
+        assert fields[2] == "tmpfs" and "size=307200k" in fields[3]
+        assert os.statvfs(settings.storage_path).f_blocks * os.statvfs(
+            settings.storage_path).f_frsize == 300 * 2**20
+        with pytest.raises(StorageBusy):
+            prepare(StorageAnswers(Backing.TMPFS, 300), path=settings.storage_path,
+                    zram_control=settings.zram_control, sys_block=settings.sys_block)
+    finally:
+        release(prepared, zram_control=settings.zram_control, sys_block=settings.sys_block)
+    assert not os.path.ismount(settings.storage_path)
+
+
+@pytest.mark.skipif(not Path("/sys/class/zram-control").exists(), reason="no zram here")
+def test_zram_domain_is_a_new_device_compressed_and_removed(settings: WizardSettings) -> None:
+    before = set(os.listdir("/sys/block"))
+    prepared = prepare(StorageAnswers(Backing.ZRAM, 512), path=settings.storage_path,
+                       zram_control=settings.zram_control, sys_block=settings.sys_block)
+    try:
+        assert prepared.zram_id is not None and f"zram{prepared.zram_id}" not in before
+        sysdir = settings.sys_block / f"zram{prepared.zram_id}"
+        assert int((sysdir / "disksize").read_text()) == 512 * 2**20
+        assert "[lz4]" in (sysdir / "comp_algorithm").read_text()
+        fields = _mount_line(settings.storage_path)
+        assert fields[0] == prepared.device and fields[2] == "ext4" and "discard" in fields[3]
+        # Zeros compress to nothing: the thin-disk case zram is chosen for.
+        subprocess.run(["dd", "if=/dev/zero", f"of={settings.storage_path}/zeros", "bs=1M",
+                        "count=64", "conv=fsync"], check=True, capture_output=True)
+        used = int((sysdir / "mm_stat").read_text().split()[1])  # compressed bytes
+        assert used < 16 * 2**20
+    finally:
+        release(prepared, zram_control=settings.zram_control, sys_block=settings.sys_block)
+    assert set(os.listdir("/sys/block")) == before
