@@ -11,6 +11,7 @@ Example::
     libvirt_uri = "qemu:///system"
     virt_type = "auto"                   # auto (KVM when it works), kvm, qemu
     domain_prefix = ""                   # prefix of libvirt domain names
+    demo_disk = "/usr/share/virtstick/demo-guest.qcow2"  # imported as template "Demo"; "" for none
 
     [storage]
     path = "/run/virtstick/storage"      # the RAM storage domain's directory
@@ -62,6 +63,7 @@ class ApplianceSection:
     libvirt_uri: str = "qemu:///system"
     virt_type: VirtType = VirtType.AUTO
     domain_prefix: str = ""
+    demo_disk: str = "/usr/share/virtstick/demo-guest.qcow2"
 
 
 @dataclass(frozen=True)

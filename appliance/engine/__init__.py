@@ -1,0 +1,1 @@
+"""The engine: object model, store, services, jobs and reconciliation with the hosts."""

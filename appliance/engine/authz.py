@@ -1,0 +1,33 @@
+"""Who is acting, and what they may do: checked by every engine service, not only the API."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from appliance.engine.model import Vm
+from appliance.errors import PermissionDenied
+
+
+@dataclass(frozen=True)
+class Actor:
+    user_id: str
+    name: str
+    superuser: bool = False
+    address: str = ""  # where the request came from, for the audit trail
+
+
+SYSTEM = Actor(user_id="system", name="system", superuser=True)
+
+
+def require_superuser(actor: Actor, what: str) -> None:
+    if not actor.superuser:
+        raise PermissionDenied(f"{actor.name} may not {what}: that needs the SuperUser role.")
+
+
+def can_use_vm(actor: Actor, vm: Vm) -> bool:
+    return actor.superuser or vm.owner_id == actor.user_id
+
+
+def require_vm(actor: Actor, vm: Vm, what: str) -> None:
+    if not can_use_vm(actor, vm):
+        raise PermissionDenied(f"{actor.name} may not {what} VM '{vm.name}'.")

@@ -1,0 +1,114 @@
+"""The engine as one object: builds the services over one store and connects the local host.
+
+``Engine(config).start()`` reads as its steps: open the store, make the defaults, connect the
+local host, reconcile with what runs, import the demo template.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from appliance.config import Config
+from appliance.engine import bootstrap
+from appliance.engine.authz import SYSTEM
+from appliance.engine.context import EngineContext, Hosts, Locks
+from appliance.engine.events import EventLog
+from appliance.engine.jobs import JobContext, Jobs
+from appliance.engine.model import MiB
+from appliance.engine.placement import Placement
+from appliance.engine.reconcile import Reconciler
+from appliance.engine.storage import Disks, StorageDomains
+from appliance.engine.store import Database
+from appliance.engine.store.schema import Store
+from appliance.engine.templates import Templates
+from appliance.engine.vms import Vms
+from appliance.vdsm.agent import AgentSettings, LocalHostAgent
+from appliance.vdsm.host import choose_virt_type
+from appliance.vdsm.storage.domain import FileStorageDomain
+
+log = logging.getLogger(__name__)
+
+DEMO_TEMPLATE = "Demo"
+
+
+class Engine:
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self.db = Database(config.database_path)
+        self.store = Store(self.db)
+        events = EventLog(self.db)
+        self.ctx = EngineContext(config=config, store=self.store, events=events,
+                                 jobs=Jobs(self.store.jobs, events), hosts=Hosts(),
+                                 locks=Locks(), appliance_id=bootstrap.appliance_id(self.store))
+        self.events = events
+        self.jobs = self.ctx.jobs
+        self.placement = Placement(self.ctx)
+        self.storage_domains = StorageDomains(self.ctx)
+        self.disks = Disks(self.ctx, self.storage_domains)
+        self.vms = Vms(self.ctx, self.disks, self.placement)
+        self.templates = Templates(self.ctx, self.storage_domains)
+        self.reconciler = Reconciler(self.ctx, self.vms)
+        self.local_agent: LocalHostAgent | None = None
+
+    def start(self) -> None:
+        self.jobs.abort_unfinished()
+        bootstrap.ensure_defaults(self.store, self.config)
+        self._attach_storage()
+        self._connect_local_host()
+        self.reconciler.all()
+        self._import_demo_template()
+
+    def stop(self) -> None:
+        self.jobs.shutdown()
+        if self.local_agent is not None:
+            self.local_agent.close()
+        self.db.close()
+
+    def _attach_storage(self) -> None:
+        for domain in self.store.storage_domains.all():
+            FileStorageDomain(Path(domain.path), domain.id).attach()
+
+    def _connect_local_host(self) -> None:
+        config = self.config
+        host_id = bootstrap.local_host_id(self.store)
+        demo = Path(config.appliance.demo_disk) if config.appliance.demo_disk else None
+        virt_type = choose_virt_type(config.appliance.virt_type,
+                                     cache_dir=config.appliance.state_dir,
+                                     probe_disk=demo if demo and demo.is_file() else None)
+        settings = AgentSettings(
+            appliance_id=self.ctx.appliance_id,
+            run_dir=config.appliance.state_dir / "consoles",
+            virt_type=virt_type,
+            domain_prefix=config.appliance.domain_prefix,
+            network_attachments={bootstrap.MANAGEMENT_NETWORK: config.network.ovirtmgmt},
+        )
+        agent = LocalHostAgent(
+            host_id=host_id, uri=config.appliance.libvirt_uri, settings=settings,
+            on_lifecycle=self.reconciler.on_lifecycle,
+            on_reconnect=lambda: self.reconciler.host(host_id))
+        agent.open()
+        self.local_agent = agent
+        self.ctx.hosts.agents[host_id] = agent
+        bootstrap.register_local_host(self.store, agent.facts(),
+                                      uri=config.appliance.libvirt_uri)
+
+    def _import_demo_template(self) -> None:
+        source = self.config.appliance.demo_disk
+        if not source or not Path(source).is_file():
+            return
+        if self.store.templates.by_name(DEMO_TEMPLATE) is not None:
+            return
+        domain = self.store.storage_domains.get_by_name(bootstrap.RAM_DOMAIN)
+        profile = self.store.vnic_profiles.by_name(bootstrap.MANAGEMENT_NETWORK)
+
+        def work(_job: JobContext) -> None:
+            self.templates.import_disk_image(
+                Path(source), name=DEMO_TEMPLATE, domain=domain, actor=SYSTEM,
+                memory=256 * MiB, vnic_profile_id=profile.id if profile else None,
+                description="A tiny Linux guest that boots in seconds")
+
+        self.jobs.run("Importing the demo template", work, owner=SYSTEM.name)
+
+
+__all__ = ["DEMO_TEMPLATE", "Engine"]

@@ -1,0 +1,123 @@
+"""Every status and kind of the object model, with oVirt's spelling of the values."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class VmStatus(StrEnum):
+    DOWN = "down"
+    IMAGE_LOCKED = "image_locked"
+    MIGRATING = "migrating"
+    NOT_RESPONDING = "not_responding"
+    PAUSED = "paused"
+    POWERING_DOWN = "powering_down"
+    POWERING_UP = "powering_up"
+    REBOOT_IN_PROGRESS = "reboot_in_progress"
+    RESTORING_STATE = "restoring_state"
+    SAVING_STATE = "saving_state"
+    SUSPENDED = "suspended"
+    UNASSIGNED = "unassigned"
+    UNKNOWN = "unknown"
+    UP = "up"
+    WAIT_FOR_LAUNCH = "wait_for_launch"
+
+    @property
+    def is_running(self) -> bool:
+        """A QEMU process exists for the VM (it holds memory and can be reached)."""
+        return self not in (VmStatus.DOWN, VmStatus.SUSPENDED, VmStatus.IMAGE_LOCKED,
+                            VmStatus.UNASSIGNED)
+
+
+class HostStatus(StrEnum):
+    UP = "up"
+    MAINTENANCE = "maintenance"
+    PREPARING_FOR_MAINTENANCE = "preparing_for_maintenance"
+    NON_OPERATIONAL = "non_operational"
+    NON_RESPONSIVE = "non_responsive"
+    CONNECTING = "connecting"
+    DOWN = "down"
+
+
+class StorageDomainStatus(StrEnum):
+    ACTIVE = "active"
+    MAINTENANCE = "maintenance"
+    UNATTACHED = "unattached"
+    INACTIVE = "inactive"
+
+
+class StorageDomainType(StrEnum):
+    DATA = "data"
+    ISO = "iso"
+    EXPORT = "export"
+
+
+class DiskStatus(StrEnum):
+    OK = "ok"
+    LOCKED = "locked"
+    ILLEGAL = "illegal"
+
+
+class DiskFormat(StrEnum):
+    COW = "cow"  # qcow2
+    RAW = "raw"
+
+    @property
+    def qemu_format(self) -> str:
+        return "qcow2" if self is DiskFormat.COW else "raw"
+
+
+class DiskInterface(StrEnum):
+    VIRTIO = "virtio"
+    VIRTIO_SCSI = "virtio_scsi"
+    SATA = "sata"
+    IDE = "ide"
+
+
+class NicInterface(StrEnum):
+    VIRTIO = "virtio"
+    E1000 = "e1000"
+    RTL8139 = "rtl8139"
+
+
+class DisplayType(StrEnum):
+    VNC = "vnc"
+    SPICE = "spice"
+
+
+class TemplateStatus(StrEnum):
+    OK = "ok"
+    LOCKED = "locked"
+    ILLEGAL = "illegal"
+
+
+class SnapshotStatus(StrEnum):
+    OK = "ok"
+    LOCKED = "locked"
+    IN_PREVIEW = "in_preview"
+
+
+class SnapshotType(StrEnum):
+    ACTIVE = "active"
+    REGULAR = "regular"
+    PREVIEW = "preview"
+
+
+class JobStatus(StrEnum):
+    STARTED = "started"
+    FINISHED = "finished"
+    FAILED = "failed"
+    ABORTED = "aborted"
+
+
+class EventSeverity(StrEnum):
+    NORMAL = "normal"
+    WARNING = "warning"
+    ERROR = "error"
+    ALERT = "alert"
+
+
+class BootDevice(StrEnum):
+    HD = "hd"
+    CDROM = "cdrom"
+    NETWORK = "network"

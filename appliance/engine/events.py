@@ -1,0 +1,60 @@
+"""The event log: what happened, to which object, how serious; the audit trail reads it too."""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import replace
+
+from appliance.engine.enums import EventSeverity
+from appliance.engine.model import Event
+from appliance.engine.store import Database, codec
+
+log = logging.getLogger("virtstick.events")
+
+
+class EventLog:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def record(self, code: str, description: str, *,
+               severity: EventSeverity = EventSeverity.NORMAL, vm_id: str | None = None,
+               host_id: str | None = None, storage_domain_id: str | None = None,
+               user: str = "", correlation_id: str = "") -> Event:
+        event = Event(id=0, time=time.time(), severity=severity, code=code,
+                      description=description, vm_id=vm_id, host_id=host_id,
+                      storage_domain_id=storage_domain_id, user=user,
+                      correlation_id=correlation_id)
+        with self.db.transaction() as conn:
+            cursor = conn.execute(
+                "INSERT INTO events (time, severity, vm_id, host_id, correlation_id, data) "
+                "VALUES (?, ?, ?, ?, ?, '{}')",
+                (event.time, event.severity.value, vm_id, host_id, correlation_id),
+            )
+            event = replace(event, id=int(cursor.lastrowid or 0))
+            conn.execute("UPDATE events SET data = ? WHERE id = ?",
+                         (codec.encode(event), event.id))
+        log.log(_LEVELS[severity], "%s: %s", code, description)
+        return event
+
+    def get(self, event_id: int) -> Event | None:
+        rows = self.db.query("SELECT data FROM events WHERE id = ?", (event_id,))
+        return codec.decode(Event, rows[0]["data"]) if rows else None
+
+    def recent(self, *, limit: int = 100, vm_id: str | None = None,
+               since_id: int = 0) -> list[Event]:
+        sql = "SELECT data FROM events WHERE id > ?"
+        params: list[object] = [since_id]
+        if vm_id is not None:
+            sql += " AND vm_id = ?"
+            params.append(vm_id)
+        rows = self.db.query(sql + " ORDER BY id DESC LIMIT ?", (*params, limit))
+        return [codec.decode(Event, row["data"]) for row in rows]
+
+
+_LEVELS = {
+    EventSeverity.NORMAL: logging.INFO,
+    EventSeverity.WARNING: logging.WARNING,
+    EventSeverity.ERROR: logging.ERROR,
+    EventSeverity.ALERT: logging.ERROR,
+}

@@ -1,0 +1,237 @@
+"""The object model: frozen values, one per kind of object the engine manages.
+
+Sizes are bytes and times are seconds since the epoch, as oVirt's API counts them. Objects
+are replaced, never mutated: ``dataclasses.replace(vm, status=VmStatus.UP)``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from appliance.engine.enums import (
+    BootDevice,
+    DiskFormat,
+    DiskInterface,
+    DiskStatus,
+    DisplayType,
+    EventSeverity,
+    HostStatus,
+    JobStatus,
+    NicInterface,
+    SnapshotStatus,
+    SnapshotType,
+    StorageDomainStatus,
+    StorageDomainType,
+    TemplateStatus,
+    VmStatus,
+)
+
+BLANK_TEMPLATE_ID = "00000000-0000-0000-0000-000000000000"
+MiB = 1024 * 1024
+GiB = 1024 * MiB
+
+
+@dataclass(frozen=True)
+class DataCenter:
+    id: str
+    name: str
+    description: str = ""
+    local: bool = True
+
+
+@dataclass(frozen=True)
+class Cluster:
+    id: str
+    name: str
+    data_center_id: str
+    description: str = ""
+    scheduling_policy: str = "none"
+
+
+@dataclass(frozen=True)
+class Host:
+    id: str
+    name: str
+    cluster_id: str
+    address: str
+    status: HostStatus
+    libvirt_uri: str
+    memory: int = 0
+    cpus: int = 0
+    virt_type: str = "qemu"
+    cpu_model: str = ""
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class StorageDomain:
+    id: str
+    name: str
+    path: str
+    data_center_id: str | None
+    type: StorageDomainType = StorageDomainType.DATA
+    status: StorageDomainStatus = StorageDomainStatus.ACTIVE
+    backing: str = "directory"
+    overcommit_percent: int = 400
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Disk:
+    """oVirt's disk, VDSM's image: a chain of volumes of which ``volume_id`` is the top."""
+
+    id: str
+    name: str
+    storage_domain_id: str
+    provisioned_size: int
+    volume_id: str
+    format: DiskFormat = DiskFormat.COW
+    sparse: bool = True
+    status: DiskStatus = DiskStatus.OK
+    description: str = ""
+    template_id: str | None = None  # a template's own disk
+    shareable: bool = False
+    created: float = 0.0
+
+
+@dataclass(frozen=True)
+class Volume:
+    """One qcow2 layer; ``parent_id`` is the layer below (a snapshot or a template's base)."""
+
+    id: str
+    disk_id: str
+    storage_domain_id: str
+    parent_id: str | None
+    format: DiskFormat = DiskFormat.COW
+    created: float = 0.0
+
+
+@dataclass(frozen=True)
+class DiskAttachment:
+    id: str  # oVirt names an attachment by its disk's id
+    vm_id: str
+    disk_id: str
+    interface: DiskInterface = DiskInterface.VIRTIO
+    bootable: bool = False
+    active: bool = True
+    read_only: bool = False
+
+
+@dataclass(frozen=True)
+class Vm:
+    id: str
+    name: str
+    cluster_id: str
+    memory: int
+    template_id: str = BLANK_TEMPLATE_ID
+    status: VmStatus = VmStatus.DOWN
+    host_id: str | None = None
+    description: str = ""
+    cpu_sockets: int = 1
+    cpu_cores: int = 1
+    cpu_threads: int = 1
+    os_type: str = "other"
+    display: DisplayType = DisplayType.VNC
+    boot: tuple[BootDevice, ...] = (BootDevice.HD,)
+    cdrom_file_id: str = ""
+    high_availability: bool = False
+    owner_id: str | None = None
+    created: float = 0.0
+    start_time: float = 0.0
+    stop_time: float = 0.0
+    stop_reason: str = ""
+
+    @property
+    def vcpus(self) -> int:
+        return self.cpu_sockets * self.cpu_cores * self.cpu_threads
+
+
+@dataclass(frozen=True)
+class Nic:
+    id: str
+    vm_id: str
+    name: str
+    mac: str
+    vnic_profile_id: str | None
+    interface: NicInterface = NicInterface.VIRTIO
+    plugged: bool = True
+    linked: bool = True
+
+
+@dataclass(frozen=True)
+class Network:
+    id: str
+    name: str
+    data_center_id: str
+    description: str = ""
+    vm: bool = True
+    mtu: int = 0
+
+
+@dataclass(frozen=True)
+class VnicProfile:
+    id: str
+    name: str
+    network_id: str
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Template:
+    id: str
+    name: str
+    cluster_id: str | None
+    memory: int = 1 * GiB
+    description: str = ""
+    status: TemplateStatus = TemplateStatus.OK
+    cpu_sockets: int = 1
+    cpu_cores: int = 1
+    cpu_threads: int = 1
+    os_type: str = "other"
+    display: DisplayType = DisplayType.VNC
+    boot: tuple[BootDevice, ...] = (BootDevice.HD,)
+    version_number: int = 1
+    version_name: str = ""
+    base_template_id: str | None = None
+    created: float = 0.0
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    id: str
+    vm_id: str
+    description: str
+    type: SnapshotType = SnapshotType.REGULAR
+    status: SnapshotStatus = SnapshotStatus.OK
+    persist_memorystate: bool = False
+    date: float = 0.0
+    # disk id -> the volume that was the disk's top when the snapshot was taken
+    volumes: tuple[tuple[str, str], ...] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True)
+class Event:
+    id: int
+    time: float
+    severity: EventSeverity
+    code: str
+    description: str
+    vm_id: str | None = None
+    host_id: str | None = None
+    storage_domain_id: str | None = None
+    user: str = ""
+    correlation_id: str = ""
+
+
+@dataclass(frozen=True)
+class Job:
+    id: str
+    description: str
+    status: JobStatus
+    start_time: float
+    end_time: float = 0.0
+    progress: int = 0
+    correlation_id: str = ""
+    owner: str = ""
+    error: str = ""
+    vm_id: str | None = None

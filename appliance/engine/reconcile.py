@@ -1,0 +1,114 @@
+"""Reconcile the store with the hosts: libvirt is the truth about what runs, the store about
+what should exist. Unknown domains and volumes are reported as events, never deleted."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+
+import libvirt
+
+from appliance.engine.context import EngineContext
+from appliance.engine.enums import DiskStatus, EventSeverity, VmStatus
+from appliance.engine.vms import Vms
+from appliance.vdsm.agent import DomainState
+
+log = logging.getLogger(__name__)
+
+_STATUS = {
+    DomainState.RUNNING: VmStatus.UP,
+    DomainState.PAUSED: VmStatus.PAUSED,
+    DomainState.SHUTTING_DOWN: VmStatus.POWERING_DOWN,
+    DomainState.SUSPENDED: VmStatus.PAUSED,
+}
+
+
+class Reconciler:
+    def __init__(self, ctx: EngineContext, vms: Vms) -> None:
+        self.ctx = ctx
+        self.vms = vms
+        self._reported: set[str] = set()
+
+    def all(self) -> None:
+        for host_id in list(self.ctx.hosts.agents):
+            self.host(host_id)
+        self.storage()
+
+    def host(self, host_id: str) -> None:
+        agent = self.ctx.hosts.agent(host_id)
+        running: set[str] = set()
+        for domain in agent.domains():
+            vm = self.ctx.store.vms.find(domain.uuid) if domain.ours else None
+            if vm is None:
+                self._report_once(f"domain:{domain.uuid}", "unknown_domain",
+                                  f"libvirt runs domain '{domain.name}' ({domain.uuid}), which "
+                                  "VirtStick does not manage; it was left alone.",
+                                  host_id=host_id)
+                continue
+            running.add(vm.id)
+            if domain.state in _STATUS:
+                self.vms.mark_status(vm.id, _STATUS[domain.state], host_id=host_id)
+        for vm in self.ctx.store.vms.where(host_id=host_id):
+            if vm.id not in running and vm.status is not VmStatus.DOWN:
+                self.vms.mark_down(vm.id, reason="found not running on its host")
+
+    def storage(self) -> None:
+        agent = self.ctx.hosts.any()
+        for domain in self.ctx.store.storage_domains.all():
+            on_disk = agent.storage_volumes(storage_path=domain.path,
+                                            storage_domain_id=domain.id)
+            known = {(v.disk_id, v.id) for v in self.ctx.store.volumes.all()
+                     if v.storage_domain_id == domain.id}
+            for image_id, volume_id in sorted(on_disk - known):
+                self._report_once(f"volume:{volume_id}", "unknown_volume",
+                                  f"Storage domain '{domain.name}' holds volume {volume_id} of "
+                                  f"image {image_id}, which VirtStick does not know; it was "
+                                  "left alone.", storage_domain_id=domain.id)
+            for image_id, _volume_id in sorted(known - on_disk):
+                disk = self.ctx.store.disks.find(image_id)
+                if disk is not None and disk.status is not DiskStatus.ILLEGAL:
+                    self.ctx.store.disks.update(replace(disk, status=DiskStatus.ILLEGAL))
+                    self.ctx.events.record(
+                        "volume_missing", f"Disk '{disk.name}' lost a volume on storage domain "
+                        f"'{domain.name}' and is marked illegal.",
+                        severity=EventSeverity.ERROR, storage_domain_id=domain.id)
+
+    def on_lifecycle(self, host_id: str, vm_id: str, event: int, detail: int) -> None:
+        vm = self.ctx.store.vms.find(vm_id)
+        if vm is None:
+            return
+        if event == libvirt.VIR_DOMAIN_EVENT_STOPPED:
+            if vm.host_id not in (None, host_id):
+                return  # the source side of a migration: the VM runs elsewhere now
+            self.vms.mark_down(vm_id, reason=_STOP_REASONS.get(detail, "stopped"))
+        elif event == libvirt.VIR_DOMAIN_EVENT_CRASHED:
+            self.vms.mark_down(vm_id, reason="the guest crashed")
+        elif event in (libvirt.VIR_DOMAIN_EVENT_STARTED, libvirt.VIR_DOMAIN_EVENT_RESUMED):
+            if vm.status is not VmStatus.WAIT_FOR_LAUNCH:
+                self.vms.mark_status(vm_id, VmStatus.UP, host_id=host_id)
+        elif event == libvirt.VIR_DOMAIN_EVENT_SUSPENDED:
+            self.vms.mark_status(vm_id, VmStatus.PAUSED, host_id=host_id)
+            if detail == libvirt.VIR_DOMAIN_EVENT_SUSPENDED_IOERROR:
+                self.ctx.events.record(
+                    "vm_paused_io_error", f"VM {vm.name} was paused: its storage failed or "
+                    "is full. It resumes when space is freed.",
+                    severity=EventSeverity.WARNING, vm_id=vm_id, host_id=host_id)
+        elif event == libvirt.VIR_DOMAIN_EVENT_SHUTDOWN:
+            self.vms.mark_status(vm_id, VmStatus.POWERING_DOWN, host_id=host_id)
+
+    def _report_once(self, key: str, code: str, description: str, *,
+                     host_id: str | None = None, storage_domain_id: str | None = None) -> None:
+        if key in self._reported:
+            return
+        self._reported.add(key)
+        self.ctx.events.record(code, description, severity=EventSeverity.WARNING,
+                               host_id=host_id, storage_domain_id=storage_domain_id)
+
+
+_STOP_REASONS = {
+    libvirt.VIR_DOMAIN_EVENT_STOPPED_SHUTDOWN: "the guest shut down",
+    libvirt.VIR_DOMAIN_EVENT_STOPPED_DESTROYED: "powered off",
+    libvirt.VIR_DOMAIN_EVENT_STOPPED_CRASHED: "the guest crashed",
+    libvirt.VIR_DOMAIN_EVENT_STOPPED_FAILED: "QEMU failed",
+    libvirt.VIR_DOMAIN_EVENT_STOPPED_SAVED: "saved",
+}

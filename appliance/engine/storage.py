@@ -1,0 +1,155 @@
+"""Storage domains and disks: room checks against thin overcommit, volume chains, sizes."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, replace
+
+from appliance.engine import validation
+from appliance.engine.authz import Actor
+from appliance.engine.context import EngineContext
+from appliance.engine.enums import DiskFormat, DiskStatus, StorageDomainStatus
+from appliance.engine.ids import new_id
+from appliance.engine.model import Disk, StorageDomain, Volume
+from appliance.errors import InsufficientResources, InvalidState
+
+
+@dataclass(frozen=True)
+class DomainUsage:
+    capacity: int
+    used: int
+    free: int
+    committed: int  # sum of the disks' provisioned sizes
+
+    @property
+    def overcommit_ratio(self) -> float:
+        return self.committed / self.capacity if self.capacity else 0.0
+
+
+@dataclass(frozen=True)
+class DiskCreate:
+    name: str
+    provisioned_size: int
+    storage_domain_id: str
+    format: DiskFormat = DiskFormat.COW
+    sparse: bool = True
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class DiskSizes:
+    virtual: int
+    actual: int
+
+
+class StorageDomains:
+    def __init__(self, ctx: EngineContext) -> None:
+        self.ctx = ctx
+
+    def usage(self, domain: StorageDomain) -> DomainUsage:
+        stats = self.ctx.hosts.any().storage_stats(storage_path=domain.path,
+                                                   storage_domain_id=domain.id)
+        committed = sum(d.provisioned_size for d in
+                        self.ctx.store.disks.where(storage_domain_id=domain.id))
+        return DomainUsage(stats.capacity, stats.used, stats.free, committed)
+
+    def require_room(self, domain: StorageDomain, size: int, *, sparse: bool = True) -> None:
+        """Thin disks may promise up to ``overcommit_percent`` of the domain's capacity; at
+        100 or below (overcommit off) and for preallocated disks the space must be free now."""
+        if domain.status is not StorageDomainStatus.ACTIVE:
+            raise InvalidState(f"Storage domain '{domain.name}' is {domain.status.value}, "
+                               "not active.")
+        usage = self.usage(domain)
+        if domain.overcommit_percent <= 100 or not sparse:
+            if size > usage.free:
+                raise InsufficientResources(
+                    f"Storage domain '{domain.name}' has {validation.human_size(usage.free)} "
+                    f"free; the disk needs {validation.human_size(size)}.")
+            return
+        limit = usage.capacity * domain.overcommit_percent // 100
+        if usage.committed + size > limit:
+            raise InsufficientResources(
+                f"Storage domain '{domain.name}' would promise "
+                f"{validation.human_size(usage.committed + size)}, more than its overcommit "
+                f"limit of {domain.overcommit_percent}% "
+                f"({validation.human_size(limit)}).")
+
+
+class Disks:
+    def __init__(self, ctx: EngineContext, domains: StorageDomains) -> None:
+        self.ctx = ctx
+        self.domains = domains
+
+    def create(self, request: DiskCreate, *, actor: Actor) -> Disk:
+        validation.name(request.name, noun="disk")
+        validation.positive_size(request.provisioned_size)
+        domain = self.ctx.store.storage_domains.get(request.storage_domain_id)
+        self.domains.require_room(domain, request.provisioned_size, sparse=request.sparse)
+        disk = Disk(id=new_id(), name=request.name, storage_domain_id=domain.id,
+                    provisioned_size=request.provisioned_size, volume_id=new_id(),
+                    format=request.format, sparse=request.sparse,
+                    description=request.description, created=time.time())
+        return self._store_new(disk, self._create_volume(domain, disk, parent=None))
+
+    def create_layer_over(self, base: Disk, *, name: str, template_id: str | None = None) -> Disk:
+        """A thin disk whose first volume is a qcow2 layer over ``base``'s top volume:
+        O(1), whatever the size (oVirt's "Thin" VM from a template)."""
+        domain = self.ctx.store.storage_domains.get(base.storage_domain_id)
+        disk = Disk(id=new_id(), name=name, storage_domain_id=domain.id,
+                    provisioned_size=base.provisioned_size, volume_id=new_id(),
+                    format=DiskFormat.COW, sparse=True, template_id=template_id,
+                    created=time.time())
+        return self._store_new(disk, self._create_volume(domain, disk,
+                                                         parent=(base.id, base.volume_id)))
+
+    def remove(self, disk_id: str, *, actor: Actor) -> None:
+        disk = self.ctx.store.disks.get(disk_id)
+        for attachment in self.ctx.store.attachments.where(disk_id=disk_id):
+            vm = self.ctx.store.vms.get(attachment.vm_id)
+            if vm.status.is_running:
+                raise InvalidState(f"Disk '{disk.name}' is in use by running VM '{vm.name}'.")
+        users = [v for v in self.ctx.store.volumes.all() if v.parent_id == disk.volume_id
+                 and v.disk_id != disk.id]
+        if users:
+            raise InvalidState(f"Disk '{disk.name}' is the base of {len(users)} other disk(s).")
+        domain = self.ctx.store.storage_domains.get(disk.storage_domain_id)
+        self.ctx.hosts.any().delete_image(storage_path=domain.path,
+                                          storage_domain_id=domain.id, image_id=disk.id)
+        with self.ctx.store.db.transaction():
+            for attachment in self.ctx.store.attachments.where(disk_id=disk_id):
+                self.ctx.store.attachments.delete(attachment.id)
+            for vol in self.ctx.store.volumes.where(disk_id=disk_id):
+                self.ctx.store.volumes.delete(vol.id)
+            self.ctx.store.disks.delete(disk_id)
+
+    def sizes(self, disk: Disk) -> DiskSizes:
+        """Virtual size of the top volume; actual size of this disk's own volumes."""
+        domain = self.ctx.store.storage_domains.get(disk.storage_domain_id)
+        agent = self.ctx.hosts.any()
+        actual = 0
+        virtual = disk.provisioned_size
+        for vol in self.ctx.store.volumes.where(disk_id=disk.id):
+            info = agent.volume_info(storage_path=domain.path, storage_domain_id=domain.id,
+                                     image_id=disk.id, volume_id=vol.id)
+            actual += info.actual_size
+            if vol.id == disk.volume_id:
+                virtual = info.virtual_size
+        return DiskSizes(virtual=virtual, actual=actual)
+
+    def set_status(self, disk: Disk, status: DiskStatus) -> Disk:
+        return self.ctx.store.disks.update(replace(disk, status=status))
+
+    def _store_new(self, disk: Disk, first: Volume) -> Disk:
+        with self.ctx.store.db.transaction():
+            self.ctx.store.volumes.insert(first)
+            return self.ctx.store.disks.insert(disk)
+
+    def _create_volume(self, domain: StorageDomain, disk: Disk,
+                       parent: tuple[str, str] | None) -> Volume:
+        self.ctx.hosts.any().create_volume(
+            storage_path=domain.path, storage_domain_id=domain.id, image_id=disk.id,
+            volume_id=disk.volume_id, size=disk.provisioned_size,
+            fmt=disk.format.qemu_format, parent=parent)
+        return Volume(id=disk.volume_id, disk_id=disk.id, storage_domain_id=domain.id,
+                      parent_id=parent[1] if parent else None, format=disk.format,
+                      created=time.time())

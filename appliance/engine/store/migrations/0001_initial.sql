@@ -1,0 +1,24 @@
+-- The first schema: one table per kind of object, indexed columns plus the object as JSON.
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE datacenters (id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, data TEXT NOT NULL);
+CREATE TABLE clusters (id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, data_center_id TEXT NOT NULL, data TEXT NOT NULL);
+CREATE TABLE hosts (id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, cluster_id TEXT NOT NULL, status TEXT NOT NULL, data TEXT NOT NULL);
+CREATE TABLE storage_domains (id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, data_center_id TEXT, data TEXT NOT NULL);
+CREATE TABLE disks (id TEXT PRIMARY KEY, name TEXT NOT NULL, storage_domain_id TEXT NOT NULL, template_id TEXT, data TEXT NOT NULL);
+CREATE INDEX disks_domain ON disks (storage_domain_id);
+CREATE TABLE volumes (id TEXT PRIMARY KEY, disk_id TEXT NOT NULL, parent_id TEXT, data TEXT NOT NULL);
+CREATE INDEX volumes_disk ON volumes (disk_id);
+CREATE TABLE disk_attachments (id TEXT PRIMARY KEY, vm_id TEXT NOT NULL, disk_id TEXT NOT NULL, data TEXT NOT NULL);
+CREATE INDEX attachments_vm ON disk_attachments (vm_id);
+CREATE INDEX attachments_disk ON disk_attachments (disk_id);
+CREATE TABLE vms (id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, cluster_id TEXT NOT NULL, host_id TEXT, status TEXT NOT NULL, template_id TEXT, owner_id TEXT, data TEXT NOT NULL);
+CREATE TABLE nics (id TEXT PRIMARY KEY, vm_id TEXT NOT NULL, name TEXT NOT NULL, mac TEXT NOT NULL UNIQUE, data TEXT NOT NULL);
+CREATE INDEX nics_vm ON nics (vm_id);
+CREATE TABLE networks (id TEXT PRIMARY KEY, name TEXT NOT NULL, data_center_id TEXT NOT NULL, data TEXT NOT NULL);
+CREATE TABLE vnic_profiles (id TEXT PRIMARY KEY, name TEXT NOT NULL, network_id TEXT NOT NULL, data TEXT NOT NULL);
+CREATE TABLE templates (id TEXT PRIMARY KEY, name TEXT NOT NULL, cluster_id TEXT, data TEXT NOT NULL);
+CREATE TABLE snapshots (id TEXT PRIMARY KEY, vm_id TEXT NOT NULL, data TEXT NOT NULL);
+CREATE INDEX snapshots_vm ON snapshots (vm_id);
+CREATE TABLE events (id INTEGER PRIMARY KEY AUTOINCREMENT, time REAL NOT NULL, severity TEXT NOT NULL, vm_id TEXT, host_id TEXT, correlation_id TEXT, data TEXT NOT NULL);
+CREATE INDEX events_vm ON events (vm_id);
+CREATE TABLE jobs (id TEXT PRIMARY KEY, status TEXT NOT NULL, correlation_id TEXT, data TEXT NOT NULL);

@@ -1,0 +1,105 @@
+"""Templates: the Blank one every VM can start from, and templates imported from disk images
+(the stick's demo guest)."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import replace
+from pathlib import Path
+
+from appliance.engine import validation
+from appliance.engine.authz import Actor, require_superuser
+from appliance.engine.context import EngineContext
+from appliance.engine.enums import DiskInterface, DiskStatus, TemplateStatus
+from appliance.engine.ids import new_id, new_mac
+from appliance.engine.model import (
+    BLANK_TEMPLATE_ID,
+    Disk,
+    DiskAttachment,
+    Nic,
+    StorageDomain,
+    Template,
+    Volume,
+)
+from appliance.engine.storage import StorageDomains
+from appliance.errors import InvalidInput, InvalidState, NameInUse
+from appliance.vdsm.storage import volume
+
+
+class Templates:
+    def __init__(self, ctx: EngineContext, domains: StorageDomains) -> None:
+        self.ctx = ctx
+        self.domains = domains
+
+    def list(self) -> list[Template]:
+        return self.ctx.store.templates.all()
+
+    def import_disk_image(self, source: Path, *, name: str, domain: StorageDomain,
+                          actor: Actor, memory: int, description: str = "",
+                          vnic_profile_id: str | None = None) -> Template:
+        """A template whose one bootable disk is a copy of ``source`` (qcow2 or raw)."""
+        require_superuser(actor, "import templates")
+        validation.name(name, noun="template")
+        if not source.is_file():
+            raise InvalidInput(f"{source} is not a disk image file.")
+        if self.ctx.store.templates.by_name(name) is not None:
+            raise NameInUse(f"The name '{name}' is already used by another template.")
+        info = volume.info(source)
+        self.domains.require_room(domain, info.actual_size, sparse=False)
+        template = Template(id=new_id(), name=name, cluster_id=None, memory=memory,
+                            description=description, status=TemplateStatus.LOCKED,
+                            created=time.time())
+        disk = Disk(id=new_id(), name=f"{name}_disk", storage_domain_id=domain.id,
+                    provisioned_size=info.virtual_size, volume_id=new_id(),
+                    status=DiskStatus.LOCKED, template_id=template.id, created=time.time())
+        with self.ctx.store.db.transaction():
+            self.ctx.store.templates.insert(template)
+            self.ctx.store.disks.insert(disk)
+            self.ctx.store.volumes.insert(Volume(id=disk.volume_id, disk_id=disk.id,
+                                                 storage_domain_id=domain.id, parent_id=None,
+                                                 created=time.time()))
+            self.ctx.store.attachments.insert(DiskAttachment(
+                id=disk.id, vm_id=template.id, disk_id=disk.id,
+                interface=DiskInterface.VIRTIO, bootable=True))
+            if vnic_profile_id is not None:
+                self.ctx.store.nics.insert(Nic(id=new_id(), vm_id=template.id, name="nic1",
+                                               mac=new_mac(), vnic_profile_id=vnic_profile_id))
+        target = Path(domain.path) / domain.id / "images" / disk.id / disk.volume_id
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.parent.chmod(0o755)
+        volume.convert(source, target, source_format=info.format)
+        target.chmod(0o444)  # a template's volume is never written again
+        self.ctx.store.disks.update(replace(disk, status=DiskStatus.OK))
+        template = self.ctx.store.templates.update(replace(template, status=TemplateStatus.OK))
+        self.ctx.events.record("template_imported",
+                               f"Template {name} was imported from {source.name}.",
+                               user=actor.name)
+        return template
+
+    def remove(self, template_id: str, *, actor: Actor) -> None:
+        require_superuser(actor, "remove templates")
+        template = self.ctx.store.templates.get(template_id)
+        if template.id == BLANK_TEMPLATE_ID:
+            raise InvalidState("The Blank template cannot be removed.")
+        users = self.ctx.store.vms.where(template_id=template_id)
+        if users:
+            names = ", ".join(sorted(v.name for v in users)[:5])
+            raise InvalidState(f"Template '{template.name}' is used by {len(users)} VM(s) "
+                               f"({names}); remove them first.")
+        agent = self.ctx.hosts.any()
+        for attachment in self.ctx.store.attachments.where(vm_id=template_id):
+            disk = self.ctx.store.disks.get(attachment.disk_id)
+            domain = self.ctx.store.storage_domains.get(disk.storage_domain_id)
+            agent.delete_image(storage_path=domain.path, storage_domain_id=domain.id,
+                               image_id=disk.id)
+            with self.ctx.store.db.transaction():
+                self.ctx.store.attachments.delete(attachment.id)
+                for vol in self.ctx.store.volumes.where(disk_id=disk.id):
+                    self.ctx.store.volumes.delete(vol.id)
+                self.ctx.store.disks.delete(disk.id)
+        with self.ctx.store.db.transaction():
+            for nic in self.ctx.store.nics.where(vm_id=template_id):
+                self.ctx.store.nics.delete(nic.id)
+            self.ctx.store.templates.delete(template_id)
+        self.ctx.events.record("template_removed", f"Template {template.name} was removed.",
+                               user=actor.name)

@@ -1,0 +1,339 @@
+"""VMs: create from a template, configure disks and NICs, and drive their lifecycle."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import TypeVar
+
+from appliance.engine import validation
+from appliance.engine.authz import Actor, can_use_vm, require_vm
+from appliance.engine.context import EngineContext
+from appliance.engine.enums import (
+    BootDevice,
+    DiskInterface,
+    DisplayType,
+    EventSeverity,
+    NicInterface,
+    VmStatus,
+)
+from appliance.engine.ids import new_id, new_mac
+from appliance.engine.model import BLANK_TEMPLATE_ID, DiskAttachment, Job, Nic, Vm
+from appliance.engine.placement import Placement
+from appliance.engine.storage import Disks
+from appliance.errors import InvalidState, NameInUse, NotFound, NotSupported
+from appliance.vdsm.agent import HostAgent, LaunchDisk, LaunchNic, LaunchRequest
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class VmCreate:
+    name: str
+    cluster_id: str
+    template_id: str = BLANK_TEMPLATE_ID
+    memory: int | None = None  # None: the template's
+    cpu_sockets: int | None = None
+    cpu_cores: int | None = None
+    cpu_threads: int | None = None
+    description: str = ""
+    os_type: str | None = None
+    display: DisplayType | None = None
+    boot: tuple[BootDevice, ...] | None = None
+    high_availability: bool = False
+    clone: bool = False  # copies of the template's disks instead of thin layers
+
+
+@dataclass(frozen=True)
+class NicCreate:
+    name: str
+    vnic_profile_id: str | None
+    interface: NicInterface = NicInterface.VIRTIO
+    mac: str | None = None
+    linked: bool = True
+
+
+class Vms:
+    def __init__(self, ctx: EngineContext, disks: Disks, placement: Placement) -> None:
+        self.ctx = ctx
+        self.disks = disks
+        self.placement = placement
+
+    # Queries
+
+    def list(self, *, actor: Actor) -> list[Vm]:
+        if actor.superuser:
+            return self.ctx.store.vms.all()
+        return self.ctx.store.vms.where(owner_id=actor.user_id)
+
+    def get(self, vm_id: str, *, actor: Actor) -> Vm:
+        vm = self.ctx.store.vms.get(vm_id)
+        if not can_use_vm(actor, vm):
+            # Someone else's VM does not exist as far as this user can tell.
+            raise NotFound(f"There is no VM with id '{vm_id}'.")
+        return vm
+
+    # Definition
+
+    def create(self, request: VmCreate, *, actor: Actor) -> Vm:
+        store = self.ctx.store
+        validation.name(request.name, noun="VM")
+        cluster = store.clusters.get(request.cluster_id)
+        template = store.templates.get(request.template_id)
+        memory = validation.memory(request.memory if request.memory is not None
+                                   else template.memory)
+        vm = Vm(
+            id=new_id(), name=request.name, cluster_id=cluster.id, memory=memory,
+            template_id=template.id, description=request.description,
+            cpu_sockets=validation.count(_pick(request.cpu_sockets, template.cpu_sockets),
+                                         noun="CPU sockets"),
+            cpu_cores=validation.count(_pick(request.cpu_cores, template.cpu_cores),
+                                       noun="CPU cores"),
+            cpu_threads=validation.count(_pick(request.cpu_threads, template.cpu_threads),
+                                         noun="CPU threads", maximum=8),
+            os_type=_pick(request.os_type, template.os_type),
+            display=_pick(request.display, template.display),
+            boot=_pick(request.boot, template.boot),
+            high_availability=request.high_availability,
+            owner_id=None if actor.superuser else actor.user_id,
+            created=time.time(),
+        )
+        self.placement.require_memory_fits(cluster.id, vm.memory)
+        if request.clone and template.id != BLANK_TEMPLATE_ID:
+            raise NotSupported("Cloning a template's disks is not available yet; "
+                               "create the VM thin (clone=false).")
+        with self.ctx.store.db.transaction():
+            if store.vms.by_name(vm.name) is not None:
+                raise NameInUse(f"The name '{vm.name}' is already used by another VM.")
+            store.vms.insert(vm)
+            self._copy_template_devices(vm)
+        self.ctx.events.record("vm_created", f"VM {vm.name} was created by {actor.name}.",
+                               vm_id=vm.id, user=actor.name)
+        return vm
+
+    def remove(self, vm_id: str, *, actor: Actor, keep_disks: bool = False) -> None:
+        with self.ctx.locks.hold(vm_id):
+            vm = self.get(vm_id, actor=actor)
+            require_vm(actor, vm, "remove")
+            if vm.status is not VmStatus.DOWN:
+                raise InvalidState(f"VM '{vm.name}' is {vm.status.value}; it must be down "
+                                   "to be removed.")
+            for attachment in self.ctx.store.attachments.where(vm_id=vm_id):
+                if keep_disks:
+                    self.ctx.store.attachments.delete(attachment.id)
+                else:
+                    self.disks.remove(attachment.disk_id, actor=actor)
+            with self.ctx.store.db.transaction():
+                for nic in self.ctx.store.nics.where(vm_id=vm_id):
+                    self.ctx.store.nics.delete(nic.id)
+                for snapshot in self.ctx.store.snapshots.where(vm_id=vm_id):
+                    self.ctx.store.snapshots.delete(snapshot.id)
+                self.ctx.store.vms.delete(vm_id)
+        self.ctx.events.record("vm_removed", f"VM {vm.name} was removed by {actor.name}.",
+                               vm_id=vm_id, user=actor.name)
+
+    def attach_disk(self, vm_id: str, disk_id: str, *, actor: Actor,
+                    interface: DiskInterface = DiskInterface.VIRTIO, bootable: bool = False,
+                    active: bool = True) -> DiskAttachment:
+        with self.ctx.locks.hold(vm_id):
+            vm = self.get(vm_id, actor=actor)
+            require_vm(actor, vm, "change the disks of")
+            disk = self.ctx.store.disks.get(disk_id)
+            if self.ctx.store.attachments.where(disk_id=disk_id):
+                raise InvalidState(f"Disk '{disk.name}' is already attached to a VM.")
+            if vm.status is not VmStatus.DOWN and active:
+                raise NotSupported("Disks can be attached to running VMs only inactive for now; "
+                                   "stop the VM first.")
+            attachment = DiskAttachment(id=disk.id, vm_id=vm.id, disk_id=disk.id,
+                                        interface=interface, bootable=bootable, active=active)
+            return self.ctx.store.attachments.insert(attachment)
+
+    def add_nic(self, vm_id: str, request: NicCreate, *, actor: Actor) -> Nic:
+        with self.ctx.locks.hold(vm_id):
+            vm = self.get(vm_id, actor=actor)
+            require_vm(actor, vm, "change the NICs of")
+            validation.name(request.name, noun="NIC")
+            if request.vnic_profile_id is not None:
+                self.ctx.store.vnic_profiles.get(request.vnic_profile_id)
+            if any(n.name == request.name for n in self.ctx.store.nics.where(vm_id=vm_id)):
+                raise NameInUse(f"VM '{vm.name}' already has a NIC named '{request.name}'.")
+            mac = (request.mac or new_mac()).lower()
+            if self.ctx.store.nics.where(mac=mac):
+                raise NameInUse(f"MAC address {mac} is already in use.")
+            nic = Nic(id=new_id(), vm_id=vm.id, name=request.name, mac=mac,
+                      vnic_profile_id=request.vnic_profile_id, interface=request.interface,
+                      linked=request.linked)
+            return self.ctx.store.nics.insert(nic)
+
+    # Lifecycle
+
+    def start(self, vm_id: str, *, actor: Actor, correlation_id: str = "") -> Job:
+        with self.ctx.locks.hold(vm_id):
+            vm = self.get(vm_id, actor=actor)
+            require_vm(actor, vm, "start")
+            if vm.status is not VmStatus.DOWN:
+                raise InvalidState(f"VM '{vm.name}' is {vm.status.value}; only a VM that is "
+                                   "down can be started.")
+            host_id = self.placement.pick_host(vm)
+            request = self._launch_request(vm)
+            vm = self._set(vm, status=VmStatus.WAIT_FOR_LAUNCH, host_id=host_id)
+            try:
+                self.ctx.hosts.agent(host_id).launch(request)
+            except Exception as exc:
+                self._set(vm, status=VmStatus.DOWN, host_id=None)
+                self.ctx.events.record("vm_start_failed", f"VM {vm.name} failed to start: {exc}",
+                                       severity=EventSeverity.ERROR, vm_id=vm.id,
+                                       user=actor.name, correlation_id=correlation_id)
+                raise
+            current = self.ctx.store.vms.get(vm_id)
+            if current.status is VmStatus.WAIT_FOR_LAUNCH:
+                self._set(current, status=VmStatus.UP, start_time=time.time())
+        host = self.ctx.store.hosts.get(host_id)
+        self.ctx.events.record("vm_started", f"VM {vm.name} was started by {actor.name} "
+                               f"on host {host.name}.", vm_id=vm.id, host_id=host_id,
+                               user=actor.name, correlation_id=correlation_id)
+        return self.ctx.jobs.record(f"Launching VM {vm.name}", owner=actor.name,
+                                    correlation_id=correlation_id, vm_id=vm.id)
+
+    def shutdown(self, vm_id: str, *, actor: Actor, correlation_id: str = "") -> Job:
+        """Ask the guest to power off (ACPI); the VM turns Down when it has."""
+        return self._running_action(vm_id, actor, correlation_id, verb="shut down",
+                                    status=VmStatus.POWERING_DOWN,
+                                    call=lambda agent, vid: agent.shutdown(vid))
+
+    def stop(self, vm_id: str, *, actor: Actor, correlation_id: str = "") -> Job:
+        """Power off at once, as pulling the plug."""
+        job = self._running_action(vm_id, actor, correlation_id, verb="power off",
+                                   status=VmStatus.POWERING_DOWN,
+                                   call=lambda agent, vid: agent.power_off(vid))
+        self.mark_down(vm_id, reason="powered off")
+        return job
+
+    def reboot(self, vm_id: str, *, actor: Actor, correlation_id: str = "") -> Job:
+        job = self._running_action(vm_id, actor, correlation_id, verb="reboot",
+                                   status=VmStatus.REBOOT_IN_PROGRESS,
+                                   call=lambda agent, vid: agent.reboot(vid))
+        # A guest reboot keeps the QEMU process: libvirt sends no start event to end it.
+        with self.ctx.locks.hold(vm_id):
+            vm = self.ctx.store.vms.get(vm_id)
+            if vm.status is VmStatus.REBOOT_IN_PROGRESS:
+                self._set(vm, status=VmStatus.UP)
+        return job
+
+    def reset(self, vm_id: str, *, actor: Actor, correlation_id: str = "") -> Job:
+        return self._running_action(vm_id, actor, correlation_id, verb="reset", status=None,
+                                    call=lambda agent, vid: agent.reset(vid))
+
+    def pause(self, vm_id: str, *, actor: Actor, correlation_id: str = "") -> Job:
+        return self._running_action(vm_id, actor, correlation_id, verb="pause",
+                                    status=VmStatus.PAUSED,
+                                    call=lambda agent, vid: agent.pause(vid))
+
+    def resume(self, vm_id: str, *, actor: Actor, correlation_id: str = "") -> Job:
+        with self.ctx.locks.hold(vm_id):
+            vm = self.get(vm_id, actor=actor)
+            require_vm(actor, vm, "resume")
+            if vm.status is not VmStatus.PAUSED:
+                raise InvalidState(f"VM '{vm.name}' is {vm.status.value}, not paused.")
+            assert vm.host_id is not None
+            self.ctx.hosts.agent(vm.host_id).resume(vm.id)
+            self._set(vm, status=VmStatus.UP)
+        self.ctx.events.record("vm_resumed", f"VM {vm.name} was resumed by {actor.name}.",
+                               vm_id=vm.id, user=actor.name, correlation_id=correlation_id)
+        return self.ctx.jobs.record(f"Resuming VM {vm.name}", owner=actor.name,
+                                    correlation_id=correlation_id, vm_id=vm.id)
+
+    # What the hosts report
+
+    def mark_down(self, vm_id: str, *, reason: str) -> None:
+        with self.ctx.locks.hold(vm_id):
+            vm = self.ctx.store.vms.find(vm_id)
+            if vm is None or vm.status is VmStatus.DOWN:
+                return
+            self._set(vm, status=VmStatus.DOWN, host_id=None, stop_time=time.time(),
+                      stop_reason=reason)
+        self.ctx.events.record("vm_down", f"VM {vm.name} is down: {reason}.", vm_id=vm_id,
+                               host_id=vm.host_id)
+
+    def mark_status(self, vm_id: str, status: VmStatus, *, host_id: str) -> None:
+        with self.ctx.locks.hold(vm_id):
+            vm = self.ctx.store.vms.find(vm_id)
+            if vm is None or (vm.status is status and vm.host_id == host_id):
+                return
+            changes: dict[str, object] = {"status": status, "host_id": host_id}
+            if vm.status is VmStatus.DOWN:
+                changes["start_time"] = time.time()
+            self._set(vm, **changes)
+
+    # Helpers
+
+    def _running_action(self, vm_id: str, actor: Actor, correlation_id: str, *, verb: str,
+                        status: VmStatus | None,
+                        call: Callable[[HostAgent, str], None]) -> Job:
+        with self.ctx.locks.hold(vm_id):
+            vm = self.get(vm_id, actor=actor)
+            require_vm(actor, vm, verb)
+            host_id = vm.host_id
+            if not vm.status.is_running or host_id is None:
+                raise InvalidState(f"VM '{vm.name}' is {vm.status.value}; it must be running "
+                                   f"to {verb} it.")
+            previous = vm.status
+            if status is not None:
+                vm = self._set(vm, status=status)
+            try:
+                call(self.ctx.hosts.agent(host_id), vm.id)
+            except Exception:
+                self._set(vm, status=previous)
+                raise
+        self.ctx.events.record(f"vm_{verb.replace(' ', '_')}",
+                               f"VM {vm.name}: {verb} requested by {actor.name}.",
+                               vm_id=vm.id, user=actor.name, correlation_id=correlation_id)
+        return self.ctx.jobs.record(f"{verb.capitalize()} VM {vm.name}", owner=actor.name,
+                                    correlation_id=correlation_id, vm_id=vm.id)
+
+    def _set(self, vm: Vm, **changes: object) -> Vm:
+        return self.ctx.store.vms.update(replace(vm, **changes))  # type: ignore[arg-type]
+
+    def _launch_request(self, vm: Vm) -> LaunchRequest:
+        store = self.ctx.store
+        disks = []
+        for attachment in store.attachments.where(vm_id=vm.id):
+            if not attachment.active:
+                continue
+            disk = store.disks.get(attachment.disk_id)
+            domain = store.storage_domains.get(disk.storage_domain_id)
+            disks.append(LaunchDisk(
+                storage_domain_id=domain.id, storage_path=domain.path, image_id=disk.id,
+                volume_id=disk.volume_id, interface=attachment.interface.value,
+                bootable=attachment.bootable, read_only=attachment.read_only,
+                format=disk.format.qemu_format))
+        disks.sort(key=lambda d: not d.bootable)
+        nics = []
+        for nic in store.nics.where(vm_id=vm.id):
+            if not nic.plugged:
+                continue
+            if nic.vnic_profile_id is None:
+                continue  # an empty profile: the NIC is unplugged from any network
+            profile = store.vnic_profiles.get(nic.vnic_profile_id)
+            network = store.networks.get(profile.network_id)
+            nics.append(LaunchNic(mac=nic.mac, network=network.name,
+                                  model=nic.interface.value, linked=nic.linked))
+        return LaunchRequest(vm_id=vm.id, name=vm.name, memory=vm.memory, vcpus=vm.vcpus,
+                             disks=tuple(disks), nics=tuple(nics),
+                             boot=tuple(b.value for b in vm.boot), display=vm.display.value)
+
+    def _copy_template_devices(self, vm: Vm) -> None:
+        """A VM from a template gets a thin layer over each template disk and its NICs."""
+        store = self.ctx.store
+        for attachment in store.attachments.where(vm_id=vm.template_id):
+            base = store.disks.get(attachment.disk_id)
+            disk = self.disks.create_layer_over(base, name=f"{vm.name}_{base.name}")
+            store.attachments.insert(replace(attachment, id=disk.id, vm_id=vm.id,
+                                             disk_id=disk.id))
+        for nic in store.nics.where(vm_id=vm.template_id):
+            store.nics.insert(replace(nic, id=new_id(), vm_id=vm.id, mac=new_mac()))
+
+
+def _pick(value: T | None, default: T) -> T:
+    return default if value is None else value

@@ -1,0 +1,311 @@
+"""The host agent: what the engine may ask of a host, and its local implementation.
+
+The engine sends host-neutral requests (``LaunchRequest``: ids, sizes, devices by storage
+domain and network name); the agent turns them into libvirt XML with what only the host
+knows (KVM or TCG, which bridge a network is, where consoles live).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+from typing import Protocol
+
+import libvirt
+
+from appliance.errors import HostAgentError, NotFound
+from appliance.vdsm import domxml
+from appliance.vdsm.connection import LibvirtConnection
+from appliance.vdsm.host import HostFacts, facts
+from appliance.vdsm.storage import volume
+from appliance.vdsm.storage.domain import DomainStats, FileStorageDomain
+
+log = logging.getLogger(__name__)
+
+
+class DomainState(StrEnum):
+    RUNNING = "running"
+    PAUSED = "paused"
+    SHUTTING_DOWN = "shutting_down"
+    SHUTOFF = "shutoff"
+    CRASHED = "crashed"
+    SUSPENDED = "suspended"  # guest power management (S3)
+
+    @classmethod
+    def from_libvirt(cls, state: int) -> DomainState:
+        return {
+            libvirt.VIR_DOMAIN_PAUSED: cls.PAUSED,
+            libvirt.VIR_DOMAIN_SHUTDOWN: cls.SHUTTING_DOWN,
+            libvirt.VIR_DOMAIN_SHUTOFF: cls.SHUTOFF,
+            libvirt.VIR_DOMAIN_CRASHED: cls.CRASHED,
+            libvirt.VIR_DOMAIN_PMSUSPENDED: cls.SUSPENDED,
+        }.get(state, cls.RUNNING)
+
+
+@dataclass(frozen=True)
+class DomainInfo:
+    name: str
+    uuid: str
+    state: DomainState
+    ours: bool  # carries this appliance's metadata
+    pause_reason: int = 0
+
+
+@dataclass(frozen=True)
+class LaunchDisk:
+    storage_domain_id: str
+    storage_path: str
+    image_id: str
+    volume_id: str
+    interface: str = "virtio"
+    bootable: bool = False
+    read_only: bool = False
+    format: str = "qcow2"
+
+
+@dataclass(frozen=True)
+class LaunchNic:
+    mac: str
+    network: str
+    model: str = "virtio"
+    linked: bool = True
+
+
+@dataclass(frozen=True)
+class LaunchRequest:
+    vm_id: str
+    name: str
+    memory: int
+    vcpus: int
+    disks: tuple[LaunchDisk, ...] = ()
+    nics: tuple[LaunchNic, ...] = ()
+    cdrom: str | None = None
+    boot: tuple[str, ...] = ("hd",)
+    display: str = "vnc"
+    console_password: str = ""
+
+
+@dataclass(frozen=True)
+class AgentSettings:
+    appliance_id: str
+    run_dir: Path  # consoles' sockets and logs
+    virt_type: str
+    domain_prefix: str = ""
+    network_attachments: dict[str, str] = field(default_factory=dict)  # name -> bridge:X/user
+
+
+LifecycleHandler = Callable[[str, str, int, int], None]  # host id, vm id, event, detail
+
+
+class HostAgent(Protocol):
+    host_id: str
+
+    def facts(self) -> HostFacts: ...
+    def domains(self) -> list[DomainInfo]: ...
+    def launch(self, request: LaunchRequest) -> None: ...
+    def shutdown(self, vm_id: str) -> None: ...
+    def power_off(self, vm_id: str) -> None: ...
+    def reboot(self, vm_id: str) -> None: ...
+    def reset(self, vm_id: str) -> None: ...
+    def pause(self, vm_id: str) -> None: ...
+    def resume(self, vm_id: str) -> None: ...
+    def console_paths(self, vm_id: str) -> tuple[Path, Path]: ...
+    def create_volume(self, *, storage_path: str, storage_domain_id: str, image_id: str,
+                      volume_id: str, size: int, fmt: str = "qcow2",
+                      parent: tuple[str, str] | None = None) -> None: ...
+    def delete_image(self, *, storage_path: str, storage_domain_id: str, image_id: str) -> None: ...
+    def volume_info(self, *, storage_path: str, storage_domain_id: str, image_id: str,
+                    volume_id: str) -> volume.VolumeInfo: ...
+    def storage_stats(self, *, storage_path: str, storage_domain_id: str) -> DomainStats: ...
+    def storage_volumes(self, *, storage_path: str,
+                        storage_domain_id: str) -> set[tuple[str, str]]: ...
+
+
+class LocalHostAgent:
+    """The agent for the libvirtd this process can reach (``qemu:///system`` on the stick)."""
+
+    def __init__(self, *, host_id: str, uri: str, settings: AgentSettings,
+                 on_lifecycle: LifecycleHandler, on_reconnect: Callable[[], None]) -> None:
+        self.host_id = host_id
+        self.settings = settings
+        self._on_lifecycle = on_lifecycle
+        self.connection = LibvirtConnection(uri, on_lifecycle=self._lifecycle,
+                                            on_reconnect=on_reconnect)
+        settings.run_dir.mkdir(parents=True, exist_ok=True)
+        settings.run_dir.chmod(0o755)
+
+    def open(self) -> None:
+        self.connection.open()
+
+    def close(self) -> None:
+        self.connection.close()
+
+    def facts(self) -> HostFacts:
+        return facts(self.connection.conn, virt_type=self.settings.virt_type)
+
+    def domains(self) -> list[DomainInfo]:
+        found = []
+        for dom in self.connection.conn.listAllDomains(libvirt.VIR_CONNECT_LIST_DOMAINS_ACTIVE):
+            try:
+                metadata = domxml.parse_metadata(dom.XMLDesc(0))
+                state, reason = dom.state()
+            except libvirt.libvirtError:
+                continue  # gone meanwhile
+            ours = metadata is not None and metadata[0] == self.settings.appliance_id
+            if not ours and not dom.name().startswith(self.settings.domain_prefix):
+                continue
+            found.append(DomainInfo(dom.name(), dom.UUIDString(),
+                                    DomainState.from_libvirt(state), ours, reason))
+        return found
+
+    def launch(self, request: LaunchRequest) -> None:
+        spec = self._domain_spec(request)
+        try:
+            self.connection.conn.createXML(spec.to_xml(), 0)
+        except libvirt.libvirtError as exc:
+            raise HostAgentError(f"libvirt could not start VM {request.name}: "
+                                 f"{exc.get_error_message()}") from None
+
+    def domain_spec(self, request: LaunchRequest) -> domxml.DomainSpec:
+        return self._domain_spec(request)
+
+    def shutdown(self, vm_id: str) -> None:
+        self._call(vm_id, "shut down", lambda d: d.shutdown())
+
+    def power_off(self, vm_id: str) -> None:
+        self._call(vm_id, "power off", lambda d: d.destroy())
+
+    def reboot(self, vm_id: str) -> None:
+        self._call(vm_id, "reboot", lambda d: d.reboot(0))
+
+    def reset(self, vm_id: str) -> None:
+        self._call(vm_id, "reset", lambda d: d.reset(0))
+
+    def pause(self, vm_id: str) -> None:
+        self._call(vm_id, "pause", lambda d: d.suspend())
+
+    def resume(self, vm_id: str) -> None:
+        self._call(vm_id, "resume", lambda d: d.resume())
+
+    def console_paths(self, vm_id: str) -> tuple[Path, Path]:
+        return (self.settings.run_dir / f"{vm_id}.sock", self.settings.run_dir / f"{vm_id}.log")
+
+    # Storage: the domain is a directory every host of the lab reaches at the same path.
+
+    def create_volume(self, *, storage_path: str, storage_domain_id: str, image_id: str,
+                      volume_id: str, size: int, fmt: str = "qcow2",
+                      parent: tuple[str, str] | None = None) -> None:
+        domain = self._storage(storage_path, storage_domain_id)
+        parent_path = None
+        if parent is not None:
+            parent_path = domain.volume_path(image_id=parent[0], volume_id=parent[1])
+        domain.create_volume(image_id=image_id, volume_id=volume_id, size=size, fmt=fmt,
+                             parent=parent_path)
+
+    def delete_image(self, *, storage_path: str, storage_domain_id: str, image_id: str) -> None:
+        self._storage(storage_path, storage_domain_id).delete_image(image_id)
+
+    def volume_info(self, *, storage_path: str, storage_domain_id: str, image_id: str,
+                    volume_id: str) -> volume.VolumeInfo:
+        path = self._storage(storage_path, storage_domain_id).volume_path(
+            image_id=image_id, volume_id=volume_id)
+        return volume.info(path)
+
+    def storage_stats(self, *, storage_path: str, storage_domain_id: str) -> DomainStats:
+        return self._storage(storage_path, storage_domain_id).stats()
+
+    def storage_volumes(self, *, storage_path: str,
+                        storage_domain_id: str) -> set[tuple[str, str]]:
+        return self._storage(storage_path, storage_domain_id).volumes()
+
+    def _storage(self, storage_path: str, storage_domain_id: str) -> FileStorageDomain:
+        return FileStorageDomain(Path(storage_path), storage_domain_id)
+
+    def _domain_spec(self, request: LaunchRequest) -> domxml.DomainSpec:
+        order = _BootOrder(request.boot)
+        disks = tuple(
+            domxml.DiskDevice(
+                path=self._storage(d.storage_path, d.storage_domain_id).volume_path(
+                    image_id=d.image_id, volume_id=d.volume_id),
+                target=_target(d.interface, index),
+                bus=_bus(d.interface),
+                format=d.format,
+                serial=d.image_id,
+                boot_order=order.take("hd") if d.bootable else None,
+                read_only=d.read_only,
+            )
+            for index, d in enumerate(request.disks)
+        )
+        cdroms: tuple[domxml.CdromDevice, ...] = ()
+        if request.cdrom is not None or "cdrom" in request.boot:
+            cdroms = (domxml.CdromDevice(Path(request.cdrom) if request.cdrom else None,
+                                         boot_order=order.take("cdrom")),)
+        interfaces = tuple(
+            domxml.InterfaceDevice(mac=n.mac, attachment=self._attachment(n.network),
+                                   model=n.model, link_up=n.linked)
+            for n in request.nics
+        )
+        socket_path, log_path = self.console_paths(request.vm_id)
+        return domxml.DomainSpec(
+            uuid=request.vm_id,
+            name=self.settings.domain_prefix + request.name,
+            memory=request.memory,
+            vcpus=request.vcpus,
+            virt_type=self.settings.virt_type,
+            appliance_id=self.settings.appliance_id,
+            disks=disks,
+            cdroms=cdroms,
+            interfaces=interfaces,
+            graphics=domxml.GraphicsDevice(type=request.display,
+                                           password=request.console_password),
+            serial=domxml.SerialConsole(socket=socket_path, log=log_path),
+            boot_network="network" in request.boot,
+        )
+
+    def _attachment(self, network: str) -> str:
+        try:
+            return self.settings.network_attachments[network]
+        except KeyError:
+            raise HostAgentError(
+                f"network '{network}' is not available on host {self.host_id}") from None
+
+    def _call(self, vm_id: str, verb: str, action: Callable[[libvirt.virDomain], object]) -> None:
+        try:
+            dom = self.connection.conn.lookupByUUIDString(vm_id)
+        except libvirt.libvirtError:
+            raise NotFound(f"VM {vm_id} is not running on host {self.host_id}") from None
+        try:
+            action(dom)
+        except libvirt.libvirtError as exc:
+            raise HostAgentError(f"could not {verb} the VM: {exc.get_error_message()}") from None
+
+    def _lifecycle(self, uuid: str, event: int, detail: int) -> None:
+        self._on_lifecycle(self.host_id, uuid, event, detail)
+
+
+class _BootOrder:
+    """Hands out libvirt boot order numbers in the order the VM's boot devices list."""
+
+    def __init__(self, devices: tuple[str, ...]) -> None:
+        self._devices = devices
+        self._taken: set[str] = set()
+
+    def take(self, device: str) -> int | None:
+        """The order of the first device of a kind; later ones of that kind boot no earlier."""
+        if device not in self._devices or device in self._taken:
+            return None
+        self._taken.add(device)
+        return self._devices.index(device) + 1
+
+
+def _bus(interface: str) -> str:
+    return {"virtio": "virtio", "virtio_scsi": "scsi", "sata": "sata", "ide": "ide"}.get(
+        interface, "virtio")
+
+
+def _target(interface: str, index: int) -> str:
+    prefix = {"virtio": "vd", "ide": "hd"}.get(interface, "sd")
+    return prefix + "abcdefghijklmnopqrstuvwxyz"[index]

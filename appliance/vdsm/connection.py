@@ -1,0 +1,135 @@
+"""A libvirt connection that survives libvirtd restarts and follows libvirt's events.
+
+libvirt delivers events only through an event loop registered before the connection opens,
+so one loop thread serves the process. When libvirtd goes away the close callback fires;
+a watcher reconnects, re-registers the callbacks and tells the owner, who reconciles
+(events may have been missed meanwhile).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import libvirt
+
+from appliance.errors import HostAgentError
+
+log = logging.getLogger(__name__)
+
+LifecycleCallback = Callable[[str, int, int], None]  # domain uuid, event, detail
+
+_loop_lock = threading.Lock()
+_loop_started = False
+
+
+def _ensure_event_loop() -> None:
+    global _loop_started
+    with _loop_lock:
+        if _loop_started:
+            return
+        libvirt.virEventRegisterDefaultImpl()
+
+        def run() -> None:
+            while True:
+                libvirt.virEventRunDefaultImpl()
+
+        threading.Thread(target=run, name="libvirt-events", daemon=True).start()
+        _loop_started = True
+
+
+# libvirt logs every failed call to stderr by default; our callers turn them into errors.
+libvirt.registerErrorHandler(lambda _ctx, _err: None, None)
+
+
+class LibvirtConnection:
+    def __init__(self, uri: str, *, on_lifecycle: LifecycleCallback | None = None,
+                 on_reconnect: Callable[[], None] | None = None,
+                 retry_interval: float = 1.0) -> None:
+        self.uri = uri
+        self._on_lifecycle = on_lifecycle
+        self._on_reconnect = on_reconnect
+        self._retry_interval = retry_interval
+        self._conn: libvirt.virConnect | None = None
+        self._lock = threading.Lock()
+        self._closed = threading.Event()
+        self._stopping = threading.Event()
+        self._watcher: threading.Thread | None = None
+
+    def open(self) -> None:
+        _ensure_event_loop()
+        self._connect()
+        self._watcher = threading.Thread(target=self._watch, name="libvirt-watch", daemon=True)
+        self._watcher.start()
+
+    @property
+    def conn(self) -> libvirt.virConnect:
+        conn = self._conn
+        if conn is None:
+            raise HostAgentError(f"libvirt at {self.uri} is not reachable; retrying")
+        return conn
+
+    @property
+    def connected(self) -> bool:
+        return self._conn is not None
+
+    def close(self) -> None:
+        self._stopping.set()
+        self._closed.set()
+        with self._lock:
+            if self._conn is not None:
+                with contextlib.suppress(libvirt.libvirtError):
+                    self._conn.close()
+                self._conn = None
+
+    def _connect(self) -> None:
+        try:
+            conn = libvirt.open(self.uri)
+        except libvirt.libvirtError as exc:
+            raise HostAgentError(f"cannot connect to libvirt at {self.uri}: {exc}") from None
+        conn.setKeepAlive(5, 3)
+        conn.registerCloseCallback(self._closed_by_libvirt, None)
+        if self._on_lifecycle is not None:
+            conn.domainEventRegisterAny(
+                None, libvirt.VIR_DOMAIN_EVENT_ID_LIFECYCLE, self._lifecycle, None
+            )
+        with self._lock:
+            self._conn = conn
+        self._closed.clear()
+
+    def _lifecycle(self, _conn: Any, dom: Any, event: int, detail: int, _opaque: Any) -> None:
+        assert self._on_lifecycle is not None
+        try:
+            self._on_lifecycle(dom.UUIDString(), event, detail)
+        except Exception:
+            log.exception("handling a libvirt lifecycle event failed")
+
+    def _closed_by_libvirt(self, _conn: Any, reason: int, _opaque: Any) -> None:
+        log.warning("libvirt connection to %s closed (reason %d)", self.uri, reason)
+        with self._lock:
+            self._conn = None
+        self._closed.set()
+
+    def _watch(self) -> None:
+        while not self._stopping.is_set():
+            self._closed.wait()
+            if self._stopping.is_set():
+                return
+            if self._conn is not None and not self._conn.isAlive():
+                with self._lock:
+                    self._conn = None
+            if self._conn is None:
+                try:
+                    self._connect()
+                except HostAgentError:
+                    self._stopping.wait(self._retry_interval)
+                    continue
+                log.info("reconnected to libvirt at %s", self.uri)
+                if self._on_reconnect is not None:
+                    try:
+                        self._on_reconnect()
+                    except Exception:
+                        log.exception("reconciling after reconnect failed")

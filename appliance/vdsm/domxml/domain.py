@@ -1,0 +1,92 @@
+"""The ``<domain>`` element: a VM as libvirt runs it, with our metadata to find it again."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from xml.etree import ElementTree as ET
+
+import defusedxml.ElementTree as SafeET
+
+from appliance.vdsm.domxml.devices import (
+    CdromDevice,
+    DiskDevice,
+    GraphicsDevice,
+    InterfaceDevice,
+    SerialConsole,
+    sub,
+)
+
+METADATA_NS = "https://virtstick.org/xmlns/vm/1"
+
+
+@dataclass(frozen=True)
+class DomainSpec:
+    uuid: str
+    name: str
+    memory: int  # bytes
+    vcpus: int
+    virt_type: str  # kvm or qemu
+    appliance_id: str
+    disks: tuple[DiskDevice, ...] = ()
+    cdroms: tuple[CdromDevice, ...] = ()
+    interfaces: tuple[InterfaceDevice, ...] = ()
+    graphics: GraphicsDevice | None = GraphicsDevice()
+    serial: SerialConsole | None = None
+    machine: str = "pc"
+    boot_network: bool = False
+
+    def to_xml(self) -> str:
+        domain = ET.Element("domain", {"type": self.virt_type})
+        sub(domain, "name", self.name)
+        sub(domain, "uuid", self.uuid)
+        self._metadata(domain)
+        sub(domain, "memory", str(self.memory // 1024), unit="KiB")
+        sub(domain, "currentMemory", str(self.memory // 1024), unit="KiB")
+        sub(domain, "vcpu", str(self.vcpus), placement="static")
+        os_element = sub(domain, "os")
+        sub(os_element, "type", "hvm", arch="x86_64", machine=self.machine)
+        features = sub(domain, "features")
+        sub(features, "acpi")
+        sub(features, "apic")
+        if self.virt_type == "kvm":
+            sub(domain, "cpu", mode="host-passthrough")
+        sub(domain, "clock", offset="utc")
+        sub(domain, "on_poweroff", "destroy")
+        sub(domain, "on_reboot", "restart")
+        sub(domain, "on_crash", "destroy")
+        self._devices(domain)
+        ET.indent(domain)
+        return ET.tostring(domain, encoding="unicode") + "\n"
+
+    def _metadata(self, domain: ET.Element) -> None:
+        metadata = sub(domain, "metadata")
+        ET.register_namespace("virtstick", METADATA_NS)
+        sub(metadata, f"{{{METADATA_NS}}}vm", appliance=self.appliance_id, id=self.uuid)
+
+    def _devices(self, domain: ET.Element) -> None:
+        devices = sub(domain, "devices")
+        for disk in self.disks:
+            devices.append(disk.element())
+        for cdrom in self.cdroms:
+            devices.append(cdrom.element())
+        for interface in self.interfaces:
+            element = interface.element()
+            if self.boot_network and interface is self.interfaces[0]:
+                sub(element, "boot", order=str(len(self.disks) + len(self.cdroms) + 1))
+            devices.append(element)
+        if self.serial is not None:
+            devices.extend(self.serial.elements())
+        if self.graphics is not None:
+            devices.append(self.graphics.element())
+            sub(sub(devices, "video"), "model", type="vga", vram="16384", heads="1")
+            sub(devices, "input", type="tablet", bus="usb")
+        sub(sub(devices, "memballoon", model="virtio"), "stats", period="5")
+
+
+def parse_metadata(xml: str) -> tuple[str, str] | None:
+    """The (appliance id, VM id) a domain of ours carries, or None for a foreign domain."""
+    root = SafeET.fromstring(xml)
+    found = root.find(f"metadata/{{{METADATA_NS}}}vm")
+    if found is None:
+        return None
+    return found.get("appliance", ""), found.get("id", "")

@@ -1,0 +1,1 @@
+"""VDSM's storage vocabulary: a file storage domain holds images, each a chain of volumes."""

@@ -1,0 +1,77 @@
+"""A file storage domain: a directory (the RAM domain is one on tmpfs or zram).
+
+Layout, as VDSM's: ``<root>/<domain id>/images/<image id>/<volume id>``. Every directory on
+the way is world-traversable, because QEMU runs as libvirt's unprivileged user.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+from appliance.errors import HostAgentError
+from appliance.vdsm.storage import volume
+
+
+@dataclass(frozen=True)
+class DomainStats:
+    capacity: int
+    used: int
+    free: int
+
+
+@dataclass(frozen=True)
+class FileStorageDomain:
+    root: Path
+    id: str
+
+    @property
+    def images_dir(self) -> Path:
+        return self.root / self.id / "images"
+
+    def attach(self) -> None:
+        """Make the layout, opening each level to QEMU's user."""
+        for directory in (self.root, self.root / self.id, self.images_dir):
+            directory.mkdir(exist_ok=True, parents=True)
+            directory.chmod(0o755)
+
+    def stats(self) -> DomainStats:
+        st = os.statvfs(self.root)
+        capacity = st.f_blocks * st.f_frsize
+        free = st.f_bavail * st.f_frsize
+        return DomainStats(capacity=capacity, used=capacity - st.f_bfree * st.f_frsize, free=free)
+
+    def volume_path(self, *, image_id: str, volume_id: str) -> Path:
+        return self.images_dir / image_id / volume_id
+
+    def create_volume(self, *, image_id: str, volume_id: str, size: int,
+                      fmt: str = "qcow2", parent: Path | None = None) -> Path:
+        path = self.volume_path(image_id=image_id, volume_id=volume_id)
+        path.parent.mkdir(exist_ok=True)
+        path.parent.chmod(0o755)
+        if path.exists():
+            raise HostAgentError(f"volume {volume_id} already exists in image {image_id}")
+        if parent is None:
+            volume.create(path, size=size, fmt=fmt)
+        else:
+            volume.create_layer(path, backing=parent, size=size)
+        path.chmod(0o644)
+        return path
+
+    def delete_volume(self, *, image_id: str, volume_id: str) -> None:
+        self.volume_path(image_id=image_id, volume_id=volume_id).unlink(missing_ok=True)
+
+    def delete_image(self, image_id: str) -> None:
+        shutil.rmtree(self.images_dir / image_id, ignore_errors=True)
+
+    def volumes(self) -> set[tuple[str, str]]:
+        """Every (image id, volume id) present on disk, for reconciliation."""
+        if not self.images_dir.is_dir():
+            return set()
+        return {
+            (image.name, vol.name)
+            for image in self.images_dir.iterdir() if image.is_dir()
+            for vol in image.iterdir() if vol.is_file() and not vol.name.startswith(".")
+        }

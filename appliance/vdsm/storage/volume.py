@@ -1,0 +1,100 @@
+"""qcow2 and raw volumes through qemu-img: create (thin), layer, inspect, convert, commit."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from appliance.errors import HostAgentError
+
+
+@dataclass(frozen=True)
+class VolumeInfo:
+    virtual_size: int
+    actual_size: int
+    format: str
+    backing_file: str | None
+
+
+def create(path: Path, *, size: int, fmt: str = "qcow2") -> None:
+    """A new empty volume; qcow2 allocates on demand, so its cost does not grow with size."""
+    options = ["-o", "preallocation=off"] if fmt == "qcow2" else []
+    _qemu_img("create", "-q", "-f", fmt, *options, str(path), str(size))
+
+
+def create_layer(path: Path, *, backing: Path, size: int | None = None) -> None:
+    """A qcow2 layer over ``backing`` (a snapshot's new top, or a VM's disk over a template).
+
+    The backing path is stored relative to the layer's directory when it lies beside it, and
+    with its format, so libvirt never has to probe it."""
+    backing_format = info(backing).format
+    args = ["create", "-q", "-f", "qcow2", "-b", str(backing), "-F", backing_format, str(path)]
+    if size is not None:
+        args.append(str(size))
+    _qemu_img(*args)
+
+
+def info(path: Path) -> VolumeInfo:
+    out = _qemu_img("info", "--output=json", "-U", str(path))
+    data = json.loads(out)
+    return VolumeInfo(
+        virtual_size=int(data["virtual-size"]),
+        actual_size=int(data.get("actual-size", 0)),
+        format=str(data["format"]),
+        backing_file=data.get("full-backing-filename") or data.get("backing-filename"),
+    )
+
+
+def convert(source: Path, target: Path, *, target_format: str = "qcow2",
+            source_format: str | None = None,
+            progress: Callable[[int], None] | None = None) -> None:
+    """Copy a whole chain into one independent volume, reporting progress in percent."""
+    args = ["qemu-img", "convert", "-p", "-O", target_format]
+    if source_format:
+        args += ["-f", source_format]
+    if target_format == "qcow2":
+        args += ["-o", "preallocation=off"]
+    args += [str(source), str(target)]
+    process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert process.stdout is not None
+    buffer = ""
+    while chunk := process.stdout.read(64):
+        buffer += chunk
+        for match in re.finditer(r"\((\d+(?:\.\d+)?)/100%\)", buffer):
+            if progress is not None:
+                progress(int(float(match.group(1))))
+        buffer = buffer[-32:]
+    _, stderr = process.communicate()
+    if process.returncode != 0:
+        target.unlink(missing_ok=True)
+        raise HostAgentError(f"qemu-img convert of {source.name} failed: {stderr.strip()}")
+
+
+def commit(top: Path) -> None:
+    """Merge a layer down into its backing volume (the layer itself stays, now redundant)."""
+    _qemu_img("commit", "-q", str(top))
+
+
+def rebase(path: Path, *, backing: Path | None, safe: bool = True) -> None:
+    args = ["rebase", "-q"]
+    if not safe:
+        args.append("-u")
+    if backing is None:
+        args += ["-b", ""]
+    else:
+        args += ["-b", str(backing), "-F", info(backing).format]
+    _qemu_img(*args, str(path))
+
+
+def _qemu_img(*args: str) -> str:
+    try:
+        result = subprocess.run(["qemu-img", *args], capture_output=True, text=True, check=False)
+    except FileNotFoundError:
+        raise HostAgentError("qemu-img is not installed (Debian package qemu-utils)") from None
+    if result.returncode != 0:
+        raise HostAgentError(f"qemu-img {args[0]} failed: {result.stderr.strip()}")
+    return result.stdout

@@ -1,0 +1,22 @@
+"""The combined service's WSGI application: health, then the API and portals as blueprints
+over the same engine."""
+
+from __future__ import annotations
+
+from flask import Flask, Response, jsonify
+
+from appliance import __version__
+from appliance.engine.engine import Engine
+
+
+def create_app(engine: Engine) -> Flask:
+    app = Flask("virtstick")
+    app.config["MAX_CONTENT_LENGTH"] = 16 * 1024 * 1024
+    app.extensions["engine"] = engine
+
+    @app.get("/health")
+    def health() -> Response:
+        # Liveness only: no object names or counts, so it needs no login.
+        return jsonify(status="ok", version=__version__)
+
+    return app
