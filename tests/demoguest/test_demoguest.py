@@ -1,0 +1,101 @@
+"""The demo guest, built from Debian packages and booted under libvirt with QEMU TCG."""
+
+from __future__ import annotations
+
+import subprocess
+import time
+from pathlib import Path
+
+import libvirt
+import pytest
+
+from appliance.demoguest import DemoGuest, build
+from appliance.demoguest.disk import LAYOUT, SECTOR, read_marker
+from tests.demoguest.conftest import StartGuest
+
+pytestmark = pytest.mark.slow
+
+BOOT_TIMEOUT = 60.0  # TCG on a loaded shared machine; it takes ~5 s when idle
+READY = r"^VIRTSTICK-GUEST-READY\r?$"
+BOOT_MARKER = r"^VIRTSTICK-DISK-MARKER=(.*?)\r?$"
+
+
+def _disk_marker(image: Path, scratch: Path) -> str | None:
+    """The marker as the guest left it in the data area, read on the host."""
+    raw = scratch / "marker.raw"
+    # -U: QEMU may still hold a lock; we only read.
+    subprocess.run(["qemu-img", "convert", "-U", "-O", "raw", image, raw], check=True)
+    with raw.open("rb") as data:
+        data.seek(LAYOUT.data_offset)
+        return read_marker(data.read(SECTOR))
+
+
+def test_build_is_cached(demoguest: DemoGuest, demoguest_cache: Path) -> None:
+    mtime = demoguest.disk.stat().st_mtime_ns
+    again = build(demoguest_cache)
+    assert not again.built
+    assert again.disk == demoguest.disk
+    assert again.version == demoguest.version
+    assert again.disk.stat().st_mtime_ns == mtime
+    assert demoguest.version.startswith(demoguest.kernel_package)
+    info = subprocess.run(
+        ["qemu-img", "info", demoguest.disk], capture_output=True, text=True, check=True
+    )
+    assert "file format: qcow2" in info.stdout
+
+
+def test_boots_to_ready_with_no_marker(start_guest: StartGuest) -> None:
+    guest = start_guest()
+    assert guest.console.wait_for(BOOT_MARKER, BOOT_TIMEOUT).group(1) == "<none>"
+    guest.console.wait_for(READY, 10)
+    guest.console.send("marker read")
+    assert guest.console.wait_for(BOOT_MARKER, 10).group(1) == "<none>"
+
+
+def test_marker_survives_reboot_and_base_stays_clean(
+    start_guest: StartGuest, demoguest: DemoGuest, guest_dir: Path
+) -> None:
+    guest = start_guest()
+    guest.console.wait_for(READY, BOOT_TIMEOUT)
+    guest.console.send("marker write hello-42")
+    guest.console.wait_for(r"^VIRTSTICK-MARKER-WRITTEN=hello-42\r?$", 10)
+    guest.domain.reboot(0)
+    assert guest.console.wait_for(BOOT_MARKER, BOOT_TIMEOUT).group(1) == "hello-42"
+    guest.console.wait_for(READY, 10)
+    assert _disk_marker(guest.files.overlay, guest_dir) == "hello-42"
+    assert _disk_marker(demoguest.disk, guest_dir) is None
+
+
+def test_counter_increases(start_guest: StartGuest) -> None:
+    guest = start_guest()
+    guest.console.wait_for(READY, BOOT_TIMEOUT)
+    guest.console.send("counter on")
+    counts = [int(guest.console.wait_for(r"^VIRTSTICK-COUNTER=(\d+)", 10).group(1))
+              for _ in range(4)]  # fmt: skip
+    assert counts == list(range(counts[0], counts[0] + 4))
+    guest.console.send("counter off")
+    guest.console.wait_for(r"^VIRTSTICK-COUNTER-STATE=off", 10)
+
+
+def test_acpi_shutdown_powers_off(start_guest: StartGuest) -> None:
+    guest = start_guest()
+    guest.console.wait_for(READY, BOOT_TIMEOUT)
+    guest.domain.shutdown()  # libvirt's default: the ACPI power button
+    guest.console.wait_for(r"^VIRTSTICK-POWER-BUTTON", 30)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            if not guest.domain.isActive():
+                break
+        except libvirt.libvirtError:
+            break  # a transient domain is gone once it is off
+        time.sleep(0.2)
+    else:
+        pytest.fail("the guest did not power off within 30 s of the ACPI power button")
+
+
+def test_wait_for_timeout_quotes_output(start_guest: StartGuest) -> None:
+    guest = start_guest()
+    guest.console.wait_for(READY, BOOT_TIMEOUT)
+    with pytest.raises(TimeoutError, match="VIRTSTICK-GUEST-READY"):
+        guest.console.wait_for("NEVER-PRINTED", 0.5)
