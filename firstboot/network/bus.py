@@ -96,7 +96,13 @@ class NetworkManagerClient:
 
     async def devices(self) -> list[NmDevice]:
         (paths,) = await self.call(NM_PATH, NM, "GetAllDevices")
-        return [await self.device(p) for p in paths]
+        found = []
+        for path in paths:
+            try:
+                found.append(await self.device(path))
+            except NetworkManagerError:
+                continue  # removed since the list was made (a bridge being rolled back)
+        return found
 
     async def device(self, path: str) -> NmDevice:
         (props,) = await self.call(path, PROPERTIES, "GetAll", "s", [DEVICE])

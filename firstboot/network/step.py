@@ -100,9 +100,12 @@ async def _roll_back(client: NetworkManagerClient, tx: Transaction, *, bridge: s
     loop = asyncio.get_running_loop()
     deadline = loop.time() + RESTORE_TIMEOUT_S
     while loop.time() < deadline:
-        device = await client.device_by_interface(bridge)
-        if device is None or not set(abandoned) & set((await client.ip4(device.path))[0]):
-            return
+        try:
+            device = await client.device_by_interface(bridge)
+            if device is None or not set(abandoned) & set((await client.ip4(device.path))[0]):
+                return
+        except NetworkManagerError:
+            return  # the bridge went away while we looked: it was new, now removed
         await asyncio.sleep(0.1)
 
 

@@ -1,0 +1,1 @@
+"""The wizard's text face on the console (Textual)."""

@@ -1,0 +1,104 @@
+"""The web face: the same steps as the console on one form, errors inline at each field.
+
+Browsers on this machine need nothing else; a browser elsewhere must type the one-time setup
+code the console shows, so nobody on the LAN can set the admin password first. The server
+(waitress) runs until the session is done.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import threading
+import time
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask, Response, jsonify, render_template, request
+from waitress.server import create_server
+
+from appliance.errors import VirtStickError
+from firstboot.answers import InvalidAnswers
+from firstboot.session import SessionState, WizardSession
+from firstboot.storage_sizing import Backing, budget_for
+
+FIELDS = ("network.interface", "network.mode", "network.address", "network.gateway",
+          "network.dns", "network.hostname", "storage.backing", "storage.size_mib",
+          "storage.device", "storage.confirm_wipe", "admin.password", "admin.password_confirm",
+          "timezone")
+
+
+def create_app(session: WizardSession) -> Flask:
+    app = Flask(__name__)
+    app.config["SESSION"] = session
+
+    @app.get("/")
+    def form() -> Response | str:
+        if session.state is SessionState.DONE:
+            return render_template("done.html", session=session)
+        return _page(session, values={}, errors={})
+
+    @app.post("/")
+    def submit() -> tuple[str, int] | str:
+        values = {name: request.form.get(name, "") for name in FIELDS}
+        if not _local(request.remote_addr) and not session.check_code(
+                request.form.get("setup_code", "")):
+            return _page(session, values=values, errors={
+                "setup_code": "wrong setup code: type the code shown on the console"}), 403
+        try:
+            session.submit(nest(values))
+        except InvalidAnswers as exc:
+            return _page(session, values=values, errors=exc.by_key()), 422
+        except VirtStickError as exc:
+            return _page(session, values=values, errors={}, failure=exc.detail), exc.status
+        return render_template("done.html", session=session)
+
+    @app.get("/status.json")
+    def status() -> Response:
+        outcome = session.outcome
+        return jsonify(state=session.state.value,
+                       steps={k.value: v.value for k, v in session.progress.steps.items()},
+                       url=outcome.url if outcome else "",
+                       error=session.error.detail if session.error else "")
+
+    return app
+
+
+def nest(values: Mapping[str, str]) -> dict[str, Any]:
+    """Form fields named by seed key ("network.address") into the seed's nested shape."""
+    raw: dict[str, Any] = {}
+    for name, value in values.items():
+        section, _, key = name.rpartition(".")
+        (raw.setdefault(section, {}) if section else raw)[key] = value
+    return raw
+
+
+def serve_until_done(session: WizardSession, listen: str, *, grace_s: float = 1.0) -> None:
+    """Serve on ``listen`` (host:port, several separated by spaces) until the session is done."""
+    server = create_server(create_app(session), listen=listen, threads=4)
+    thread = threading.Thread(target=server.run, name="firstboot-web", daemon=True)
+    thread.start()
+    try:
+        session.done.wait()
+        time.sleep(grace_s)  # let the browser fetch the page that shows the URL
+    finally:
+        server.close()
+
+
+def _local(address: str | None) -> bool:
+    try:
+        return address is not None and ipaddress.ip_address(address).is_loopback
+    except ValueError:
+        return False
+
+
+def _page(session: WizardSession, *, values: Mapping[str, str], errors: Mapping[str, str],
+          failure: str = "") -> str:
+    hardware = session.hardware
+    budgets = {b.value: budget_for(b, ram_mib=hardware.ram_mib) for b in Backing}
+    defaults = {"network.interface": hardware.default_nic(), "network.mode": "dhcp",
+                "network.hostname": "virtstick", "storage.backing": "tmpfs",
+                "storage.size_mib": str(budgets["tmpfs"].proposed_mib), "timezone": "UTC"}
+    shown = {**defaults, **{k: v for k, v in values.items() if v and "password" not in k}}
+    return render_template("wizard.html", session=session, hardware=hardware, values=shown,
+                           errors=errors, budgets=budgets, failure=failure,
+                           needs_code=not _local(request.remote_addr))
