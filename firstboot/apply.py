@@ -54,7 +54,9 @@ class Outcome:
 
 
 def apply_all(answers: Answers, settings: WizardSettings, *,
-              on_step: StepListener | None = None) -> Outcome:
+              on_step: StepListener | None = None, start: bool = True) -> Outcome:
+    """All steps; ``start=False`` leaves the service to the caller (the web face must give
+    up port 80 first, since the appliance listens there too)."""
     timer = _Timer(on_step)
     with timer.step(Step.NETWORK):
         network = _network(answers.network, settings)
@@ -70,8 +72,9 @@ def apply_all(answers: Answers, settings: WizardSettings, *,
                                         password_hash=answers.admin.password_hash,
                                         base=appliance_config.existing(settings.config_path))
         appliance_config.write(config, settings.config_path)
-    with timer.step(Step.SERVICE):
-        start_service(settings.start_command)
+    if start:
+        with timer.step(Step.SERVICE):
+            start_service(settings.start_command)
     return Outcome(url=appliance_url(settings, network), network=network, storage=storage,
                    seconds=timer.seconds)
 

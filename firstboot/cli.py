@@ -24,7 +24,7 @@ from pathlib import Path
 
 from appliance.errors import VirtStickError
 from firstboot.answers import InvalidAnswers, parse_network
-from firstboot.apply import Step, StepState, apply_all, apply_network_again
+from firstboot.apply import Step, StepState, apply_all, apply_network_again, start_service
 from firstboot.hardware import Hardware, detect
 from firstboot.seed import Seed, answers_from_seed, find_seed, parse_seed_text
 from firstboot.session import WizardSession
@@ -113,7 +113,7 @@ def _ask(settings: WizardSettings, hardware: Hardware, *, listen: str, console: 
     """The faces: the web page in a thread (when listening) and the console in front."""
     from firstboot.web.app import serve_until_done
 
-    session = WizardSession(settings=settings, hardware=hardware)
+    session = WizardSession(settings=settings, hardware=hardware, defer_service=bool(listen))
     web = None
     if listen:
         web = threading.Thread(target=serve_until_done, args=(session, listen), daemon=True)
@@ -128,6 +128,11 @@ def _ask(settings: WizardSettings, hardware: Hardware, *, listen: str, console: 
         web.join()
     if session.outcome is None:
         return 1
+    if web is not None:
+        session.done.wait()
+        web.join()  # port 80 is the appliance's from now on
+        _print_step(Step.SERVICE, StepState.RUNNING, "")
+        start_service(settings.start_command)
     _say(f"VirtStick is ready: {session.outcome.url}")
     return 0
 

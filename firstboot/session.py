@@ -42,8 +42,10 @@ class Progress:
 
 class WizardSession:
     def __init__(self, *, settings: WizardSettings, hardware: Hardware,
-                 setup_code: str | None = None) -> None:
+                 setup_code: str | None = None, defer_service: bool = False) -> None:
         self.settings = settings
+        # With the web face up, the caller starts the service once port 80 is free.
+        self.defer_service = defer_service
         self.hardware = hardware
         self.facts = hardware.facts()
         # Asked of browsers that are not on this machine (the console shows it).
@@ -68,7 +70,8 @@ class WizardSession:
             self.state = SessionState.APPLYING
             self.progress = Progress()
         try:
-            outcome = apply_all(answers, self.settings, on_step=self._record)
+            outcome = apply_all(answers, self.settings, on_step=self._record,
+                                start=not self.defer_service)
         except VirtStickError as exc:
             self.error, self.state = exc, SessionState.FAILED
             raise

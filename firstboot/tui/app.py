@@ -29,6 +29,7 @@ from firstboot.tui.screens import (
 
 FULL = (WelcomeScreen, NetworkScreen, StorageScreen, AdminScreen, SummaryScreen)
 NETWORK_ONLY = (NetworkScreen, SummaryScreen)
+OTHER_FACE_EXIT_S = 3.0
 
 
 class WizardApp(App[str]):
@@ -93,8 +94,13 @@ class WizardApp(App[str]):
             self.screen.query_one("#next").disabled = False
 
     def _watch_other_face(self) -> None:
+        if self.session.progress.steps:
+            self._show_progress(", ".join(f"{step.value}: {state.value}" for step, state
+                                          in list(self.session.progress.steps.items())))
         outcome = self.session.outcome
         if (self.session.state is SessionState.DONE and outcome is not None
                 and not self._applying and not isinstance(self.screen, DoneScreen)):
             self._applying = True
             self.push_screen(DoneScreen(outcome.url))
+            # Nobody may be at the console: finish by ourselves so the service can start.
+            self.set_timer(OTHER_FACE_EXIT_S, lambda: self.exit(outcome.url))

@@ -101,3 +101,32 @@ def test_console_walkthrough_with_inline_errors(lab: Lab, lab_settings: WizardSe
         assert session.outcome is not None
         release(session.outcome.storage, zram_control=lab_settings.zram_control,
                 sys_block=lab_settings.sys_block)
+
+
+def test_console_follows_when_the_web_face_finishes(lab: Lab, lab_settings: WizardSettings,
+                                                    lab_hardware: Hardware) -> None:
+    session = WizardSession(settings=lab_settings, hardware=lab_hardware)
+    app = WizardApp(session)
+
+    async def watch() -> None:
+        async with app.run_test(size=(100, 60)) as pilot:
+            await pilot.pause(0.2)
+            raw = {"network": {"interface": lab.nic, "mode": "dhcp"},
+                   "storage": {"backing": "tmpfs", "size_mib": 256},
+                   "admin": {"password": "Other-Face-2024"}}
+            await asyncio.to_thread(session.submit, raw)  # as the web page would
+            for _ in range(100):
+                await pilot.pause(0.1)
+                if isinstance(app.screen, DoneScreen):
+                    break
+            assert isinstance(app.screen, DoneScreen)
+            for _ in range(60):  # it leaves by itself: nobody may be at the console
+                await pilot.pause(0.1)
+                if app.return_value is not None:
+                    break
+
+    asyncio.run(watch())
+    assert session.outcome is not None
+    release(session.outcome.storage, zram_control=lab_settings.zram_control,
+            sys_block=lab_settings.sys_block)
+    assert app.return_value == session.outcome.url
