@@ -18,6 +18,7 @@ from appliance.engine.jobs import JobContext, Jobs
 from appliance.engine.model import MiB
 from appliance.engine.placement import Placement
 from appliance.engine.reconcile import Reconciler
+from appliance.engine.snapshots import Snapshots
 from appliance.engine.storage import Disks, StorageDomains
 from appliance.engine.store import Database
 from appliance.engine.store.schema import Store
@@ -48,6 +49,7 @@ class Engine:
         self.disks = Disks(self.ctx, self.storage_domains)
         self.vms = Vms(self.ctx, self.disks, self.placement)
         self.templates = Templates(self.ctx, self.storage_domains)
+        self.snapshots = Snapshots(self.ctx, self.storage_domains)
         self.reconciler = Reconciler(self.ctx, self.vms)
         self.local_agent: LocalHostAgent | None = None
 

@@ -207,6 +207,7 @@ class Snapshot:
     date: float = 0.0
     # disk id -> the volume that was the disk's top when the snapshot was taken
     volumes: tuple[tuple[str, str], ...] = field(default_factory=tuple)
+    memory_disk_id: str = ""  # the disk holding the guest's saved RAM (persist_memorystate)
 
 
 @dataclass(frozen=True)

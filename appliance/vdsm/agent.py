@@ -20,8 +20,10 @@ from appliance.errors import HostAgentError, NotFound
 from appliance.vdsm import domxml
 from appliance.vdsm.connection import LibvirtConnection
 from appliance.vdsm.host import HostFacts, facts
-from appliance.vdsm.storage import volume
+from appliance.vdsm.storage import chain, live, volume
+from appliance.vdsm.storage.chain import Progress, VolumeRef
 from appliance.vdsm.storage.domain import DomainStats, FileStorageDomain
+from appliance.vdsm.storage.live import LiveLayer
 
 log = logging.getLogger(__name__)
 
@@ -122,6 +124,18 @@ class HostAgent(Protocol):
     def storage_stats(self, *, storage_path: str, storage_domain_id: str) -> DomainStats: ...
     def storage_volumes(self, *, storage_path: str,
                         storage_domain_id: str) -> set[tuple[str, str]]: ...
+    # Volume chains (snapshots, templates, import and export)
+    def volume_path(self, ref: VolumeRef) -> Path: ...
+    def snapshot_live(self, vm_id: str, layers: tuple[LiveLayer, ...], *,
+                      memory: VolumeRef | None) -> None: ...
+    def commit_volume(self, *, top: VolumeRef, base: VolumeRef, child: VolumeRef | None,
+                      vm_id: str | None) -> None: ...
+    def collapse_volume(self, source: VolumeRef, target: VolumeRef, *, fmt: str = "qcow2",
+                        progress: Progress | None = None) -> None: ...
+    def import_volume(self, source: Path, target: VolumeRef, *, source_format: str | None = None,
+                      progress: Progress | None = None) -> None: ...
+    def delete_volume(self, ref: VolumeRef) -> None: ...
+    def set_volume_read_only(self, ref: VolumeRef, read_only: bool) -> None: ...
 
 
 class LocalHostAgent:
@@ -220,6 +234,46 @@ class LocalHostAgent:
     def storage_volumes(self, *, storage_path: str,
                         storage_domain_id: str) -> set[tuple[str, str]]:
         return self._storage(storage_path, storage_domain_id).volumes()
+
+    def volume_path(self, ref: VolumeRef) -> Path:
+        return ref.path
+
+    def snapshot_live(self, vm_id: str, layers: tuple[LiveLayer, ...], *,
+                      memory: VolumeRef | None) -> None:
+        if memory is not None:
+            memory.path.parent.mkdir(parents=True, exist_ok=True)
+            memory.path.parent.chmod(0o755)
+        live.snapshot(self._domain(vm_id), layers,
+                      memory=memory.path if memory is not None else None)
+
+    def commit_volume(self, *, top: VolumeRef, base: VolumeRef, child: VolumeRef | None,
+                      vm_id: str | None) -> None:
+        """Merge ``top`` into ``base``: by libvirt block commit when ``vm_id`` runs here,
+        by qemu-img otherwise."""
+        if vm_id is None:
+            chain.commit_down(top=top, base=base, child=child)
+        else:
+            live.block_commit(self._domain(vm_id), top=top, base=base, active=child is None)
+
+    def collapse_volume(self, source: VolumeRef, target: VolumeRef, *, fmt: str = "qcow2",
+                        progress: Progress | None = None) -> None:
+        chain.collapse(source, target, fmt=fmt, progress=progress)
+
+    def import_volume(self, source: Path, target: VolumeRef, *, source_format: str | None = None,
+                      progress: Progress | None = None) -> None:
+        chain.import_file(source, target, source_format=source_format, progress=progress)
+
+    def delete_volume(self, ref: VolumeRef) -> None:
+        chain.delete(ref)
+
+    def set_volume_read_only(self, ref: VolumeRef, read_only: bool) -> None:
+        chain.set_read_only(ref, read_only)
+
+    def _domain(self, vm_id: str) -> libvirt.virDomain:
+        try:
+            return self.connection.conn.lookupByUUIDString(vm_id)
+        except libvirt.libvirtError:
+            raise NotFound(f"VM {vm_id} is not running on host {self.host_id}") from None
 
     def _storage(self, storage_path: str, storage_domain_id: str) -> FileStorageDomain:
         return FileStorageDomain(Path(storage_path), storage_domain_id)
