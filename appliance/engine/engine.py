@@ -13,6 +13,7 @@ from appliance.config import Config
 from appliance.engine import bootstrap
 from appliance.engine.authz import SYSTEM
 from appliance.engine.context import EngineContext, Hosts, Locks
+from appliance.engine.disk_copies import DiskCopies
 from appliance.engine.events import EventLog
 from appliance.engine.jobs import JobContext, Jobs
 from appliance.engine.model import MiB
@@ -22,6 +23,7 @@ from appliance.engine.snapshots import Snapshots
 from appliance.engine.storage import Disks, StorageDomains
 from appliance.engine.store import Database
 from appliance.engine.store.schema import Store
+from appliance.engine.template_builder import TemplateBuilder
 from appliance.engine.templates import Templates
 from appliance.engine.vms import Vms
 from appliance.vdsm.agent import AgentSettings, LocalHostAgent
@@ -50,6 +52,8 @@ class Engine:
         self.vms = Vms(self.ctx, self.disks, self.placement)
         self.templates = Templates(self.ctx, self.storage_domains)
         self.snapshots = Snapshots(self.ctx, self.storage_domains)
+        self.disk_copies = DiskCopies(self.ctx, self.storage_domains)
+        self.template_builder = TemplateBuilder(self.ctx, self.disk_copies)
         self.reconciler = Reconciler(self.ctx, self.vms)
         self.local_agent: LocalHostAgent | None = None
 

@@ -81,6 +81,11 @@ class Templates:
         template = self.ctx.store.templates.get(template_id)
         if template.id == BLANK_TEMPLATE_ID:
             raise InvalidState("The Blank template cannot be removed.")
+        versions = [t for t in self.ctx.store.templates.all()
+                    if t.base_template_id == template_id and t.id != template_id]
+        if versions:
+            raise InvalidState(f"Template '{template.name}' has {len(versions)} newer "
+                               "version(s); remove them first.")
         users = self.ctx.store.vms.where(template_id=template_id)
         if users:
             names = ", ".join(sorted(v.name for v in users)[:5])

@@ -10,6 +10,7 @@ from typing import TypeVar
 from appliance.engine import validation
 from appliance.engine.authz import Actor, can_use_vm, require_vm
 from appliance.engine.context import EngineContext
+from appliance.engine.disk_copies import DiskCopies
 from appliance.engine.enums import (
     BootDevice,
     DiskInterface,
@@ -100,14 +101,16 @@ class Vms:
             created=time.time(),
         )
         self.placement.require_memory_fits(cluster.id, vm.memory)
-        if request.clone and template.id != BLANK_TEMPLATE_ID:
-            raise NotSupported("Cloning a template's disks is not available yet; "
-                               "create the VM thin (clone=false).")
+        cloning = request.clone and template.id != BLANK_TEMPLATE_ID
+        if cloning:  # the disks are copied by a job; the VM is locked until it ends
+            vm = replace(vm, status=VmStatus.IMAGE_LOCKED)
         with self.ctx.store.db.transaction():
             if store.vms.by_name(vm.name) is not None:
                 raise NameInUse(f"The name '{vm.name}' is already used by another VM.")
             store.vms.insert(vm)
-            self._copy_template_devices(vm)
+            self._copy_template_devices(vm, thin_disks=not cloning)
+        if cloning:
+            DiskCopies(self.ctx, self.disks.domains).clone_template_disks(vm, actor=actor)
         self.ctx.events.record("vm_created", f"VM {vm.name} was created by {actor.name}.",
                                vm_id=vm.id, user=actor.name)
         return vm
@@ -323,10 +326,10 @@ class Vms:
                              disks=tuple(disks), nics=tuple(nics),
                              boot=tuple(b.value for b in vm.boot), display=vm.display.value)
 
-    def _copy_template_devices(self, vm: Vm) -> None:
+    def _copy_template_devices(self, vm: Vm, *, thin_disks: bool = True) -> None:
         """A VM from a template gets a thin layer over each template disk and its NICs."""
         store = self.ctx.store
-        for attachment in store.attachments.where(vm_id=vm.template_id):
+        for attachment in store.attachments.where(vm_id=vm.template_id) if thin_disks else ():
             base = store.disks.get(attachment.disk_id)
             disk = self.disks.create_layer_over(base, name=f"{vm.name}_{base.name}")
             store.attachments.insert(replace(attachment, id=disk.id, vm_id=vm.id,

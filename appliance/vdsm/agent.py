@@ -131,6 +131,7 @@ class HostAgent(Protocol):
     def commit_volume(self, *, top: VolumeRef, base: VolumeRef, child: VolumeRef | None,
                       vm_id: str | None) -> None: ...
     def collapse_volume(self, source: VolumeRef, target: VolumeRef, *, fmt: str = "qcow2",
+                        source_format: str = "qcow2",
                         progress: Progress | None = None) -> None: ...
     def import_volume(self, source: Path, target: VolumeRef, *, source_format: str | None = None,
                       progress: Progress | None = None) -> None: ...
@@ -256,8 +257,9 @@ class LocalHostAgent:
             live.block_commit(self._domain(vm_id), top=top, base=base, active=child is None)
 
     def collapse_volume(self, source: VolumeRef, target: VolumeRef, *, fmt: str = "qcow2",
+                        source_format: str = "qcow2",
                         progress: Progress | None = None) -> None:
-        chain.collapse(source, target, fmt=fmt, progress=progress)
+        chain.collapse(source, target, fmt=fmt, source_format=source_format, progress=progress)
 
     def import_volume(self, source: Path, target: VolumeRef, *, source_format: str | None = None,
                       progress: Progress | None = None) -> None:

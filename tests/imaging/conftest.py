@@ -3,10 +3,12 @@ directory QEMU can traverse, and a small template whose disk holds known data.""
 
 from __future__ import annotations
 
+import contextlib
 import secrets
 import shutil
 import subprocess
 import tempfile
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from appliance.cli import development_config
+from appliance.demoguest.console import GuestConsole
 from appliance.engine.authz import SYSTEM
 from appliance.engine.bootstrap import RAM_DOMAIN
 from appliance.engine.engine import Engine
@@ -64,10 +67,8 @@ def stop_engine(engine: Engine, prefix: str) -> None:
     """Power off what this test started (only our own, prefixed domains), then stop."""
     for vm in engine.store.vms.all():
         if vm.status is not VmStatus.DOWN and vm.host_id is not None:
-            try:
+            with contextlib.suppress(Exception):  # already gone
                 engine.ctx.hosts.agent(vm.host_id).power_off(vm.id)
-            except Exception:  # already gone
-                pass
     engine.stop()
 
 
@@ -109,3 +110,79 @@ def data_template(lab: Lab, tmp_path: Path) -> Template:
     domain = lab.engine.store.storage_domains.get_by_name(RAM_DOMAIN)
     return lab.engine.templates.import_disk_image(image, name=f"{lab.prefix}data",
                                                   domain=domain, actor=SYSTEM, memory=128 * MiB)
+
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+BOOT_TIMEOUT = 90.0  # TCG on a shared, loaded machine
+READY = r"^VIRTSTICK-GUEST-READY\r?$"
+MARKER = r"^VIRTSTICK-DISK-MARKER=(.*?)\r?$"
+
+
+@pytest.fixture(scope="session")
+def demo_disk() -> Path:
+    from appliance.demoguest import build
+
+    return build(REPO_ROOT / ".cache" / "demoguest").disk
+
+
+@dataclass
+class GuestLab(Lab):
+    demo: Template
+
+    def start(self, vm: Vm) -> GuestConsole:
+        """Start the VM and wait until its guest is ready; the console is closed at teardown."""
+        console = self.console(vm)
+        console.wait_for(r"(?s)\A.*", 0)  # the log is appended to: skip earlier boots
+        self.engine.vms.start(vm.id, actor=SYSTEM)
+        console.wait_for(READY, BOOT_TIMEOUT)
+        return console
+
+    def console(self, vm: Vm) -> GuestConsole:
+        agent = self.engine.ctx.hosts.any()
+        console = GuestConsole(*agent.console_paths(vm.id))
+        self.consoles.append(console)
+        return console
+
+    def stop(self, vm: Vm) -> None:
+        """Power off and wait for Down. A late libvirt "shutdown" event can follow the
+        "stopped" one and leave the VM powering_down; reconciling with the host settles it."""
+        host_id = self.engine.store.vms.get(vm.id).host_id
+        self.engine.vms.stop(vm.id, actor=SYSTEM)
+        deadline = time.monotonic() + 30
+        while self.engine.store.vms.get(vm.id).status is not VmStatus.DOWN:
+            assert time.monotonic() < deadline, "the VM did not turn down"
+            time.sleep(0.2)
+            if host_id is not None:
+                self.engine.reconciler.host(host_id)
+
+    @property
+    def consoles(self) -> list[GuestConsole]:
+        return self.__dict__.setdefault("_consoles", [])
+
+
+def write_marker(console: GuestConsole, value: str) -> None:
+    console.send(f"marker write {value}")
+    console.wait_for(rf"^VIRTSTICK-MARKER-WRITTEN={value}\r?$", 30)
+
+
+def read_marker(console: GuestConsole) -> str:
+    console.send("marker read")
+    return console.wait_for(MARKER, 30).group(1)
+
+
+@pytest.fixture
+def guest_lab(demo_disk: Path) -> Iterator[GuestLab]:
+    prefix = f"img{secrets.token_hex(3)}-"
+    directory = state_dir(prefix)
+    engine = make_engine(directory, prefix, demo_disk=str(demo_disk))
+    try:
+        for job in engine.store.jobs.all():
+            engine.jobs.wait(job.id, 300)
+        demo = engine.store.templates.get_by_name("Demo")
+        lab = GuestLab(engine, directory, prefix, demo)
+        yield lab
+        for console in lab.consoles:
+            console.close()
+    finally:
+        stop_engine(engine, prefix)
+        shutil.rmtree(directory, ignore_errors=True)

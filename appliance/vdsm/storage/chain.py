@@ -52,10 +52,12 @@ def commit_down(*, top: VolumeRef, base: VolumeRef, child: VolumeRef | None) -> 
 
 
 def collapse(source: VolumeRef, target: VolumeRef, *, fmt: str = "qcow2",
-             progress: Progress | None = None) -> None:
-    """Copy the whole chain under ``source`` into a new independent volume ``target``."""
+             source_format: str = "qcow2", progress: Progress | None = None) -> None:
+    """Copy the whole chain under ``source`` into a new independent volume ``target``.
+
+    The source format is given, never probed: a damaged qcow2 must fail, not pass as raw."""
     _require(source)
-    import_file(source.path, target, fmt=fmt, progress=progress)
+    import_file(source.path, target, fmt=fmt, source_format=source_format, progress=progress)
 
 
 def import_file(source: Path, target: VolumeRef, *, fmt: str = "qcow2",
