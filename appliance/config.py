@@ -87,7 +87,7 @@ class HttpSection:
 @dataclass(frozen=True)
 class AuthSection:
     admin_password_hash: str = ""
-    token_idle_minutes: int = 30
+    token_idle_minutes: float = 30.0  # fractions for tests
 
 
 @dataclass(frozen=True)

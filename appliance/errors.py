@@ -62,6 +62,20 @@ class PermissionDenied(VirtStickError):
     reason = "Forbidden"
 
 
+class TooManyAttempts(VirtStickError):
+    """Logins refused for a while after repeated failures."""
+
+    status = 429
+    code = "too-many-attempts"
+    reason = "Too Many Requests"
+
+
+class PayloadTooLarge(VirtStickError):
+    status = 413
+    code = "payload-too-large"
+    reason = "Request Entity Too Large"
+
+
 class NotSupported(VirtStickError):
     status = 501
     code = "not-supported"

@@ -6,6 +6,7 @@ from __future__ import annotations
 from flask import Flask, Response, jsonify
 
 from appliance import __version__
+from appliance.api import create_blueprint as api_blueprint
 from appliance.engine.engine import Engine
 
 
@@ -19,4 +20,5 @@ def create_app(engine: Engine) -> Flask:
         # Liveness only: no object names or counts, so it needs no login.
         return jsonify(status="ok", version=__version__)
 
+    app.register_blueprint(api_blueprint())
     return app

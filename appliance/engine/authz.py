@@ -14,6 +14,7 @@ class Actor:
     name: str
     superuser: bool = False
     address: str = ""  # where the request came from, for the audit trail
+    granted: frozenset[str] = frozenset()  # ids of objects a permission gives this user
 
 
 SYSTEM = Actor(user_id="system", name="system", superuser=True)
@@ -25,7 +26,7 @@ def require_superuser(actor: Actor, what: str) -> None:
 
 
 def can_use_vm(actor: Actor, vm: Vm) -> bool:
-    return actor.superuser or vm.owner_id == actor.user_id
+    return actor.superuser or vm.owner_id == actor.user_id or vm.id in actor.granted
 
 
 def require_vm(actor: Actor, vm: Vm, what: str) -> None:

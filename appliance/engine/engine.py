@@ -16,6 +16,7 @@ from appliance.engine.context import EngineContext, Hosts, Locks
 from appliance.engine.disk_copies import DiskCopies
 from appliance.engine.events import EventLog
 from appliance.engine.jobs import JobContext, Jobs
+from appliance.engine.maintenance import Maintenance
 from appliance.engine.model import MiB
 from appliance.engine.placement import Placement
 from appliance.engine.reconcile import Reconciler
@@ -25,6 +26,7 @@ from appliance.engine.store import Database
 from appliance.engine.store.schema import Store
 from appliance.engine.template_builder import TemplateBuilder
 from appliance.engine.templates import Templates
+from appliance.engine.users import Users
 from appliance.engine.vms import Vms
 from appliance.vdsm.agent import AgentSettings, LocalHostAgent
 from appliance.vdsm.host import choose_virt_type
@@ -55,6 +57,8 @@ class Engine:
         self.disk_copies = DiskCopies(self.ctx, self.storage_domains)
         self.template_builder = TemplateBuilder(self.ctx, self.disk_copies)
         self.reconciler = Reconciler(self.ctx, self.vms)
+        self.users = Users(self.ctx)
+        self.maintenance = Maintenance(self.ctx)
         self.local_agent: LocalHostAgent | None = None
 
     def start(self) -> None:

@@ -66,7 +66,10 @@ class Vms:
     def list(self, *, actor: Actor) -> list[Vm]:
         if actor.superuser:
             return self.ctx.store.vms.all()
-        return self.ctx.store.vms.where(owner_id=actor.user_id)
+        owned = self.ctx.store.vms.where(owner_id=actor.user_id)
+        granted = [vm for vm_id in sorted(actor.granted - {v.id for v in owned})
+                   if (vm := self.ctx.store.vms.find(vm_id)) is not None]
+        return owned + granted
 
     def get(self, vm_id: str, *, actor: Actor) -> Vm:
         vm = self.ctx.store.vms.get(vm_id)

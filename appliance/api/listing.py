@@ -1,0 +1,95 @@
+"""Collections as clients query them: ``search``, ``case_sensitive``, ``max`` and ``follow``
+(embedding linked objects, e.g. ``follow=disk_attachments.disk,nics``); and references in
+request bodies resolved by id or by name."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
+
+from flask import Response, request
+
+from appliance.api import http, search
+from appliance.api.representation import Node
+from appliance.api.schema import Type
+from appliance.engine.store.tables import Table
+from appliance.errors import InvalidInput, NotFound
+
+T = TypeVar("T")
+Follower = Callable[[Any, Node], None]
+
+
+def list_response(type_: Type, objects: list[T], *,
+                  searchable: Mapping[str, search.Getter] | None = None,
+                  render: Callable[[T], Node] | None = None,
+                  follow: Mapping[str, Follower] | None = None) -> Response:
+    text = request.args.get("search")
+    if text:
+        fields = searchable if searchable is not None else default_searchable(objects)
+        query = search.parse(text)
+        objects = query.apply(objects, fields,
+                              case_sensitive=http.query_flag("case_sensitive", True))
+    limit = http.query_int("max")
+    if limit is not None and limit >= 0:
+        objects = objects[:limit]
+    draw = render or (lambda o: type_.render(o))
+    followers = _followers(follow or {})
+    nodes = []
+    for obj in objects:
+        node = draw(obj)
+        for follower in followers:
+            follower(obj, node)
+        nodes.append(node)
+    return http.respond_list(type_, nodes)
+
+
+def object_response(type_: Type, obj: Any, *, node: Node | None = None,
+                    follow: Mapping[str, Follower] | None = None) -> Response:
+    node = node if node is not None else type_.render(obj)
+    for follower in _followers(follow or {}):
+        follower(obj, node)
+    return http.respond(type_.tag, node)
+
+
+def default_searchable(objects: list[Any]) -> dict[str, search.Getter]:
+    fields: dict[str, search.Getter] = {"id": lambda o: o.id}
+    sample = objects[0] if objects else None
+    for name in ("name", "description", "status", "type"):
+        if sample is None or hasattr(sample, name):
+            fields[name] = _attribute(name)
+    return fields
+
+
+def _attribute(name: str) -> search.Getter:
+    return lambda o: getattr(o, name, None)
+
+
+def _followers(follow: Mapping[str, Follower]) -> list[Follower]:
+    wanted = [w.strip() for w in request.args.get("follow", "").split(",") if w.strip()]
+    found = []
+    for item in wanted:
+        if item not in follow:
+            known = ", ".join(sorted(follow)) or "nothing"
+            raise InvalidInput(f"Cannot follow '{item[:60]}' here; this resource can follow "
+                               f"{known}.")
+        found.append(follow[item])
+    return found
+
+
+def resolve(table: Table[T], reference: Mapping[str, str] | None, *, noun: str,
+            default: Callable[[], T] | None = None) -> T:
+    """The object a body reference names: ``<cluster id="..."/>`` or
+    ``<cluster><name>Default</name></cluster>``."""
+    if not reference:
+        if default is None:
+            raise InvalidInput(f"The request must name a {noun} (by id or name).")
+        return default()
+    if reference.get("id"):
+        found = table.find(reference["id"])
+        if found is None:
+            raise NotFound(f"There is no {noun} with id '{reference['id'][:60]}'.")
+        return found
+    by_name = table.by_name(reference.get("name", ""))
+    if by_name is None:
+        raise NotFound(f"There is no {noun} named '{reference.get('name', '')[:60]}'.")
+    return by_name

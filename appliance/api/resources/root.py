@@ -1,0 +1,61 @@
+"""``GET /ovirt-engine/api``: what the service is (``product_info``, which Ansible reads),
+its special objects, a summary of counts and the time; ``connection.test()`` fetches it."""
+
+from __future__ import annotations
+
+import time
+
+from flask import Response
+
+from appliance import __version__
+from appliance.api import http
+from appliance.api.representation import Node
+from appliance.api.routing import Operation, Routes
+from appliance.api.schema import iso_time, ref
+from appliance.engine.enums import HostStatus, StorageDomainStatus, VmStatus
+from appliance.engine.model import BLANK_TEMPLATE_ID
+
+COLLECTIONS = ("clusters", "datacenters", "disks", "events", "hosts", "jobs", "networks",
+               "operatingsystems", "permissions", "roles", "storagedomains", "templates",
+               "users", "vms", "vnicprofiles")
+ROOT_TAG_ID = "00000000-0000-0000-0000-000000000000"
+
+
+def install(routes: Routes) -> None:
+    routes.add("", Operation.GET, tag="api", summary="The API's entry point")(get_api)
+
+
+def get_api() -> Response:
+    engine, actor = http.engine(), http.actor()
+    store = engine.store
+    vms = engine.vms.list(actor=actor)
+    node: Node = {
+        "link": [{"href": http.href(c), "rel": c} for c in COLLECTIONS],
+        "product_info": {
+            "name": "VirtStick",
+            "vendor": "VirtStick",
+            "instance_id": engine.ctx.appliance_id,
+            "version": {"build": "0", "full_version": f"4.5.0-virtstick{__version__}",
+                        "major": "4", "minor": "5", "revision": "0"},
+        },
+        "special_objects": {"blank_template": ref("templates", BLANK_TEMPLATE_ID),
+                            "root_tag": ref("tags", ROOT_TAG_ID)},
+        "summary": {
+            "hosts": _counts(store.hosts.count(status=HostStatus.UP), store.hosts.count()),
+            "storage_domains": _counts(
+                len([d for d in store.storage_domains.all()
+                     if d.status is StorageDomainStatus.ACTIVE]),
+                store.storage_domains.count()),
+            "users": _counts(len(engine.users.list_users(actor=actor)),
+                             len(engine.users.list_users(actor=actor))),
+            "vms": _counts(len([v for v in vms if v.status is VmStatus.UP]), len(vms)),
+        },
+        "time": iso_time(time.time()),
+        "authenticated_user": ref("users", actor.user_id),
+        "effective_user": ref("users", actor.user_id),
+    }
+    return http.respond("api", node)
+
+
+def _counts(active: int, total: int) -> Node:
+    return {"active": str(active), "total": str(total)}

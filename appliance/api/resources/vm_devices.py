@@ -1,0 +1,299 @@
+"""The devices below a VM: ``diskattachments``, ``nics``, ``cdroms``, ``graphicsconsoles``
+and ``statistics``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response
+
+from appliance.api import http, listing, ovirtnames
+from appliance.api.representation import Node
+from appliance.api.resources import disks
+from appliance.api.routing import Operation, Routes
+from appliance.api.schema import Field, Kind, Type, ref
+from appliance.engine.authz import require_vm
+from appliance.engine.enums import DiskInterface, NicInterface, VmStatus
+from appliance.engine.model import DiskAttachment, Nic, Vm
+from appliance.engine.vms import NicCreate
+from appliance.errors import InvalidInput, InvalidState, NotFound
+
+DISK_ATTACHMENT = Type(
+    tag="disk_attachment", plural="diskattachments", accepted=ovirtnames.DISK_ATTACHMENT,
+    description="A disk as one VM uses it",
+    fields=(
+        Field("bootable", Kind.BOOLEAN, get=lambda a: a.bootable, writable=True),
+        Field("interface", get=lambda a: a.interface.value, writable=True,
+              values=tuple(DiskInterface)),
+        Field("active", Kind.BOOLEAN, get=lambda a: a.active, writable=True),
+        Field("read_only", Kind.BOOLEAN, get=lambda a: a.read_only),
+        Field("pass_discard", Kind.BOOLEAN, get=lambda a: False),
+        Field("uses_scsi_reservation", Kind.BOOLEAN, get=lambda a: False),
+        Field("disk", Kind.REF, get=lambda a: a.disk_id, writable=True, ref="disks"),
+        Field("vm", Kind.REF, get=lambda a: a.vm_id, ref="vms"),
+    ),
+)
+
+NIC = Type(
+    tag="nic", plural="nics", accepted=ovirtnames.NIC, links=("statistics",),
+    description="A network interface of a VM",
+    fields=(
+        Field("name", get=lambda n: n.name, writable=True),
+        Field("interface", get=lambda n: n.interface.value, writable=True,
+              values=tuple(NicInterface)),
+        Field("mac/address", get=lambda n: n.mac, writable=True),
+        Field("linked", Kind.BOOLEAN, get=lambda n: n.linked, writable=True),
+        Field("plugged", Kind.BOOLEAN, get=lambda n: n.plugged),
+        Field("vnic_profile", Kind.REF, get=lambda n: n.vnic_profile_id, writable=True,
+              ref="vnicprofiles"),
+        Field("network", Kind.REF, writable=True, ref="networks"),
+        Field("vm", Kind.REF, get=lambda n: n.vm_id, ref="vms"),
+    ),
+)
+
+CDROM_ID = "00000000-0000-0000-0000-000000000000"  # oVirt's id of a VM's one CD-ROM
+CDROM = Type(tag="cdrom", plural="cdroms", accepted=ovirtnames.CDROM,
+             description="The CD-ROM drive of a VM",
+             fields=(Field("file", Kind.REF, get=lambda c: c["file"], ref="files"),
+                     Field("vm", Kind.REF, get=lambda c: c["vm"], ref="vms")))
+
+GRAPHICS_CONSOLE = Type(tag="graphics_console", plural="graphicsconsoles",
+                        description="The graphical console of a VM",
+                        fields=(Field("protocol", get=lambda c: c["protocol"]),
+                                Field("vm", Kind.REF, get=lambda c: c["vm"], ref="vms")))
+
+STATISTIC = Type(tag="statistic", plural="statistics", description="A measured value",
+                 fields=(Field("name", get=lambda s: s["name"]),
+                         Field("description", get=lambda s: s["description"]),
+                         Field("kind", get=lambda s: "gauge"),
+                         Field("type", get=lambda s: "integer"),
+                         Field("unit", get=lambda s: s["unit"]),
+                         Field("values/value/datum", get=lambda s: s["value"]),
+                         Field("vm", Kind.REF, get=lambda s: s["vm"], ref="vms")))
+
+
+def install(routes: Routes) -> None:
+    base = "/vms/<vm_id>"
+    routes.add(f"{base}/diskattachments", Operation.LIST, tag="disk_attachment",
+               summary="List a VM's disk attachments")(list_attachments)
+    routes.add(f"{base}/diskattachments", Operation.ADD, tag="disk_attachment",
+               summary="Attach a new or existing disk to a VM")(add_attachment)
+    routes.add(f"{base}/diskattachments/<attachment_id>", Operation.GET, tag="disk_attachment",
+               summary="Get a disk attachment")(get_attachment)
+    routes.add(f"{base}/diskattachments/<attachment_id>", Operation.REMOVE,
+               tag="disk_attachment", summary="Detach a disk (kept) from a VM; "
+               "with detach_only=false it is removed")(remove_attachment)
+    routes.add(f"{base}/nics", Operation.LIST, tag="nic", summary="List a VM's NICs")(list_nics)
+    routes.add(f"{base}/nics", Operation.ADD, tag="nic", summary="Add a NIC")(add_nic)
+    routes.add(f"{base}/nics/<nic_id>", Operation.GET, tag="nic", summary="Get a NIC")(get_nic)
+    routes.add(f"{base}/nics/<nic_id>", Operation.REMOVE, tag="nic",
+               summary="Remove a NIC")(remove_nic)
+    routes.add(f"{base}/cdroms", Operation.LIST, tag="cdrom",
+               summary="List a VM's CD-ROM drives")(list_cdroms)
+    routes.add(f"{base}/cdroms/<cdrom_id>", Operation.GET, tag="cdrom",
+               summary="Get a CD-ROM drive")(get_cdrom)
+    routes.add(f"{base}/graphicsconsoles", Operation.LIST, tag="graphics_console",
+               summary="List a VM's graphical consoles")(list_consoles)
+    routes.add(f"{base}/statistics", Operation.LIST, tag="statistic",
+               summary="List a VM's statistics")(list_statistics)
+
+
+def vm_followers() -> dict[str, listing.Follower]:
+    return {
+        "disk_attachments": lambda vm, node: _embed_attachments(vm, node, with_disks=False),
+        "disk_attachments.disk": lambda vm, node: _embed_attachments(vm, node, with_disks=True),
+        "nics": lambda vm, node: node.__setitem__(
+            "nics", {"nic": [_render_nic(n) for n in _nics(vm)]}),
+    }
+
+
+# Disk attachments
+
+def list_attachments(vm_id: str) -> Response:
+    vm = _vm(vm_id)
+    return listing.list_response(DISK_ATTACHMENT, _attachments(vm),
+                                 render=_render_attachment)
+
+
+def get_attachment(vm_id: str, attachment_id: str) -> Response:
+    vm = _vm(vm_id)
+    return http.respond(DISK_ATTACHMENT.tag,
+                        _render_attachment(_find(_attachments(vm), attachment_id, "disk")))
+
+
+def add_attachment(vm_id: str) -> Response:
+    engine, actor = http.engine(), http.actor()
+    vm = _vm(vm_id)
+    require_vm(actor, vm, "change the disks of")
+    node = http.read_node(DISK_ATTACHMENT.tag)
+    values = DISK_ATTACHMENT.read(node)
+    disk_node = node.get("disk")
+    if not isinstance(disk_node, dict):
+        raise InvalidInput("A disk attachment needs a <disk>: an existing one by id, or a new "
+                           "one with name, provisioned_size and storage_domains.")
+    if disk_node.get("id"):
+        disk_id = disk_node["id"]
+        from appliance.engine import permissions
+
+        permissions.get_disk(engine.store, actor, disk_id)
+    else:
+        disk_id = disks.create_from(disks.DISK.read(disk_node), actor=actor).id
+    attachment = engine.vms.attach_disk(
+        vm.id, disk_id, actor=actor,
+        interface=DiskInterface(values.get("interface", DiskInterface.VIRTIO.value)),
+        bootable=values.get("bootable", False), active=values.get("active", True))
+    node_out = _render_attachment(attachment)
+    return http.respond(DISK_ATTACHMENT.tag, node_out, status=201, location=node_out["href"])
+
+
+def remove_attachment(vm_id: str, attachment_id: str) -> Response:
+    engine, actor = http.engine(), http.actor()
+    vm = _vm(vm_id)
+    require_vm(actor, vm, "change the disks of")
+    attachment = _find(_attachments(vm), attachment_id, "disk")
+    if vm.status is not VmStatus.DOWN:
+        raise InvalidState(f"VM '{vm.name}' is {vm.status.value}; stop it before detaching "
+                           "disks.")
+    if http.query_flag("detach_only", True):
+        engine.store.attachments.delete(attachment.id)
+    else:
+        engine.disks.remove(attachment.disk_id, actor=actor)
+    return Response(status=200)
+
+
+# NICs
+
+def list_nics(vm_id: str) -> Response:
+    return listing.list_response(NIC, _nics(_vm(vm_id)), render=_render_nic)
+
+
+def get_nic(vm_id: str, nic_id: str) -> Response:
+    return http.respond(NIC.tag, _render_nic(_find(_nics(_vm(vm_id)), nic_id, "NIC")))
+
+
+def add_nic(vm_id: str) -> Response:
+    engine = http.engine()
+    vm = _vm(vm_id)
+    values = http.read(NIC)
+    profile_id = _profile_id(values)
+    nic = engine.vms.add_nic(vm.id, NicCreate(
+        name=values.get("name") or f"nic{len(_nics(vm)) + 1}", vnic_profile_id=profile_id,
+        interface=NicInterface(values.get("interface", NicInterface.VIRTIO.value)),
+        mac=values.get("mac/address") or None, linked=values.get("linked", True)),
+        actor=http.actor())
+    node = _render_nic(nic)
+    return http.respond(NIC.tag, node, status=201, location=node["href"])
+
+
+def remove_nic(vm_id: str, nic_id: str) -> Response:
+    engine, actor = http.engine(), http.actor()
+    vm = _vm(vm_id)
+    require_vm(actor, vm, "change the NICs of")
+    nic = _find(_nics(vm), nic_id, "NIC")
+    if vm.status is not VmStatus.DOWN:
+        raise InvalidState(f"VM '{vm.name}' is {vm.status.value}; stop it before removing "
+                           "NICs.")
+    engine.store.nics.delete(nic.id)
+    return Response(status=200)
+
+
+def _profile_id(values: dict[str, Any]) -> str | None:
+    store = http.engine().store
+    if "vnic_profile" in values:
+        return listing.resolve(store.vnic_profiles, values["vnic_profile"],
+                               noun="vNIC profile").id
+    if "network" in values:  # the API v3 way: a network, meaning its profile of that name
+        network = listing.resolve(store.networks, values["network"], noun="network")
+        profiles = store.vnic_profiles.where(network_id=network.id)
+        if not profiles:
+            raise NotFound(f"Network '{network.name}' has no vNIC profile.")
+        return profiles[0].id
+    return None
+
+
+# CD-ROMs, consoles, statistics
+
+def list_cdroms(vm_id: str) -> Response:
+    vm = _vm(vm_id)
+    return http.respond_list(CDROM, [_render_cdrom(vm)])
+
+
+def get_cdrom(vm_id: str, cdrom_id: str) -> Response:
+    vm = _vm(vm_id)
+    if cdrom_id != CDROM_ID:
+        raise NotFound(f"VM '{vm.name}' has no CD-ROM with id '{cdrom_id[:60]}'.")
+    return http.respond(CDROM.tag, _render_cdrom(vm))
+
+
+def list_consoles(vm_id: str) -> Response:
+    vm = _vm(vm_id)
+    protocol = vm.display.value
+    console_id = protocol.encode().hex()  # oVirt's ids: hex of the protocol name
+    node = GRAPHICS_CONSOLE.render({"protocol": protocol, "vm": vm.id},
+                                   href=http.href("vms", vm.id, "graphicsconsoles", console_id))
+    node["id"] = console_id
+    return http.respond_list(GRAPHICS_CONSOLE, [node])
+
+
+def list_statistics(vm_id: str) -> Response:
+    vm = _vm(vm_id)
+    stats = [("memory.installed", "Total memory configured", "bytes", vm.memory),
+             ("cpu.count", "Virtual CPUs", "none", vm.vcpus)]
+    nodes = []
+    for name, description, unit, value in stats:
+        stat_id = name.encode().hex()
+        node = STATISTIC.render({"name": name, "description": description, "unit": unit,
+                                 "value": str(value), "vm": vm.id},
+                                href=http.href("vms", vm.id, "statistics", stat_id))
+        node["id"] = stat_id
+        nodes.append(node)
+    return http.respond_list(STATISTIC, nodes)
+
+
+# Helpers
+
+def _vm(vm_id: str) -> Vm:
+    return http.engine().vms.get(vm_id, actor=http.actor())
+
+
+def _attachments(vm: Vm) -> list[DiskAttachment]:
+    return http.engine().store.attachments.where(vm_id=vm.id)
+
+
+def _nics(vm: Vm) -> list[Nic]:
+    return http.engine().store.nics.where(vm_id=vm.id)
+
+
+def _find(items: list[Any], item_id: str, noun: str) -> Any:
+    for item in items:
+        if item.id == item_id:
+            return item
+    raise NotFound(f"There is no {noun} with id '{item_id[:60]}' on this VM.")
+
+
+def _render_attachment(attachment: DiskAttachment) -> Node:
+    return DISK_ATTACHMENT.render(attachment, href=http.href(
+        "vms", attachment.vm_id, "diskattachments", attachment.id))
+
+
+def _render_nic(nic: Nic) -> Node:
+    return NIC.render(nic, href=http.href("vms", nic.vm_id, "nics", nic.id))
+
+
+def _render_cdrom(vm: Vm) -> Node:
+    node = CDROM.render({"file": {"id": vm.cdrom_file_id} if vm.cdrom_file_id else None,
+                         "vm": vm.id}, href=http.href("vms", vm.id, "cdroms", CDROM_ID))
+    node["id"] = CDROM_ID
+    return node
+
+
+def _embed_attachments(vm: Vm, node: Node, *, with_disks: bool) -> None:
+    store = http.engine().store
+    rendered = []
+    for attachment in _attachments(vm):
+        item = _render_attachment(attachment)
+        if with_disks:
+            disk = store.disks.find(attachment.disk_id)
+            item["disk"] = disks.DISK.render(disk) if disk else ref("disks", attachment.disk_id)
+        rendered.append(item)
+    node["disk_attachments"] = {"disk_attachment": rendered}

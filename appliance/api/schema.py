@@ -1,0 +1,171 @@
+"""Declarative field tables: one per API type, mapping model objects to oVirt's elements.
+
+A table renders objects (XML and JSON share the tree), reads request bodies with type checks
+and clear messages, and describes the type in the OpenAPI document.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+from appliance.api.representation import Node
+from appliance.errors import InvalidInput
+
+API = "/ovirt-engine/api"
+
+
+class Kind(StrEnum):
+    STRING = "string"
+    INTEGER = "integer"
+    BOOLEAN = "boolean"
+    DATE = "date"
+    REF = "ref"  # a link to another object: id and href, or id/name on input
+    STRINGS = "strings"  # a list of strings: <devices><device>hd</device></devices>
+
+
+@dataclass(frozen=True)
+class Field:
+    path: str  # element path: "cpu/topology/sockets"
+    kind: Kind = Kind.STRING
+    get: Callable[[Any], Any] | None = None  # None: write-only
+    writable: bool = False
+    ref: str = ""  # REF: the collection the id points into ("clusters")
+    values: tuple[str, ...] = ()  # allowed values of an enumerated string
+    item: str = ""  # STRINGS: the element of one item
+
+    @property
+    def parts(self) -> list[str]:
+        return self.path.split("/")
+
+
+@dataclass(frozen=True)
+class Type:
+    tag: str
+    plural: str
+    fields: tuple[Field, ...]
+    links: tuple[str, ...] = ()  # sub-collections, as <link rel=.../>
+    accepted: frozenset[str] = field(default_factory=frozenset)  # oVirt elements we ignore
+    description: str = ""
+
+    def render(self, obj: Any, *, href: str | None = None) -> Node:
+        node: Node = {}
+        object_id = getattr(obj, "id", None)
+        if href is None and object_id is not None:
+            href = f"{API}/{self.plural}/{object_id}"
+        if href is not None:
+            node["href"] = href
+        if object_id is not None:
+            node["id"] = str(object_id)
+        for f in self.fields:
+            if f.get is None:
+                continue
+            value = f.get(obj)
+            if value is None:
+                continue
+            _put(node, f.parts, _render_value(f, value))
+        if self.links and href is not None:
+            node["link"] = [{"href": f"{href}/{rel}", "rel": rel} for rel in self.links]
+        return node
+
+    def read(self, node: Node) -> dict[str, Any]:
+        """Writable fields present in ``node``, by path, converted; unknown elements fail."""
+        known = {f.parts[0] for f in self.fields} | self.accepted | {"id", "href", "link"}
+        for key in node:
+            if key not in known:
+                raise InvalidInput(f"<{self.tag}> has no element <{_printable(key)}>.")
+        values: dict[str, Any] = {}
+        for f in self.fields:
+            if not f.writable:
+                continue
+            raw = _lookup(node, f.parts)
+            if raw is not None:
+                values[f.path] = _read_value(f, raw, self.tag)
+        return values
+
+
+def ref(collection: str, object_id: str | None) -> Node | None:
+    if object_id is None:
+        return None
+    return {"href": f"{API}/{collection}/{object_id}", "id": object_id}
+
+
+def iso_time(seconds: float) -> str | None:
+    if not seconds:
+        return None
+    return datetime.fromtimestamp(seconds, UTC).isoformat(timespec="milliseconds")
+
+
+def _render_value(f: Field, value: Any) -> Any:
+    if f.kind is Kind.BOOLEAN:
+        return "true" if value else "false"
+    if f.kind is Kind.INTEGER:
+        return str(int(value))
+    if f.kind is Kind.DATE:
+        return iso_time(float(value)) if isinstance(value, int | float) else str(value)
+    if f.kind is Kind.REF:
+        return value if isinstance(value, dict) else ref(f.ref, str(value))
+    if f.kind is Kind.STRINGS:
+        return {f.item: [str(v) for v in value]}
+    return str(value)
+
+
+def _put(node: Node, parts: list[str], value: Any) -> None:
+    for part in parts[:-1]:
+        node = node.setdefault(part, {})
+    node[parts[-1]] = value
+
+
+def _lookup(node: Node, parts: list[str]) -> Any:
+    current: Any = node
+    for part in parts:
+        if not isinstance(current, dict) or part not in current:
+            return None
+        current = current[part]
+    return current
+
+
+def _read_value(f: Field, raw: Any, tag: str) -> Any:
+    where = f"<{tag}><{f.path.replace('/', '><')}>"
+    if f.kind is Kind.REF:
+        if not isinstance(raw, dict) or not (raw.get("id") or raw.get("name")):
+            raise InvalidInput(f"{where} needs an id attribute or a <name>.")
+        return {"id": _text(raw.get("id"), where), "name": _text(raw.get("name"), where)}
+    if f.kind is Kind.STRINGS:
+        items = raw.get(f.item, []) if isinstance(raw, dict) else []
+        items = items if isinstance(items, list) else [items]
+        return tuple(_check_value(f, _text(i, where), where) for i in items)
+    text = _text(raw, where)
+    if f.kind is Kind.INTEGER:
+        try:
+            return int(text)
+        except ValueError:
+            raise InvalidInput(f"{where} must be a whole number, "
+                               f"not '{_printable(text)}'.") from None
+    if f.kind is Kind.BOOLEAN:
+        if text.lower() not in ("true", "false", "1", "0"):
+            raise InvalidInput(f"{where} must be true or false, not '{_printable(text)}'.")
+        return text.lower() in ("true", "1")
+    return _check_value(f, text, where)
+
+
+def _check_value(f: Field, text: str, where: str) -> str:
+    if f.values and text not in f.values:
+        raise InvalidInput(f"{where} must be one of {', '.join(f.values)}, not "
+                           f"'{_printable(text)}'.")
+    return text
+
+
+def _text(raw: Any, where: str) -> str:
+    if raw is None:
+        return ""
+    if not isinstance(raw, str):
+        raise InvalidInput(f"{where} must hold a plain value, not nested elements.")
+    return raw
+
+
+def _printable(text: str) -> str:
+    return text.encode("unicode_escape").decode("ascii")[:60]

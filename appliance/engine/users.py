@@ -1,0 +1,411 @@
+"""Users, roles, permissions and login sessions: who may act, checked in the engine.
+
+``admin@internal`` takes its password from the configuration (firstboot sets it); other users
+are made through the API and keep a scrypt hash here. A permission gives a user a role on an
+object: SuperUser on the system makes an administrator, UserRole on a VM lets a user see and
+run that VM. Tokens live in memory: a restart logs everyone out, as oVirt's SSO does.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import threading
+import time
+from dataclasses import dataclass, replace
+from enum import StrEnum
+
+from appliance.engine import validation
+from appliance.engine.authz import Actor, require_superuser
+from appliance.engine.context import EngineContext
+from appliance.engine.enums import EventSeverity
+from appliance.engine.ids import new_id
+from appliance.engine.store.tables import Table
+from appliance.errors import (
+    InvalidInput,
+    InvalidState,
+    NameInUse,
+    NotAuthenticated,
+    NotFound,
+    TooManyAttempts,
+)
+from appliance.security.passwords import hash_password, verify_password
+
+ADMIN_USER_ID = "fdfc627c-d875-11e0-90f0-83df133b58cc"  # oVirt's id for admin@internal
+SYSTEM_OBJECT_ID = "aaa00000-0000-0000-0000-123456789aaa"  # oVirt's id for "the system"
+INTERNAL_DOMAIN = "internal"
+MIN_PASSWORD_LENGTH = 8
+
+
+class ObjectType(StrEnum):
+    SYSTEM = "system"
+    VM = "vm"
+
+
+class RoleName(StrEnum):
+    SUPER_USER = "SuperUser"
+    USER_ROLE = "UserRole"
+
+
+@dataclass(frozen=True)
+class Role:
+    id: str
+    name: RoleName
+    description: str
+    administrative: bool
+    permits: tuple[str, ...]
+
+
+ROLES = (
+    Role(id="00000000-0000-0000-0000-000000000001", name=RoleName.SUPER_USER,
+         description="Everything, on every object", administrative=True,
+         permits=("everything",)),
+    Role(id="00000000-0000-0000-0001-000000000001", name=RoleName.USER_ROLE,
+         description="Their own VMs: see, start, stop, console, snapshots", administrative=False,
+         permits=("run_vm", "shut_down_vm", "stop_vm", "connect_to_vm", "manipulate_vm_snapshots",
+                  "create_vm")),
+)
+
+
+@dataclass(frozen=True)
+class User:
+    id: str
+    name: str  # without the domain: "jdoe"
+    domain: str = INTERNAL_DOMAIN
+    password_hash: str = ""  # empty for admin: its hash lives in the configuration
+    email: str = ""
+    first_name: str = ""
+    last_name: str = ""
+    created: float = 0.0
+
+    @property
+    def user_name(self) -> str:
+        return f"{self.name}@{self.domain}"
+
+
+@dataclass(frozen=True)
+class Permission:
+    id: str
+    user_id: str
+    role_id: str
+    object_type: ObjectType
+    object_id: str
+
+
+@dataclass(frozen=True)
+class Session:
+    token: str
+    user_id: str
+    address: str
+    issued: float
+    last_used: float
+
+
+class LoginThrottle:
+    """After ``max_failures`` failed logins for a key, refuse it for a delay that doubles with
+    each further failure; a success clears the key."""
+
+    def __init__(self, *, max_failures: int = 5, base_delay: float = 30.0,
+                 max_delay: float = 900.0) -> None:
+        self.max_failures = max_failures
+        self.base_delay = base_delay
+        self.max_delay = max_delay
+        self._lock = threading.Lock()
+        self._failures: dict[str, tuple[int, float]] = {}
+
+    def check(self, key: str, *, now: float) -> None:
+        with self._lock:
+            count, last = self._failures.get(key, (0, 0.0))
+        wait = self._delay(count) - (now - last)
+        if count >= self.max_failures and wait > 0:
+            raise TooManyAttempts(f"Too many failed logins: try again in {int(wait) + 1} s.")
+
+    def failed(self, key: str, *, now: float) -> None:
+        with self._lock:
+            count, _ = self._failures.get(key, (0, 0.0))
+            self._failures[key] = (count + 1, now)
+
+    def succeeded(self, key: str) -> None:
+        with self._lock:
+            self._failures.pop(key, None)
+
+    def _delay(self, count: int) -> float:
+        extra = max(0, count - self.max_failures)
+        return float(min(self.max_delay, self.base_delay * 2 ** min(extra, 16)))
+
+
+class Users:
+    def __init__(self, ctx: EngineContext) -> None:
+        self.ctx = ctx
+        db = ctx.store.db
+        self.table: Table[User] = Table(db, name="users", cls=User, noun="user",
+                                        columns=("name",))
+        self.permissions_table: Table[Permission] = Table(
+            db, name="permissions", cls=Permission, noun="permission",
+            columns=("user_id", "role_id", "object_id"))
+        # One user's name is locked quickly; a whole address (127.0.0.1 behind the TLS front
+        # is everyone on HTTPS) only after many failures, so one guesser cannot lock out all.
+        self.user_throttle = LoginThrottle(max_failures=5)
+        self.address_throttle = LoginThrottle(max_failures=30)
+        self._sessions: dict[str, Session] = {}
+        self._lock = threading.Lock()
+        # Verified passwords for a minute, so HTTP Basic clients do not pay scrypt per request.
+        self._cache_key = secrets.token_bytes(32)
+        self._verified: dict[bytes, tuple[str, float]] = {}
+        self._dummy_hash = hash_password(secrets.token_urlsafe(16))
+        self._ensure_admin()
+
+    # Logging in
+
+    def authenticate(self, username: str, password: str, *, address: str = "") -> Actor:
+        """The actor for a user name (``jdoe`` or ``jdoe@internal``) and password.
+
+        Raises NotAuthenticated for a wrong name or password (the same message for both) and
+        TooManyAttempts while the name or the address is throttled."""
+        now = time.time()
+        name, _domain = _split_user_name(username)
+        throttles = ((self.user_throttle, name), (self.address_throttle, address))
+        for throttle, key in throttles:
+            throttle.check(key, now=now)
+        user = self.table.by_name(name)
+        if user is None:
+            # As slow as a wrong password, so timing does not tell which names exist.
+            verify_password(password, self._dummy_hash)
+        if user is None or not self._password_ok(user, password):
+            for throttle, key in throttles:
+                throttle.failed(key, now=now)
+            self.ctx.events.record("user_login_failed",
+                                   f"Failed login as '{name[:64]}' from {address or 'unknown'}.",
+                                   severity=EventSeverity.WARNING, user=name[:64])
+            raise NotAuthenticated("The user name or password is incorrect.")
+        for throttle, key in throttles:
+            throttle.succeeded(key)
+        return self.actor(user.id, address=address)
+
+    def issue_token(self, actor: Actor) -> str:
+        self.get_user(actor.user_id)
+        token = secrets.token_urlsafe(32)
+        now = time.time()
+        with self._lock:
+            self._sessions[token] = Session(token=token, user_id=actor.user_id,
+                                            address=actor.address, issued=now, last_used=now)
+        return token
+
+    def actor_for_token(self, token: str, *, address: str = "") -> Actor:
+        """The actor a token stands for; each use restarts its idle time."""
+        now = time.time()
+        with self._lock:
+            session = self._sessions.get(token)
+            if session is not None and now - session.last_used > self.idle_seconds:
+                del self._sessions[token]
+                session = None
+            if session is None:
+                raise NotAuthenticated("The session token is missing, expired or revoked; "
+                                       "log in again.")
+            self._sessions[token] = replace(session, last_used=now)
+        try:
+            return self.actor(session.user_id, address=address or session.address)
+        except NotFound:
+            self.revoke(token)
+            raise NotAuthenticated("The user of this session no longer exists.") from None
+
+    def token_expiry(self, token: str) -> float:
+        """When the token dies if it is not used again (epoch seconds)."""
+        with self._lock:
+            session = self._sessions.get(token)
+        if session is None:
+            raise NotAuthenticated("Unknown session token.")
+        return session.last_used + self.idle_seconds
+
+    def revoke(self, token: str) -> None:
+        with self._lock:
+            self._sessions.pop(token, None)
+
+    @property
+    def idle_seconds(self) -> float:
+        return float(self.ctx.config.auth.token_idle_minutes) * 60.0
+
+    def actor(self, user_id: str, *, address: str = "") -> Actor:
+        user = self.get_user(user_id)
+        permissions = self.permissions_table.where(user_id=user_id)
+        superuser = any(p.role_id == _role_id(RoleName.SUPER_USER)
+                        and p.object_type is ObjectType.SYSTEM for p in permissions)
+        granted = frozenset(p.object_id for p in permissions if p.object_type is ObjectType.VM)
+        return Actor(user_id=user.id, name=user.user_name, superuser=superuser, address=address,
+                     granted=granted)
+
+    # Users
+
+    def list_users(self, *, actor: Actor) -> list[User]:
+        if actor.superuser:
+            return self.table.all()
+        return [self.get_user(actor.user_id)]
+
+    def get_user(self, user_id: str, *, actor: Actor | None = None) -> User:
+        if actor is not None and not actor.superuser and actor.user_id != user_id:
+            raise NotFound(f"There is no user with id '{user_id}'.")
+        return self.table.get(user_id)
+
+    def create_user(self, name: str, password: str, *, actor: Actor, email: str = "",
+                    first_name: str = "", last_name: str = "",
+                    role: RoleName | None = RoleName.USER_ROLE) -> User:
+        """A user of the internal domain; with ``role`` UserRole they may make their own VMs."""
+        require_superuser(actor, "add users")
+        name, _domain = _split_user_name(name)
+        validation.name(name, noun="user")
+        _check_password(password)
+        user = User(id=new_id(), name=name, password_hash=hash_password(password), email=email,
+                    first_name=first_name, last_name=last_name, created=time.time())
+        with self.ctx.store.db.transaction():
+            if self.table.by_name(name) is not None:
+                raise NameInUse(f"The user name '{name}' is already in use.")
+            self.table.insert(user)
+            if role is not None:
+                self._insert_permission(user.id, _role_id(role), ObjectType.SYSTEM,
+                                        SYSTEM_OBJECT_ID)
+        self.ctx.events.record("user_added", f"User {user.user_name} was added by {actor.name}.",
+                               user=actor.name)
+        return user
+
+    def set_password(self, user_id: str, password: str, *, actor: Actor) -> None:
+        if actor.user_id != user_id:
+            require_superuser(actor, "change other users' passwords")
+        user = self.get_user(user_id)
+        if user.id == ADMIN_USER_ID:
+            raise InvalidState("admin@internal's password is set in the configuration "
+                               "(virtstick-firstboot).")
+        _check_password(password)
+        self.table.update(replace(user, password_hash=hash_password(password)))
+        self._forget_verified()
+
+    def remove_user(self, user_id: str, *, actor: Actor) -> None:
+        require_superuser(actor, "remove users")
+        user = self.get_user(user_id)
+        if user.id == ADMIN_USER_ID:
+            raise InvalidState("admin@internal cannot be removed.")
+        with self.ctx.store.db.transaction():
+            for permission in self.permissions_table.where(user_id=user_id):
+                self.permissions_table.delete(permission.id)
+            self.table.delete(user_id)
+        with self._lock:
+            for token in [t for t, s in self._sessions.items() if s.user_id == user_id]:
+                del self._sessions[token]
+        self._forget_verified()
+        self.ctx.events.record("user_removed", f"User {user.user_name} was removed by "
+                               f"{actor.name}.", user=actor.name)
+
+    # Roles and permissions
+
+    def roles(self) -> list[Role]:
+        return list(ROLES)
+
+    def role(self, role_id: str) -> Role:
+        for role in ROLES:
+            if role.id == role_id:
+                return role
+        raise NotFound(f"There is no role with id '{role_id}'.")
+
+    def role_named(self, name: str) -> Role:
+        for role in ROLES:
+            if role.name.value.lower() == name.lower():
+                return role
+        known = ", ".join(r.name.value for r in ROLES)
+        raise NotFound(f"There is no role named '{name}'; the roles are {known}.")
+
+    def grant(self, *, user_id: str, role_id: str, object_type: ObjectType, object_id: str,
+              actor: Actor) -> Permission:
+        """Give a user a role on an object (SuperUser only on the system)."""
+        require_superuser(actor, "grant permissions")
+        user = self.get_user(user_id)
+        role = self.role(role_id)
+        if object_type is ObjectType.VM:
+            self.ctx.store.vms.get(object_id)
+            if role.administrative:
+                raise InvalidInput(f"Role {role.name} can only be given on the system.")
+        elif object_id != SYSTEM_OBJECT_ID:
+            raise InvalidInput(f"The system object's id is {SYSTEM_OBJECT_ID}.")
+        for existing in self.permissions_table.where(user_id=user_id, object_id=object_id):
+            if existing.role_id == role_id:
+                return existing
+        permission = self._insert_permission(user.id, role.id, object_type, object_id)
+        self.ctx.events.record("permission_granted", f"{actor.name} gave {user.user_name} role "
+                               f"{role.name} on {object_type.value} {object_id}.",
+                               user=actor.name)
+        return permission
+
+    def permissions(self, *, actor: Actor, object_id: str | None = None,
+                    user_id: str | None = None) -> list[Permission]:
+        conditions = {k: v for k, v in (("object_id", object_id), ("user_id", user_id))
+                      if v is not None}
+        found = self.permissions_table.where(**conditions)
+        if actor.superuser:
+            return found
+        return [p for p in found if p.user_id == actor.user_id]
+
+    def get_permission(self, permission_id: str, *, actor: Actor) -> Permission:
+        permission = self.permissions_table.get(permission_id)
+        if not actor.superuser and permission.user_id != actor.user_id:
+            raise NotFound(f"There is no permission with id '{permission_id}'.")
+        return permission
+
+    def remove_permission(self, permission_id: str, *, actor: Actor) -> None:
+        require_superuser(actor, "remove permissions")
+        permission = self.permissions_table.get(permission_id)
+        if permission.user_id == ADMIN_USER_ID and permission.object_type is ObjectType.SYSTEM:
+            raise InvalidState("admin@internal keeps its SuperUser role.")
+        self.permissions_table.delete(permission_id)
+
+    # Helpers
+
+    def _password_ok(self, user: User, password: str) -> bool:
+        stored = (self.ctx.config.auth.admin_password_hash if user.id == ADMIN_USER_ID
+                  else user.password_hash)
+        key = hmac.new(self._cache_key, f"{user.id}\0{stored}\0{password}".encode(),
+                       hashlib.sha256).digest()
+        now = time.time()
+        cached = self._verified.get(key)
+        if cached is not None and cached[1] > now:
+            return True
+        if not stored or not verify_password(password, stored):
+            return False
+        if len(self._verified) > 1000:
+            self._forget_verified()
+        self._verified[key] = (user.id, now + 60.0)
+        return True
+
+    def _forget_verified(self) -> None:
+        self._verified = {}
+
+    def _insert_permission(self, user_id: str, role_id: str, object_type: ObjectType,
+                           object_id: str) -> Permission:
+        return self.permissions_table.insert(Permission(
+            id=new_id(), user_id=user_id, role_id=role_id, object_type=object_type,
+            object_id=object_id))
+
+    def _ensure_admin(self) -> None:
+        with self.ctx.store.db.transaction():
+            if self.table.find(ADMIN_USER_ID) is None:
+                self.table.insert(User(id=ADMIN_USER_ID, name="admin", created=time.time()))
+            if not self.permissions_table.where(user_id=ADMIN_USER_ID,
+                                                object_id=SYSTEM_OBJECT_ID):
+                self._insert_permission(ADMIN_USER_ID, _role_id(RoleName.SUPER_USER),
+                                        ObjectType.SYSTEM, SYSTEM_OBJECT_ID)
+
+
+def _split_user_name(username: str) -> tuple[str, str]:
+    """``jdoe@internal`` (or oVirt 4.4's ``internal-authz``) -> ("jdoe", "internal")."""
+    name, _, domain = username.strip().partition("@")
+    if domain not in ("", INTERNAL_DOMAIN, f"{INTERNAL_DOMAIN}-authz"):
+        raise NotAuthenticated(f"Unknown login domain '{domain[:40]}': use "
+                               f"user@{INTERNAL_DOMAIN}.")
+    return name, INTERNAL_DOMAIN
+
+
+def _check_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise InvalidInput(f"A password needs at least {MIN_PASSWORD_LENGTH} characters.")
+
+
+def _role_id(name: RoleName) -> str:
+    return next(r.id for r in ROLES if r.name is name)

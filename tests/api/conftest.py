@@ -1,0 +1,173 @@
+"""A real appliance for the API tests: ``virtstick serve`` as a subprocess on real libvirt
+(QEMU TCG), driven by oVirt's own SDK and by plain HTTP for what the SDK cannot send."""
+
+from __future__ import annotations
+
+import base64
+import http.client
+import json
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import libvirt
+import ovirtsdk4 as sdk
+import pytest
+
+from appliance.cli import development_config
+from appliance.config import Config, to_toml
+
+ADMIN_PASSWORD = "admin-" + secrets.token_hex(6)
+TOKEN_IDLE_MINUTES = 0.1  # 6 s: the expiry test waits it out; the SDK logs in again by itself
+
+
+@dataclass(frozen=True)
+class Reply:
+    status: int
+    headers: dict[str, str]
+    text: str
+
+    def json(self) -> object:
+        return json.loads(self.text)
+
+
+@dataclass(frozen=True)
+class Appliance:
+    url: str  # http://127.0.0.1:PORT
+    https_url: str
+    state_dir: Path
+    config: Config
+    prefix: str
+
+    @property
+    def api(self) -> str:
+        return f"{self.url}/ovirt-engine/api"
+
+    def connect(self, username: str = "admin@internal", password: str = ADMIN_PASSWORD,
+                **kwargs: object) -> sdk.Connection:
+        return sdk.Connection(url=self.api, username=username, password=password, **kwargs)
+
+    def request(self, method: str, path: str, body: bytes | str | None = None, *,
+                token: str | None = None, basic: tuple[str, str] | None = None,
+                headers: dict[str, str] | None = None) -> Reply:
+        """One plain HTTP request to a path under the server root."""
+        parsed = urllib.parse.urlparse(self.url)
+        conn = http.client.HTTPConnection(parsed.hostname, parsed.port, timeout=60)
+        sent = {"Content-Type": "application/xml", "Accept": "application/xml",
+                **(headers or {})}
+        if token is not None:
+            sent["Authorization"] = f"Bearer {token}"
+        if basic is not None:
+            sent["Authorization"] = "Basic " + base64.b64encode(
+                f"{basic[0]}:{basic[1]}".encode()).decode()
+        data = body.encode() if isinstance(body, str) else body
+        conn.request(method, path, body=data, headers=sent)
+        response = conn.getresponse()
+        reply = Reply(response.status, {k.lower(): v for k, v in response.getheaders()},
+                      response.read().decode("utf-8", "replace"))
+        conn.close()
+        return reply
+
+    def token(self, username: str = "admin@internal", password: str = ADMIN_PASSWORD) -> str:
+        reply = self.login(username, password)
+        data = reply.json()
+        assert isinstance(data, dict) and "access_token" in data, reply.text
+        return str(data["access_token"])
+
+    def login(self, username: str, password: str) -> Reply:
+        form = urllib.parse.urlencode({"grant_type": "password", "scope": "ovirt-app-api",
+                                       "username": username, "password": password})
+        return self.request("POST", "/ovirt-engine/sso/oauth/token", form, headers={
+            "Content-Type": "application/x-www-form-urlencoded",
+            "Accept": "application/json"})
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def start_appliance(base: Path, *, prefix: str, **sections: dict[str, object]) -> tuple[
+        subprocess.Popen[bytes], Appliance]:
+    os.environ["VIRTSTICK_ADMIN_PASSWORD"] = ADMIN_PASSWORD
+    port, https_port = free_port(), free_port()
+    config = development_config(base).replace(
+        appliance={"virt_type": "qemu", "domain_prefix": prefix},
+        http={"listen": f"127.0.0.1:{port}", "https_listen": f"127.0.0.1:{https_port}"},
+        auth={"token_idle_minutes": TOKEN_IDLE_MINUTES}).replace(**sections)
+    path = base / "virtstick.toml"
+    path.write_text(to_toml(config))
+    log = open(base / "serve.log", "wb")  # noqa: SIM115 - kept open for the process
+    process = subprocess.Popen([sys.executable, "-m", "appliance.cli", "serve", "--config",
+                                str(path)], stdout=log, stderr=subprocess.STDOUT)
+    appliance = Appliance(url=f"http://127.0.0.1:{port}",
+                          https_url=f"https://127.0.0.1:{https_port}", state_dir=base,
+                          config=config, prefix=prefix)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError("virtstick serve died:\n" + (base / "serve.log").read_text())
+        try:
+            if appliance.request("GET", "/health").status == 200:
+                return process, appliance
+        except OSError:
+            time.sleep(0.2)
+    process.kill()
+    raise RuntimeError("virtstick serve did not answer:\n" + (base / "serve.log").read_text())
+
+
+def stop_appliance(process: subprocess.Popen[bytes], prefix: str) -> None:
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+    destroy_domains(prefix)
+
+
+def destroy_domains(prefix: str) -> None:
+    """Only the domains this test run made: their names carry its unique prefix."""
+    conn = libvirt.open("qemu:///system")
+    try:
+        for dom in conn.listAllDomains():
+            if dom.name().startswith(prefix):
+                dom.destroy()
+    finally:
+        conn.close()
+
+
+@pytest.fixture(scope="session")
+def appliance() -> Iterator[Appliance]:
+    base = Path(tempfile.mkdtemp(prefix="vs-api-", dir="/var/tmp"))
+    base.chmod(0o755)
+    prefix = f"vsapi{secrets.token_hex(3)}-"
+    process, running = start_appliance(base, prefix=prefix)
+    try:
+        yield running
+    finally:
+        stop_appliance(process, prefix)
+        shutil.rmtree(base, ignore_errors=True)
+
+
+@pytest.fixture
+def admin(appliance: Appliance) -> Iterator[sdk.Connection]:
+    connection = appliance.connect()
+    try:
+        yield connection
+    finally:
+        connection.close()
+
+
+def unique(name: str) -> str:
+    return f"{name}-{secrets.token_hex(3)}"

@@ -1,0 +1,108 @@
+"""oVirt's own SDK against the running appliance: the calls real automation makes."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+
+import ovirtsdk4 as sdk
+import ovirtsdk4.types as types
+import pytest
+
+from tests.api.conftest import Appliance, unique
+
+MiB = 1024 * 1024
+
+
+def test_connect_and_api_root(admin: sdk.Connection) -> None:
+    assert admin.test(raise_exception=True)
+    api = admin.system_service().get()
+    assert (api.product_info.version.major, api.product_info.version.minor) == (4, 5)
+    assert api.special_objects.blank_template.id == "00000000-0000-0000-0000-000000000000"
+    assert api.summary.hosts.total == 1
+    assert api.time is not None
+
+
+@pytest.fixture
+def blank_vm(admin: sdk.Connection) -> Iterator[types.Vm]:
+    vms = admin.system_service().vms_service()
+    vm = vms.add(types.Vm(name=unique("sdk"), cluster=types.Cluster(name="Default"),
+                          template=types.Template(name="Blank"), memory=128 * MiB))
+    yield vm
+    service = vms.vm_service(vm.id)
+    try:
+        if service.get().status != types.VmStatus.DOWN:
+            service.stop()
+        service.remove()
+    except sdk.NotFoundError:
+        pass
+
+
+def test_list_and_search(admin: sdk.Connection, blank_vm: types.Vm) -> None:
+    vms = admin.system_service().vms_service()
+    assert blank_vm.id in [v.id for v in vms.list()]
+    assert [v.id for v in vms.list(search=f"name={blank_vm.name}")] == [blank_vm.id]
+    assert [v.id for v in vms.list(search=f'name="{blank_vm.name}"')] == [blank_vm.id]
+    prefix = blank_vm.name[:6]
+    assert blank_vm.id in [v.id for v in vms.list(search=f"name={prefix}*")]
+    assert vms.list(search=f"name={blank_vm.name} and status=up") == []
+    found = vms.list(search=f"name={blank_vm.name} and status=down")
+    assert [v.id for v in found] == [blank_vm.id]
+    upper = blank_vm.name.upper()
+    assert vms.list(search=f"name={upper}") == []
+    assert [v.id for v in vms.list(search=f"name={upper}", case_sensitive=False)] == [
+        blank_vm.id]
+    assert len(vms.list(max=1)) == 1
+
+
+def test_blank_vm_with_disk_and_nic_runs(admin: sdk.Connection, blank_vm: types.Vm) -> None:
+    system = admin.system_service()
+    service = system.vms_service().vm_service(blank_vm.id)
+    attachment = service.disk_attachments_service().add(types.DiskAttachment(
+        disk=types.Disk(name=f"{blank_vm.name}_disk", provisioned_size=256 * MiB,
+                        format=types.DiskFormat.COW,
+                        storage_domains=[types.StorageDomain(name="ram")]),
+        interface=types.DiskInterface.VIRTIO, bootable=True, active=True))
+    profile = next(p for p in system.vnic_profiles_service().list() if p.name == "ovirtmgmt")
+    nic = service.nics_service().add(types.Nic(name="nic1",
+                                               vnic_profile=types.VnicProfile(id=profile.id)))
+    assert nic.mac.address.startswith("56:6f:")
+    vm = service.get(follow="disk_attachments.disk,nics")
+    assert vm.disk_attachments[0].disk.id == attachment.disk.id
+    assert vm.disk_attachments[0].disk.provisioned_size == 256 * MiB
+    assert [n.name for n in vm.nics] == ["nic1"]
+    disk = system.disks_service().disk_service(attachment.disk.id).get()
+    assert disk.status == types.DiskStatus.OK
+
+    service.start()
+    assert wait_status(service, types.VmStatus.UP).start_time is not None
+    service.stop()
+    assert service.get().status == types.VmStatus.DOWN
+    service.remove()
+    with pytest.raises(sdk.NotFoundError):
+        service.get()
+    with pytest.raises(sdk.NotFoundError):
+        system.disks_service().disk_service(attachment.disk.id).get()
+
+
+def test_actions_on_a_down_vm_fail_clearly(admin: sdk.Connection, blank_vm: types.Vm) -> None:
+    service = admin.system_service().vms_service().vm_service(blank_vm.id)
+    with pytest.raises(sdk.Error) as failure:
+        service.shutdown()
+    assert failure.value.code == 409
+    assert "must be running" in str(failure.value)
+
+
+def wait_status(service: object, wanted: types.VmStatus, timeout: float = 180) -> types.Vm:
+    deadline = time.monotonic() + timeout
+    while True:
+        vm = service.get()  # type: ignore[attr-defined]
+        if vm.status == wanted or time.monotonic() > deadline:
+            assert vm.status == wanted
+            return vm
+        time.sleep(0.5)
+
+
+def test_unknown_vm_is_not_found(admin: sdk.Connection, appliance: Appliance) -> None:
+    with pytest.raises(sdk.NotFoundError):
+        admin.system_service().vms_service().vm_service("no-such-id").get()
