@@ -18,7 +18,8 @@ class Figure:
     def line(self) -> str:
         text = f"{self.name}: {self.value:.3f} {self.unit}"
         if self.baseline:
-            text += f" (baseline {self.baseline:.3f} {self.unit}, ratio {self.value / self.baseline:.2f}x)"
+            ratio = self.value / self.baseline
+            text += f" (baseline {self.baseline:.3f} {self.unit}, ratio {ratio:.2f}x)"
         if self.target:
             text += f" [target {self.target}]"
         return text
