@@ -29,9 +29,11 @@ def install_resources(routes: Routes) -> None:
         disks,
         infra,
         root,
+        snapshots,
         vm_devices,
         vms,
     )
 
-    for module in (root, vms, vm_devices, disks, access, infra, catalog, activity):
+    for module in (root, vms, vm_devices, disks, access, infra, catalog, activity,
+                   snapshots):
         module.install(routes)

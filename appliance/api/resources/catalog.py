@@ -12,7 +12,8 @@ from appliance.api.resources.vm_devices import DISK_ATTACHMENT, NIC
 from appliance.api.routing import Operation, Routes
 from appliance.api.schema import Field, Kind, Type
 from appliance.engine.enums import TemplateStatus
-from appliance.errors import NotSupported
+from appliance.engine.template_builder import TemplateFromVm
+from appliance.errors import InvalidInput
 
 TEMPLATE = Type(
     tag="template", plural="templates", accepted=ovirtnames.TEMPLATE,
@@ -94,8 +95,28 @@ def get_template(template_id: str) -> Response:
 
 
 def add_template() -> Response:
-    http.read(TEMPLATE)
-    raise NotSupported("Making templates from VMs is not supported yet.")
+    """``<template><name>t</name><vm id="..."/></template>``: copied by a job; the template
+    is locked until it ends. A ``<version><base_template id=.../></version>`` makes a new
+    version of that template."""
+    engine = http.engine()
+    node = http.read_node(TEMPLATE.tag)
+    values = TEMPLATE.read(node)
+    vm_ref = values.get("vm")
+    if not vm_ref:
+        raise InvalidInput("A template is made from a VM: send <vm id=\"...\"/>.")
+    vm = listing.resolve(engine.store.vms, vm_ref, noun="VM")
+    engine.vms.get(vm.id, actor=http.actor())
+    version = node.get("version") if isinstance(node.get("version"), dict) else {}
+    base = version.get("base_template") if isinstance(version, dict) else None
+    request = TemplateFromVm(
+        vm_id=vm.id, name=values.get("name", ""), description=values.get("description", ""),
+        base_template_id=base.get("id") if isinstance(base, dict) else None,
+        version_name=str(version.get("version_name", "")) if isinstance(version, dict) else "")
+    if not request.name and request.base_template_id is None:
+        raise InvalidInput("A new template needs a <name>.")
+    started = engine.template_builder.create_from_vm(request, actor=http.actor(),
+                                                     correlation_id=http.correlation_id())
+    return http.respond_object(TEMPLATE, started.template, created=True)
 
 
 def remove_template(template_id: str) -> Response:

@@ -1,0 +1,66 @@
+"""Users, roles and permissions: a UserRole user sees and runs only their own VMs (and those
+an admin gave them); the engine refuses the rest whatever the client."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import ovirtsdk4 as sdk
+import ovirtsdk4.types as types
+import pytest
+
+from tests.api.conftest import Appliance, unique
+
+MiB = 1024 * 1024
+PASSWORD = "user-password-1"
+
+
+@pytest.fixture
+def user(admin: sdk.Connection) -> Iterator[types.User]:
+    users = admin.system_service().users_service()
+    added = users.add(types.User(user_name=f"{unique('jdoe')}@internal", password=PASSWORD,
+                                 domain=types.Domain(name="internal-authz")))
+    yield added
+    users.user_service(added.id).remove()
+
+
+def _vm(connection: sdk.Connection, name: str) -> types.Vm:
+    return connection.system_service().vms_service().add(types.Vm(
+        name=name, template=types.Template(name="Blank"), cluster=types.Cluster(name="Default"),
+        memory=64 * MiB))
+
+
+def test_user_role_sees_only_own_vms(appliance: Appliance, admin: sdk.Connection,
+                                     user: types.User) -> None:
+    admins_vm = _vm(admin, unique("adminvm"))
+    connection = appliance.connect(f"{user.principal}@internal", PASSWORD)
+    try:
+        own = _vm(connection, unique("uservm"))
+        visible = connection.system_service().vms_service().list()
+        assert [v.id for v in visible] == [own.id]
+        hidden = connection.system_service().vms_service().vm_service(admins_vm.id)
+        with pytest.raises(sdk.NotFoundError):
+            hidden.get()
+        with pytest.raises(sdk.NotFoundError):
+            hidden.start()
+        with pytest.raises(sdk.NotFoundError):
+            hidden.remove()
+        assert admin.system_service().vms_service().vm_service(admins_vm.id).get().status \
+            == types.VmStatus.DOWN
+        with pytest.raises(sdk.AuthError):
+            connection.system_service().users_service().add(types.User(
+                user_name="intruder@internal", password="intruder-pass"))
+        # An admin gives the user the VM: now they see it too.
+        admin.system_service().vms_service().vm_service(admins_vm.id).permissions_service() \
+            .add(types.Permission(role=types.Role(name="UserRole"), user=types.User(id=user.id)))
+        assert {v.id for v in connection.system_service().vms_service().list()} == {
+            own.id, admins_vm.id}
+        admin.system_service().vms_service().vm_service(own.id).remove()
+    finally:
+        connection.close()
+        admin.system_service().vms_service().vm_service(admins_vm.id).remove()
+
+
+def test_roles_are_listed(admin: sdk.Connection) -> None:
+    names = {r.name for r in admin.system_service().roles_service().list()}
+    assert {"SuperUser", "UserRole"} <= names
