@@ -9,7 +9,8 @@ APT_PACKAGES := qemu-system-x86 qemu-utils libvirt-daemon-system libvirt-clients
 	pkg-config gcc busybox-static cpio zstd syslinux syslinux-common mtools dosfstools \
 	network-manager dnsmasq-base iproute2 udev dbus chromium chromium-driver \
 	squashfs-tools xorriso grub-pc-bin grub-efi-amd64-bin ovmf debootstrap \
-	dracut-core openssl kpartx gdisk libxml2-dev
+	dracut-core openssl kpartx gdisk libxml2-dev \
+	sudo
 
 .PHONY: setup apt daemons run test test-fast bench lint image usb clean
 
@@ -51,11 +52,16 @@ lint: setup
 	$(VENV)/bin/ruff check appliance firstboot webui image tests
 	$(VENV)/bin/mypy
 
-image:
-	@echo "make image: the live image builder is not written yet (issue 4)." >&2; exit 2
+# The live image (issue 4): DISTRO=auto|debian|fedora, SEED=file to bake a seed, OUT=dir.
+DISTRO ?= auto
+OUT ?= out
+image: setup
+	$(PY) -m image build --distro $(DISTRO) --output $(OUT) $(if $(SEED),--seed $(SEED))
 
-usb:
-	@echo "make usb: the live image builder is not written yet (issue 4)." >&2; exit 2
+# make usb DEVICE=/dev/sdX [YES=1]: write the newest ISO in out/ to a removable USB stick.
+usb: setup
+	@test -n "$(DEVICE)" || { echo "make usb: give DEVICE=/dev/sdX" >&2; exit 2; }
+	$(PY) -m image usb $(DEVICE) $(if $(YES),--yes)
 
 clean:
 	rm -rf $(VENV) out .cache
