@@ -1,0 +1,157 @@
+"""A QEMU (TCG) machine booting the live ISO as a USB stick, for the boot tests and the benchmark.
+
+The CPU offers no SVM/VMX: KVM nested inside TCG hangs, so the appliance must see TCG only.
+
+BIOS is SeaBIOS, UEFI is OVMF; both on q35 with the ISO on an xHCI USB stick, an optional seed
+CD, user networking forwarding the guest's ports 443 and 80 to free local ports, and the
+serial console in a log file that the tests read.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import shutil
+import socket
+import ssl
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from enum import StrEnum
+from pathlib import Path
+
+OVMF_CODE = Path("/usr/share/OVMF/OVMF_CODE_4M.fd")
+OVMF_VARS = Path("/usr/share/OVMF/OVMF_VARS_4M.fd")
+
+
+class Firmware(StrEnum):
+    BIOS = "bios"
+    UEFI = "uefi"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def make_seed_iso(seed_toml: str, out: Path) -> Path:
+    """A VSSEED-labelled ISO 9660 disk holding virtstick-seed.toml, like a NoCloud seed disk."""
+    tree = out.with_suffix(".d")
+    tree.mkdir(parents=True, exist_ok=True)
+    (tree / "virtstick-seed.toml").write_text(seed_toml)
+    subprocess.run(
+        ["xorriso", "-as", "mkisofs", "-quiet", "-V", "VSSEED", "-R", "-J", "-o", out, tree],
+        check=True,
+    )
+    return out
+
+
+class LiveMachine:
+    def __init__(
+        self,
+        *,
+        iso: Path,
+        firmware: Firmware,
+        work_dir: Path,
+        seed_iso: Path | None = None,
+        kernel: tuple[Path, Path, str] | None = None,  # direct boot: vmlinuz, initrd, cmdline
+        memory_mib: int = 3072,
+    ) -> None:
+        self.iso = iso
+        self.firmware = firmware
+        self.work_dir = work_dir
+        self.seed_iso = seed_iso
+        self.kernel = kernel
+        self.memory_mib = memory_mib
+        self.serial_log = work_dir / f"serial-{firmware.value}.log"
+        self.https_port = free_port()
+        self.http_port = free_port()
+        self.process: subprocess.Popen[bytes] | None = None
+        self.started = 0.0
+
+    def command(self) -> list[str]:
+        forwards = f"hostfwd=tcp:127.0.0.1:{self.https_port}-:443"
+        forwards += f",hostfwd=tcp:127.0.0.1:{self.http_port}-:80"
+        argv = [
+            "qemu-system-x86_64", "-machine", "q35", "-accel", "tcg", "-cpu", "max,svm=off,vmx=off",
+            "-smp", "2", "-m", str(self.memory_mib), "-display", "none", "-no-reboot",
+            "-serial", f"file:{self.serial_log}", "-monitor", "none",
+            "-drive", f"if=none,id=stick,format=raw,readonly=on,file={self.iso}",
+            "-device", "qemu-xhci", "-device", "usb-storage,drive=stick,removable=on",
+            "-netdev", f"user,id=net0,{forwards}", "-device", "virtio-net-pci,netdev=net0",
+        ]  # fmt: skip
+        if self.seed_iso is not None:
+            argv += ["-drive", f"file={self.seed_iso},media=cdrom,readonly=on"]
+        if self.firmware is Firmware.UEFI:
+            variables = self.work_dir / "OVMF_VARS.fd"
+            shutil.copyfile(OVMF_VARS, variables)
+            argv += [
+                "-drive", f"if=pflash,format=raw,readonly=on,file={OVMF_CODE}",
+                "-drive", f"if=pflash,format=raw,file={variables}",
+            ]  # fmt: skip
+        if self.kernel is not None:
+            vmlinuz, initrd, cmdline = self.kernel
+            argv += ["-kernel", str(vmlinuz), "-initrd", str(initrd), "-append", cmdline]
+        return argv
+
+    def start(self) -> None:
+        self.work_dir.mkdir(parents=True, exist_ok=True)
+        self.serial_log.write_text("")
+        console = (self.work_dir / f"qemu-{self.firmware.value}.log").open("wb")
+        self.started = time.monotonic()
+        self.process = subprocess.Popen(self.command(), stdout=console, stderr=console)
+
+    def elapsed(self) -> float:
+        return time.monotonic() - self.started
+
+    def serial(self) -> str:
+        return self.serial_log.read_text(errors="replace")
+
+    def wait_serial(self, text: str, *, timeout: float) -> float:
+        """Seconds from QEMU's start until ``text`` appeared on the serial console."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if text in self.serial():
+                return self.elapsed()
+            self._check_running()
+            time.sleep(0.5)
+        raise TimeoutError(f"{text!r} not on the serial console after {timeout:.0f}s")
+
+    def wait_http(self, url: str, *, timeout: float) -> float:
+        """Seconds from QEMU's start until ``url`` answered with a status below 500."""
+        context = ssl.create_default_context()
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            self._check_running()
+            try:
+                with urllib.request.urlopen(url, timeout=5, context=context) as response:
+                    if response.status < 500:
+                        return self.elapsed()
+            except urllib.error.HTTPError as exc:
+                if exc.code < 500:
+                    return self.elapsed()
+            except (urllib.error.URLError, OSError):
+                pass
+            time.sleep(1)
+        raise TimeoutError(f"{url} did not answer after {timeout:.0f}s")
+
+    def stop(self) -> None:
+        if self.process is None:
+            return
+        self.process.terminate()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.process.wait(timeout=15)
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+        self.process = None
+
+    def _check_running(self) -> None:
+        if self.process is not None and self.process.poll() is not None:
+            raise RuntimeError(
+                f"QEMU exited with {self.process.returncode}; serial console:\n"
+                + self.serial()[-3000:]
+            )
