@@ -91,12 +91,22 @@ class AuthSection:
 
 
 @dataclass(frozen=True)
+class HostsSection:
+    monitor_interval: float = 2.0  # seconds between checks that hosts answer
+    fence_after: float = 4.0  # seconds a host may not answer before it is fenced
+    balance_interval: float = 60.0  # seconds between load-balancing runs (oVirt's minute)
+    lab_memory_mib: int = 1024  # memory a lab host offers VMs
+    maintenance_policy: str = "shutdown"  # VMs no host can take: shutdown; migrate: refuse
+
+
+@dataclass(frozen=True)
 class Config:
     appliance: ApplianceSection = field(default_factory=ApplianceSection)
     storage: StorageSection = field(default_factory=StorageSection)
     network: NetworkSection = field(default_factory=NetworkSection)
     http: HttpSection = field(default_factory=HttpSection)
     auth: AuthSection = field(default_factory=AuthSection)
+    hosts: HostsSection = field(default_factory=HostsSection)
 
     @property
     def database_path(self) -> Path:
@@ -159,6 +169,7 @@ def _section_types() -> dict[str, type]:
         "network": NetworkSection,
         "http": HttpSection,
         "auth": AuthSection,
+        "hosts": HostsSection,
     }
 
 

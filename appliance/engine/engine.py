@@ -12,14 +12,20 @@ from pathlib import Path
 from appliance.config import Config
 from appliance.engine import bootstrap
 from appliance.engine.authz import SYSTEM
+from appliance.engine.clusters import Clusters
 from appliance.engine.context import EngineContext, Hosts, Locks
 from appliance.engine.disk_copies import DiskCopies
 from appliance.engine.events import EventLog
+from appliance.engine.ha import HighAvailability
+from appliance.engine.hosts import HostService
 from appliance.engine.jobs import JobContext, Jobs
+from appliance.engine.host_maintenance import HostMaintenance
 from appliance.engine.maintenance import Maintenance
+from appliance.engine.migration import Migrations
 from appliance.engine.model import MiB
 from appliance.engine.placement import Placement
 from appliance.engine.reconcile import Reconciler
+from appliance.engine.scheduling.balancer import Balancer
 from appliance.engine.snapshots import Snapshots
 from appliance.engine.storage import Disks, StorageDomains
 from appliance.engine.store import Database
@@ -60,17 +66,41 @@ class Engine:
         self.users = Users(self.ctx)
         self.maintenance = Maintenance(self.ctx)
         self.local_agent: LocalHostAgent | None = None
+        self._settings: AgentSettings | None = None
+        self._many_hosts()
+
+    def _many_hosts(self) -> None:
+        """Other hosts, migration, HA, balancing, power saving and maintenance."""
+        self.hosts = HostService(self.ctx, settings=self.agent_settings,
+                                 on_lifecycle=self.reconciler.on_lifecycle,
+                                 on_reconnect=self.reconciler.host)
+        self.migrations = Migrations(self.ctx, vms=self.vms, hosts=self.hosts,
+                                     scheduler=self.placement.scheduler)
+        self.host_maintenance = HostMaintenance(self.ctx, vms=self.vms, hosts=self.hosts,
+                                                migrations=self.migrations)
+        self.ha = HighAvailability(self.ctx, vms=self.vms, hosts=self.hosts)
+        self.balancer = Balancer(self.ctx, scheduler=self.placement.scheduler,
+                                 migrations=self.migrations, hosts=self.hosts)
+        self.placement.wake_standby = self.balancer.wake
+        self.clusters = Clusters(self.ctx, on_policy_change=self.balancer.poke)
 
     def start(self) -> None:
         self.jobs.abort_unfinished()
         bootstrap.ensure_defaults(self.store, self.config)
         self._attach_storage()
         self._connect_local_host()
+        self.hosts.reconnect_all()
         self.reconciler.all()
         self._import_demo_template()
+        self.ha.start()
+        self.balancer.start()
 
     def stop(self) -> None:
+        """Stop the engine; lab hosts keep running, as other machines' hosts would."""
+        self.balancer.stop()
+        self.ha.stop()
         self.jobs.shutdown()
+        self.hosts.close()
         if self.local_agent is not None:
             self.local_agent.close()
         self.db.close()
@@ -79,22 +109,28 @@ class Engine:
         for domain in self.store.storage_domains.all():
             FileStorageDomain(Path(domain.path), domain.id).attach()
 
+    def agent_settings(self) -> AgentSettings:
+        """What every host's agent is made with (lab hosts share the machine's choices)."""
+        if self._settings is None:
+            config = self.config
+            demo = Path(config.appliance.demo_disk) if config.appliance.demo_disk else None
+            virt_type = choose_virt_type(config.appliance.virt_type,
+                                         cache_dir=config.appliance.state_dir,
+                                         probe_disk=demo if demo and demo.is_file() else None)
+            self._settings = AgentSettings(
+                appliance_id=self.ctx.appliance_id,
+                run_dir=config.appliance.state_dir / "consoles",
+                virt_type=virt_type,
+                domain_prefix=config.appliance.domain_prefix,
+                network_attachments={bootstrap.MANAGEMENT_NETWORK: config.network.ovirtmgmt},
+            )
+        return self._settings
+
     def _connect_local_host(self) -> None:
         config = self.config
         host_id = bootstrap.local_host_id(self.store)
-        demo = Path(config.appliance.demo_disk) if config.appliance.demo_disk else None
-        virt_type = choose_virt_type(config.appliance.virt_type,
-                                     cache_dir=config.appliance.state_dir,
-                                     probe_disk=demo if demo and demo.is_file() else None)
-        settings = AgentSettings(
-            appliance_id=self.ctx.appliance_id,
-            run_dir=config.appliance.state_dir / "consoles",
-            virt_type=virt_type,
-            domain_prefix=config.appliance.domain_prefix,
-            network_attachments={bootstrap.MANAGEMENT_NETWORK: config.network.ovirtmgmt},
-        )
         agent = LocalHostAgent(
-            host_id=host_id, uri=config.appliance.libvirt_uri, settings=settings,
+            host_id=host_id, uri=config.appliance.libvirt_uri, settings=self.agent_settings(),
             on_lifecycle=self.reconciler.on_lifecycle,
             on_reconnect=lambda: self.reconciler.host(host_id))
         agent.open()

@@ -39,6 +39,31 @@ class HostStatus(StrEnum):
     DOWN = "down"
 
 
+class HostKind(StrEnum):
+    """Where a host's libvirtd runs: this machine, a lab host on it, another machine."""
+
+    LOCAL = "local"
+    LAB = "lab"
+    REMOTE = "remote"
+
+
+class SchedulingPolicyName(StrEnum):
+    """oVirt's cluster scheduling policies."""
+
+    NONE = "none"
+    EVENLY_DISTRIBUTED = "evenly_distributed"
+    VM_EVENLY_DISTRIBUTED = "vm_evenly_distributed"
+    POWER_SAVING = "power_saving"
+
+
+class MaintenancePolicy(StrEnum):
+    """What maintenance does with a VM that no other host can take."""
+
+    MIGRATE = "migrate"  # refuse unless every VM can migrate
+    SHUTDOWN = "shutdown"
+    SUSPEND = "suspend"
+
+
 class StorageDomainStatus(StrEnum):
     ACTIVE = "active"
     MAINTENANCE = "maintenance"

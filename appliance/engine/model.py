@@ -15,6 +15,7 @@ from appliance.engine.enums import (
     DiskStatus,
     DisplayType,
     EventSeverity,
+    HostKind,
     HostStatus,
     JobStatus,
     NicInterface,
@@ -45,7 +46,9 @@ class Cluster:
     name: str
     data_center_id: str
     description: str = ""
-    scheduling_policy: str = "none"
+    scheduling_policy: str = "none"  # a SchedulingPolicyName
+    # oVirt's policy properties by name, e.g. ("HighUtilization", "80"); unset ones default
+    scheduling_properties: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -61,6 +64,11 @@ class Host:
     virt_type: str = "qemu"
     cpu_model: str = ""
     description: str = ""
+    kind: HostKind = HostKind.LOCAL
+    migration_address: str = ""  # where QEMU receives migrations; "" when it cannot
+    power_management: str = ""  # "lab", "ipmi:ADDRESS:USER", "wol:MAC" or "" for none
+    standby: bool = False  # switched off by the power saver, back when load rises
+    host_uuid: str = ""
 
 
 @dataclass(frozen=True)

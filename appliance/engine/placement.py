@@ -1,17 +1,26 @@
-"""Where a VM runs: the Up host of its cluster with the most free memory that fits it."""
+"""Where a VM runs: the scheduler's choice under the cluster's policy (filters, weights).
+
+When no Up host fits and the power saver has switched hosts off, one is woken first.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from appliance.engine import validation
 from appliance.engine.context import EngineContext
-from appliance.engine.enums import HostStatus
 from appliance.engine.model import Host, Vm
+from appliance.engine.scheduling import Scheduler
 from appliance.errors import InsufficientResources, InvalidState
+
+WakeStandby = Callable[[str], bool]  # cluster id -> whether a host came back
 
 
 class Placement:
     def __init__(self, ctx: EngineContext) -> None:
         self.ctx = ctx
+        self.scheduler = Scheduler(ctx)
+        self.wake_standby: WakeStandby | None = None  # set by the power saver
 
     def require_memory_fits(self, cluster_id: str, memory: int) -> None:
         """A VM may not ask for more memory than the largest host of its cluster has."""
@@ -23,21 +32,13 @@ class Placement:
                 f"in its cluster has {validation.human_size(largest)}.")
 
     def pick_host(self, vm: Vm) -> str:
-        candidates = [h for h in self.ctx.store.hosts.where(cluster_id=vm.cluster_id)
-                      if h.status is HostStatus.UP and h.id in self.ctx.hosts.agents]
-        if not candidates:
-            raise InvalidState("No host of the VM's cluster is up: activate a host first.")
-        fitting = [(self.free_memory(h), h) for h in candidates]
-        free, best = max(fitting, key=lambda pair: pair[0])
-        if vm.memory > free:
-            raise InsufficientResources(
-                f"VM '{vm.name}' needs {validation.human_size(vm.memory)} of memory; the host "
-                f"with the most free memory, {best.name}, has "
-                f"{validation.human_size(free)} left for VMs.")
-        return best.id
+        try:
+            return self.scheduler.pick_host(vm)
+        except (InsufficientResources, InvalidState):
+            if self.wake_standby is None or not self.wake_standby(vm.cluster_id):
+                raise
+        return self.scheduler.pick_host(vm)
 
     def free_memory(self, host: Host) -> int:
         """Host memory less what running VMs were given (no memory overcommit)."""
-        used = sum(v.memory for v in self.ctx.store.vms.where(host_id=host.id)
-                   if v.status.is_running)
-        return host.memory - used
+        return self.scheduler.load(host).free_memory

@@ -46,10 +46,12 @@ class Reconciler:
                                   host_id=host_id)
                 continue
             running.add(vm.id)
+            if vm.status is VmStatus.MIGRATING:
+                continue  # on both hosts for a moment; the migration job settles it
             if domain.state in _STATUS:
                 self.vms.mark_status(vm.id, _STATUS[domain.state], host_id=host_id)
         for vm in self.ctx.store.vms.where(host_id=host_id):
-            if vm.id not in running and vm.status is not VmStatus.DOWN:
+            if vm.id not in running and vm.status not in (VmStatus.DOWN, VmStatus.MIGRATING):
                 self.vms.mark_down(vm.id, reason="found not running on its host")
 
     def storage(self) -> None:
@@ -75,8 +77,8 @@ class Reconciler:
 
     def on_lifecycle(self, host_id: str, vm_id: str, event: int, detail: int) -> None:
         vm = self.ctx.store.vms.find(vm_id)
-        if vm is None:
-            return
+        if vm is None or vm.status is VmStatus.MIGRATING:
+            return  # a migration's events on both hosts: the migration job settles them
         if event == libvirt.VIR_DOMAIN_EVENT_STOPPED:
             if vm.host_id not in (None, host_id):
                 return  # the source side of a migration: the VM runs elsewhere now

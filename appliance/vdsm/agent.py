@@ -18,6 +18,7 @@ import libvirt
 
 from appliance.errors import HostAgentError, NotFound
 from appliance.vdsm import domxml
+from appliance.vdsm import migration as vdsm_migration
 from appliance.vdsm.connection import LibvirtConnection
 from appliance.vdsm.host import HostFacts, facts
 from appliance.vdsm.storage import chain, live, volume
@@ -115,6 +116,14 @@ class HostAgent(Protocol):
     def pause(self, vm_id: str) -> None: ...
     def resume(self, vm_id: str) -> None: ...
     def console_paths(self, vm_id: str) -> tuple[Path, Path]: ...
+    def migrate(self, vm_id: str, *, peer_uri: str, migrate_uri: str) -> None: ...
+    def migration_progress(self, vm_id: str) -> vdsm_migration.MigrationProgress | None: ...
+    def abort_migration(self, vm_id: str) -> None: ...
+    def last_migration_downtime_ms(self, vm_id: str) -> int: ...
+    @property
+    def reachable(self) -> bool: ...
+    def networks(self) -> frozenset[str]: ...
+    def cpu_time_ns(self) -> int: ...
     def create_volume(self, *, storage_path: str, storage_domain_id: str, image_id: str,
                       volume_id: str, size: int, fmt: str = "qcow2",
                       parent: tuple[str, str] | None = None) -> None: ...
@@ -207,6 +216,46 @@ class LocalHostAgent:
 
     def console_paths(self, vm_id: str) -> tuple[Path, Path]:
         return (self.settings.run_dir / f"{vm_id}.sock", self.settings.run_dir / f"{vm_id}.log")
+
+    # Live migration (peer to peer: this host's libvirtd talks to the target's)
+
+    def migrate(self, vm_id: str, *, peer_uri: str, migrate_uri: str) -> None:
+        vdsm_migration.migrate(self.connection.conn, vm_id, peer_uri=peer_uri,
+                               migrate_uri=migrate_uri)
+
+    def migration_progress(self, vm_id: str) -> vdsm_migration.MigrationProgress | None:
+        return vdsm_migration.progress(self.connection.conn, vm_id)
+
+    def abort_migration(self, vm_id: str) -> None:
+        vdsm_migration.abort(self.connection.conn, vm_id)
+
+    def last_migration_downtime_ms(self, vm_id: str) -> int:
+        return vdsm_migration.last_downtime_ms(self.connection.conn, vm_id)
+
+    @property
+    def reachable(self) -> bool:
+        """The engine holds a live connection to the host's libvirtd."""
+        return self.connection.connected
+
+    def networks(self) -> frozenset[str]:
+        """The logical networks this host can attach VMs to."""
+        return frozenset(self.settings.network_attachments)
+
+    def cpu_time_ns(self) -> int:
+        """CPU time used so far by the running VMs of this appliance (for load figures)."""
+        total = 0
+        try:
+            domains = self.connection.conn.listAllDomains(libvirt.VIR_CONNECT_LIST_DOMAINS_ACTIVE)
+        except libvirt.libvirtError as exc:
+            raise HostAgentError(f"host {self.host_id}: {exc.get_error_message()}") from None
+        for dom in domains:
+            if not dom.name().startswith(self.settings.domain_prefix):
+                continue
+            try:
+                total += int(dom.info()[4])
+            except libvirt.libvirtError:
+                continue  # gone meanwhile
+        return total
 
     # Storage: the domain is a directory every host of the lab reaches at the same path.
 

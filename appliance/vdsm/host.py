@@ -42,7 +42,7 @@ def facts(conn: libvirt.virConnect, *, virt_type: str) -> HostFacts:
     except libvirt.libvirtError:
         pass
     return HostFacts(
-        hostname=socket.gethostname(),
+        hostname=_hostname(conn),
         memory=memory_mib * 1024 * 1024,
         cpus=cpus,
         cpu_model=model,
@@ -50,6 +50,14 @@ def facts(conn: libvirt.virConnect, *, virt_type: str) -> HostFacts:
         libvirt_version=f"{major}.{minor}.{micro}",
         uuid=sysinfo_uuid,
     )
+
+
+def _hostname(conn: libvirt.virConnect) -> str:
+    """The name of the host libvirtd runs on (a lab host's own, in its UTS namespace)."""
+    try:
+        return str(conn.getHostname())
+    except libvirt.libvirtError:
+        return socket.gethostname()
 
 
 def choose_virt_type(wanted: VirtType, *, cache_dir: Path, probe_disk: Path | None) -> str:

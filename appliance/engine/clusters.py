@@ -1,0 +1,41 @@
+"""Clusters: their scheduling policy (oVirt's names and properties)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+
+from appliance.engine.authz import Actor, require_superuser
+from appliance.engine.context import EngineContext
+from appliance.engine.model import Cluster
+from appliance.engine.scheduling import policies
+
+
+class Clusters:
+    def __init__(self, ctx: EngineContext, *, on_policy_change: Callable[[], None]) -> None:
+        self.ctx = ctx
+        self._on_policy_change = on_policy_change
+
+    def list(self) -> list[Cluster]:
+        return self.ctx.store.clusters.all()
+
+    def get(self, cluster_id: str) -> Cluster:
+        return self.ctx.store.clusters.get(cluster_id)
+
+    def set_scheduling_policy(self, cluster_id: str, policy: str, *, actor: Actor,
+                              properties: dict[str, str] | None = None) -> Cluster:
+        """Choose the cluster's policy; ``properties`` override oVirt's defaults."""
+        require_superuser(actor, "change scheduling policies")
+        name = policies.parse_name(policy)
+        properties = properties or {}
+        policies.check_properties(name, properties)
+        cluster = self.ctx.store.clusters.get(cluster_id)
+        cluster = self.ctx.store.clusters.update(replace(
+            cluster, scheduling_policy=name.value,
+            scheduling_properties=tuple(sorted(properties.items()))))
+        shown = ", ".join(f"{k}={v}" for k, v in sorted(properties.items()))
+        self.ctx.events.record("cluster_scheduling_policy", f"Cluster {cluster.name} now "
+                               f"schedules by {name.value}{f' ({shown})' if shown else ''}; "
+                               f"set by {actor.name}.", user=actor.name)
+        self._on_policy_change()
+        return cluster

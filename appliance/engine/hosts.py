@@ -1,0 +1,228 @@
+"""Hosts: the local one, lab hosts on this machine and hosts on other machines.
+
+Each host the engine manages has an agent (a libvirt connection) in ``ctx.hosts``. Lab hosts
+are started and stopped here; remote hosts are added by their libvirt URI (libvirt over TLS
+or SSH, which the host's owner sets up, or a joined ``virtstick agent``). Maintenance, the
+power saver and fencing change a host's status through this service too.
+"""
+
+from __future__ import annotations
+
+import builtins
+import contextlib
+import logging
+from collections.abc import Callable
+from dataclasses import replace
+
+from appliance.engine import bootstrap, validation
+from appliance.engine.authz import Actor, require_superuser
+from appliance.engine.context import EngineContext
+from appliance.engine.enums import EventSeverity, HostKind, HostStatus
+from appliance.engine.ids import new_id
+from appliance.engine.model import Host, MiB
+from appliance.errors import HostAgentError, InvalidState, NameInUse
+from appliance.vdsm.agent import AgentSettings, LifecycleHandler, LocalHostAgent
+from appliance.vdsm.labhost import Lab, LabHostInfo
+
+log = logging.getLogger(__name__)
+
+
+class HostService:
+    def __init__(self, ctx: EngineContext, *, settings: Callable[[], AgentSettings],
+                 on_lifecycle: LifecycleHandler,
+                 on_reconnect: Callable[[str], None]) -> None:
+        self.ctx = ctx
+        self._settings = settings
+        self._on_lifecycle = on_lifecycle
+        self._on_reconnect = on_reconnect
+        self.lab = Lab(ctx.config.appliance.state_dir / "lab", token=ctx.appliance_id[:6])
+
+    # Queries
+
+    def list(self) -> list[Host]:
+        return self.ctx.store.hosts.all()
+
+    def get(self, host_id: str) -> Host:
+        return self.ctx.store.hosts.get(host_id)
+
+    # Lab hosts
+
+    def start_lab_host(self, name: str, *, actor: Actor, memory: int | None = None) -> Host:
+        """Start (or make and start) a lab host and join it to the Default cluster."""
+        require_superuser(actor, "start lab hosts")
+        validation.name(name, noun="host")
+        existing = self.ctx.store.hosts.by_name(name)
+        if existing is not None and existing.kind is not HostKind.LAB:
+            raise NameInUse(f"The name '{name}' is already used by another host.")
+        info = self.lab.start(name)
+        memory = memory or (existing.memory if existing else
+                            self.ctx.config.hosts.lab_memory_mib * MiB)
+        host = self._register_lab_host(info, existing, memory)
+        self.connect(host)
+        self.ctx.events.record("lab_host_started", f"Lab host {name} was started by "
+                               f"{actor.name}.", host_id=host.id, user=actor.name)
+        return self.ctx.store.hosts.get(host.id)
+
+    def stop_lab_host(self, host_id: str, *, actor: Actor, crash: bool = False) -> Host:
+        """Stop a lab host. ``crash``: at once, with its VMs, as a power failure would."""
+        require_superuser(actor, "stop lab hosts")
+        host = self._lab_host(host_id)
+        if not crash and self._running_vms(host.id):
+            raise InvalidState(f"Lab host {host.name} still runs VMs: move it to maintenance "
+                               "first (or crash it on purpose).")
+        info = self._lab_info(host)
+        if crash:
+            # Unannounced: the engine finds out as from a real host's failure.
+            self.lab.stop(info, kill=True)
+        else:
+            self.disconnect(host.id)
+            self.lab.stop(info)
+            host = self.ctx.store.hosts.update(replace(host, status=HostStatus.DOWN))
+        self.ctx.events.record("lab_host_stopped", f"Lab host {host.name} was "
+                               f"{'crashed' if crash else 'stopped'} by {actor.name}.",
+                               host_id=host.id, user=actor.name)
+        return self.ctx.store.hosts.get(host.id)
+
+    def lab_info(self, host: Host) -> LabHostInfo:
+        return self._lab_info(host)
+
+    def _register_lab_host(self, info: LabHostInfo, existing: Host | None,
+                           memory: int) -> Host:
+        cluster = self.ctx.store.clusters.get_by_name(bootstrap.DEFAULT)
+        host = Host(id=existing.id if existing else new_id(), name=info.name,
+                    cluster_id=existing.cluster_id if existing else cluster.id,
+                    address=info.address, status=HostStatus.CONNECTING,
+                    libvirt_uri=info.uri, kind=HostKind.LAB, memory=memory,
+                    migration_address=info.address, power_management="lab",
+                    host_uuid=info.host_uuid, description="A lab host on this machine")
+        if existing is not None and existing.status is HostStatus.MAINTENANCE:
+            host = replace(host, status=HostStatus.MAINTENANCE)
+        store = self.ctx.store.hosts
+        return store.update(host) if existing else store.insert(host)
+
+    def _lab_host(self, host_id: str) -> Host:
+        host = self.ctx.store.hosts.get(host_id)
+        if host.kind is not HostKind.LAB:
+            raise InvalidState(f"Host {host.name} is not a lab host.")
+        return host
+
+    def _lab_info(self, host: Host) -> LabHostInfo:
+        info = self.lab.find(host.name)
+        if info is None:
+            raise HostAgentError(f"lab host {host.name} has no directory under "
+                                 f"{self.lab.root}")
+        return info
+
+    # Hosts on other machines
+
+    def add(self, name: str, *, uri: str, address: str, actor: Actor,
+            power_management: str = "") -> Host:
+        """Join a host by the libvirt URI the engine reaches it at (qemu+tls://, qemu+ssh://)."""
+        require_superuser(actor, "add hosts")
+        validation.name(name, noun="host")
+        if self.ctx.store.hosts.by_name(name) is not None:
+            raise NameInUse(f"The name '{name}' is already used by another host.")
+        cluster = self.ctx.store.clusters.get_by_name(bootstrap.DEFAULT)
+        host = self.ctx.store.hosts.insert(Host(
+            id=new_id(), name=name, cluster_id=cluster.id, address=address,
+            status=HostStatus.CONNECTING, libvirt_uri=uri, kind=HostKind.REMOTE,
+            migration_address=address, power_management=power_management))
+        try:
+            self.connect(host)
+        except HostAgentError:
+            self.ctx.store.hosts.delete(host.id)
+            raise
+        self.ctx.events.record("host_added", f"Host {name} ({uri}) was added by {actor.name}.",
+                               host_id=host.id, user=actor.name)
+        return self.ctx.store.hosts.get(host.id)
+
+    def remove(self, host_id: str, *, actor: Actor) -> None:
+        require_superuser(actor, "remove hosts")
+        host = self.ctx.store.hosts.get(host_id)
+        if host.kind is HostKind.LOCAL:
+            raise InvalidState("The appliance's own host cannot be removed.")
+        if host.status not in (HostStatus.MAINTENANCE, HostStatus.DOWN,
+                               HostStatus.NON_RESPONSIVE) or self._running_vms(host.id):
+            raise InvalidState(f"Host {host.name} is {host.status.value}; move it to "
+                               "maintenance before removing it.")
+        self.disconnect(host.id)
+        if host.kind is HostKind.LAB:
+            info = self.lab.find(host.name)
+            if info is not None:
+                self.lab.remove(info)
+        self.ctx.store.hosts.delete(host.id)
+        self.ctx.events.record("host_removed", f"Host {host.name} was removed by "
+                               f"{actor.name}.", user=actor.name)
+
+    # Connections
+
+    def connect(self, host: Host) -> None:
+        """Open the host's agent and bring the host Up (unless it is in maintenance)."""
+        self.disconnect(host.id)
+        agent = LocalHostAgent(host_id=host.id, uri=host.libvirt_uri,
+                               settings=self._settings(), on_lifecycle=self._on_lifecycle,
+                               on_reconnect=lambda: self._on_reconnect(host.id))
+        agent.open()
+        facts = agent.facts()
+        self.ctx.hosts.agents[host.id] = agent
+        current = self.ctx.store.hosts.get(host.id)
+        memory = min(current.memory, facts.memory) if current.memory else facts.memory
+        status = (HostStatus.MAINTENANCE if current.status is HostStatus.MAINTENANCE
+                  else HostStatus.UP)
+        self.ctx.store.hosts.update(replace(
+            current, status=status, memory=memory, cpus=facts.cpus, cpu_model=facts.cpu_model,
+            virt_type=facts.virt_type, host_uuid=facts.uuid or current.host_uuid,
+            standby=False))
+        self._on_reconnect(host.id)
+
+    def disconnect(self, host_id: str) -> None:
+        agent = self.ctx.hosts.agents.pop(host_id, None)
+        if isinstance(agent, LocalHostAgent):
+            with contextlib.suppress(Exception):
+                agent.close()
+
+    def reconnect_all(self) -> None:
+        """At engine start: lab hosts that were up are started again, others reconnected."""
+        for host in self.ctx.store.hosts.all():
+            if host.kind is HostKind.LOCAL or host.standby:
+                continue
+            if host.kind is HostKind.LAB and host.status is HostStatus.DOWN:
+                continue  # stopped on purpose
+            try:
+                if host.kind is HostKind.LAB:
+                    self.lab.start(host.name)
+                self.connect(host)
+            except HostAgentError as exc:
+                self.set_status(host.id, HostStatus.NON_RESPONSIVE)
+                self.ctx.events.record("host_unreachable", f"Host {host.name} could not be "
+                                       f"reached: {exc.detail}", host_id=host.id,
+                                       severity=EventSeverity.WARNING)
+
+    def close(self) -> None:
+        for host_id in list(self.ctx.hosts.agents):
+            if self.ctx.store.hosts.get(host_id).kind is not HostKind.LOCAL:
+                self.disconnect(host_id)
+
+    # Status
+
+    def set_status(self, host_id: str, status: HostStatus, *,
+                   standby: bool | None = None) -> Host:
+        host = self.ctx.store.hosts.get(host_id)
+        host = replace(host, status=status)
+        if standby is not None:
+            host = replace(host, standby=standby)
+        return self.ctx.store.hosts.update(host)
+
+    def peer_uri(self, source: Host, target: Host) -> str:
+        """The target's libvirt as the source's libvirtd reaches it (peer-to-peer migration)."""
+        if target.kind is HostKind.LOCAL and source.kind is HostKind.LAB:
+            return f"qemu+unix:///system?socket={self._lab_info(source).machine_socket}"
+        return target.libvirt_uri
+
+    def migration_address(self, host: Host) -> str:
+        if host.kind is HostKind.LOCAL:
+            return self.lab.network().gateway if self.lab.hosts() else ""
+        return host.migration_address
+
+    def _running_vms(self, host_id: str) -> builtins.list[str]:
+        return [v.id for v in self.ctx.store.vms.where(host_id=host_id) if v.status.is_running]

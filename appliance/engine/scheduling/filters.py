@@ -1,0 +1,41 @@
+"""Filters: may this VM run on this host? Each says why not, in words for the user."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from appliance.engine import validation
+from appliance.engine.model import Vm
+from appliance.engine.scheduling.load import HostLoad
+
+Filter = Callable[[Vm, HostLoad, frozenset[str]], str | None]  # vm, host, vm's networks
+
+
+def memory(vm: Vm, load: HostLoad, _networks: frozenset[str]) -> str | None:
+    if vm.memory > load.free_memory:
+        return (f"host {load.host.name} has {validation.human_size(max(load.free_memory, 0))}"
+                f" of memory free for VMs; VM {vm.name} needs "
+                f"{validation.human_size(vm.memory)}")
+    return None
+
+
+def cpu(vm: Vm, load: HostLoad, _networks: frozenset[str]) -> str | None:
+    if vm.vcpus > load.host.cpus:
+        return (f"host {load.host.name} has {load.host.cpus} CPUs; VM {vm.name} needs "
+                f"{vm.vcpus}")
+    return None
+
+
+def network(vm: Vm, load: HostLoad, networks: frozenset[str]) -> str | None:
+    missing = sorted(networks - load.networks)
+    if missing:
+        return (f"host {load.host.name} lacks the network(s) {', '.join(missing)} that VM "
+                f"{vm.name} is connected to")
+    return None
+
+
+FILTERS: tuple[Filter, ...] = (memory, cpu, network)
+
+
+def rejections(vm: Vm, load: HostLoad, networks: frozenset[str]) -> list[str]:
+    return [reason for check in FILTERS if (reason := check(vm, load, networks)) is not None]
