@@ -17,9 +17,9 @@ from appliance.engine.context import EngineContext, Hosts, Locks
 from appliance.engine.disk_copies import DiskCopies
 from appliance.engine.events import EventLog
 from appliance.engine.ha import HighAvailability
+from appliance.engine.host_maintenance import HostMaintenance
 from appliance.engine.hosts import HostService
 from appliance.engine.jobs import JobContext, Jobs
-from appliance.engine.host_maintenance import HostMaintenance
 from appliance.engine.maintenance import Maintenance
 from appliance.engine.migration import Migrations
 from appliance.engine.model import MiB

@@ -66,7 +66,7 @@ class Lab:
         return console
 
     def maintenance(self, host_id: str, timeout: float = 180) -> None:
-        job = self.engine.maintenance.deactivate(host_id, actor=SYSTEM)
+        job = self.engine.host_maintenance.deactivate(host_id, actor=SYSTEM)
         finished = self.engine.jobs.wait(job.id, timeout)
         assert finished.status is JobStatus.FINISHED, finished.error
         assert self.host(host_id).status is HostStatus.MAINTENANCE
