@@ -3,7 +3,8 @@
 network (under a NetworkManager checkpoint) -> storage (mount the domain) -> system (host
 name, time zone) -> configuration (the appliance's TOML) -> service (start it). Each step is
 timed and reported to the face through ``on_step``; the first failure stops the flow with
-that step's error, and nothing after it runs.
+that step's error, nothing after it runs, and the storage domain is released again so the
+faces can retry.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from firstboot import appliance_config, system
 from firstboot.answers import Answers, NetworkAnswers
 from firstboot.network.step import NetworkResult, apply_network
 from firstboot.settings import WizardSettings
-from firstboot.storage import PreparedStorage, prepare
+from firstboot.storage import PreparedStorage, prepare, release
 
 
 class Step(StrEnum):
@@ -63,6 +64,23 @@ def apply_all(answers: Answers, settings: WizardSettings, *,
     with timer.step(Step.STORAGE):
         storage = prepare(answers.storage, path=settings.storage_path,
                           zram_control=settings.zram_control, sys_block=settings.sys_block)
+    existed = settings.config_path.exists()
+    try:
+        _configure_and_start(answers, settings, storage, timer, start=start)
+    except BaseException:
+        # Leave the machine as a retry needs it: the domain unmounted (zram device gone),
+        # no configuration that would stop the wizard from running again. The network
+        # change was confirmed and stays.
+        release(storage, zram_control=settings.zram_control, sys_block=settings.sys_block)
+        if not existed:
+            settings.config_path.unlink(missing_ok=True)
+        raise
+    return Outcome(url=appliance_url(settings, network), network=network, storage=storage,
+                   seconds=timer.seconds)
+
+
+def _configure_and_start(answers: Answers, settings: WizardSettings, storage: PreparedStorage,
+                         timer: _Timer, *, start: bool) -> None:
     with timer.step(Step.SYSTEM):
         system.apply_hostname(answers.network.hostname, etc_dir=settings.etc_dir,
                               live=settings.set_live_hostname)
@@ -75,8 +93,6 @@ def apply_all(answers: Answers, settings: WizardSettings, *,
     if start:
         with timer.step(Step.SERVICE):
             start_service(settings.start_command)
-    return Outcome(url=appliance_url(settings, network), network=network, storage=storage,
-                   seconds=timer.seconds)
 
 
 def apply_network_again(answers: NetworkAnswers, settings: WizardSettings, *,

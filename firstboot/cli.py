@@ -64,9 +64,13 @@ def _run(args: argparse.Namespace, settings: WizardSettings) -> int:
                 _say(f"  {error.line()}")
         else:
             _say(f"applying the seed from {seed.source}")
-            outcome = apply_all(answers, settings, on_step=_print_step)
-            _say(f"VirtStick is ready: {outcome.url}")
-            return 0
+            try:
+                outcome = apply_all(answers, settings, on_step=_print_step)
+            except VirtStickError as exc:
+                _say(f"the seed could not be applied ({exc.detail}); asking instead")
+            else:
+                _say(f"VirtStick is ready: {outcome.url}")
+                return 0
     return _ask(settings, hardware, listen=settings.web_listen, console=sys.stdin.isatty())
 
 

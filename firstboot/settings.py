@@ -23,7 +23,7 @@ Example (every key optional)::
     connectivity_timeout_s = 30                     # how long the wizard waits for the gateway
     bridge = "ovirtmgmt"
     include_loop_disks = false
-    web_listen = "127.0.0.1:80"
+    web_listen = "0.0.0.0:80"                       # other machines need the setup code
     appliance_url = ""                              # shown at the end; default from the address
 """
 
@@ -59,7 +59,7 @@ class WizardSettings:
     connectivity_timeout_s: int = 30
     bridge: str = "ovirtmgmt"
     include_loop_disks: bool = False
-    web_listen: str = "127.0.0.1:80"
+    web_listen: str = "0.0.0.0:80"
     appliance_url: str = ""
 
 

@@ -7,8 +7,10 @@ and ``release`` removes only what ``prepare`` made.
 
 from __future__ import annotations
 
+import errno
 import os
 import subprocess
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -57,8 +59,21 @@ def release(prepared: PreparedStorage, *, zram_control: Path, sys_block: Path) -
     if os.path.ismount(prepared.path):
         _run(["umount", str(prepared.path)])
     if prepared.zram_id is not None:
-        _write(sys_block / f"zram{prepared.zram_id}" / "reset", "1")
+        _reset_zram(sys_block / f"zram{prepared.zram_id}" / "reset")
         _write(zram_control / "hot_remove", str(prepared.zram_id))
+
+
+def _reset_zram(attr: Path) -> None:
+    # Right after umount the kernel may still hold the device for a moment (EBUSY).
+    for _ in range(50):
+        try:
+            attr.write_text("1")
+            return
+        except OSError as exc:
+            if exc.errno != errno.EBUSY:
+                break
+            time.sleep(0.1)
+    _write(attr, "1")
 
 
 def _prepare_zram(size_mib: int, path: Path, zram_control: Path,

@@ -78,7 +78,8 @@ class WizardApp(App[str]):
         except VirtStickError as exc:
             self.call_from_thread(self._failed, exc.detail)
             return
-        self.call_from_thread(self.push_screen, DoneScreen(url))
+        self.call_from_thread(self.push_screen,
+                              DoneScreen(url, network_only=self.network_only))
 
     def _progress(self, step: object, state: object, detail: str) -> None:
         self.call_from_thread(self._show_progress, f"{step}: {state} {detail}".strip())

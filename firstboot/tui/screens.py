@@ -258,14 +258,19 @@ class SummaryScreen(StepScreen):
 
 
 class DoneScreen(Screen[None]):
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, network_only: bool = False) -> None:
         super().__init__()
-        self.url = url
+        self.url = url  # for a network re-run: the bridge's new addresses
+        self.network_only = network_only
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="body"):
-            yield Static("VirtStick is ready", classes="title")
-            yield Static(f"Open {self.url} and log in as admin@internal.", id="url")
+            if self.network_only:
+                yield Static("Network applied", classes="title")
+                yield Static(f"ovirtmgmt now has {self.url}.", id="url")
+            else:
+                yield Static("VirtStick is ready", classes="title")
+                yield Static(f"Open {self.url} and log in as admin@internal.", id="url")
             yield Button("Finish", id="finish", variant="primary")
 
     def on_button_pressed(self, event: Button.Pressed) -> None:

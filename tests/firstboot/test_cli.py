@@ -111,3 +111,43 @@ def _post_inside(lab: Lab, url: str, form: dict[str, str]) -> str:
             return result.stdout.strip() or result.stderr
         time.sleep(0.1)
     return "never listened"
+
+
+def test_network_rerun_from_seed(lab: Lab, settings: WizardSettings, tmp_path: Path) -> None:
+    conf = _settings_file(lab, settings, tmp_path)
+    seed = _seed(lab, tmp_path, lab.gateway)
+    first = subprocess.run(_cli(lab, "--settings", str(conf), "network", "--seed", str(seed)),
+                           capture_output=True, text=True, timeout=120)
+    assert first.returncode == 0, first.stderr
+    seed.write_text(seed.read_text().replace(f"{lab.subnet}.60/24", f"{lab.subnet}.61/24"))
+    again = subprocess.run(_cli(lab, "--settings", str(conf), "network", "--seed", str(seed)),
+                           capture_output=True, text=True, timeout=120)
+    assert again.returncode == 0, again.stderr
+    assert f"network applied: {lab.subnet}.61/24 on ovirtmgmt" in again.stderr
+    addresses = lab.ip("-4", "addr", "show", "dev", "ovirtmgmt")
+    assert f"{lab.subnet}.61/24" in addresses and f"{lab.subnet}.60/24" not in addresses
+    assert not settings.config_path.exists()  # only the network step ran
+
+
+def test_run_falls_back_to_asking_when_the_seed_network_fails(
+        lab: Lab, settings: WizardSettings, tmp_path: Path) -> None:
+    conf = _settings_file(lab, settings, tmp_path)
+    conf.write_text(conf.read_text().replace("connectivity_timeout_s = 5",
+                                             "connectivity_timeout_s = 2"))
+    settings.cmdline_path.write_text(
+        f"virtstick.seed={_seed(lab, tmp_path, f'{lab.subnet}.254')}")
+    process = subprocess.Popen(_cli(lab, "--settings", str(conf), "run"),
+                               stdin=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        assert process.stderr is not None
+        lines: list[str] = []
+        while not any(line.startswith("virtstick-firstboot: setup page") for line in lines):
+            line = process.stderr.readline()
+            assert line, "".join(lines)
+            lines.append(line)
+        assert f"{lab.subnet}.254 did not answer" in "".join(lines)
+        assert "asking instead" in "".join(lines)
+        assert "ovirtmgmt" not in lab.ip("-br", "link")  # rolled back
+    finally:
+        process.kill()
+        process.wait()

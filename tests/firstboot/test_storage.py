@@ -58,3 +58,27 @@ def test_zram_domain_is_a_new_device_compressed_and_removed(settings: WizardSett
     finally:
         release(prepared, zram_control=settings.zram_control, sys_block=settings.sys_block)
     assert set(os.listdir("/sys/block")) == before
+
+
+def test_disk_domain_on_a_loop_device(settings: WizardSettings, tmp_path: Path) -> None:
+    """Persistence on a chosen disk: a loop device stands in for it (wiped, ext4, mounted)."""
+    image = tmp_path / "disk.img"
+    subprocess.run(["truncate", "-s", "128M", str(image)], check=True)
+    device = subprocess.run(["losetup", "-f", "--show", str(image)], check=True,
+                            capture_output=True, text=True).stdout.strip()
+    try:
+        prepared = prepare(StorageAnswers(Backing.DISK, 0, device=device),
+                           path=settings.storage_path, zram_control=settings.zram_control,
+                           sys_block=settings.sys_block)
+        try:
+            fields = _mount_line(settings.storage_path)
+            assert fields[0] == device and fields[2] == "ext4"
+            assert prepared.size_mib == 128
+            (settings.storage_path / "kept").write_text("survives a reboot")
+        finally:
+            release(prepared, zram_control=settings.zram_control, sys_block=settings.sys_block)
+        label = subprocess.run(["blkid", "-p", "-o", "value", "-s", "LABEL", device],
+                               capture_output=True, text=True, check=True).stdout.strip()
+        assert label == "vsstorage"
+    finally:
+        subprocess.run(["losetup", "-d", device], check=False)

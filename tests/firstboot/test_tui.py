@@ -130,3 +130,32 @@ def test_console_follows_when_the_web_face_finishes(lab: Lab, lab_settings: Wiza
     release(session.outcome.storage, zram_control=lab_settings.zram_control,
             sys_block=lab_settings.sys_block)
     assert app.return_value == session.outcome.url
+
+
+def test_console_network_rerun(lab: Lab, lab_settings: WizardSettings,
+                               lab_hardware: Hardware) -> None:
+    session = WizardSession(settings=lab_settings, hardware=lab_hardware)
+    app = WizardApp(session, network_only=True)
+
+    async def rerun() -> None:
+        async with app.run_test(size=(100, 60)) as pilot:
+            assert isinstance(app.screen, NetworkScreen)
+            app.screen.query_one("#network-mode").value = "static"
+            _fill(app, **{"network-address": f"{lab.subnet}.70/24",
+                          "network-gateway": lab.gateway})
+            await _next(pilot)
+            assert isinstance(app.screen, SummaryScreen)
+            await _next(pilot)
+            for _ in range(200):
+                await pilot.pause(0.1)
+                if isinstance(app.screen, DoneScreen):
+                    break
+            assert isinstance(app.screen, DoneScreen)
+            await pilot.pause(0.25)
+            await pilot.click("#finish")
+
+    asyncio.run(rerun())
+    assert app.return_value == f"{lab.subnet}.70/24"
+    assert f"{lab.subnet}.70/24" in lab.ip("-4", "addr", "show", "dev", "ovirtmgmt")
+    assert not lab_settings.config_path.exists() and not os.path.ismount(
+        lab_settings.storage_path)
