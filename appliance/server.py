@@ -8,9 +8,13 @@ import threading
 from types import FrameType
 
 import waitress
+from waitress.server import BaseWSGIServer, MultiSocketServer
 
+from appliance import tls
 from appliance.config import Config
 from appliance.engine.engine import Engine
+from appliance.security import certificates
+from appliance.tls import TlsFront, WsgiApp
 from appliance.web import create_app
 
 log = logging.getLogger(__name__)
@@ -20,18 +24,23 @@ def serve(config: Config, *, ready: threading.Event | None = None) -> None:
     engine = Engine(config)
     engine.start()
     app = create_app(engine)
-    server = waitress.create_server(app, listen=config.http.listen, threads=8,
-                                    ident="VirtStick")
+    server, front = _listen(config, app)
     stop = threading.Event()
 
     def on_signal(signum: int, _frame: FrameType | None) -> None:
         log.info("signal %d: stopping (running VMs keep running)", signum)
         stop.set()
+        if front is not None:
+            front.close()
         server.close()
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
-    log.info("serving on http://%s", config.http.listen)
+    if config.http.listen:
+        log.info("serving on http://%s", config.http.listen)
+    if front is not None:
+        front.start()
+        log.info("serving on https://%s", config.http.https_listen)
     if ready is not None:
         ready.set()
     try:
@@ -41,3 +50,22 @@ def serve(config: Config, *, ready: threading.Event | None = None) -> None:
             raise
     finally:
         engine.stop()
+
+
+def _listen(config: Config, app: WsgiApp) -> tuple[BaseWSGIServer | MultiSocketServer,
+                                                   TlsFront | None]:
+    """Plain HTTP on ``http.listen``; HTTPS on ``http.https_listen`` through a TLS front that
+    pipes to a loopback listener of its own (either may be disabled with "")."""
+    sockets = [tls.bind(config.http.listen)] if config.http.listen else []
+    if not config.http.https_listen:
+        return waitress.create_server(app, sockets=sockets, threads=8, ident="VirtStick"), None
+    internal = tls.bind("127.0.0.1:0")
+    internal_port = int(internal.getsockname()[1])
+    addresses = tls.ClientAddresses()
+    host = config.http.https_listen.rpartition(":")[0].strip("[]")
+    front = TlsFront(config.http.https_listen, backend_port=internal_port,
+                     certificates=certificates.ensure(config.appliance.state_dir, names=(host,)),
+                     addresses=addresses)
+    server = waitress.create_server(addresses.middleware(app, internal_port=internal_port),
+                                    sockets=[*sockets, internal], threads=8, ident="VirtStick")
+    return server, front

@@ -10,6 +10,7 @@ from flask import Blueprint, Response, jsonify, request
 
 from appliance.api import http
 from appliance.errors import NotAuthenticated, TooManyAttempts, VirtStickError
+from appliance.security import certificates
 
 log = logging.getLogger(__name__)
 
@@ -17,6 +18,7 @@ log = logging.getLogger(__name__)
 def install(blueprint: Blueprint) -> None:
     blueprint.add_url_rule("/sso/oauth/token", view_func=token, methods=["POST"])
     blueprint.add_url_rule("/services/sso-logout", view_func=logout, methods=["POST", "GET"])
+    blueprint.add_url_rule("/services/pki-resource", view_func=pki_resource, methods=["GET"])
 
 
 def token() -> Response:
@@ -60,3 +62,15 @@ def _error(code: str, message: str, *, status: int = 400) -> Response:
 
 def json_error(exc: VirtStickError) -> Response:
     return _error(exc.code, exc.detail, status=exc.status)
+
+
+def pki_resource() -> Response:
+    """The CA certificate clients trust (``ca_file`` of the SDK), as oVirt serves it."""
+    resource = request.args.get("resource", "")
+    fmt = request.args.get("format", "X509-PEM-CA")
+    if resource != "ca-certificate" or fmt not in ("X509-PEM-CA", "X509-PEM"):
+        return Response("Only resource=ca-certificate with format=X509-PEM-CA is available.\n",
+                        status=400, content_type="text/plain")
+    state_dir = http.engine().config.appliance.state_dir
+    pem = certificates.ensure(state_dir).ca_cert.read_bytes()
+    return Response(pem, content_type="application/x-x509-ca-cert")
