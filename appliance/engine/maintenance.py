@@ -1,5 +1,5 @@
-"""Taking hosts and storage domains out of service and back (oVirt's deactivate/activate):
-refused while running VMs depend on them."""
+"""Taking storage domains out of service and back (oVirt's deactivate/activate): refused
+while running VMs depend on them. Hosts have theirs in ``host_maintenance``."""
 
 from __future__ import annotations
 
@@ -7,41 +7,14 @@ from dataclasses import replace
 
 from appliance.engine.authz import Actor, require_superuser
 from appliance.engine.context import EngineContext
-from appliance.engine.enums import HostStatus, StorageDomainStatus
-from appliance.engine.model import Host, StorageDomain
+from appliance.engine.enums import StorageDomainStatus
+from appliance.engine.model import StorageDomain
 from appliance.errors import InvalidState
 
 
 class Maintenance:
     def __init__(self, ctx: EngineContext) -> None:
         self.ctx = ctx
-
-    def deactivate_host(self, host_id: str, *, actor: Actor) -> Host:
-        require_superuser(actor, "put hosts into maintenance")
-        with self.ctx.locks.hold(host_id):
-            host = self.ctx.store.hosts.get(host_id)
-            running = [v.name for v in self.ctx.store.vms.where(host_id=host_id)
-                       if v.status.is_running]
-            if running:
-                raise InvalidState(f"Host '{host.name}' runs {len(running)} VM(s) "
-                                   f"({', '.join(sorted(running)[:5])}); stop or migrate them "
-                                   "first.")
-            host = self.ctx.store.hosts.update(replace(host, status=HostStatus.MAINTENANCE))
-        self.ctx.events.record("host_maintenance", f"Host {host.name} was put into maintenance "
-                               f"by {actor.name}.", host_id=host.id, user=actor.name)
-        return host
-
-    def activate_host(self, host_id: str, *, actor: Actor) -> Host:
-        require_superuser(actor, "activate hosts")
-        with self.ctx.locks.hold(host_id):
-            host = self.ctx.store.hosts.get(host_id)
-            if host.id not in self.ctx.hosts.agents:
-                raise InvalidState(f"Host '{host.name}' is not connected; it cannot be "
-                                   "activated.")
-            host = self.ctx.store.hosts.update(replace(host, status=HostStatus.UP))
-        self.ctx.events.record("host_activated", f"Host {host.name} was activated by "
-                               f"{actor.name}.", host_id=host.id, user=actor.name)
-        return host
 
     def deactivate_storage_domain(self, domain_id: str, *, actor: Actor) -> StorageDomain:
         require_superuser(actor, "deactivate storage domains")

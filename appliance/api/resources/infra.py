@@ -130,14 +130,16 @@ def _simple(routes: Routes, type_: Type, table: Callable[[], Table[Any]]) -> Non
 
 
 def deactivate_host(host_id: str) -> Response:
+    """Maintenance: the host's VMs are migrated (or stopped, by policy) in a job."""
     http.read_action()
-    http.engine().maintenance.deactivate_host(host_id, actor=http.actor())
-    return http.respond_action()
+    job = http.engine().host_maintenance.deactivate(host_id, actor=http.actor(),
+                                                    correlation_id=http.correlation_id())
+    return http.respond_action(job)
 
 
 def activate_host(host_id: str) -> Response:
     http.read_action()
-    http.engine().maintenance.activate_host(host_id, actor=http.actor())
+    http.engine().host_maintenance.activate(host_id, actor=http.actor())
     return http.respond_action()
 
 
