@@ -3,10 +3,14 @@
 
 from __future__ import annotations
 
-from flask import Blueprint
+from types import ModuleType
 
-from appliance.api import auth, faults, sso
+from flask import Blueprint, Response, jsonify
+
+from appliance.api import auth, faults, openapi, sso
 from appliance.api.routing import Routes
+
+OPENAPI_ENDPOINT = "openapi"
 
 
 def create_blueprint() -> Blueprint:
@@ -16,12 +20,20 @@ def create_blueprint() -> Blueprint:
     api.before_request(auth.authenticate_request)
     faults.install(api)
     routes = Routes(api)
-    install_resources(routes)
+    modules = resource_modules()
+    for module in modules:
+        module.install(routes)
+    types = openapi.collect_types(modules)
+
+    def openapi_document() -> Response:
+        return jsonify(openapi.document(routes.routes, types))
+
+    api.add_url_rule("/openapi.json", endpoint=OPENAPI_ENDPOINT, view_func=openapi_document)
     outer.register_blueprint(api)
     return outer
 
 
-def install_resources(routes: Routes) -> None:
+def resource_modules() -> list[ModuleType]:
     from appliance.api.resources import (
         access,
         activity,
@@ -34,6 +46,4 @@ def install_resources(routes: Routes) -> None:
         vms,
     )
 
-    for module in (root, vms, vm_devices, disks, access, infra, catalog, activity,
-                   snapshots):
-        module.install(routes)
+    return [root, vms, vm_devices, disks, access, infra, catalog, activity, snapshots]

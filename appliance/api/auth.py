@@ -15,6 +15,8 @@ from appliance.errors import NotAuthenticated
 
 
 def authenticate_request() -> None:
+    if request.endpoint == "ovirt.api.openapi":
+        return  # the API's description is public, as oVirt's /ovirt-engine/api/model is
     users = http.engine().users
     address = request.remote_addr or ""
     header = request.headers.get("Authorization", "")
