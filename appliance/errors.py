@@ -93,3 +93,11 @@ class HostAgentError(VirtStickError):
 class ConfigError(VirtStickError):
     code = "config"
     reason = "Invalid configuration"
+
+
+class ImageRejected(InvalidInput):
+    """An uploaded or imported image (OVA, OVF, VMDK, VMX, ISO) is damaged, unsafe or
+    describes something VirtStick cannot build; nothing of it was kept."""
+
+    code = "image-rejected"
+    reason = "Image rejected"

@@ -23,6 +23,8 @@ from appliance.engine.jobs import JobContext, Jobs
 from appliance.engine.maintenance import Maintenance
 from appliance.engine.migration import Migrations
 from appliance.engine.model import MiB
+from appliance.engine.ova.exporter import OvaExporter
+from appliance.engine.ova.importer import SystemImporter
 from appliance.engine.placement import Placement
 from appliance.engine.reconcile import Reconciler
 from appliance.engine.scheduling.balancer import Balancer
@@ -62,6 +64,8 @@ class Engine:
         self.snapshots = Snapshots(self.ctx, self.storage_domains)
         self.disk_copies = DiskCopies(self.ctx, self.storage_domains)
         self.template_builder = TemplateBuilder(self.ctx, self.disk_copies)
+        self.ova_exporter = OvaExporter(self.ctx)
+        self.importer = SystemImporter(self.ctx, self.storage_domains, self.disk_copies)
         self.reconciler = Reconciler(self.ctx, self.vms)
         self.users = Users(self.ctx)
         self.maintenance = Maintenance(self.ctx)

@@ -144,6 +144,8 @@ class HostAgent(Protocol):
                         progress: Progress | None = None) -> None: ...
     def import_volume(self, source: Path, target: VolumeRef, *, source_format: str | None = None,
                       progress: Progress | None = None) -> None: ...
+    def export_volume(self, source: VolumeRef, target: Path, *, source_format: str = "qcow2",
+                      progress: Progress | None = None) -> None: ...
     def delete_volume(self, ref: VolumeRef) -> None: ...
     def set_volume_read_only(self, ref: VolumeRef, read_only: bool) -> None: ...
 
@@ -313,6 +315,10 @@ class LocalHostAgent:
     def import_volume(self, source: Path, target: VolumeRef, *, source_format: str | None = None,
                       progress: Progress | None = None) -> None:
         chain.import_file(source, target, source_format=source_format, progress=progress)
+
+    def export_volume(self, source: VolumeRef, target: Path, *, source_format: str = "qcow2",
+                      progress: Progress | None = None) -> None:
+        chain.export(source, target, source_format=source_format, progress=progress)
 
     def delete_volume(self, ref: VolumeRef) -> None:
         chain.delete(ref)

@@ -73,6 +73,14 @@ def import_file(source: Path, target: VolumeRef, *, fmt: str = "qcow2",
     target.path.chmod(0o644)
 
 
+def export(source: VolumeRef, target: Path, *, fmt: str = "qcow2",
+           source_format: str = "qcow2", progress: Progress | None = None) -> None:
+    """Write the whole chain under ``source`` to a file outside the domain (an OVA's disk)."""
+    _require(source)
+    volume.convert(source.path, target, target_format=fmt, source_format=source_format,
+                   progress=progress)
+
+
 def delete(ref: VolumeRef) -> None:
     ref.path.unlink(missing_ok=True)
 

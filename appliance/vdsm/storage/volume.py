@@ -38,8 +38,9 @@ def create_layer(path: Path, *, backing: Path, size: int | None = None) -> None:
     _qemu_img(*args)
 
 
-def info(path: Path) -> VolumeInfo:
-    out = _qemu_img("info", "--output=json", "-U", str(path))
+def info(path: Path, *, fmt: str | None = None) -> VolumeInfo:
+    """What qemu-img says of ``path``; give ``fmt`` for files from outside (never probe)."""
+    out = _qemu_img("info", "--output=json", "-U", *(("-f", fmt) if fmt else ()), str(path))
     data = json.loads(out)
     return VolumeInfo(
         virtual_size=int(data["virtual-size"]),

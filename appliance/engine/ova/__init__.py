@@ -1,0 +1,2 @@
+"""OVF descriptors and OVA archives: export VMs and templates as oVirt does, import what
+oVirt, VMware and VirtualBox write."""
