@@ -50,28 +50,32 @@ def main(argv: list[str] | None = None) -> int:
 
 def _run(args: argparse.Namespace, settings: WizardSettings) -> int:
     hardware = detect(include_loop=settings.include_loop_disks, bridge=settings.bridge)
+    notices: list[str] = []  # why the seed was not used, for the faces too
     try:
         seed = find_seed(settings)
     except VirtStickError as exc:
-        _say(f"seed: {exc.detail}; asking instead")
+        notices.append(f"Seed: {exc.detail}")
         seed = None
     if seed is not None:
         try:
             answers = answers_from_seed(seed, hardware.facts())
         except InvalidAnswers as exc:
-            _say(f"the seed from {seed.source} is invalid, asking instead:")
-            for error in exc.errors:
-                _say(f"  {error.line()}")
+            notices.append(f"The seed from {seed.source} is invalid: "
+                           + "; ".join(e.line() for e in exc.errors))
         else:
             _say(f"applying the seed from {seed.source}")
             try:
                 outcome = apply_all(answers, settings, on_step=_print_step)
             except VirtStickError as exc:
-                _say(f"the seed could not be applied ({exc.detail}); asking instead")
+                notices.append(f"The seed from {seed.source} could not be applied: "
+                               f"{exc.detail}")
             else:
                 _say(f"VirtStick is ready: {outcome.url}")
                 return 0
-    return _ask(settings, hardware, listen=settings.web_listen, console=sys.stdin.isatty())
+    for notice in notices:
+        _say(f"{notice} (asking instead)")
+    return _ask(settings, hardware, listen=settings.web_listen, console=sys.stdin.isatty(),
+                notices=notices)
 
 
 def _apply(args: argparse.Namespace, settings: WizardSettings) -> int:
@@ -113,11 +117,13 @@ def _hardware(args: argparse.Namespace, settings: WizardSettings) -> int:
     return 0
 
 
-def _ask(settings: WizardSettings, hardware: Hardware, *, listen: str, console: bool) -> int:
+def _ask(settings: WizardSettings, hardware: Hardware, *, listen: str, console: bool,
+         notices: list[str] | None = None) -> int:
     """The faces: the web page in a thread (when listening) and the console in front."""
     from firstboot.web.app import serve_until_done
 
-    session = WizardSession(settings=settings, hardware=hardware, defer_service=bool(listen))
+    session = WizardSession(settings=settings, hardware=hardware, defer_service=bool(listen),
+                            notices=notices or ())
     web = None
     if listen:
         web = threading.Thread(target=serve_until_done, args=(session, listen), daemon=True)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import secrets
 import threading
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -42,8 +42,12 @@ class Progress:
 
 class WizardSession:
     def __init__(self, *, settings: WizardSettings, hardware: Hardware,
-                 setup_code: str | None = None, defer_service: bool = False) -> None:
+                 setup_code: str | None = None, defer_service: bool = False,
+                 notices: Sequence[str] = ()) -> None:
         self.settings = settings
+        # Shown on both faces' first step: e.g. why the seed was not used.
+        self.notices = tuple(notices)
+        self._pending: dict[str, Answers] = {}
         # With the web face up, the caller starts the service once port 80 is free.
         self.defer_service = defer_service
         self.hardware = hardware
@@ -63,7 +67,21 @@ class WizardSession:
 
     def submit(self, raw: Mapping[str, Any]) -> Outcome:
         """Validate then apply; InvalidAnswers (nothing applied) or the failing step's error."""
-        answers = self.validate(raw)
+        return self.apply(self.validate(raw))
+
+    def hold(self, answers: Answers) -> str:
+        """Keep validated answers for a summary page; the token applies them later (the
+        password travels once, not again in hidden fields)."""
+        token = secrets.token_urlsafe(16)
+        with self._lock:
+            self._pending[token] = answers
+        return token
+
+    def held(self, token: str) -> Answers | None:
+        with self._lock:
+            return self._pending.get(token)
+
+    def apply(self, answers: Answers) -> Outcome:
         with self._lock:
             if self.state in (SessionState.APPLYING, SessionState.DONE):
                 raise AlreadyApplying(f"the wizard is already {self.state.value}")

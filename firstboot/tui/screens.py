@@ -121,6 +121,8 @@ class WelcomeScreen(StepScreen):
                      id="hardware")
         for warning in hw.warnings():
             yield Static(warning, classes="note")
+        for notice in self.flow.session.notices:
+            yield Static(notice, classes="error notice")
         yield Static(f"A browser elsewhere can use http://<this machine>/ with the setup code "
                      f"{self.flow.session.setup_code}", classes="note", id="setup-code")
 

@@ -1,4 +1,5 @@
-"""The web face: the same steps as the console on one form, errors inline at each field.
+"""The web face: the console's steps as one form (errors inline at each field), then a
+summary to confirm before anything is applied.
 
 Browsers on this machine need nothing else; a browser elsewhere must type the one-time setup
 code the console shows, so nobody on the LAN can set the admin password first. The server
@@ -17,7 +18,7 @@ from flask import Flask, Response, jsonify, render_template, request
 from waitress.server import create_server
 
 from appliance.errors import VirtStickError
-from firstboot.answers import InvalidAnswers
+from firstboot.answers import Answers, InvalidAnswers
 from firstboot.session import SessionState, WizardSession
 from firstboot.storage_sizing import Backing, budget_for
 
@@ -45,11 +46,26 @@ def create_app(session: WizardSession) -> Flask:
             return _page(session, values=values, errors={
                 "setup_code": "wrong setup code: type the code shown on the console"}), 403
         try:
-            session.submit(nest(values))
+            answers = session.validate(nest(values))
         except InvalidAnswers as exc:
             return _page(session, values=values, errors=exc.by_key()), 422
+        return _summary(session, answers, session.hold(answers))
+
+    @app.post("/apply")
+    def apply() -> tuple[str, int] | str:
+        token = request.form.get("token", "")
+        answers = session.held(token)
+        if answers is None:
+            return _page(session, values={}, errors={},
+                         failure="That summary has expired: fill in the form again."), 409
+        if not _local(request.remote_addr) and not session.check_code(
+                request.form.get("setup_code", "")):
+            return _summary(session, answers, token,
+                            failure="wrong setup code: type the code shown on the console"), 403
+        try:
+            session.apply(answers)
         except VirtStickError as exc:
-            return _page(session, values=values, errors={}, failure=exc.detail), exc.status
+            return _summary(session, answers, token, failure=exc.detail), exc.status
         return render_template("done.html", session=session)
 
     @app.get("/status.json")
@@ -82,6 +98,15 @@ def serve_until_done(session: WizardSession, listen: str, *, grace_s: float = 1.
         time.sleep(grace_s)  # let the browser fetch the page that shows the URL
     finally:
         server.close()
+
+
+def _summary(session: WizardSession, answers: Answers, token: str, *,
+             failure: str = "") -> str:
+    budget = budget_for(answers.storage.backing, ram_mib=session.hardware.ram_mib)
+    return render_template("summary.html", answers=answers, token=token, failure=failure,
+                           tradeoff=budget.tradeoff(answers.storage.size_mib),
+                           needs_code=not _local(request.remote_addr),
+                           code=request.form.get("setup_code", ""))
 
 
 def _local(address: str | None) -> bool:

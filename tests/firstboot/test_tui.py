@@ -9,7 +9,7 @@ from textual.pilot import Pilot
 from textual.widgets import Input, Label
 
 from appliance import config as appliance_config
-from firstboot.hardware import Hardware
+from firstboot.hardware import CpuVirtualization, Hardware
 from firstboot.session import WizardSession
 from firstboot.settings import WizardSettings
 from firstboot.storage import release
@@ -159,3 +159,20 @@ def test_console_network_rerun(lab: Lab, lab_settings: WizardSettings,
     assert f"{lab.subnet}.70/24" in lab.ip("-4", "addr", "show", "dev", "ovirtmgmt")
     assert not lab_settings.config_path.exists() and not os.path.ismount(
         lab_settings.storage_path)
+
+
+def test_console_shows_why_the_seed_was_not_used(settings: WizardSettings) -> None:
+    hardware = Hardware(cpu=CpuVirtualization.NONE, kvm_device=False, ram_mib=2048, nics=(),
+                        disks=())
+    notice = "The seed from baked seed x is invalid: network.gateway: outside the subnet"
+    app = WizardApp(WizardSession(settings=settings, hardware=hardware, notices=[notice]))
+
+    async def look() -> list[str]:
+        async with app.run_test(size=(100, 60)) as pilot:
+            await pilot.pause()
+            return [str(w.render()) for w in app.screen.query(".note, .notice")]
+
+    shown = asyncio.run(look())
+    assert notice in shown
+    assert any("no hardware virtualization" in text for text in shown)
+    assert any("Only 2048 MiB" in text for text in shown)

@@ -4,6 +4,7 @@ browsers through Flask's test client (a remote address cannot be faked over loop
 from __future__ import annotations
 
 import os
+import re
 import socket
 import threading
 import time
@@ -106,9 +107,16 @@ def test_invalid_input_errors_inline_and_nothing_applied(served: Served, lab: La
     assert served.session.state is SessionState.ASKING
 
 
-def test_valid_form_applies_and_shows_url(served: Served, lab: Lab,
-                                          lab_settings: WizardSettings) -> None:
+def test_valid_form_then_summary_applies_and_shows_url(served: Served, lab: Lab,
+                                                       lab_settings: WizardSettings) -> None:
     status, page = _post(served.base + "/", _form(lab))
+    assert status == 200, page
+    assert f"static {lab.subnet}.40/24, gateway {lab.gateway}" in page
+    assert "the VMs keep about" in page
+    assert not lab_settings.config_path.exists()  # the summary applies nothing
+    token = re.search(r'name="token" value="([^"]+)"', page)
+    assert token is not None
+    status, page = _post(served.base + "/apply", {"token": token.group(1)})
     assert status == 200, page
     assert f"https://{lab.subnet}.40/" in page
     assert f"{lab.subnet}.40/24" in lab.ip("-4", "addr", "show", "dev", "ovirtmgmt")
@@ -132,3 +140,22 @@ def test_remote_browser_needs_the_setup_code(settings: WizardSettings,
                            environ_base=remote)
     assert response.status_code == 422  # past the code, on to validation
     assert not settings.config_path.exists()
+    assert client.post("/apply", data={"token": "forged", "setup_code": "ABCD2345"},
+                       environ_base=remote).status_code == 409
+
+
+def test_remote_apply_without_the_code_is_refused(settings: WizardSettings, lab: Lab,
+                                                  lab_hardware: Hardware) -> None:
+    session = WizardSession(settings=settings, hardware=lab_hardware, setup_code="ABCD2345")
+    client = create_app(session).test_client()
+    remote = {"REMOTE_ADDR": "192.0.2.7"}
+    summary = client.post("/", data={**_form(lab), "setup_code": "ABCD2345"},
+                          environ_base=remote)
+    assert summary.status_code == 200
+    page = summary.get_data(as_text=True)
+    token = re.search(r'name="token" value="([^"]+)"', page)
+    assert token is not None and 'value="ABCD2345"' in page  # typed once, carried along
+    refused = client.post("/apply", data={"token": token.group(1), "setup_code": "NOPE"},
+                          environ_base=remote)
+    assert refused.status_code == 403
+    assert session.state is SessionState.ASKING and not settings.config_path.exists()
