@@ -14,6 +14,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from appliance import cli_vms
 from appliance import config as configuration
 from appliance.config import Config
 from appliance.errors import VirtStickError
@@ -55,6 +56,7 @@ def _parser() -> argparse.ArgumentParser:
     run = commands.add_parser("run", help="try the service on this machine, state in /tmp")
     run.add_argument("--listen", default="127.0.0.1:8080", help="HOST:PORT (default %(default)s)")
     run.set_defaults(func=_run)
+    cli_vms.add_commands(commands)
     return parser
 
 

@@ -1,0 +1,125 @@
+"""A small client of the appliance's own REST API (JSON variant), for the ``virtstick`` CLI:
+logs in through SSO, turns faults back into the engine's errors, logs out at the end."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import ssl
+import urllib.error
+import urllib.parse
+import urllib.request
+from dataclasses import dataclass
+from typing import Any
+
+from appliance.errors import (
+    Conflict,
+    InvalidInput,
+    NotAuthenticated,
+    NotFound,
+    PermissionDenied,
+    VirtStickError,
+)
+
+_BY_STATUS: dict[int, type[VirtStickError]] = {400: InvalidInput, 401: NotAuthenticated,
+                                               403: PermissionDenied, 404: NotFound,
+                                               409: Conflict}
+
+
+class ServiceUnreachable(VirtStickError):
+    status = 503
+    code = "unreachable"
+    reason = "Service unreachable"
+
+
+@dataclass(frozen=True)
+class ClientSettings:
+    url: str  # http(s)://host:port, without /ovirt-engine
+    username: str
+    password: str
+    ca_file: str | None = None
+
+
+class ApiClient:
+    def __init__(self, settings: ClientSettings) -> None:
+        self.settings = settings
+        self.base = settings.url.rstrip("/")
+        self._context = (ssl.create_default_context(cafile=settings.ca_file)
+                         if self.base.startswith("https") else None)
+        self._token: str | None = None
+
+    def __enter__(self) -> ApiClient:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.logout()
+
+    def login(self) -> None:
+        form = urllib.parse.urlencode({"grant_type": "password", "scope": "ovirt-app-api",
+                                       "username": self.settings.username,
+                                       "password": self.settings.password}).encode()
+        data = self._send("POST", "/ovirt-engine/sso/oauth/token", form,
+                          {"Content-Type": "application/x-www-form-urlencoded"}, sso=True)
+        if "error" in data:
+            raise NotAuthenticated(f"Login as {self.settings.username} failed: {data['error']}")
+        self._token = str(data["access_token"])
+
+    def logout(self) -> None:
+        if self._token is None:
+            return
+        form = urllib.parse.urlencode({"scope": "ovirt-app-api", "token": self._token})
+        with contextlib.suppress(VirtStickError):  # else it dies on its own when idle
+            self._send("POST", "/ovirt-engine/services/sso-logout", form.encode(),
+                       {"Content-Type": "application/x-www-form-urlencoded"}, sso=True)
+        self._token = None
+
+    def get(self, path: str, **query: str) -> dict[str, Any]:
+        suffix = f"?{urllib.parse.urlencode(query)}" if query else ""
+        return self._api("GET", path + suffix)
+
+    def action(self, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
+        return self._api("POST", path, json.dumps(body or {}).encode())
+
+    def find_vm(self, name_or_id: str) -> dict[str, Any]:
+        """A VM by id, or by exact name."""
+        found = self.get("/vms", search=f'name="{name_or_id}"').get("vm", [])
+        if found:
+            return dict(found[0])
+        try:
+            return self.get(f"/vms/{urllib.parse.quote(name_or_id)}")
+        except NotFound:
+            raise NotFound(f"There is no VM named or with id '{name_or_id}'.") from None
+
+    def _api(self, method: str, path: str, body: bytes | None = None) -> dict[str, Any]:
+        if self._token is None:
+            self.login()
+        headers = {"Authorization": f"Bearer {self._token}", "Version": "4",
+                   "Content-Type": "application/json"}
+        return self._send(method, f"/ovirt-engine/api{path}", body, headers)
+
+    def _send(self, method: str, path: str, body: bytes | None, headers: dict[str, str], *,
+              sso: bool = False) -> dict[str, Any]:
+        request = urllib.request.Request(self.base + path, data=body, method=method,
+                                         headers={"Accept": "application/json", **headers})
+        try:
+            with urllib.request.urlopen(request, timeout=60, context=self._context) as reply:
+                text = reply.read().decode()
+        except urllib.error.HTTPError as exc:
+            text = exc.read().decode(errors="replace")
+            if sso:
+                return _json(text)
+            fault = _json(text).get("fault", _json(text))
+            error = _BY_STATUS.get(exc.code, VirtStickError)
+            raise error(str(fault.get("detail") or fault.get("reason") or exc.reason)) from None
+        except (urllib.error.URLError, OSError) as exc:
+            raise ServiceUnreachable(f"Cannot reach {self.base}: {exc}. Is the service "
+                                     "running (virtstick serve), and is --url right?") from None
+        return _json(text) if text.strip() else {}
+
+
+def _json(text: str) -> dict[str, Any]:
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return {"detail": text[:200]}
+    return data if isinstance(data, dict) else {"items": data}
