@@ -12,7 +12,7 @@ APT_PACKAGES := qemu-system-x86 qemu-utils libvirt-daemon-system libvirt-clients
 	dracut-core openssl kpartx gdisk libxml2-dev \
 	sudo
 
-.PHONY: setup apt daemons run test test-fast bench lint image usb clean
+.PHONY: setup apt daemons run test test-fast bench lint image usb clean demoguest
 
 setup: apt $(STAMP)
 
@@ -62,6 +62,10 @@ image: setup
 usb: setup
 	@test -n "$(DEVICE)" || { echo "make usb: give DEVICE=/dev/sdX" >&2; exit 2; }
 	$(PY) -m image usb $(DEVICE) $(if $(YES),--yes)
+
+# The demo/test guest disk (cached; tests build it on demand too).
+demoguest: setup
+	$(PY) -m appliance.demoguest build --cache .cache/demoguest
 
 clean:
 	rm -rf $(VENV) out .cache

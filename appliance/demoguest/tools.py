@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from appliance.demoguest.errors import DemoGuestBuildFailed, HostToolMissing
@@ -22,11 +22,11 @@ HOST_TOOLS: dict[str, str] = {
 }
 
 
-def require_tools(tools: Sequence[str] = tuple(HOST_TOOLS)) -> None:
-    """Raise HostToolMissing for the first tool not on PATH (also looks in the sbin dirs)."""
-    for tool in tools:
+def require_tools(tools: Mapping[str, str] = HOST_TOOLS) -> None:
+    """Raise HostToolMissing for the first program (-> package) not on PATH or in sbin."""
+    for tool, package in tools.items():
         if find_tool(tool) is None:
-            raise HostToolMissing(tool=tool, package=HOST_TOOLS.get(tool, tool))
+            raise HostToolMissing(tool=tool, package=package)
 
 
 def find_tool(tool: str) -> str | None:

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import time
 from pathlib import Path
 
 import libvirt
+import libvirt_qemu
 import pytest
 
 from appliance.demoguest import DemoGuest, build
 from appliance.demoguest.disk import LAYOUT, SECTOR, read_marker
-from tests.demoguest.conftest import StartGuest
+from tests.demoguest.conftest import RunningGuest, StartGuest
 
 pytestmark = pytest.mark.slow
 
@@ -99,3 +101,45 @@ def test_wait_for_timeout_quotes_output(start_guest: StartGuest) -> None:
     guest.console.wait_for(READY, BOOT_TIMEOUT)
     with pytest.raises(TimeoutError, match="VIRTSTICK-GUEST-READY"):
         guest.console.wait_for("NEVER-PRINTED", 0.5)
+
+
+def _cpu_share(guest: RunningGuest, seconds: float) -> float:
+    """The guest's CPU time over a wall-clock interval, as a fraction of it."""
+    before, started = guest.domain.info()[4], time.monotonic()
+    time.sleep(seconds)
+    return (guest.domain.info()[4] - before) / 1e9 / (time.monotonic() - started)
+
+
+def test_spin_burns_cpu_until_stopped(start_guest: StartGuest) -> None:
+    guest = start_guest()
+    guest.console.wait_for(READY, BOOT_TIMEOUT)
+    guest.console.send("spin on")
+    guest.console.wait_for(r"^VIRTSTICK-SPIN=on", 10)
+    spinning = _cpu_share(guest, 3)
+    guest.console.send("spin off")
+    guest.console.wait_for(r"^VIRTSTICK-SPIN=off", 10)
+    idle = _cpu_share(guest, 3)
+    # Loose bounds: the machine is shared, so a spinning TCG vCPU may get well under a CPU.
+    assert spinning > 0.15, f"spin on used only {spinning:.0%} of a CPU"
+    assert idle < spinning / 2, f"spin off still used {idle:.0%} (on: {spinning:.0%})"
+
+
+def _screen_text(guest: RunningGuest) -> str:
+    """The VGA text buffer (32 KiB at 0xb8000, scrollback included) as rows of 80 chars."""
+    out = libvirt_qemu.qemuMonitorCommand(
+        guest.domain, "xp /16384xh 0xb8000", libvirt_qemu.VIR_DOMAIN_QEMU_MONITOR_COMMAND_HMP
+    )
+    cells = bytes(int(word, 16) & 0xFF for word in re.findall(r"0x([0-9a-f]{4})", out))
+    text = cells.decode("latin-1")
+    return "\n".join(text[i : i + 80] for i in range(0, len(text), 80))
+
+
+def test_screen_shows_banner_and_ready_line(start_guest: StartGuest) -> None:
+    guest = start_guest()
+    guest.console.wait_for(READY, BOOT_TIMEOUT)
+    deadline = time.monotonic() + 10
+    while "   VIRTSTICK-GUEST-READY" not in (screen := _screen_text(guest)):
+        assert time.monotonic() < deadline, f"no ready line on the screen:\n{screen}"
+        time.sleep(0.2)
+    assert "V i r t S t i c k   d e m o   g u e s t" in screen
+    assert "VIRTSTICK-DISK-MARKER=<none>" in screen
