@@ -28,6 +28,10 @@ Example::
     [auth]
     admin_password_hash = "scrypt$..."   # appliance.security.passwords.hash_password
     token_idle_minutes = 30
+
+    [monitoring]
+    interval_seconds = 10                # how often hosts, VMs and storage are sampled
+    metrics_access = "localhost"         # /metrics: "localhost" only, or "authenticated"
 """
 
 from __future__ import annotations
@@ -84,6 +88,11 @@ class HttpSection:
     https_listen: str = "0.0.0.0:8443"
 
 
+class MetricsAccess(StrEnum):
+    LOCALHOST = "localhost"
+    AUTHENTICATED = "authenticated"
+
+
 @dataclass(frozen=True)
 class AuthSection:
     admin_password_hash: str = ""
@@ -100,6 +109,12 @@ class HostsSection:
 
 
 @dataclass(frozen=True)
+class MonitoringSection:
+    interval_seconds: int = 10
+    metrics_access: MetricsAccess = MetricsAccess.LOCALHOST
+
+
+@dataclass(frozen=True)
 class Config:
     appliance: ApplianceSection = field(default_factory=ApplianceSection)
     storage: StorageSection = field(default_factory=StorageSection)
@@ -107,6 +122,7 @@ class Config:
     http: HttpSection = field(default_factory=HttpSection)
     auth: AuthSection = field(default_factory=AuthSection)
     hosts: HostsSection = field(default_factory=HostsSection)
+    monitoring: MonitoringSection = field(default_factory=MonitoringSection)
 
     @property
     def database_path(self) -> Path:
@@ -170,6 +186,7 @@ def _section_types() -> dict[str, type]:
         "http": HttpSection,
         "auth": AuthSection,
         "hosts": HostsSection,
+        "monitoring": MonitoringSection,
     }
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from flask import Flask, Response, jsonify
 
-from appliance import __version__
+from appliance import __version__, metrics
 from appliance.api import create_blueprint as api_blueprint
 from appliance.engine.engine import Engine
 
@@ -21,4 +21,5 @@ def create_app(engine: Engine) -> Flask:
         return jsonify(status="ok", version=__version__)
 
     app.register_blueprint(api_blueprint())
+    metrics.register(app, engine)
     return app

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from appliance.config import Config
 from appliance.engine import bootstrap
+from appliance.engine.audit import AuditLog
 from appliance.engine.authz import SYSTEM
 from appliance.engine.clusters import Clusters
 from appliance.engine.context import EngineContext, Hosts, Locks
@@ -23,6 +24,7 @@ from appliance.engine.jobs import JobContext, Jobs
 from appliance.engine.maintenance import Maintenance
 from appliance.engine.migration import Migrations
 from appliance.engine.model import MiB
+from appliance.engine.monitoring import Monitor
 from appliance.engine.ova.exporter import OvaExporter
 from appliance.engine.ova.importer import SystemImporter
 from appliance.engine.placement import Placement
@@ -72,6 +74,8 @@ class Engine:
         self.local_agent: LocalHostAgent | None = None
         self._settings: AgentSettings | None = None
         self._many_hosts()
+        self.monitor = Monitor(self.ctx, self.storage_domains)
+        self.audit = AuditLog(self.db)
 
     def _many_hosts(self) -> None:
         """Other hosts, migration, HA, balancing, power saving and maintenance."""
@@ -89,6 +93,7 @@ class Engine:
         self.clusters = Clusters(self.ctx, on_policy_change=self.balancer.poke)
 
     def start(self) -> None:
+        self.audit.instrument(self)  # every service made in __init__ records user actions
         self.jobs.abort_unfinished()
         bootstrap.ensure_defaults(self.store, self.config)
         self._attach_storage()
@@ -98,9 +103,11 @@ class Engine:
         self._import_demo_template()
         self.ha.start()
         self.balancer.start()
+        self.monitor.start()
 
     def stop(self) -> None:
         """Stop the engine; lab hosts keep running, as other machines' hosts would."""
+        self.monitor.stop()
         self.balancer.stop()
         self.ha.stop()
         self.jobs.shutdown()

@@ -17,7 +17,7 @@ from typing import Protocol
 import libvirt
 
 from appliance.errors import HostAgentError, NotFound
-from appliance.vdsm import domxml
+from appliance.vdsm import domxml, stats
 from appliance.vdsm import migration as vdsm_migration
 from appliance.vdsm.connection import LibvirtConnection
 from appliance.vdsm.host import HostFacts, facts
@@ -98,6 +98,7 @@ class AgentSettings:
     virt_type: str
     domain_prefix: str = ""
     network_attachments: dict[str, str] = field(default_factory=dict)  # name -> bridge:X/user
+    host_probe: stats.HostProbe = field(default_factory=stats.HostProbe)
 
 
 LifecycleHandler = Callable[[str, str, int, int], None]  # host id, vm id, event, detail
@@ -108,6 +109,7 @@ class HostAgent(Protocol):
 
     def facts(self) -> HostFacts: ...
     def domains(self) -> list[DomainInfo]: ...
+    def statistics(self) -> stats.AgentSample: ...
     def launch(self, request: LaunchRequest) -> None: ...
     def shutdown(self, vm_id: str) -> None: ...
     def power_off(self, vm_id: str) -> None: ...
@@ -186,6 +188,11 @@ class LocalHostAgent:
             found.append(DomainInfo(dom.name(), dom.UUIDString(),
                                     DomainState.from_libvirt(state), ours, reason))
         return found
+
+    def statistics(self) -> stats.AgentSample:
+        """The host's counters and every running domain's, in one libvirt call."""
+        return stats.sample(self.connection.conn, self.settings.host_probe,
+                            prefix=self.settings.domain_prefix)
 
     def launch(self, request: LaunchRequest) -> None:
         spec = self._domain_spec(request)

@@ -1,0 +1,108 @@
+"""Fixtures: a real engine on the shared libvirtd (QEMU TCG), state in a private directory.
+
+QEMU runs as libvirt's unprivileged user, so state lives under /var/tmp with traversable
+directories. Every domain a test makes carries a unique prefix; teardown destroys exactly
+those. The sampler runs every second so tests see rounds quickly.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import secrets
+import shutil
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import libvirt
+import pytest
+
+from appliance.cli import development_config
+from appliance.config import Config
+from appliance.engine.authz import SYSTEM
+from appliance.engine.engine import DEMO_TEMPLATE, Engine
+from appliance.engine.enums import TemplateStatus, VmStatus
+from appliance.errors import VirtStickError
+from appliance.security.passwords import hash_password
+
+URI = "qemu:///system"
+ADMIN_PASSWORD = "monitoring-test-password"
+
+
+@pytest.fixture
+def state_dir() -> Iterator[Path]:
+    path = Path(tempfile.mkdtemp(prefix="virtstick-mon-", dir="/var/tmp"))
+    path.chmod(0o755)
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.fixture
+def domain_prefix() -> Iterator[str]:
+    prefix = f"m{secrets.token_hex(3)}-"
+    yield prefix
+    destroy_domains(prefix)
+
+
+def destroy_domains(prefix: str) -> None:
+    conn = libvirt.open(URI)
+    try:
+        for dom in conn.listAllDomains():
+            if dom.name().startswith(prefix):
+                with contextlib.suppress(libvirt.libvirtError):
+                    dom.destroy()
+                with contextlib.suppress(libvirt.libvirtError):
+                    dom.undefine()
+    finally:
+        conn.close()
+
+
+def make_config(state_dir: Path, prefix: str, *, demo_disk: str = "",
+                **sections: Any) -> Config:
+    return development_config(state_dir).replace(
+        appliance={"virt_type": "qemu", "domain_prefix": prefix, "demo_disk": demo_disk},
+        auth={"admin_password_hash": hash_password(ADMIN_PASSWORD)},
+        monitoring={"interval_seconds": 1, **sections.pop("monitoring", {})}, **sections)
+
+
+@pytest.fixture
+def config(state_dir: Path, domain_prefix: str) -> Config:
+    return make_config(state_dir, domain_prefix)
+
+
+@pytest.fixture
+def engine(config: Config) -> Iterator[Engine]:
+    engine = Engine(config)
+    engine.start()
+    yield engine
+    engine.stop()
+
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="session")
+def demo_disk() -> Path:
+    from appliance.demoguest import build
+
+    return build(REPO_ROOT / ".cache" / "demoguest").disk
+
+
+@pytest.fixture
+def demo_engine(state_dir: Path, domain_prefix: str, demo_disk: Path) -> Iterator[Engine]:
+    """An engine whose "Demo" template (imported by a job at start) is ready."""
+    engine = Engine(make_config(state_dir, domain_prefix, demo_disk=str(demo_disk)))
+    engine.start()
+    deadline = time.monotonic() + 120
+    while (template := engine.store.templates.by_name(DEMO_TEMPLATE)) is None or \
+            template.status is not TemplateStatus.OK:
+        assert time.monotonic() < deadline, "the Demo template was not imported in 120 s"
+        time.sleep(0.2)
+    yield engine
+    for vm in engine.store.vms.all():
+        if vm.status is not VmStatus.DOWN:
+            with contextlib.suppress(VirtStickError):
+                engine.vms.stop(vm.id, actor=SYSTEM)
+    engine.stop()
