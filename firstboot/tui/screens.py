@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from typing import Any, Protocol
 
 from textual.app import ComposeResult
-from textual.containers import Horizontal, VerticalScroll
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Button, Checkbox, Input, Label, Select, Static
 
@@ -53,9 +53,11 @@ class StepScreen(Screen[None]):
         self.hardware: Hardware = flow.session.hardware
 
     def compose(self) -> ComposeResult:
-        with VerticalScroll(id="body"):
-            yield Static(self.heading, classes="title")
-            yield from self.fields()
+        # The buttons stay below the scrolling fields: an 80x25 console shows them always.
+        with Vertical(id="frame"):
+            with VerticalScroll(id="body"):
+                yield Static(self.heading, classes="title")
+                yield from self.fields()
             with Horizontal(id="buttons"):
                 yield Button("Back", id="back")
                 yield Button(self.next_label, id="next", variant="primary")

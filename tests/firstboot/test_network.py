@@ -11,11 +11,11 @@ import pytest
 
 from firstboot.answers import NetworkAnswers, NetworkMode
 from firstboot.network.bus import NetworkManagerClient
-from firstboot.network.step import NetworkRolledBack, apply_network, begin
+from firstboot.network.step import NetworkResult, NetworkRolledBack, apply_network, begin
 from tests.firstboot.nmlab import Lab
 
 
-def _apply(lab: Lab, answers: NetworkAnswers, *, timeout: float = 5) -> object:
+def _apply(lab: Lab, answers: NetworkAnswers, *, timeout: float = 5) -> NetworkResult:
     return asyncio.run(apply_network(answers, bridge="ovirtmgmt", rollback_timeout_s=30,
                                      probe_netns=lab.host_ns, connectivity_timeout_s=timeout,
                                      bus_address=lab.bus_address))
@@ -46,12 +46,16 @@ def test_dhcp_on_the_bridge_with_the_nic_as_port(lab: Lab) -> None:
     assert _addresses(lab, lab.nic) == []
     assert f"default via {lab.gateway} dev ovirtmgmt" in lab.ip("-4", "route")
     assert result.gateway_answered is True
+    leases = (lab.workdir / "leases").read_text()
+    assert f" {address.split('/')[0]} lab " in leases  # the host name went out with DHCP
 
 
 def test_static_applied_and_rerun_changes_it(lab: Lab) -> None:
     _apply(lab, _static(lab, lab.gateway))
     assert _addresses(lab, "ovirtmgmt") == [f"{lab.subnet}.20/24"]
     assert _master(lab, lab.nic) == "ovirtmgmt"
+    keyfile = (lab.workdir / "connections/ovirtmgmt.nmconnection").read_text()
+    assert f"dns={lab.gateway};" in keyfile and "stp=false" in keyfile
     moved = NetworkAnswers(interface=lab.nic, mode=NetworkMode.STATIC, hostname="lab",
                            address=IPv4Interface(f"{lab.subnet}.21/24"),
                            gateway=IPv4Address(lab.gateway))

@@ -41,7 +41,7 @@ async def _next(pilot: Pilot[str]) -> None:
 
 
 async def _walk(app: WizardApp, lab: Lab, settings: WizardSettings) -> None:
-    async with app.run_test(size=(100, 60)) as pilot:
+    async with app.run_test(size=(80, 25)) as pilot:  # the Linux console on tty1
         await _next(pilot)  # welcome
         assert isinstance(app.screen, NetworkScreen)
         app.screen.query_one("#network-mode").value = "static"
