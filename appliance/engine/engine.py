@@ -37,6 +37,7 @@ from appliance.engine.store.schema import Store
 from appliance.engine.template_builder import TemplateBuilder
 from appliance.engine.templates import Templates
 from appliance.engine.users import Users
+from appliance.engine.v2v.service import V2v
 from appliance.engine.vms import Vms
 from appliance.vdsm.agent import AgentSettings, LocalHostAgent
 from appliance.vdsm.host import choose_virt_type
@@ -68,6 +69,7 @@ class Engine:
         self.template_builder = TemplateBuilder(self.ctx, self.disk_copies)
         self.ova_exporter = OvaExporter(self.ctx)
         self.importer = SystemImporter(self.ctx, self.storage_domains, self.disk_copies)
+        self.v2v = V2v(self.importer)
         self.reconciler = Reconciler(self.ctx, self.vms)
         self.users = Users(self.ctx)
         self.maintenance = Maintenance(self.ctx)

@@ -33,6 +33,7 @@ from appliance.engine.model import Disk, DiskAttachment, Job, Nic, Template, Vm,
 from appliance.engine.ova import archive, ovf_reader
 from appliance.engine.ova.model import ImageFormat, OvfDisk, OvfSystem
 from appliance.engine.storage import StorageDomains
+from appliance.engine.v2v import vmdk
 from appliance.errors import HostAgentError, ImageRejected, NameInUse
 from appliance.vdsm.storage import volume
 
@@ -262,6 +263,14 @@ class SystemImporter:
 
 def _check_image(path: Path, source: DiskSource) -> None:
     """The image must be what its first bytes said, stand alone, and fit its description."""
+    if source.format is ImageFormat.VMDK:
+        with path.open("rb") as image:
+            descriptor = vmdk.is_descriptor(image.read(64))
+        if descriptor and source.fetch is not None:
+            raise ImageRejected(f"Disk '{source.disk.alias}' is a VMDK descriptor whose data "
+                                "lies in other files; an OVA must carry whole images.")
+        if descriptor:
+            vmdk.check_extents(path)
     try:
         info = volume.info(path, fmt=source.format.value)
     except Exception as exc:

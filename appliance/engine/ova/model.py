@@ -27,7 +27,7 @@ class ImageFormat(StrEnum):
         input (a raw file that looks like qcow2 could name a backing file on the host)."""
         if head.startswith(b"QFI\xfb"):
             return cls.QCOW2
-        if head.startswith(b"KDMV"):
+        if head.startswith(b"KDMV") or head.lstrip().startswith(b"# Disk DescriptorFile"):
             return cls.VMDK
         if head[64:68] == b"\x7f\x10\xda\xbe":
             return cls.VDI
