@@ -36,6 +36,10 @@ def run() -> list[Figure]:
             for mode, backing in (("static", "tmpfs"), ("dhcp", "zram")):
                 for name, seconds in _wizard(lab, mode, backing, password_hash).items():
                     wizard.setdefault(name, []).append(seconds)
+        with network_lab(dhcp_ping=False) as lab:
+            steps = _wizard(lab, "dhcp", "tmpfs", password_hash)
+            wizard.setdefault("dhcp+tmpfs network, dnsmasq --no-ping", []).append(
+                steps["dhcp+tmpfs network"])
     floor = statistics.median(baseline)
     figures = [Figure(f"apply {key} (median of {ROUNDS})", statistics.median(values), "s",
                       baseline=floor if key.endswith("total") else None,

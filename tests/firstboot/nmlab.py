@@ -70,7 +70,9 @@ class Lab:
 
 
 @contextlib.contextmanager
-def network_lab() -> Iterator[Lab]:
+def network_lab(*, dhcp_ping: bool = True) -> Iterator[Lab]:
+    """``dhcp_ping=False``: dnsmasq offers without first pinging the address (its default
+    check waits seconds for an answer), to tell its delay from the wizard's."""
     token = "vf" + secrets.token_hex(3)
     workdir = Path(tempfile.mkdtemp(prefix=f"virtstick-{token}-"))
     lab = Lab(token=token, host_ns=f"{token}h", peer_ns=f"{token}p", nic=f"{token}n",
@@ -79,7 +81,7 @@ def network_lab() -> Iterator[Lab]:
     processes: list[subprocess.Popen[bytes]] = []
     try:
         _namespaces(lab)
-        processes.append(_dnsmasq(lab))
+        processes.append(_dnsmasq(lab, ping=dhcp_ping))
         processes.append(_dbus(lab))
         processes.append(_network_manager(lab))
         _wait_for_nm(lab, processes[-1])
@@ -107,9 +109,10 @@ def _namespaces(lab: Lab) -> None:
         subprocess.run(command, check=True, capture_output=True)
 
 
-def _dnsmasq(lab: Lab) -> subprocess.Popen[bytes]:
+def _dnsmasq(lab: Lab, *, ping: bool) -> subprocess.Popen[bytes]:
     return _spawn(lab, "dnsmasq", [
         "ip", "netns", "exec", lab.peer_ns, "dnsmasq", "--no-daemon", "--conf-file=/dev/null",
+        *([] if ping else ["--no-ping"]),
         f"--interface={lab.token}l", "--bind-interfaces", "--port=0",
         f"--dhcp-range={lab.subnet}.100,{lab.subnet}.150,255.255.255.0,1h",
         f"--dhcp-option=3,{lab.gateway}", f"--dhcp-leasefile={lab.workdir}/leases",
