@@ -62,6 +62,8 @@ def port_profile(interface: str, *, bridge: str) -> ConnectionSettings:
             "master": Variant("s", bridge),
             "slave-type": Variant("s", "bridge"),
             "autoconnect": Variant("b", True),
+            # Above NetworkManager's default "Wired connection" profiles for the same NIC.
+            "autoconnect-priority": Variant("i", 10),
         },
         "802-3-ethernet": {},
     }

@@ -5,9 +5,11 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+import uuid
 from ipaddress import IPv4Address, IPv4Interface
 
 import pytest
+from dbus_next.signature import Variant
 
 from firstboot.answers import NetworkAnswers, NetworkMode
 from firstboot.network.bus import NetworkManagerClient
@@ -101,3 +103,34 @@ def test_networkmanager_rolls_back_by_itself_without_confirmation(lab: Lab) -> N
         time.sleep(0.2)
     assert "ovirtmgmt" not in lab.ip("-br", "link")
     assert _master(lab, lab.nic) == ""
+
+
+def test_nic_taken_over_from_a_plain_profile_and_given_back_on_rollback(lab: Lab) -> None:
+    """As on a laptop where NetworkManager already brought the NIC up with DHCP."""
+    async def plain_dhcp() -> None:
+        client = await NetworkManagerClient.connect(lab.bus_address)
+        try:
+            path = await client.add_or_update({
+                "connection": {"id": Variant("s", "Wired connection 1"),
+                               "uuid": Variant("s", str(uuid.uuid4())),
+                               "type": Variant("s", "802-3-ethernet"),
+                               "interface-name": Variant("s", lab.nic)},
+                "ipv4": {"method": Variant("s", "auto"), "may-fail": Variant("b", False)},
+                "ipv6": {"method": Variant("s", "ignore")}})
+            nic = await client.device_by_interface(lab.nic)
+            assert nic is not None
+            await client.wait_activated(await client.activate(path, nic.path), 30)
+        finally:
+            client.close()
+
+    asyncio.run(plain_dhcp())
+    (before,) = _addresses(lab, lab.nic)
+    with pytest.raises(NetworkRolledBack):
+        _apply(lab, _static(lab, f"{lab.subnet}.254"), timeout=2)
+    deadline = time.monotonic() + 20
+    while _addresses(lab, lab.nic) != [before] and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert _addresses(lab, lab.nic) == [before]  # the laptop's own configuration is back
+    _apply(lab, _static(lab, lab.gateway))
+    assert _addresses(lab, lab.nic) == [] and _master(lab, lab.nic) == "ovirtmgmt"
+    assert _addresses(lab, "ovirtmgmt") == [f"{lab.subnet}.20/24"]
