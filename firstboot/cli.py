@@ -16,6 +16,7 @@ the image needs NetworkManager, udev, mtools and xorriso (seed media) and e2fspr
 from __future__ import annotations
 
 import argparse
+import asyncio
 import dataclasses
 import json
 import sys
@@ -26,6 +27,8 @@ from appliance.errors import VirtStickError
 from firstboot.answers import InvalidAnswers, parse_network
 from firstboot.apply import Step, StepState, apply_all, apply_network_again, start_service
 from firstboot.hardware import Hardware, detect
+from firstboot.network.bus import NetworkManagerClient
+from firstboot.network.current import current_network
 from firstboot.seed import Seed, answers_from_seed, find_seed, parse_seed_text
 from firstboot.session import WizardSession
 from firstboot.settings import WizardSettings, load_settings
@@ -108,7 +111,16 @@ def _network(args: argparse.Namespace, settings: WizardSettings) -> int:
     from firstboot.tui.app import WizardApp  # Textual only when a console face is wanted
 
     session = WizardSession(settings=settings, hardware=hardware)
-    return 0 if WizardApp(session, network_only=True).run() else 1
+    now = asyncio.run(_current_network(settings))
+    return 0 if WizardApp(session, network_only=True, initial={"network": now}).run() else 1
+
+
+async def _current_network(settings: WizardSettings) -> dict[str, str]:
+    client = await NetworkManagerClient.connect(settings.system_bus)
+    try:
+        return await current_network(client, bridge=settings.bridge)
+    finally:
+        client.close()
 
 
 def _hardware(args: argparse.Namespace, settings: WizardSettings) -> int:

@@ -6,6 +6,7 @@ shows the result too.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -39,12 +40,14 @@ class WizardApp(App[str]):
     TITLE = "VirtStick setup"
     BINDINGS = [("ctrl+q", "quit", "Quit")]
 
-    def __init__(self, session: WizardSession, *, network_only: bool = False) -> None:
+    def __init__(self, session: WizardSession, *, network_only: bool = False,
+                 initial: Mapping[str, Mapping[str, str]] | None = None) -> None:
         super().__init__()
         self.session = session
         self.network_only = network_only
         self.steps: tuple[type[StepScreen], ...] = NETWORK_ONLY if network_only else FULL
-        self.answers: dict[str, Any] = {}
+        # Raw values per step; ``initial`` pre-fills them (the current network on a re-run).
+        self.answers: dict[str, Any] = {k: dict(v) for k, v in (initial or {}).items()}
         self._applying = False
 
     def on_mount(self) -> None:

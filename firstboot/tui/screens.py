@@ -136,24 +136,27 @@ class NetworkScreen(StepScreen):
             "network.dns", "network.hostname")
 
     def fields(self) -> ComposeResult:
+        # A re-run starts from the current configuration (WizardApp's ``initial``).
+        now: Mapping[str, str] = self.flow.answers.get("network", {})
         nics = [(f"{n.name} {n.mac} {n.driver}{' (cable in)' if n.carrier else ''}", n.name)
                 for n in self.hardware.nics]
+        interface = now.get("interface") or self.hardware.default_nic()
         yield Label("Interface")
         yield Select(nics, id="network-interface", allow_blank=not nics,
-                     value=self.hardware.default_nic() or Select.BLANK)
+                     value=interface if interface in {n for _, n in nics} else Select.BLANK)
         yield self.error("network.interface")
         yield Label("Addressing")
         yield Select([("DHCP", "dhcp"), ("Static", "static")], id="network-mode",
-                     allow_blank=False, value="dhcp")
+                     allow_blank=False, value=now.get("mode", "dhcp"))
         yield self.error("network.mode")
         for key, label, hint in (("address", "Address/prefix (static)", "192.0.2.10/24"),
                                  ("gateway", "Gateway (static, optional)", "192.0.2.1"),
                                  ("dns", "DNS servers", "192.0.2.1 198.51.100.53")):
             yield Label(label)
-            yield Input(placeholder=hint, id=f"network-{key}")
+            yield Input(now.get(key, ""), placeholder=hint, id=f"network-{key}")
             yield self.error(f"network.{key}")
         yield Label("Host name")
-        yield Input(value="virtstick", id="network-hostname")
+        yield Input(value=now.get("hostname", "virtstick"), id="network-hostname")
         yield self.error("network.hostname")
 
     def check(self, values: Mapping[str, Any]) -> None:

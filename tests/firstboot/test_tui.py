@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import os
+from ipaddress import IPv4Address, IPv4Interface
 
 from textual.pilot import Pilot
 from textual.widgets import Input, Label
 
 from appliance import config as appliance_config
+from firstboot.answers import NetworkAnswers, NetworkMode
+from firstboot.apply import apply_network_again
 from firstboot.hardware import CpuVirtualization, Hardware
+from firstboot.network.bus import NetworkManagerClient
+from firstboot.network.current import current_network
 from firstboot.session import WizardSession
 from firstboot.settings import WizardSettings
 from firstboot.storage import release
@@ -132,17 +137,32 @@ def test_console_follows_when_the_web_face_finishes(lab: Lab, lab_settings: Wiza
     assert app.return_value == session.outcome.url
 
 
-def test_console_network_rerun(lab: Lab, lab_settings: WizardSettings,
-                               lab_hardware: Hardware) -> None:
+def test_console_network_rerun_starts_from_current(lab: Lab, lab_settings: WizardSettings,
+                                                   lab_hardware: Hardware) -> None:
+    first = NetworkAnswers(interface=lab.nic, mode=NetworkMode.STATIC, hostname="before",
+                           address=IPv4Interface(f"{lab.subnet}.70/24"),
+                           gateway=IPv4Address(lab.gateway), dns=(IPv4Address(lab.gateway),))
+    apply_network_again(first, lab_settings)
+
+    async def current() -> dict[str, str]:
+        client = await NetworkManagerClient.connect(lab.bus_address)
+        try:
+            return await current_network(client, bridge="ovirtmgmt")
+        finally:
+            client.close()
+
+    now = asyncio.run(current())
+    assert now == {"interface": lab.nic, "mode": "static", "address": f"{lab.subnet}.70/24",
+                   "gateway": lab.gateway, "dns": lab.gateway, "hostname": "before"}
     session = WizardSession(settings=lab_settings, hardware=lab_hardware)
-    app = WizardApp(session, network_only=True)
+    app = WizardApp(session, network_only=True, initial={"network": now})
 
     async def rerun() -> None:
-        async with app.run_test(size=(100, 60)) as pilot:
+        async with app.run_test(size=(80, 25)) as pilot:
             assert isinstance(app.screen, NetworkScreen)
-            app.screen.query_one("#network-mode").value = "static"
-            _fill(app, **{"network-address": f"{lab.subnet}.70/24",
-                          "network-gateway": lab.gateway})
+            address = app.screen.query_one("#network-address", Input)
+            assert address.value == f"{lab.subnet}.70/24"  # pre-filled from NetworkManager
+            address.value = f"{lab.subnet}.71/24"
             await _next(pilot)
             assert isinstance(app.screen, SummaryScreen)
             await _next(pilot)
@@ -155,8 +175,8 @@ def test_console_network_rerun(lab: Lab, lab_settings: WizardSettings,
             await pilot.click("#finish")
 
     asyncio.run(rerun())
-    assert app.return_value == f"{lab.subnet}.70/24"
-    assert f"{lab.subnet}.70/24" in lab.ip("-4", "addr", "show", "dev", "ovirtmgmt")
+    assert app.return_value == f"{lab.subnet}.71/24"
+    assert f"{lab.subnet}.71/24" in lab.ip("-4", "addr", "show", "dev", "ovirtmgmt")
     assert not lab_settings.config_path.exists() and not os.path.ismount(
         lab_settings.storage_path)
 
