@@ -88,6 +88,11 @@ def respond_list(type_: Type, nodes: list[Node]) -> Response:
     return Response(text, content_type=representation.XML_TYPE)
 
 
+def respond_xml_elements(type_: Type, elements: list[str]) -> Response:
+    text = representation.collection_of_xml(type_.tag + "s", elements)
+    return Response(text, content_type=representation.XML_TYPE)
+
+
 def respond_action(job: Job | None = None, **extra: Node | str) -> Response:
     node: Node = {}
     if job is not None:

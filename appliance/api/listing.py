@@ -32,8 +32,12 @@ def list_response(type_: Type, objects: list[T], *,
     limit = http.query_int("max")
     if limit is not None and limit >= 0:
         objects = objects[:limit]
-    draw = render or (lambda o: type_.render(o))
     followers = _followers(follow or {})
+    detail = http.query_flag("all_content")
+    if render is None and not followers and not http.wants_json():
+        elements = [type_.xml(o, detail=detail) for o in objects]
+        return http.respond_xml_elements(type_, elements)
+    draw = render or (lambda o: type_.render(o, detail=detail))
     nodes = []
     for obj in objects:
         node = draw(obj)

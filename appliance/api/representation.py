@@ -48,7 +48,21 @@ def collection_to_json(tag: str, nodes: list[Node]) -> str:
     return json.dumps({tag: nodes} if nodes else {}, separators=(",", ":"))
 
 
+def collection_of_xml(plural: str, elements: list[str]) -> str:
+    """A collection from elements already written (``Type.xml``)."""
+    return "".join(['<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n',
+                    f"<{plural}>", *elements, f"</{plural}>"])
+
+
+def write_xml(parts: list[str], tag: str, value: Any) -> None:
+    _write(parts, tag, value)
+
+
 def _write(parts: list[str], tag: str, value: Any) -> None:
+    if isinstance(value, str):
+        text = escape(value) if ("&" in value or "<" in value or ">" in value) else value
+        parts.append(f"<{tag}>{text}</{tag}>")
+        return
     if isinstance(value, list):
         for item in value:
             _write(parts, tag, item)
