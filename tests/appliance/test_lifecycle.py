@@ -1,0 +1,89 @@
+"""A VM's whole life on real libvirtd and QEMU, confirmed by the guest and by libvirt."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import libvirt
+import pytest
+
+from appliance.config import Config
+from appliance.engine.authz import SYSTEM
+from appliance.engine.engine import Engine
+from appliance.engine.enums import VmStatus
+from appliance.engine.model import MiB
+from appliance.vdsm.storage import volume
+from tests.appliance.guests import (
+    READY,
+    console,
+    create_demo_vm,
+    libvirt_state,
+    wait_status,
+)
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def demo_engine(config: Config, demo_disk: Path) -> Iterator[Engine]:
+    engine = Engine(config.replace(appliance={"demo_disk": str(demo_disk)}))
+    engine.start()
+    yield engine
+    engine.stop()
+
+
+def test_whole_lifecycle(demo_engine: Engine) -> None:
+    engine = demo_engine
+    vm = create_demo_vm(engine, "life")
+
+    disk = engine.store.disks.get(engine.store.attachments.where(vm_id=vm.id)[0].disk_id)
+    domain = engine.store.storage_domains.get(disk.storage_domain_id)
+    top = Path(domain.path) / domain.id / "images" / disk.id / disk.volume_id
+    assert volume.info(top).backing_file is not None  # thin: a layer over the template
+    assert engine.disks.sizes(disk).actual < 2 * MiB
+
+    engine.vms.start(vm.id, actor=SYSTEM)
+    assert engine.store.vms.get(vm.id).status is VmStatus.UP
+    assert libvirt_state(vm.id) == libvirt.VIR_DOMAIN_RUNNING
+    guest = console(engine, vm)
+    guest.wait_for(READY, timeout=120)
+
+    engine.vms.pause(vm.id, actor=SYSTEM)
+    assert libvirt_state(vm.id) == libvirt.VIR_DOMAIN_PAUSED
+    assert engine.store.vms.get(vm.id).status is VmStatus.PAUSED
+    engine.vms.resume(vm.id, actor=SYSTEM)
+    assert libvirt_state(vm.id) == libvirt.VIR_DOMAIN_RUNNING
+    wait_status(engine, vm.id, VmStatus.UP)
+
+    guest.send("marker write before-reset")
+    guest.wait_for("VIRTSTICK-MARKER-WRITTEN=before-reset", timeout=30)
+    engine.vms.reset(vm.id, actor=SYSTEM)
+    guest.wait_for("VIRTSTICK-DISK-MARKER=before-reset", timeout=120)  # came back up, disk kept
+
+    engine.vms.shutdown(vm.id, actor=SYSTEM)
+    wait_status(engine, vm.id, VmStatus.DOWN, timeout=120)
+    assert libvirt_state(vm.id) is None
+
+    engine.vms.start(vm.id, actor=SYSTEM)
+    wait_status(engine, vm.id, VmStatus.UP)
+    engine.vms.stop(vm.id, actor=SYSTEM)
+    assert engine.store.vms.get(vm.id).status is VmStatus.DOWN
+    assert libvirt_state(vm.id) is None
+
+    engine.vms.remove(vm.id, actor=SYSTEM)
+    assert engine.store.vms.find(vm.id) is None
+    assert not top.parent.exists()
+    codes = [e.code for e in engine.events.recent(vm_id=vm.id)]
+    assert {"vm_created", "vm_started", "vm_down", "vm_removed"} <= set(codes)
+
+
+def test_a_guest_that_powers_itself_off_shows_down(demo_engine: Engine) -> None:
+    vm = create_demo_vm(demo_engine, "selfoff")
+    demo_engine.vms.start(vm.id, actor=SYSTEM)
+    guest = console(demo_engine, vm)
+    guest.wait_for(READY, timeout=120)
+    guest.send("poweroff")
+    down = wait_status(demo_engine, vm.id, VmStatus.DOWN, timeout=60)
+    assert re.search("shut down", down.stop_reason)
