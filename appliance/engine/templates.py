@@ -64,11 +64,14 @@ class Templates:
             if vnic_profile_id is not None:
                 self.ctx.store.nics.insert(Nic(id=new_id(), vm_id=template.id, name="nic1",
                                                mac=new_mac(), vnic_profile_id=vnic_profile_id))
-        target = Path(domain.path) / domain.id / "images" / disk.id / disk.volume_id
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.parent.chmod(0o755)
-        volume.convert(source, target, source_format=info.format)
-        target.chmod(0o444)  # a template's volume is never written again
+        try:
+            # A template's volume is never written again: read-only guards the VMs on it.
+            self.ctx.hosts.any().import_volume(source, storage_path=domain.path,
+                                               storage_domain_id=domain.id, image_id=disk.id,
+                                               volume_id=disk.volume_id, read_only=True)
+        except Exception:
+            self._forget(template.id)
+            raise
         self.ctx.store.disks.update(replace(disk, status=DiskStatus.OK))
         template = self.ctx.store.templates.update(replace(template, status=TemplateStatus.OK))
         self.ctx.events.record("template_imported",
@@ -91,6 +94,12 @@ class Templates:
             names = ", ".join(sorted(v.name for v in users)[:5])
             raise InvalidState(f"Template '{template.name}' is used by {len(users)} VM(s) "
                                f"({names}); remove them first.")
+        self._forget(template_id)
+        self.ctx.events.record("template_removed", f"Template {template.name} was removed.",
+                               user=actor.name)
+
+    def _forget(self, template_id: str) -> None:
+        """Remove a template's disks (files and rows), NICs and the template itself."""
         agent = self.ctx.hosts.any()
         for attachment in self.ctx.store.attachments.where(vm_id=template_id):
             disk = self.ctx.store.disks.get(attachment.disk_id)
@@ -106,5 +115,3 @@ class Templates:
             for nic in self.ctx.store.nics.where(vm_id=template_id):
                 self.ctx.store.nics.delete(nic.id)
             self.ctx.store.templates.delete(template_id)
-        self.ctx.events.record("template_removed", f"Template {template.name} was removed.",
-                               user=actor.name)
