@@ -59,8 +59,8 @@ def test_sigkill_of_the_service_loses_nothing(config: Config, demo_disk: Path,
         assert libvirt_state(vm_id) == libvirt.VIR_DOMAIN_RUNNING
         guest = console(engine, vm)
         guest.wait_for(READY, timeout=120)
-        guest.send("marker read")
-        guest.wait_for("VIRTSTICK-DISK-MARKER=", timeout=30)  # the guest still answers
+        guest.send("marker write alive-after-kill")  # the guest still answers
+        guest.wait_for("VIRTSTICK-MARKER-WRITTEN=alive-after-kill", timeout=30)
         engine.vms.stop(vm_id, actor=SYSTEM)
     finally:
         engine.stop()
