@@ -99,6 +99,7 @@ class Engine:
         self.jobs.abort_unfinished()
         bootstrap.ensure_defaults(self.store, self.config)
         self._attach_storage()
+        self.reconciler.start()
         self._connect_local_host()
         self.hosts.reconnect_all()
         self.reconciler.all()
@@ -116,6 +117,7 @@ class Engine:
         self.hosts.close()
         if self.local_agent is not None:
             self.local_agent.close()
+        self.reconciler.stop()
         self.db.close()
 
     def _attach_storage(self) -> None:

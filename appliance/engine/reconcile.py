@@ -1,9 +1,17 @@
 """Reconcile the store with the hosts: libvirt is the truth about what runs, the store about
-what should exist. Unknown domains and volumes are reported as events, never deleted."""
+what should exist. Unknown domains and volumes are reported as events, never deleted.
+
+libvirt's lifecycle events arrive late and may be stale (a shutdown event can be delivered
+after the VM was started again), so an event is only a reason to look: the VM's status is
+taken from the domain's state at the time of handling. Events are handled on a worker thread
+of their own, in order, so libvirt's event loop never waits for the store.
+"""
 
 from __future__ import annotations
 
 import logging
+import queue
+import threading
 from dataclasses import replace
 
 import libvirt
@@ -28,6 +36,23 @@ class Reconciler:
         self.ctx = ctx
         self.vms = vms
         self._reported: set[str] = set()
+        self._events: queue.Queue[tuple[str, str, int, int] | None] = queue.Queue()
+        self._worker: threading.Thread | None = None
+
+    def start(self) -> None:
+        self._worker = threading.Thread(target=self._handle_events, name="lifecycle",
+                                        daemon=True)
+        self._worker.start()
+
+    def stop(self) -> None:
+        if self._worker is not None:
+            self._events.put(None)
+            self._worker.join(timeout=10)
+            self._worker = None
+
+    def drain(self) -> None:
+        """Wait until every event received so far is handled (tests, shutdown)."""
+        self._events.join()
 
     def all(self) -> None:
         for host_id in list(self.ctx.hosts.agents):
@@ -76,27 +101,44 @@ class Reconciler:
                         severity=EventSeverity.ERROR, storage_domain_id=domain.id)
 
     def on_lifecycle(self, host_id: str, vm_id: str, event: int, detail: int) -> None:
+        """Called by the host agents from libvirt's event loop: queue and return."""
+        self._events.put((host_id, vm_id, event, detail))
+
+    def _handle_events(self) -> None:
+        while (item := self._events.get()) is not None:
+            try:
+                self._handle(*item)
+            except Exception:
+                log.exception("handling a lifecycle event failed")
+            finally:
+                self._events.task_done()
+        self._events.task_done()
+
+    def _handle(self, host_id: str, vm_id: str, event: int, detail: int) -> None:
         vm = self.ctx.store.vms.find(vm_id)
-        if vm is None or vm.status is VmStatus.MIGRATING:
+        if vm is None or vm.status is VmStatus.MIGRATING or host_id not in self.ctx.hosts.agents:
             return  # a migration's events on both hosts: the migration job settles them
-        if event == libvirt.VIR_DOMAIN_EVENT_STOPPED:
-            if vm.host_id not in (None, host_id):
-                return  # the source side of a migration: the VM runs elsewhere now
-            self.vms.mark_down(vm_id, reason=_STOP_REASONS.get(detail, "stopped"))
-        elif event == libvirt.VIR_DOMAIN_EVENT_CRASHED:
-            self.vms.mark_down(vm_id, reason="the guest crashed")
-        elif event in (libvirt.VIR_DOMAIN_EVENT_STARTED, libvirt.VIR_DOMAIN_EVENT_RESUMED):
-            if vm.status is not VmStatus.WAIT_FOR_LAUNCH:
-                self.vms.mark_status(vm_id, VmStatus.UP, host_id=host_id)
-        elif event == libvirt.VIR_DOMAIN_EVENT_SUSPENDED:
-            self.vms.mark_status(vm_id, VmStatus.PAUSED, host_id=host_id)
-            if detail == libvirt.VIR_DOMAIN_EVENT_SUSPENDED_IOERROR:
-                self.ctx.events.record(
-                    "vm_paused_io_error", f"VM {vm.name} was paused: its storage failed or "
-                    "is full. It resumes when space is freed.",
-                    severity=EventSeverity.WARNING, vm_id=vm_id, host_id=host_id)
-        elif event == libvirt.VIR_DOMAIN_EVENT_SHUTDOWN:
-            self.vms.mark_status(vm_id, VmStatus.POWERING_DOWN, host_id=host_id)
+        if vm.host_id not in (None, host_id):
+            return  # e.g. the source side of a migration: the VM runs elsewhere now
+        state = self.ctx.hosts.agent(host_id).domain_state(vm_id)
+        if state is None or state in (DomainState.SHUTOFF, DomainState.CRASHED):
+            reason = "stopped"
+            if event == libvirt.VIR_DOMAIN_EVENT_STOPPED:
+                reason = _STOP_REASONS.get(detail, reason)
+            elif event == libvirt.VIR_DOMAIN_EVENT_CRASHED:
+                reason = "the guest crashed"
+            self.vms.mark_down(vm_id, reason=reason)
+            return
+        status = _STATUS[state]
+        if vm.status is VmStatus.WAIT_FOR_LAUNCH:
+            return  # start() is still launching it and sets the status itself
+        self.vms.mark_status(vm_id, status, host_id=host_id)
+        if (event == libvirt.VIR_DOMAIN_EVENT_SUSPENDED
+                and detail == libvirt.VIR_DOMAIN_EVENT_SUSPENDED_IOERROR):
+            self.ctx.events.record(
+                "vm_paused_io_error", f"VM {vm.name} was paused: its storage failed or "
+                "is full. It resumes when space is freed.",
+                severity=EventSeverity.WARNING, vm_id=vm_id, host_id=host_id)
 
     def _report_once(self, key: str, code: str, description: str, *,
                      host_id: str | None = None, storage_domain_id: str | None = None) -> None:

@@ -54,6 +54,7 @@ class LibvirtConnection:
         self._on_reconnect = on_reconnect
         self._retry_interval = retry_interval
         self._conn: libvirt.virConnect | None = None
+        self._callback_id: int | None = None
         self._lock = threading.Lock()
         self._closed = threading.Event()
         self._stopping = threading.Event()
@@ -81,7 +82,12 @@ class LibvirtConnection:
         self._closed.set()
         with self._lock:
             if self._conn is not None:
+                # libvirt keeps a connection (and its callbacks) alive while callbacks are
+                # registered: deregister first, or a stopped engine would still get events.
                 with contextlib.suppress(libvirt.libvirtError):
+                    if self._callback_id is not None:
+                        self._conn.domainEventDeregisterAny(self._callback_id)
+                    self._conn.unregisterCloseCallback()
                     self._conn.close()
                 self._conn = None
 
@@ -93,7 +99,7 @@ class LibvirtConnection:
         conn.setKeepAlive(5, 3)
         conn.registerCloseCallback(self._closed_by_libvirt, None)
         if self._on_lifecycle is not None:
-            conn.domainEventRegisterAny(
+            self._callback_id = conn.domainEventRegisterAny(
                 None, libvirt.VIR_DOMAIN_EVENT_ID_LIFECYCLE, self._lifecycle, None
             )
         with self._lock:
@@ -102,6 +108,8 @@ class LibvirtConnection:
 
     def _lifecycle(self, _conn: Any, dom: Any, event: int, detail: int, _opaque: Any) -> None:
         assert self._on_lifecycle is not None
+        if self._stopping.is_set():
+            return
         try:
             self._on_lifecycle(dom.UUIDString(), event, detail)
         except Exception:
