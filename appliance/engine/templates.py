@@ -24,6 +24,7 @@ from appliance.engine.model import (
 from appliance.engine.storage import StorageDomains
 from appliance.errors import InvalidInput, InvalidState, NameInUse
 from appliance.vdsm.storage import volume
+from appliance.vdsm.storage.chain import VolumeRef
 
 
 class Templates:
@@ -65,10 +66,12 @@ class Templates:
                 self.ctx.store.nics.insert(Nic(id=new_id(), vm_id=template.id, name="nic1",
                                                mac=new_mac(), vnic_profile_id=vnic_profile_id))
         try:
+            target = VolumeRef(storage_path=domain.path, storage_domain_id=domain.id,
+                               image_id=disk.id, volume_id=disk.volume_id)
+            agent = self.ctx.hosts.any()
+            agent.import_volume(source, target, source_format=info.format)
             # A template's volume is never written again: read-only guards the VMs on it.
-            self.ctx.hosts.any().import_volume(source, storage_path=domain.path,
-                                               storage_domain_id=domain.id, image_id=disk.id,
-                                               volume_id=disk.volume_id, read_only=True)
+            agent.set_volume_read_only(target, True)
         except Exception:
             self._forget(template.id)
             raise

@@ -130,8 +130,6 @@ class HostAgent(Protocol):
     def create_volume(self, *, storage_path: str, storage_domain_id: str, image_id: str,
                       volume_id: str, size: int, fmt: str = "qcow2",
                       parent: tuple[str, str] | None = None) -> None: ...
-    def import_volume(self, source: Path, *, storage_path: str, storage_domain_id: str,
-                      image_id: str, volume_id: str, read_only: bool = False) -> None: ...
     def delete_image(self, *, storage_path: str, storage_domain_id: str, image_id: str) -> None: ...
     def volume_info(self, *, storage_path: str, storage_domain_id: str, image_id: str,
                     volume_id: str) -> volume.VolumeInfo: ...
@@ -288,11 +286,6 @@ class LocalHostAgent:
             parent_path = domain.volume_path(image_id=parent[0], volume_id=parent[1])
         domain.create_volume(image_id=image_id, volume_id=volume_id, size=size, fmt=fmt,
                              parent=parent_path)
-
-    def import_volume(self, source: Path, *, storage_path: str, storage_domain_id: str,
-                      image_id: str, volume_id: str, read_only: bool = False) -> None:
-        self._storage(storage_path, storage_domain_id).import_volume(
-            source, image_id=image_id, volume_id=volume_id, read_only=read_only)
 
     def delete_image(self, *, storage_path: str, storage_domain_id: str, image_id: str) -> None:
         self._storage(storage_path, storage_domain_id).delete_image(image_id)

@@ -60,16 +60,6 @@ class FileStorageDomain:
         path.chmod(0o644)
         return path
 
-    def import_volume(self, source: Path, *, image_id: str, volume_id: str,
-                      read_only: bool = False) -> Path:
-        """A copy of ``source`` (any format qemu-img reads) as a new qcow2 volume."""
-        path = self.volume_path(image_id=image_id, volume_id=volume_id)
-        path.parent.mkdir(exist_ok=True)
-        path.parent.chmod(0o755)
-        volume.convert(source, path)
-        path.chmod(0o444 if read_only else 0o644)
-        return path
-
     def delete_volume(self, *, image_id: str, volume_id: str) -> None:
         self.volume_path(image_id=image_id, volume_id=volume_id).unlink(missing_ok=True)
 
