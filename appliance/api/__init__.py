@@ -39,6 +39,7 @@ def resource_modules() -> list[ModuleType]:
         activity,
         catalog,
         disks,
+        hosts,
         infra,
         root,
         snapshots,
@@ -46,4 +47,5 @@ def resource_modules() -> list[ModuleType]:
         vms,
     )
 
-    return [root, vms, vm_devices, disks, access, infra, catalog, activity, snapshots]
+    return [root, vms, vm_devices, disks, access, infra, catalog, activity, snapshots,
+            hosts]

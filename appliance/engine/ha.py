@@ -15,14 +15,14 @@ import threading
 import time
 from dataclasses import replace
 
-from appliance.engine.authz import SYSTEM
+from appliance.engine.authz import SYSTEM, Actor, require_superuser
 from appliance.engine.context import EngineContext
 from appliance.engine.enums import EventSeverity, HostStatus, VmStatus
 from appliance.engine.hosts import HostService
 from appliance.engine.model import Host
 from appliance.engine.power import agent_for
 from appliance.engine.vms import Vms
-from appliance.errors import VirtStickError
+from appliance.errors import NotSupported, VirtStickError
 
 log = logging.getLogger(__name__)
 
@@ -112,6 +112,24 @@ class HighAvailability:
                                host_id=host.id, severity=EventSeverity.WARNING)
         for vm in running:
             self.vms.mark_down(vm.id, reason=HOST_FAILED)
+
+    def fence(self, host_id: str, *, actor: Actor) -> Host:
+        """Cut a host's power on request (oVirt's fence stop): its VMs are down at once and
+        highly available ones start elsewhere."""
+        require_superuser(actor, "fence hosts")
+        host = self.hosts.get(host_id)
+        power = agent_for(host, self.hosts.lab)
+        if power is None:
+            raise NotSupported(f"Host {host.name} has no power management to fence it with.")
+        power.fence(host)
+        self.hosts.disconnect(host.id)
+        for vm in self.ctx.store.vms.where(host_id=host.id):
+            if vm.status is not VmStatus.DOWN:
+                self.vms.mark_down(vm.id, reason=HOST_FAILED)
+        self.ctx.events.record("host_fenced", f"Host {host.name} was fenced by {actor.name}.",
+                               host_id=host.id, user=actor.name,
+                               severity=EventSeverity.WARNING)
+        return self.hosts.set_status(host.id, HostStatus.DOWN)
 
     def _warn_once(self, host: Host, code: str, text: str) -> None:
         if (host.id, code) in self._warned:

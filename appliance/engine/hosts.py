@@ -20,7 +20,8 @@ from appliance.engine.context import EngineContext
 from appliance.engine.enums import EventSeverity, HostKind, HostStatus
 from appliance.engine.ids import new_id
 from appliance.engine.model import Host, MiB
-from appliance.errors import HostAgentError, InvalidState, NameInUse
+from appliance.engine.power import agent_for
+from appliance.errors import HostAgentError, InvalidState, NameInUse, NotSupported
 from appliance.vdsm.agent import AgentSettings, LifecycleHandler, LocalHostAgent
 from appliance.vdsm.labhost import Lab, LabHostInfo
 
@@ -82,6 +83,27 @@ class HostService:
                                f"{'crashed' if crash else 'stopped'} by {actor.name}.",
                                host_id=host.id, user=actor.name)
         return self.ctx.store.hosts.get(host.id)
+
+    def power_on(self, host_id: str, *, actor: Actor) -> Host:
+        """Switch a host on (oVirt's fence start) and connect it."""
+        require_superuser(actor, "switch hosts on")
+        host = self.ctx.store.hosts.get(host_id)
+        if host.kind is HostKind.LAB:
+            return self.start_lab_host(host.name, actor=actor)
+        power = agent_for(host, self.lab)
+        if power is None:
+            raise NotSupported(f"Host {host.name} has no power management to switch it on.")
+        power.power_on(host)
+        self.set_status(host.id, HostStatus.CONNECTING, standby=False)
+        self.connect(self.ctx.store.hosts.get(host.id))
+        return self.ctx.store.hosts.get(host.id)
+
+    def powered_on(self, host: Host) -> bool:
+        if host.kind is HostKind.LAB:
+            info = self.lab.find(host.name)
+            return info is not None and self.lab.running(info)
+        agent = self.ctx.hosts.agents.get(host.id)
+        return agent is not None and agent.reachable
 
     def lab_info(self, host: Host) -> LabHostInfo:
         return self._lab_info(host)

@@ -7,7 +7,7 @@ import pytest
 
 from appliance.engine.authz import SYSTEM
 from appliance.engine.enums import HostStatus, VmStatus
-from tests.hosts.conftest import Lab, MiB, wait_until
+from tests.hosts.labenv import Lab, MiB, wait_until
 
 pytestmark = pytest.mark.slow
 

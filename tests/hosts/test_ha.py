@@ -10,7 +10,7 @@ import pytest
 
 from appliance.engine.authz import SYSTEM
 from appliance.engine.enums import HostStatus, VmStatus
-from tests.hosts.conftest import Lab, wait_until
+from tests.hosts.labenv import Lab, wait_until
 
 pytestmark = pytest.mark.slow
 
@@ -29,12 +29,13 @@ def test_ha_vm_restarts_on_the_other_host_when_its_host_fails(lab: Lab) -> None:
     failed = lab.vm(vm.id).host_id
     assert failed is not None
     survivor = lab.b.id if failed == lab.a.id else lab.a.id
+    logged = len(lab.log_bytes(vm.id))
     lab.engine.hosts.stop_lab_host(failed, actor=SYSTEM, crash=True)
     wait_until(lambda: lab.vm(vm.id).status is VmStatus.UP
                and lab.vm(vm.id).host_id == survivor, 90, "the HA restart")
     assert lab.host(failed).status is HostStatus.NON_RESPONSIVE
     assert _hosts_running(lab, vm.id) == [survivor]
-    lab.wait_ready(vm.id).close()  # a fresh boot of the guest on the survivor
+    lab.wait_ready(vm.id, after=logged).close()  # a fresh boot of the guest on the survivor
     codes = [e.code for e in lab.engine.events.recent(limit=50)]
     assert "host_fenced" in codes and "vm_ha_restarted" in codes
 
@@ -44,12 +45,13 @@ def test_ha_vm_restarts_when_its_qemu_dies_and_others_do_not(lab: Lab) -> None:
     plain = lab.start_vm("plain2")
     for vm in (ha, plain):
         lab.wait_ready(vm.id).close()
+    logged = len(lab.log_bytes(ha.id))
     for vm in (ha, plain):
         os.kill(_qemu_pid(lab, vm.id), signal.SIGKILL)
     wait_until(lambda: lab.vm(plain.id).status is VmStatus.DOWN, 30, "the plain VM down")
     wait_until(lambda: lab.vm(ha.id).status is VmStatus.UP
                and lab.vm(ha.id).start_time > ha.start_time, 60, "the HA VM restarted")
-    lab.wait_ready(ha.id).close()
+    lab.wait_ready(ha.id, after=logged).close()
     assert lab.vm(plain.id).status is VmStatus.DOWN  # not highly available: stays down
     assert len(_hosts_running(lab, ha.id)) == 1
 

@@ -6,7 +6,7 @@ import pytest
 
 from appliance.engine.authz import SYSTEM
 from appliance.engine.enums import HostStatus, VmStatus
-from tests.hosts.conftest import Lab
+from tests.hosts.labenv import Lab
 
 pytestmark = pytest.mark.slow
 

@@ -11,7 +11,7 @@ import pytest
 from appliance.engine.authz import SYSTEM
 from appliance.engine.enums import JobStatus, VmStatus
 from appliance.errors import InsufficientResources
-from tests.hosts.conftest import Lab, MiB
+from tests.hosts.labenv import Lab, MiB
 
 pytestmark = pytest.mark.slow
 

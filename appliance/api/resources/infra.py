@@ -34,7 +34,8 @@ CLUSTER = Type(
     fields=(Field("name", get=lambda c: c.name), Field("description", get=lambda c: c.description),
             Field("data_center", Kind.REF, get=lambda c: c.data_center_id, ref="datacenters"),
             Field("cpu/architecture", get=lambda c: "x86_64"),
-            Field("cpu/type", get=lambda c: "x86_64"), *_VERSION))
+            Field("cpu/type", get=lambda c: "x86_64"),
+            Field("scheduling_policy/name", get=lambda c: c.scheduling_policy), *_VERSION))
 
 HOST = Type(
     tag="host", plural="hosts", description="A hypervisor host (libvirt + QEMU)",

@@ -1,0 +1,87 @@
+"""The many-hosts parts of the REST API, in-process on the lab's engine: add and remove a lab
+host, fence status, migrate (and a refusal), cancel, the cluster's scheduling policy."""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+import pytest
+from flask.testing import FlaskClient
+
+from appliance.engine.enums import JobStatus, VmStatus
+from appliance.web import create_app
+from tests.hosts.labenv import ADMIN_PASSWORD, Lab, MiB
+
+pytestmark = pytest.mark.slow
+
+API = "/ovirt-engine/api"
+
+
+def _client(lab: Lab) -> tuple[FlaskClient, dict[str, str]]:
+    token = base64.b64encode(f"admin@internal:{ADMIN_PASSWORD}".encode()).decode()
+    headers = {"Authorization": f"Basic {token}", "Accept": "application/json",
+               "Content-Type": "application/xml"}
+    return create_app(lab.engine).test_client(), headers
+
+
+def _wait_job(lab: Lab, reply: Any) -> None:
+    job_id = reply.get_json()["job"]["id"]
+    job = lab.engine.jobs.wait(job_id, 120)
+    assert job.status is JobStatus.FINISHED, job.error
+
+
+def test_hosts_migration_and_scheduling_policy_through_the_api(lab: Lab) -> None:
+    client, headers = _client(lab)
+    added = client.post(f"{API}/hosts", headers=headers,
+                        data="<host><name>lab-c</name><type>lab</type>"
+                             "<memory>268435456</memory></host>")
+    assert added.status_code == 201, added.get_data(as_text=True)
+    lab_c = added.get_json()
+    assert lab_c["status"] == "up" and int(lab_c["memory"]) == 256 * MiB
+    names = {h["name"] for h in client.get(f"{API}/hosts", headers=headers).get_json()["host"]}
+    assert {"lab-a", "lab-b", "lab-c"} <= names
+    status = client.post(f"{API}/hosts/{lab_c['id']}/fence", headers=headers,
+                         data="<action><fence_type>status</fence_type></action>")
+    assert status.get_json()["power_management"]["status"] == "on"
+
+    vm = lab.start_vm("api1", memory=384 * MiB)
+    other = "lab-b" if lab.vm(vm.id).host_id == lab.a.id else "lab-a"
+    moved = client.post(f"{API}/vms/{vm.id}/migrate", headers=headers,
+                        data=f"<action><host><name>{other}</name></host></action>")
+    assert moved.status_code == 200, moved.get_data(as_text=True)
+    _wait_job(lab, moved)
+    assert lab.host(lab.vm(vm.id).host_id or "").name == other
+    refused = client.post(f"{API}/vms/{vm.id}/migrate", headers=headers,
+                          data="<action><host><name>lab-c</name></host></action>")
+    assert refused.status_code == 409
+    assert "needs 384.0 MiB" in refused.get_data(as_text=True)
+    cancel = client.post(f"{API}/vms/{vm.id}/cancelmigration", headers=headers,
+                         data="<action/>")
+    assert cancel.status_code == 409 and "not migrating" in cancel.get_data(as_text=True)
+
+    cluster = lab.engine.store.clusters.get_by_name("Default")
+    updated = client.put(
+        f"{API}/clusters/{cluster.id}", headers=headers,
+        data="<cluster><scheduling_policy><name>vm_evenly_distributed</name>"
+             "</scheduling_policy><custom_scheduling_policy_properties><property>"
+             "<name>HighVmCount</name><value>3</value></property>"
+             "</custom_scheduling_policy_properties></cluster>")
+    assert updated.status_code == 200, updated.get_data(as_text=True)
+    assert updated.get_json()["scheduling_policy"]["name"] == "vm_evenly_distributed"
+    assert lab.engine.store.clusters.get(cluster.id).scheduling_properties == (
+        ("HighVmCount", "3"),)
+    bad = client.put(f"{API}/clusters/{cluster.id}", headers=headers,
+                     data="<cluster><scheduling_policy><name>fastest</name>"
+                          "</scheduling_policy></cluster>")
+    assert bad.status_code == 400 and "power_saving" in bad.get_data(as_text=True)
+    policies = client.get(f"{API}/schedulingpolicies", headers=headers).get_json()
+    assert len(policies["scheduling_policy"]) == 4
+
+    deactivated = client.post(f"{API}/hosts/{lab_c['id']}/deactivate", headers=headers,
+                              data="<action/>")
+    _wait_job(lab, deactivated)
+    removed = client.delete(f"{API}/hosts/{lab_c['id']}", headers=headers)
+    assert removed.status_code == 200, removed.get_data(as_text=True)
+    assert lab.engine.hosts.lab.find("lab-c") is None
+    assert lab.vm(vm.id).status is VmStatus.UP
