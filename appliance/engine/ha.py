@@ -42,6 +42,7 @@ class HighAvailability:
         self._unreachable_since: dict[str, float] = {}
         self._restarted: dict[str, float] = {}  # vm id -> stop time already handled
         self._warned: set[tuple[str, str]] = set()
+        self._soft_fenced: set[str] = set()  # hosts whose daemons were restarted this time
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -72,6 +73,7 @@ class HighAvailability:
             if agent is not None and agent.reachable:
                 self._unreachable_since.pop(host.id, None)
                 self._warned = {w for w in self._warned if w[0] != host.id}
+                self._soft_fenced.discard(host.id)
                 if host.status is HostStatus.NON_RESPONSIVE:
                     self.hosts.set_status(host.id, HostStatus.UP)
                     self.ctx.events.record("host_up", f"Host {host.name} answers again.",
@@ -94,6 +96,16 @@ class HighAvailability:
             if vm.status is not VmStatus.UNKNOWN:
                 self.ctx.store.vms.update(replace(vm, status=VmStatus.UNKNOWN))
         power = agent_for(host, self.hosts.lab)
+        if power is not None and host.id not in self._soft_fenced:
+            self._soft_fenced.add(host.id)
+            if power.soft_fence(host):
+                # The daemons are back: give the connection time to come back before
+                # cutting the power.
+                self._unreachable_since[host.id] = time.monotonic()
+                self.ctx.events.record("host_soft_fenced", f"Host {host.name}: its libvirt "
+                                       "daemons were restarted.", host_id=host.id,
+                                       severity=EventSeverity.WARNING)
+                return
         if power is None:
             if running:
                 self._warn_once(host, "host_not_fenced", f"Host {host.name} cannot be fenced "
@@ -108,6 +120,7 @@ class HighAvailability:
             return
         self.hosts.disconnect(host.id)
         self._unreachable_since.pop(host.id, None)
+        self._soft_fenced.discard(host.id)
         self.ctx.events.record("host_fenced", f"Host {host.name} was fenced.",
                                host_id=host.id, severity=EventSeverity.WARNING)
         for vm in running:

@@ -20,6 +20,10 @@ from appliance.vdsm.labhost import Lab
 
 
 class PowerAgent(Protocol):
+    def soft_fence(self, host: Host) -> bool:
+        """Restart the host's management daemons without touching its VMs; whether that
+        was possible (oVirt's SSH soft fencing)."""
+
     def power_on(self, host: Host) -> None: ...
     def power_off(self, host: Host) -> None: ...
     def fence(self, host: Host) -> None:
@@ -29,6 +33,10 @@ class PowerAgent(Protocol):
 class LabPower:
     def __init__(self, lab: Lab) -> None:
         self.lab = lab
+
+    def soft_fence(self, host: Host) -> bool:
+        info = self.lab.find(host.name)
+        return info is not None and self.lab.restart_daemons(info)
 
     def power_on(self, host: Host) -> None:
         self.lab.start(host.name)
@@ -48,6 +56,9 @@ class IpmiPower:
     def __init__(self, address: str, user: str) -> None:
         self.address = address
         self.user = user
+
+    def soft_fence(self, host: Host) -> bool:
+        return False
 
     def power_on(self, host: Host) -> None:
         self._ipmitool("on")
@@ -73,6 +84,9 @@ class IpmiPower:
 class WakeOnLan:
     def __init__(self, mac: str) -> None:
         self.mac = mac
+
+    def soft_fence(self, host: Host) -> bool:
+        return False
 
     def power_on(self, host: Host) -> None:
         payload = bytes.fromhex("ff" * 6 + self.mac.replace(":", "").replace("-", "") * 16)

@@ -175,6 +175,29 @@ class Lab:
         self._wait_for_socket(info)
         return info
 
+    def restart_daemons(self, info: LabHostInfo) -> bool:
+        """Soft fencing: start libvirtd (and virtlogd) again inside the lab host's namespaces
+        when they died but the host lives on (its QEMUs keep running and libvirtd finds
+        them again). False when nothing of the host is left to enter."""
+        netns = self.network_state().host_netns(info.index)
+        pids = _netns_pids(netns) if _netns_exists(netns) else []
+        if not pids:
+            return False
+        daemons = []
+        if not _pid_alive(info.root / "virtlogd.pid"):
+            daemons.append(f"virtlogd -d -p {info.root}/virtlogd.pid")
+        if not _pid_alive(info.root / "libvirtd.pid"):
+            daemons.append(f"libvirtd -d -p {info.root}/libvirtd.pid "
+                           f"-f {info.root}/etc/libvirtd.conf")
+        if daemons:
+            _run("nsenter", "-t", str(pids[0]), "-m", "-u", "-n", "sh", "-ec",
+                 "\n".join(daemons))
+        try:
+            self._wait_for_socket(info)
+        except HostAgentError:
+            return False
+        return True
+
     def stop(self, info: LabHostInfo, *, kill: bool = False) -> None:
         """Stop a lab host: everything in its namespace ends (``kill``: at once, as a power
         failure; else libvirtd and virtlogd are asked first). Idempotent."""

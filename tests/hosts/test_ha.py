@@ -62,3 +62,20 @@ def _qemu_pid(lab: Lab, vm_id: str) -> int:
     info = lab.engine.hosts.lab_info(host)
     prefix = lab.engine.config.appliance.domain_prefix
     return int((info.root / "run" / "qemu" / f"{prefix}{vm.name}.pid").read_text())
+
+
+def test_a_lab_host_whose_libvirtd_died_is_soft_fenced_and_keeps_its_vms(lab: Lab) -> None:
+    vm = lab.start_vm("soft1", ha=True)
+    lab.wait_ready(vm.id).close()
+    host = lab.host(lab.vm(vm.id).host_id or "")
+    qemu = _qemu_pid(lab, vm.id)
+    info = lab.engine.hosts.lab_info(host)
+    os.kill(int((info.root / "libvirtd.pid").read_text()), signal.SIGKILL)
+    wait_until(lambda: any(e.code == "host_soft_fenced"
+                           for e in lab.engine.events.recent(limit=30)), 30, "soft fencing")
+    wait_until(lambda: lab.host(host.id).status is HostStatus.UP
+               and lab.vm(vm.id).status is VmStatus.UP, 30, "the host back up")
+    os.kill(qemu, 0)  # the same QEMU still runs: nothing was restarted
+    assert lab.vm(vm.id).host_id == host.id
+    assert lab.vm(vm.id).start_time == vm.start_time
+    assert _hosts_running(lab, vm.id) == [host.id]
