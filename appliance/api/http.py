@@ -84,12 +84,12 @@ def respond_list(type_: Type, nodes: list[Node]) -> Response:
     if wants_json():
         text = representation.collection_to_json(type_.tag, nodes)
         return Response(text, content_type=representation.JSON_TYPE)
-    text = representation.collection_to_xml(type_.tag + "s", type_.tag, nodes)
+    text = representation.collection_to_xml(type_.collection, type_.tag, nodes)
     return Response(text, content_type=representation.XML_TYPE)
 
 
 def respond_xml_elements(type_: Type, elements: list[str]) -> Response:
-    text = representation.collection_of_xml(type_.tag + "s", elements)
+    text = representation.collection_of_xml(type_.collection, elements)
     return Response(text, content_type=representation.XML_TYPE)
 
 

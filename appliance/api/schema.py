@@ -51,6 +51,11 @@ class Type:
     links: tuple[str, ...] = ()  # sub-collections, as <link rel=.../>
     accepted: frozenset[str] = field(default_factory=frozenset)  # oVirt elements we ignore
     description: str = ""
+    list_tag: str = ""  # the collection's element when not tag + "s"
+
+    @property
+    def collection(self) -> str:
+        return self.list_tag or f"{self.tag}s"
 
     def render(self, obj: Any, *, href: str | None = None, detail: bool = True) -> Node:
         node: Node = {}

@@ -46,3 +46,14 @@ def test_reads_what_the_sdk_writes() -> None:
     assert values["cpu/topology/sockets"] == 2
     assert values["os/boot/devices"] == ("network", "hd")
     assert values["high_availability/enabled"] is True
+
+
+def test_every_type_has_sdk_readers() -> None:
+    import ovirtsdk4.readers  # noqa: F401 - registers the readers
+    from ovirtsdk4.reader import Reader
+
+    from appliance.api import openapi, resource_modules
+
+    for tag, type_ in openapi.collect_types(resource_modules()).items():
+        assert tag in Reader._readers, tag
+        assert type_.collection in Reader._readers, type_.collection

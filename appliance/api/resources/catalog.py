@@ -62,6 +62,7 @@ OPERATING_SYSTEMS = (
 
 OPERATING_SYSTEM = Type(
     tag="operating_system", plural="operatingsystems",
+    list_tag="operation_systems",  # sic: oVirt's model spells it so
     description="An operating system a VM may declare",
     fields=(Field("name", get=lambda o: o.name), Field("description", get=lambda o: o.description),
             Field("architecture", get=lambda o: "x86_64")))
