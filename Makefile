@@ -56,7 +56,8 @@ lint: setup
 DISTRO ?= auto
 OUT ?= out
 image: setup
-	$(PY) -m image build --distro $(DISTRO) --output $(OUT) $(if $(SEED),--seed $(SEED))
+	$(PY) -m image build --distro $(DISTRO) --output $(OUT) $(if $(SEED),--seed $(SEED)) \
+		$(if $(FEDORA_MIRROR),--fedora-mirror $(FEDORA_MIRROR))
 
 # make usb DEVICE=/dev/sdX [YES=1]: write the newest ISO in out/ to a removable USB stick.
 usb: setup

@@ -29,6 +29,8 @@ class Debian:
                 # debootstrap once, then unpack its tarball (DIB_IMAGE_CACHE)
                 "DIB_DEBOOTSTRAP_CACHE": "1",
                 "DIB_DEBIAN_USE_DEBOOTSTRAP_CACHE": "1",
+                # the apt archive cache is bind-mounted into the chroot: keep it for the next build
+                "DIB_DISABLE_APT_CLEANUP": "1",
                 # NetworkManager must manage every interface: no ifupdown stanzas
                 "DIB_APT_MINIMAL_CREATE_INTERFACES": "0",
             },

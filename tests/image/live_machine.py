@@ -22,11 +22,14 @@ from pathlib import Path
 
 OVMF_CODE = Path("/usr/share/OVMF/OVMF_CODE_4M.fd")
 OVMF_VARS = Path("/usr/share/OVMF/OVMF_VARS_4M.fd")
+OVMF_SECURE_CODE = Path("/usr/share/OVMF/OVMF_CODE_4M.secboot.fd")
+OVMF_MS_VARS = Path("/usr/share/OVMF/OVMF_VARS_4M.ms.fd")
 
 
 class Firmware(StrEnum):
     BIOS = "bios"
     UEFI = "uefi"
+    SECURE_BOOT = "secureboot"  # OVMF with Microsoft's keys enrolled, Secure Boot on
 
 
 def free_port() -> int:
@@ -83,13 +86,18 @@ class LiveMachine:
         ]  # fmt: skip
         if self.seed_iso is not None:
             argv += ["-drive", f"file={self.seed_iso},media=cdrom,readonly=on"]
-        if self.firmware is Firmware.UEFI:
+        if self.firmware is not Firmware.BIOS:
+            secure = self.firmware is Firmware.SECURE_BOOT
             variables = self.work_dir / "OVMF_VARS.fd"
-            shutil.copyfile(OVMF_VARS, variables)
+            shutil.copyfile(OVMF_MS_VARS if secure else OVMF_VARS, variables)
             argv += [
-                "-drive", f"if=pflash,format=raw,readonly=on,file={OVMF_CODE}",
+                "-drive", f"if=pflash,format=raw,readonly=on,"
+                f"file={OVMF_SECURE_CODE if secure else OVMF_CODE}",
                 "-drive", f"if=pflash,format=raw,file={variables}",
             ]  # fmt: skip
+            if secure:  # the Secure Boot firmware keeps its variables behind SMM
+                argv[argv.index("q35")] = "q35,smm=on"
+                argv += ["-global", "driver=cfi.pflash01,property=secure,value=on"]
         if self.kernel is not None:
             vmlinuz, initrd, cmdline = self.kernel
             argv += ["-kernel", str(vmlinuz), "-initrd", str(initrd), "-append", cmdline]
