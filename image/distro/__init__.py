@@ -101,7 +101,7 @@ def choose(name: DistroName, sources: HostSources, *, probe: Prober | None = Non
     try:
         fedora = distros[DistroName.FEDORA].plan(sources)
     except ImageError as exc:
-        why = f"no Fedora mirror ({exc.detail})"
+        why = exc.detail
     else:
         if answers(fedora.probe_url):
             return Choice(fedora, f"DISTRO=auto: the Fedora mirror {fedora.mirror} answers")

@@ -1,6 +1,7 @@
 """A QEMU (TCG) machine booting the live ISO as a USB stick, for the boot tests and the benchmark.
 
-The CPU offers no SVM/VMX: KVM nested inside TCG hangs, so the appliance must see TCG only.
+The CPU is qemu64 without SVM: no KVM nested inside TCG (the appliance would probe it and
+fall back, at a cost), and "max" with SVM and VMX off breaks udevd in the initramfs.
 
 BIOS is SeaBIOS, UEFI is OVMF; both on q35 with the ISO on an xHCI USB stick, an optional seed
 CD, user networking forwarding the guest's ports 443 and 80 to free local ports, and the
@@ -77,7 +78,7 @@ class LiveMachine:
         forwards = f"hostfwd=tcp:127.0.0.1:{self.https_port}-:443"
         forwards += f",hostfwd=tcp:127.0.0.1:{self.http_port}-:80"
         argv = [
-            "qemu-system-x86_64", "-machine", "q35", "-accel", "tcg", "-cpu", "max,svm=off,vmx=off",
+            "qemu-system-x86_64", "-machine", "q35", "-accel", "tcg", "-cpu", "qemu64,svm=off",
             "-smp", "2", "-m", str(self.memory_mib), "-display", "none", "-no-reboot",
             "-serial", f"file:{self.serial_log}", "-monitor", "none",
             "-drive", f"if=none,id=stick,format=raw,readonly=on,file={self.iso}",
