@@ -12,9 +12,19 @@ APT_PACKAGES := qemu-system-x86 qemu-utils libvirt-daemon-system libvirt-clients
 	dracut-core openssl kpartx gdisk libxml2-dev \
 	sudo
 
-.PHONY: setup apt daemons run test test-fast bench lint image usb clean demoguest
+.PHONY: setup apt webui-assets daemons run test test-fast bench lint image usb clean demoguest
 
-setup: apt $(STAMP)
+setup: apt $(STAMP) webui-assets
+
+# noVNC from the npm registry, copied into the portals' static files (never fetched at run time).
+NOVNC_DIR := webui/static/vendor/novnc
+webui-assets: $(NOVNC_DIR)/.installed
+$(NOVNC_DIR)/.installed: webui/package.json webui/package-lock.json
+	cd webui && npm ci --no-audit --no-fund --loglevel=error
+	rm -rf $(NOVNC_DIR) && mkdir -p $(NOVNC_DIR)
+	cp -r webui/node_modules/@novnc/novnc/core webui/node_modules/@novnc/novnc/vendor \
+		webui/node_modules/@novnc/novnc/LICENSE.txt $(NOVNC_DIR)/
+	@touch $@
 
 apt:
 	@missing=$$(for p in $(APT_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \

@@ -24,10 +24,12 @@ Example::
     [http]
     listen = "127.0.0.1:8080"            # plain HTTP, local use
     https_listen = "0.0.0.0:8443"        # empty string disables HTTPS
+    console_listen = "127.0.0.1:6100"    # the in-browser console's WebSocket proxy; port 0: any
 
     [auth]
     admin_password_hash = "scrypt$..."   # appliance.security.passwords.hash_password
     token_idle_minutes = 30
+    console_ticket_seconds = 20          # a console ticket (and its display password) expires
 
     [monitoring]
     interval_seconds = 10                # how often hosts, VMs and storage are sampled
@@ -86,6 +88,7 @@ class NetworkSection:
 class HttpSection:
     listen: str = "127.0.0.1:8080"
     https_listen: str = "0.0.0.0:8443"
+    console_listen: str = "127.0.0.1:6100"
 
 
 class MetricsAccess(StrEnum):
@@ -97,6 +100,7 @@ class MetricsAccess(StrEnum):
 class AuthSection:
     admin_password_hash: str = ""
     token_idle_minutes: float = 30.0  # fractions for tests
+    console_ticket_seconds: int = 20
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from appliance.engine.engine import Engine
 from appliance.security import certificates
 from appliance.tls import TlsFront, WsgiApp
 from appliance.web import create_app
+from webui import start_console_proxy
 
 log = logging.getLogger(__name__)
 
@@ -25,6 +26,7 @@ def serve(config: Config, *, ready: threading.Event | None = None) -> None:
     engine.start()
     app = create_app(engine)
     server, front = _listen(config, app)
+    console_proxy = start_console_proxy(app, engine)
     stop = threading.Event()
 
     def on_signal(signum: int, _frame: FrameType | None) -> None:
@@ -49,6 +51,8 @@ def serve(config: Config, *, ready: threading.Event | None = None) -> None:
         if not stop.is_set():
             raise
     finally:
+        if console_proxy is not None:
+            console_proxy.stop()
         engine.stop()
 
 

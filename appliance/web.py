@@ -8,6 +8,7 @@ from flask import Flask, Response, jsonify
 from appliance import __version__, metrics
 from appliance.api import create_blueprint as api_blueprint
 from appliance.engine.engine import Engine
+from webui import register as register_portals
 
 
 def create_app(engine: Engine) -> Flask:
@@ -22,4 +23,5 @@ def create_app(engine: Engine) -> Flask:
 
     app.register_blueprint(api_blueprint())
     metrics.register(app, engine)
+    register_portals(app, engine)
     return app

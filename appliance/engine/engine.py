@@ -14,6 +14,7 @@ from appliance.engine import bootstrap
 from appliance.engine.audit import AuditLog
 from appliance.engine.authz import SYSTEM
 from appliance.engine.clusters import Clusters
+from appliance.engine.consoles import Consoles
 from appliance.engine.context import EngineContext, Hosts, Locks
 from appliance.engine.disk_copies import DiskCopies
 from appliance.engine.events import EventLog
@@ -73,6 +74,7 @@ class Engine:
         self.reconciler = Reconciler(self.ctx, self.vms)
         self.users = Users(self.ctx)
         self.maintenance = Maintenance(self.ctx)
+        self.consoles = Consoles(self.ctx, self.vms)
         self.local_agent: LocalHostAgent | None = None
         self._settings: AgentSettings | None = None
         self._many_hosts()

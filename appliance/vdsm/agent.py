@@ -8,13 +8,17 @@ knows (KVM or TCG, which bridge a network is, where consoles live).
 from __future__ import annotations
 
 import logging
+import secrets
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 from typing import Protocol
+from xml.etree import ElementTree as ET
 
 import libvirt
+from defusedxml import ElementTree as SafeET
 
 from appliance.errors import HostAgentError, NotFound
 from appliance.vdsm import domxml, stats
@@ -92,6 +96,15 @@ class LaunchRequest:
 
 
 @dataclass(frozen=True)
+class GraphicsInfo:
+    """Where a running VM's display listens (on the host; the console proxy reaches it)."""
+
+    type: str  # vnc or spice
+    address: str
+    port: int
+
+
+@dataclass(frozen=True)
 class AgentSettings:
     appliance_id: str
     run_dir: Path  # consoles' sockets and logs
@@ -127,6 +140,9 @@ class HostAgent(Protocol):
     def reachable(self) -> bool: ...
     def networks(self) -> frozenset[str]: ...
     def cpu_time_ns(self) -> int: ...
+    def graphics(self, vm_id: str) -> GraphicsInfo: ...
+    def set_graphics_password(self, vm_id: str, *, password: str,
+                              valid_until: float) -> None: ...
     def create_volume(self, *, storage_path: str, storage_domain_id: str, image_id: str,
                       volume_id: str, size: int, fmt: str = "qcow2",
                       parent: tuple[str, str] | None = None) -> None: ...
@@ -274,6 +290,44 @@ class LocalHostAgent:
             except libvirt.libvirtError:
                 continue  # gone meanwhile
         return total
+    def graphics(self, vm_id: str) -> GraphicsInfo:
+        graphics = self._graphics_element(self._domain(vm_id))
+        port = int(graphics.get("port", "-1"))
+        if port <= 0:
+            raise HostAgentError(f"VM {vm_id} has no display port yet")
+        return GraphicsInfo(type=graphics.get("type", "vnc"),
+                            address=graphics.get("listen", "127.0.0.1"), port=port)
+
+    def set_graphics_password(self, vm_id: str, *, password: str, valid_until: float) -> None:
+        """A new display password for the running VM, refused by QEMU after ``valid_until``
+        (connections made before then stay open)."""
+        dom = self._domain(vm_id)
+        graphics = self._graphics_element(dom)
+        graphics.set("passwd", password)
+        graphics.set("passwdValidTo",
+                     time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(valid_until)))
+        try:
+            dom.updateDeviceFlags(ET.tostring(graphics, encoding="unicode"),
+                                  libvirt.VIR_DOMAIN_AFFECT_LIVE)
+        except libvirt.libvirtError as exc:
+            raise HostAgentError("could not set the console password: "
+                                 f"{exc.get_error_message()}") from None
+
+    def _graphics_element(self, dom: libvirt.virDomain) -> ET.Element:
+        try:
+            xml = dom.XMLDesc(libvirt.VIR_DOMAIN_XML_SECURE)
+        except libvirt.libvirtError as exc:
+            raise HostAgentError(f"could not read the VM: {exc.get_error_message()}") from None
+        graphics: ET.Element | None = SafeET.fromstring(xml).find("./devices/graphics")
+        if graphics is None:
+            raise NotFound("the VM has no graphical console")
+        return graphics
+
+    def _domain(self, vm_id: str) -> libvirt.virDomain:
+        try:
+            return self.connection.conn.lookupByUUIDString(vm_id)
+        except libvirt.libvirtError:
+            raise NotFound(f"VM {vm_id} is not running on host {self.host_id}") from None
 
     # Storage: the domain is a directory every host of the lab reaches at the same path.
 
@@ -386,8 +440,11 @@ class LocalHostAgent:
             disks=disks,
             cdroms=cdroms,
             interfaces=interfaces,
+            # Never an open display: without a password of its own, a random one nobody
+            # knows, until a console ticket sets one (QEMU cannot add a password later).
             graphics=domxml.GraphicsDevice(type=request.display,
-                                           password=request.console_password),
+                                           password=request.console_password
+                                           or secrets.token_hex(4)),
             serial=domxml.SerialConsole(socket=socket_path, log=log_path),
             boot_network="network" in request.boot,
         )
@@ -400,10 +457,7 @@ class LocalHostAgent:
                 f"network '{network}' is not available on host {self.host_id}") from None
 
     def _call(self, vm_id: str, verb: str, action: Callable[[libvirt.virDomain], object]) -> None:
-        try:
-            dom = self.connection.conn.lookupByUUIDString(vm_id)
-        except libvirt.libvirtError:
-            raise NotFound(f"VM {vm_id} is not running on host {self.host_id}") from None
+        dom = self._domain(vm_id)
         try:
             action(dom)
         except libvirt.libvirtError as exc:

@@ -1,0 +1,108 @@
+"""Console tickets: one-time, short-lived permissions to reach one VM's display.
+
+Issuing a ticket checks that the user may use the VM and sets a new display password on it,
+valid as long as the ticket. The console proxy redeems the ticket once, as the same user,
+and learns where the display listens. Tickets live in memory: a restart voids them all,
+which is what a ticket that lives for seconds should do.
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+
+from appliance.engine.authz import Actor, require_vm
+from appliance.engine.context import EngineContext
+from appliance.engine.vms import Vms
+from appliance.errors import InvalidState, NotAuthenticated, PermissionDenied
+
+# remote-viewer is started by hand after the download: its password lives longer.
+NATIVE_CLIENT_SECONDS = 120
+
+
+class ConsoleProtocol(StrEnum):
+    VNC = "vnc"
+    SPICE = "spice"
+
+
+class TicketRefused(NotAuthenticated):
+    code = "console-ticket-refused"
+
+
+@dataclass(frozen=True)
+class ConsoleTicket:
+    token: str
+    vm_id: str
+    vm_name: str
+    user_id: str
+    protocol: ConsoleProtocol
+    password: str  # the display's own one-time password (VNC allows 8 characters)
+    expires: float
+    address: str
+    port: int
+
+
+class Consoles:
+    def __init__(self, ctx: EngineContext, vms: Vms, *,
+                 clock: Callable[[], float] = time.time) -> None:
+        self.ctx = ctx
+        self.vms = vms
+        self.ttl = float(ctx.config.auth.console_ticket_seconds)
+        self._clock = clock
+        self._tickets: dict[str, ConsoleTicket] = {}
+        self._lock = threading.Lock()
+
+    def issue(self, vm_id: str, *, actor: Actor, seconds: float | None = None) -> ConsoleTicket:
+        """A ticket for ``actor`` alone to open the console of ``vm_id`` once."""
+        vm = self.vms.get(vm_id, actor=actor)
+        require_vm(actor, vm, "open the console of")
+        if not vm.status.is_running or vm.host_id is None:
+            raise InvalidState(f"VM '{vm.name}' is {vm.status.value}; its console opens "
+                               "when it runs.")
+        agent = self.ctx.hosts.agent(vm.host_id)
+        graphics = agent.graphics(vm.id)
+        now = self._clock()
+        expires = now + (seconds if seconds is not None else self.ttl)
+        password = secrets.token_urlsafe(6)[:8]
+        agent.set_graphics_password(vm.id, password=password, valid_until=expires)
+        ticket = ConsoleTicket(token=secrets.token_urlsafe(32), vm_id=vm.id, vm_name=vm.name,
+                               user_id=actor.user_id, protocol=ConsoleProtocol(graphics.type),
+                               password=password, expires=expires, address=graphics.address,
+                               port=graphics.port)
+        with self._lock:
+            self._forget_expired(now)
+            self._tickets[ticket.token] = ticket
+        self.ctx.events.record("console_ticket", f"{actor.name} opened the console of VM "
+                               f"{vm.name}.", vm_id=vm.id, user=actor.name)
+        return ticket
+
+    def issue_native(self, vm_id: str, *, actor: Actor) -> ConsoleTicket:
+        """For remote-viewer: only the display password matters; the ticket is not redeemed."""
+        ticket = self.issue(vm_id, actor=actor, seconds=NATIVE_CLIENT_SECONDS)
+        with self._lock:
+            self._tickets.pop(ticket.token, None)
+        return ticket
+
+    def redeem(self, token: str, *, actor: Actor) -> ConsoleTicket:
+        """The ticket, once: a second use, a late one or another user's is refused (and an
+        attempt by another user spends the ticket, so a leaked one is worth nothing)."""
+        with self._lock:
+            ticket = self._tickets.pop(token, None)
+        if ticket is None:
+            raise TicketRefused("This console ticket is unknown or was already used.")
+        if self._clock() > ticket.expires:
+            raise TicketRefused("This console ticket has expired; open the console again.")
+        if ticket.user_id != actor.user_id:
+            raise PermissionDenied("This console ticket was issued to another user.")
+        vm = self.ctx.store.vms.find(ticket.vm_id)
+        if vm is None or not vm.status.is_running:
+            raise InvalidState("The VM of this console ticket is no longer running.")
+        return ticket
+
+    def _forget_expired(self, now: float) -> None:
+        for token in [t for t, ticket in self._tickets.items() if ticket.expires < now]:
+            del self._tickets[token]

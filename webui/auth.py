@@ -1,0 +1,76 @@
+"""Login, logout and the portal's front door (the Admin or the User Portal by role)."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import flash, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response
+
+from appliance.engine.authz import Actor
+from appliance.errors import NotAuthenticated
+from appliance.security.passwords import verify_password
+from webui import session as portal_session
+from webui.blueprint import portal_blueprint
+from webui.session import current_actor, engine
+
+blueprint = portal_blueprint("auth", __name__, assets=True)
+
+ADMIN_NAME = "admin@internal"
+
+
+@blueprint.get("/")
+def index() -> Response:
+    who = current_actor()
+    if who is None:
+        return redirect(url_for("auth.login"))
+    return redirect(url_for("admin.dashboard" if who.superuser else "user.index"))
+
+
+@blueprint.route("/login", methods=["GET", "POST"])
+def login() -> Any:
+    target = _safe_next(request.values.get("next", ""))
+    if request.method == "GET":
+        if current_actor() is not None and target:
+            return redirect(target)
+        return render_template("login.html", next=target, username="")
+    username = request.form.get("username", "").strip()
+    password = request.form.get("password", "")
+    try:
+        who = authenticate(username, password, address=request.remote_addr or "")
+    except NotAuthenticated as exc:
+        flash(exc.detail, "error")
+        return render_template("login.html", next=target, username=username), 401
+    portal_session.log_in(who)
+    if target:
+        return redirect(target)
+    return redirect(url_for("admin.dashboard" if who.superuser else "user.index"))
+
+
+@blueprint.post("/logout")
+def logout() -> Response:
+    portal_session.log_out()
+    flash("You have logged out.", "info")
+    return redirect(url_for("auth.login"))
+
+
+def authenticate(username: str, password: str, *, address: str) -> Actor:
+    """The engine's user directory decides (with its throttling); until it is part of the
+    engine, only the appliance's admin from the configuration can log in."""
+    users = getattr(engine(), "users", None)
+    if users is not None:
+        result: Actor = users.authenticate(username, password, address=address)
+        return result
+    hashed = engine().config.auth.admin_password_hash
+    if username == ADMIN_NAME and hashed and verify_password(password, hashed):
+        return Actor(user_id="admin", name=ADMIN_NAME, superuser=True, address=address)
+    raise NotAuthenticated("The user name or password is wrong.")
+
+
+def _safe_next(target: str) -> str:
+    """Only a path on this site: never an open redirect to somewhere else."""
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return ""
+    return target

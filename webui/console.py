@@ -1,0 +1,66 @@
+"""The console: the in-browser noVNC page, its one-time tickets, and ``.vv`` files for
+remote-viewer."""
+
+from __future__ import annotations
+
+from flask import current_app, jsonify, render_template
+from werkzeug.wrappers import Response
+
+from appliance.engine.consoles import ConsoleTicket
+from appliance.errors import NotSupported
+from webui.blueprint import portal_blueprint
+from webui.session import actor, engine, login_required
+
+blueprint = portal_blueprint("console", __name__, url_prefix="/console")
+
+PROXY_EXTENSION = "console_proxy_port"
+
+
+@blueprint.get("/<vm_id>")
+@login_required
+def page(vm_id: str) -> str:
+    vm = engine().vms.get(vm_id, actor=actor())
+    return render_template("console.html", vm=vm)
+
+
+@blueprint.post("/<vm_id>/ticket.json")
+@login_required
+def ticket(vm_id: str) -> Response:
+    """A ticket for this user and VM, valid for seconds; the page hands it to the proxy."""
+    port = current_app.extensions.get(PROXY_EXTENSION)
+    if not port:
+        raise NotSupported("The console proxy is not running in this service.")
+    issued = engine().consoles.issue(vm_id, actor=actor())
+    if issued.protocol != "vnc":
+        raise NotSupported("The in-browser console speaks VNC; this VM's display is SPICE: "
+                           "use the remote-viewer file instead.")
+    return jsonify(ticket=issued.token, password=issued.password, port=port,
+                   path=f"/websockify/{issued.token}", expires=issued.expires,
+                   vm=issued.vm_name)
+
+
+@blueprint.post("/<vm_id>/console.vv")
+@login_required
+def native(vm_id: str) -> Response:
+    issued = engine().consoles.issue_native(vm_id, actor=actor())
+    response = Response(remote_viewer_file(issued), mimetype="application/x-virt-viewer")
+    response.headers["Content-Disposition"] = f'attachment; filename="{issued.vm_name}.vv"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def remote_viewer_file(ticket: ConsoleTicket) -> str:
+    """virt-viewer's connection file: the display's address and its one-time password."""
+    lines = [
+        "[virt-viewer]",
+        f"type={ticket.protocol.value}",
+        f"host={ticket.address}",
+        f"port={ticket.port}",
+        f"password={ticket.password}",
+        f"title={ticket.vm_name} - VirtStick console - press SHIFT+F12 to release the cursor",
+        "delete-this-file=1",
+        "fullscreen=0",
+        "toggle-fullscreen=shift+f11",
+        "release-cursor=shift+f12",
+    ]
+    return "\n".join(lines) + "\n"

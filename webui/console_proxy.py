@@ -1,0 +1,120 @@
+"""The console proxy: WebSocket (noVNC in the browser) to TCP (the VM's VNC display).
+
+A browser connects to ``/websockify/<ticket>`` with its portal session cookie; the ticket
+is redeemed once, as the session's user, and only then is the display's address known.
+It runs beside waitress (which cannot hold WebSockets) on ``http.console_listen``, as
+oVirt's websocket proxy does on its own port.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import socket
+import threading
+from collections.abc import Callable
+from http import HTTPStatus
+from http.cookies import SimpleCookie
+from typing import Any
+
+from websockets.datastructures import Headers
+from websockets.exceptions import ConnectionClosed
+from websockets.http11 import Request, Response
+from websockets.sync.server import Server, ServerConnection, serve
+from websockets.typing import Subprotocol
+
+from appliance.engine.consoles import Consoles, ConsoleTicket
+from appliance.errors import VirtStickError
+from webui.session import COOKIE_NAME, actor_from_session
+
+log = logging.getLogger(__name__)
+
+PATH_PREFIX = "/websockify/"
+CHUNK = 64 * 1024
+
+
+class ConsoleProxy:
+    def __init__(self, consoles: Consoles, *, read_session: Callable[[str], Any],
+                 listen: str) -> None:
+        self.consoles = consoles
+        self.read_session = read_session
+        host, _, port = listen.rpartition(":")
+        self._server: Server = serve(self._relay, host or "127.0.0.1", int(port),
+                                     process_request=self._admit,
+                                     subprotocols=[Subprotocol("binary")],
+                                     compression=None, max_size=None)
+        self.port: int = self._server.socket.getsockname()[1]
+        self._thread = threading.Thread(target=self._server.serve_forever,
+                                        name="console-proxy", daemon=True)
+
+    def start(self) -> ConsoleProxy:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._thread.join(5)
+
+    def _admit(self, connection: ServerConnection, request: Request) -> Response | None:
+        """Redeem the ticket during the handshake: a refused one never becomes a WebSocket."""
+        if not request.path.startswith(PATH_PREFIX):
+            return _refuse(connection, HTTPStatus.NOT_FOUND, "no such console")
+        token = request.path[len(PATH_PREFIX):].split("?", 1)[0]
+        address = str(connection.remote_address[0]) if connection.remote_address else ""
+        who = actor_from_session(self._session(request.headers), address=address)
+        if who is None:
+            return _refuse(connection, HTTPStatus.UNAUTHORIZED, "log in to the portal first")
+        try:
+            ticket = self.consoles.redeem(token, actor=who)
+        except VirtStickError as exc:
+            log.info("console ticket refused for %s: %s", who.name, exc.detail)
+            return _refuse(connection, HTTPStatus(exc.status), exc.detail)
+        connection.console_ticket = ticket  # type: ignore[attr-defined]
+        return None
+
+    def _session(self, headers: Headers) -> Any:
+        cookies: SimpleCookie = SimpleCookie()
+        for value in headers.get_all("Cookie"):
+            cookies.load(value)
+        morsel = cookies.get(COOKIE_NAME)
+        return self.read_session(morsel.value) if morsel is not None else None
+
+    def _relay(self, connection: ServerConnection) -> None:
+        ticket: ConsoleTicket = connection.console_ticket  # type: ignore[attr-defined]
+        try:
+            display = socket.create_connection((ticket.address, ticket.port), timeout=5)
+        except OSError as exc:
+            connection.close(1011, f"the VM's display did not answer: {exc}")
+            return
+        display.settimeout(None)
+        pump = threading.Thread(target=_display_to_browser, args=(display, connection),
+                                name="console-pump", daemon=True)
+        pump.start()
+        try:
+            for message in connection:
+                display.sendall(message if isinstance(message, bytes) else message.encode())
+        except (ConnectionClosed, OSError):
+            pass
+        finally:
+            _close(display)
+            pump.join(5)
+
+
+def _display_to_browser(display: socket.socket, connection: ServerConnection) -> None:
+    try:
+        while data := display.recv(CHUNK):
+            connection.send(data)
+    except (ConnectionClosed, OSError):
+        pass
+    finally:
+        connection.close()
+
+
+def _close(sock: socket.socket) -> None:
+    with contextlib.suppress(OSError):
+        sock.shutdown(socket.SHUT_RDWR)
+    sock.close()
+
+
+def _refuse(connection: ServerConnection, status: HTTPStatus, message: str) -> Response:
+    return connection.respond(status, message + "\n")

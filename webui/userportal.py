@@ -1,0 +1,65 @@
+"""User Portal: the VMs a user may use, with start, stop, console and snapshots."""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response
+
+from appliance.errors import VirtStickError
+from webui import summaries
+from webui.admin_vms import vm_details
+from webui.blueprint import portal_blueprint
+from webui.session import actor, engine, login_required
+
+blueprint = portal_blueprint("user", __name__, url_prefix="/user")
+
+ACTIONS = {"start": "is starting", "shutdown": "is shutting down", "stop": "was powered off",
+           "reboot": "is rebooting"}
+
+
+@blueprint.get("/")
+@login_required
+def index() -> str:
+    return render_template("user/index.html", rows=summaries.vm_rows(engine(), actor()))
+
+
+@blueprint.get("/vms/<vm_id>")
+@login_required
+def vm(vm_id: str) -> str:
+    return render_template("user/vm.html", **vm_details(vm_id))
+
+
+@blueprint.post("/vms/<vm_id>/action")
+@login_required
+def vm_action(vm_id: str) -> Response:
+    action = request.form.get("action", "")
+    if action not in ACTIONS:
+        abort(400)
+    try:
+        vm = engine().vms.get(vm_id, actor=actor())
+        getattr(engine().vms, action)(vm_id, actor=actor())
+    except VirtStickError as exc:
+        flash(exc.detail, "error")
+    else:
+        flash(f"VM {vm.name} {ACTIONS[action]}.", "success")
+    back = request.form.get("back", "")
+    if back.startswith("/") and not back.startswith("//"):
+        return redirect(back)
+    return redirect(url_for("user.index"))
+
+
+@blueprint.post("/vms/<vm_id>/snapshots")
+@login_required
+def snapshot(vm_id: str) -> Response:
+    service = getattr(engine(), "snapshots", None)
+    if service is None:
+        flash("Snapshots are not available in this version of the engine.", "error")
+        return redirect(url_for("user.vm", vm_id=vm_id))
+    try:
+        service.create(vm_id, description=request.form.get("description", "").strip()
+                       or "Snapshot from the User Portal", actor=actor())
+    except VirtStickError as exc:
+        flash(exc.detail, "error")
+    else:
+        flash("The snapshot is being taken.", "success")
+    return redirect(url_for("user.vm", vm_id=vm_id))
