@@ -12,7 +12,7 @@ import contextlib
 import logging
 import socket
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from http import HTTPStatus
 from http.cookies import SimpleCookie
 from typing import Any
@@ -41,7 +41,7 @@ class ConsoleProxy:
         host, _, port = listen.rpartition(":")
         self._server: Server = serve(self._relay, host or "127.0.0.1", int(port),
                                      process_request=self._admit,
-                                     subprotocols=[Subprotocol("binary")],
+                                     select_subprotocol=_binary_if_offered,
                                      compression=None, max_size=None)
         self.port: int = self._server.socket.getsockname()[1]
         self._thread = threading.Thread(target=self._server.serve_forever,
@@ -98,6 +98,12 @@ class ConsoleProxy:
         finally:
             _close(display)
             pump.join(5)
+
+
+def _binary_if_offered(_connection: ServerConnection,
+                       offered: Sequence[Subprotocol]) -> Subprotocol | None:
+    """noVNC offers no subprotocol by default; older clients ask for "binary"."""
+    return Subprotocol("binary") if "binary" in offered else None
 
 
 def _display_to_browser(display: socket.socket, connection: ServerConnection) -> None:

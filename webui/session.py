@@ -19,7 +19,7 @@ from flask.sessions import SecureCookieSessionInterface
 
 from appliance.engine.authz import Actor
 from appliance.engine.engine import Engine
-from appliance.errors import PermissionDenied, VirtStickError
+from appliance.errors import NotAuthenticated, PermissionDenied, VirtStickError
 
 COOKIE_NAME = "virtstick_session"
 CSRF_FIELD = "csrf_token"
@@ -93,6 +93,8 @@ def login_required(view: F) -> F:
     @wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         if current_actor() is None:
+            if request.path.endswith(".json"):
+                raise NotAuthenticated("Log in first.")
             return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
         return view(*args, **kwargs)
     return cast(F, wrapper)

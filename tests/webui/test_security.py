@@ -1,0 +1,166 @@
+"""The portals' guards: CSRF tokens, session cookie flags, and console tickets that work once,
+for a few seconds, for one user."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterator
+
+import pytest
+from playwright.sync_api import Browser, Page
+from websockets.exceptions import InvalidStatus
+from websockets.sync.client import connect
+
+from tests.webui.conftest import VIEWPORT, log_in
+from tests.webui.service import ADMIN, Service
+
+
+def csrf(page: Page) -> str:
+    return str(page.locator('meta[name="csrf-token"]').get_attribute("content"))
+
+
+def cookie_header(page: Page) -> str:
+    return "; ".join(f"{c['name']}={c['value']}" for c in page.context.cookies())
+
+
+def test_wrong_password_is_refused(page: Page, service: Service) -> None:
+    log_in(page, service, ADMIN, "not-the-password")
+    assert page.url.endswith("/login")
+    assert "wrong" in page.locator(".flash.error").inner_text()
+    page.goto(service.url + "/admin/")
+    assert "/login" in page.url
+
+
+def test_session_cookie_is_httponly_and_samesite(admin: Page) -> None:
+    cookie = next(c for c in admin.context.cookies() if c["name"] == "virtstick_session")
+    assert cookie["httpOnly"] is True
+    assert cookie["sameSite"] == "Lax"
+
+
+def test_forms_without_the_csrf_token_are_refused(admin: Page, service: Service) -> None:
+    admin.goto(service.url + "/admin/vms")
+    form = {"name": "csrf-victim", "memory_mib": "64"}
+    missing = admin.request.post(service.url + "/admin/vms", form=form)
+    wrong = admin.request.post(service.url + "/admin/vms", form={**form, "csrf_token": "x" * 43})
+    logout = admin.request.post(service.url + "/logout", form={})
+    assert (missing.status, wrong.status, logout.status) == (403, 403, 403)
+    assert "security token" in missing.text()
+    admin.goto(service.url + "/admin/vms")
+    assert admin.locator("a", has_text="csrf-victim").count() == 0
+    assert admin.locator("[data-user]").inner_text() == ADMIN  # still logged in
+
+
+def test_logout_ends_the_session(browser: Browser, service: Service) -> None:
+    context = browser.new_context(viewport=VIEWPORT)  # type: ignore[arg-type]
+    page = context.new_page()
+    log_in(page, service, ADMIN, service.admin_password)
+    page.get_by_role("button", name="Log out").click()
+    assert page.url.endswith("/login")
+    page.goto(service.url + "/admin/vms")
+    assert "/login" in page.url
+    assert page.request.get(service.url + "/status/vms.json").status == 401
+    context.close()
+
+
+@pytest.fixture(scope="module")
+def running_vm(browser: Browser, service: Service) -> Iterator[tuple[Page, str]]:
+    """A demo VM that runs, and an admin page logged in to reach it."""
+    context = browser.new_context(viewport=VIEWPORT)  # type: ignore[arg-type]
+    page = context.new_page()
+    log_in(page, service, ADMIN, service.admin_password)
+    page.goto(service.url + "/admin/templates")
+    for _ in range(120):
+        if "Ok" in page.locator("tr", has_text="Demo").first.inner_text():
+            break
+        time.sleep(1)
+        page.reload()
+    page.goto(service.url + "/admin/vms")
+    response = page.request.post(service.url + "/admin/vms", form={
+        "csrf_token": csrf(page), "name": "ticketed", "memory_mib": "128",
+        "template_id": template_id(page), "start_after": "1"})
+    assert response.ok, response.text()
+    match = re.search(r"/admin/vms/([0-9a-f-]{36})", response.url)
+    assert match, response.url
+    vm_id = match.group(1)
+    yield page, vm_id
+    page.request.post(service.url + f"/admin/vms/{vm_id}/action",
+                      form={"csrf_token": csrf(page), "action": "stop"})
+    context.close()
+
+
+def template_id(page: Page) -> str:
+    option = page.locator("#vm-template option", has_text="Demo")
+    return str(option.get_attribute("value"))
+
+
+def ticket(page: Page, service: Service, vm_id: str) -> dict[str, object]:
+    response = page.request.post(service.url + f"/console/{vm_id}/ticket.json",
+                                 headers={"X-CSRF-Token": csrf(page)})
+    assert response.ok, response.text()
+    answer: dict[str, object] = response.json()
+    return answer
+
+
+def open_console(service: Service, answer: dict[str, object], cookie: str) -> bytes:
+    """Through the proxy to the VM's VNC server: its first words are the RFB version."""
+    url = f"ws://127.0.0.1:{service.console_port}{answer['path']}"
+    with connect(url, additional_headers={"Cookie": cookie}, open_timeout=10) as ws:
+        greeting = ws.recv(timeout=10)
+    assert isinstance(greeting, bytes)
+    return greeting
+
+
+@pytest.mark.slow
+def test_console_ticket_works_once(running_vm: tuple[Page, str], service: Service) -> None:
+    page, vm_id = running_vm
+    answer = ticket(page, service, vm_id)
+    assert open_console(service, answer, cookie_header(page)).startswith(b"RFB 003.")
+    with pytest.raises(InvalidStatus) as refused:
+        open_console(service, answer, cookie_header(page))
+    assert refused.value.response.status_code == 401
+
+
+@pytest.mark.slow
+def test_console_ticket_expires(running_vm: tuple[Page, str], service: Service) -> None:
+    page, vm_id = running_vm
+    answer = ticket(page, service, vm_id)
+    time.sleep(float(str(answer["expires"])) - time.time() + 1)
+    with pytest.raises(InvalidStatus) as refused:
+        open_console(service, answer, cookie_header(page))
+    assert refused.value.response.status_code == 401
+
+
+@pytest.mark.slow
+def test_console_needs_the_users_session(running_vm: tuple[Page, str], service: Service) -> None:
+    page, vm_id = running_vm
+    answer = ticket(page, service, vm_id)
+    with pytest.raises(InvalidStatus) as refused:
+        open_console(service, answer, "virtstick_session=forged")
+    assert refused.value.response.status_code == 401
+    # Without a session the ticket is not even looked at: its user can still use it.
+    assert open_console(service, answer, cookie_header(page)).startswith(b"RFB 003.")
+
+
+@pytest.mark.slow
+def test_ticket_needs_the_csrf_token(running_vm: tuple[Page, str], service: Service) -> None:
+    page, vm_id = running_vm
+    response = page.request.post(service.url + f"/console/{vm_id}/ticket.json")
+    assert response.status == 403
+    assert response.json()["code"] == "csrf-refused"
+
+
+@pytest.mark.slow
+def test_remote_viewer_file(running_vm: tuple[Page, str], service: Service) -> None:
+    page, vm_id = running_vm
+    response = page.request.post(service.url + f"/console/{vm_id}/console.vv",
+                                 form={"csrf_token": csrf(page)})
+    assert response.ok
+    assert response.headers["content-type"].startswith("application/x-virt-viewer")
+    text = response.text()
+    fields = dict(line.split("=", 1) for line in text.splitlines() if "=" in line)
+    assert text.startswith("[virt-viewer]")
+    assert fields["type"] == "vnc"
+    assert fields["host"] == "127.0.0.1"
+    assert int(fields["port"]) >= 5900
+    assert len(fields["password"]) == 8
