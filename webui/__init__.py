@@ -51,7 +51,7 @@ def start_console_proxy(app: Flask, engine: Engine) -> ConsoleProxy | None:
     listen = engine.config.http.console_listen
     if not listen:
         return None
-    proxy = ConsoleProxy(engine.consoles, read_session=session_reader(app),
+    proxy = ConsoleProxy(engine, read_session=session_reader(app),
                          listen=listen).start()
     app.extensions[console.PROXY_EXTENSION] = proxy.port
     return proxy

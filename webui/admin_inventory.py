@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from flask import flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
+from appliance.engine.users import ObjectType, RoleName
 from appliance.errors import VirtStickError
 from webui import summaries
 from webui.admin_vms import blueprint
@@ -83,24 +82,24 @@ def hosts() -> str:
             count, memory = running.get(vm.host_id, (0, 0))
             running[vm.host_id] = (count + 1, memory + vm.memory)
     return render_template("admin/hosts.html", hosts=store.hosts.all(), running=running,
-                           clusters={c.id: c.name for c in store.clusters.all()},
-                           can_maintain=_hosts_service() is not None)
+                           clusters={c.id: c.name for c in store.clusters.all()})
 
 
 @blueprint.post("/hosts/<host_id>/<action>")
 @admin_required
 def host_action(host_id: str, action: str) -> Response:
-    service = _hosts_service()
-    if service is None or action not in ("maintenance", "activate"):
-        flash("Host maintenance is not available in this version of the engine.", "error")
-        return redirect(url_for("admin.hosts"))
+    service = engine().host_maintenance
     try:
-        getattr(service, action)(host_id, actor=actor())
+        if action == "maintenance":
+            service.deactivate(host_id, actor=actor())
+            flash("The host is going to maintenance: its VMs move or shut down.", "success")
+        elif action == "activate":
+            host = service.activate(host_id, actor=actor())
+            flash(f"Host {host.name} was activated.", "success")
+        else:
+            abort(404)
     except VirtStickError as exc:
         flash(exc.detail, "error")
-    else:
-        flash("The host is going to maintenance." if action == "maintenance"
-              else "The host is being activated.", "success")
     return redirect(url_for("admin.hosts"))
 
 
@@ -125,15 +124,73 @@ def jobs() -> str:
 @blueprint.get("/users")
 @admin_required
 def users() -> str:
-    directory = getattr(engine(), "users", None)
-    listing: list[Any] = []
-    if directory is not None and hasattr(directory, "list"):
-        listing = list(directory.list(actor=actor()))
-    return render_template("admin/users.html", users=listing,
-                           available=directory is not None)
+    directory = engine().users
+    roles = {r.id: r.name.value for r in directory.roles()}
+    vm_names = {v.id: v.name for v in engine().store.vms.all()}
+    rows = []
+    for user in sorted(directory.list_users(actor=actor()), key=lambda u: u.name):
+        grants = [(p, roles.get(p.role_id, "?"),
+                   "System" if p.object_type is ObjectType.SYSTEM
+                   else f"VM {vm_names.get(p.object_id, p.object_id)}")
+                  for p in directory.permissions(actor=actor(), user_id=user.id)]
+        rows.append((user, grants))
+    return render_template("admin/users.html", rows=rows, roles=directory.roles(),
+                           vms=sorted(vm_names.items(), key=lambda kv: kv[1].lower()))
 
 
-def _hosts_service() -> Any:
-    """The engine's host service, where it offers maintenance (a later engine part)."""
-    service = getattr(engine(), "host_service", None) or getattr(engine(), "hosts", None)
-    return service if service is not None and hasattr(service, "maintenance") else None
+@blueprint.post("/users")
+@admin_required
+def create_user() -> Response:
+    form = request.form
+    try:
+        role = RoleName(form.get("role", RoleName.USER_ROLE.value))
+        user = engine().users.create_user(form.get("name", "").strip(), form.get("password", ""),
+                                          actor=actor(), email=form.get("email", "").strip(),
+                                          role=role)
+    except ValueError:
+        flash("Choose one of the roles offered.", "error")
+    except VirtStickError as exc:
+        flash(exc.detail, "error")
+    else:
+        flash(f"User {user.user_name} was added.", "success")
+    return redirect(url_for("admin.users"))
+
+
+@blueprint.post("/users/<user_id>/permissions")
+@admin_required
+def grant(user_id: str) -> Response:
+    """A UserRole on one VM: the user may then run it and open its console."""
+    directory = engine().users
+    try:
+        directory.grant(user_id=user_id, role_id=directory.role_named("UserRole").id,
+                        object_type=ObjectType.VM, object_id=request.form.get("vm_id", ""),
+                        actor=actor())
+    except VirtStickError as exc:
+        flash(exc.detail, "error")
+    else:
+        flash("The permission was given.", "success")
+    return redirect(url_for("admin.users"))
+
+
+@blueprint.post("/permissions/<permission_id>/delete")
+@admin_required
+def revoke(permission_id: str) -> Response:
+    try:
+        engine().users.remove_permission(permission_id, actor=actor())
+    except VirtStickError as exc:
+        flash(exc.detail, "error")
+    else:
+        flash("The permission was removed.", "success")
+    return redirect(url_for("admin.users"))
+
+
+@blueprint.post("/users/<user_id>/delete")
+@admin_required
+def delete_user(user_id: str) -> Response:
+    try:
+        engine().users.remove_user(user_id, actor=actor())
+    except VirtStickError as exc:
+        flash(exc.detail, "error")
+    else:
+        flash("The user was removed.", "success")
+    return redirect(url_for("admin.users"))

@@ -105,7 +105,7 @@ def vm_details(vm_id: str) -> dict[str, Any]:
         "disks": disks,
         "nics": [(n, profiles.get(n.vnic_profile_id or "", "<empty>"))
                  for n in store.nics.where(vm_id=vm.id)],
-        "snapshots": store.snapshots.where(vm_id=vm.id),
+        "snapshots": e.snapshots.list(vm.id, actor=actor()),
         "events": e.events.recent(limit=15, vm_id=vm.id),
     }
 

@@ -9,15 +9,12 @@ from flask import flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from appliance.engine.authz import Actor
-from appliance.errors import NotAuthenticated
-from appliance.security.passwords import verify_password
+from appliance.errors import NotAuthenticated, TooManyAttempts
 from webui import session as portal_session
 from webui.blueprint import portal_blueprint
 from webui.session import current_actor, engine
 
 blueprint = portal_blueprint("auth", __name__, assets=True)
-
-ADMIN_NAME = "admin@internal"
 
 
 @blueprint.get("/")
@@ -39,9 +36,9 @@ def login() -> Any:
     password = request.form.get("password", "")
     try:
         who = authenticate(username, password, address=request.remote_addr or "")
-    except NotAuthenticated as exc:
+    except (NotAuthenticated, TooManyAttempts) as exc:
         flash(exc.detail, "error")
-        return render_template("login.html", next=target, username=username), 401
+        return render_template("login.html", next=target, username=username), exc.status
     portal_session.log_in(who)
     if target:
         return redirect(target)
@@ -56,16 +53,8 @@ def logout() -> Response:
 
 
 def authenticate(username: str, password: str, *, address: str) -> Actor:
-    """The engine's user directory decides (with its throttling); until it is part of the
-    engine, only the appliance's admin from the configuration can log in."""
-    users = getattr(engine(), "users", None)
-    if users is not None:
-        result: Actor = users.authenticate(username, password, address=address)
-        return result
-    hashed = engine().config.auth.admin_password_hash
-    if username == ADMIN_NAME and hashed and verify_password(password, hashed):
-        return Actor(user_id="admin", name=ADMIN_NAME, superuser=True, address=address)
-    raise NotAuthenticated("The user name or password is wrong.")
+    """The engine's user directory decides, with its throttling of repeated failures."""
+    return engine().users.authenticate(username, password, address=address)
 
 
 def _safe_next(target: str) -> str:

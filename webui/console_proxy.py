@@ -24,6 +24,7 @@ from websockets.sync.server import Server, ServerConnection, serve
 from websockets.typing import Subprotocol
 
 from appliance.engine.consoles import Consoles, ConsoleTicket
+from appliance.engine.engine import Engine
 from appliance.errors import VirtStickError
 from webui.session import COOKIE_NAME, actor_from_session
 
@@ -34,9 +35,10 @@ CHUNK = 64 * 1024
 
 
 class ConsoleProxy:
-    def __init__(self, consoles: Consoles, *, read_session: Callable[[str], Any],
+    def __init__(self, engine: Engine, *, read_session: Callable[[str], Any],
                  listen: str) -> None:
-        self.consoles = consoles
+        self.engine = engine
+        self.consoles: Consoles = engine.consoles
         self.read_session = read_session
         host, _, port = listen.rpartition(":")
         self._server: Server = serve(self._relay, host or "127.0.0.1", int(port),
@@ -61,7 +63,7 @@ class ConsoleProxy:
             return _refuse(connection, HTTPStatus.NOT_FOUND, "no such console")
         token = request.path[len(PATH_PREFIX):].split("?", 1)[0]
         address = str(connection.remote_address[0]) if connection.remote_address else ""
-        who = actor_from_session(self._session(request.headers), address=address)
+        who = actor_from_session(self.engine, self._session(request.headers), address=address)
         if who is None:
             return _refuse(connection, HTTPStatus.UNAUTHORIZED, "log in to the portal first")
         try:

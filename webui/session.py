@@ -14,12 +14,12 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar, cast
 
-from flask import current_app, redirect, request, session, url_for
+from flask import current_app, g, redirect, request, session, url_for
 from flask.sessions import SecureCookieSessionInterface
 
 from appliance.engine.authz import Actor
 from appliance.engine.engine import Engine
-from appliance.errors import NotAuthenticated, PermissionDenied, VirtStickError
+from appliance.errors import NotAuthenticated, NotFound, PermissionDenied, VirtStickError
 
 COOKIE_NAME = "virtstick_session"
 CSRF_FIELD = "csrf_token"
@@ -39,11 +39,9 @@ def engine() -> Engine:
 
 
 def log_in(actor: Actor) -> None:
-    session.clear()
+    session.clear()  # a new session at login: nothing an attacker planted survives
     session.permanent = True
     session["user_id"] = actor.user_id
-    session["name"] = actor.name
-    session["superuser"] = actor.superuser
     session["since"] = time.time()
     session[CSRF_FIELD] = secrets.token_urlsafe(32)
 
@@ -53,14 +51,21 @@ def log_out() -> None:
 
 
 def current_actor() -> Actor | None:
-    return actor_from_session(session, address=request.remote_addr or "")
+    """The session's user as the engine sees them now (roles and permissions read afresh,
+    so a removed user or a revoked role takes effect at the next request)."""
+    if "actor" not in g:
+        g.actor = actor_from_session(engine(), session, address=request.remote_addr or "")
+    found: Actor | None = g.actor
+    return found
 
 
-def actor_from_session(data: Any, *, address: str) -> Actor | None:
+def actor_from_session(source: Engine, data: Any, *, address: str) -> Actor | None:
     if not data or "user_id" not in data:
         return None
-    return Actor(user_id=str(data["user_id"]), name=str(data["name"]),
-                 superuser=bool(data.get("superuser")), address=address)
+    try:
+        return source.users.actor(str(data["user_id"]), address=address)
+    except NotFound:
+        return None
 
 
 def actor() -> Actor:

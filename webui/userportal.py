@@ -51,12 +51,8 @@ def vm_action(vm_id: str) -> Response:
 @blueprint.post("/vms/<vm_id>/snapshots")
 @login_required
 def snapshot(vm_id: str) -> Response:
-    service = getattr(engine(), "snapshots", None)
-    if service is None:
-        flash("Snapshots are not available in this version of the engine.", "error")
-        return redirect(url_for("user.vm", vm_id=vm_id))
     try:
-        service.create(vm_id, description=request.form.get("description", "").strip()
+        engine().snapshots.create(vm_id, description=request.form.get("description", "").strip()
                        or "Snapshot from the User Portal", actor=actor())
     except VirtStickError as exc:
         flash(exc.detail, "error")

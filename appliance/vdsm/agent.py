@@ -323,12 +323,6 @@ class LocalHostAgent:
             raise NotFound("the VM has no graphical console")
         return graphics
 
-    def _domain(self, vm_id: str) -> libvirt.virDomain:
-        try:
-            return self.connection.conn.lookupByUUIDString(vm_id)
-        except libvirt.libvirtError:
-            raise NotFound(f"VM {vm_id} is not running on host {self.host_id}") from None
-
     # Storage: the domain is a directory every host of the lab reaches at the same path.
 
     def create_volume(self, *, storage_path: str, storage_domain_id: str, image_id: str,

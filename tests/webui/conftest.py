@@ -3,6 +3,8 @@ the demo guest) driven by Playwright through Debian's chromium."""
 
 from __future__ import annotations
 
+import re
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -58,6 +60,53 @@ def page(browser: Browser) -> Iterator[Page]:
 def admin(page: Page, service: Service) -> Page:
     log_in(page, service, ADMIN, service.admin_password)
     return page
+
+
+@pytest.fixture(scope="session")
+def admin_session(browser: Browser, service: Service) -> Iterator[Page]:
+    """One admin page for the whole run, for setting things up through the portal."""
+    context = browser.new_context(viewport=VIEWPORT)  # type: ignore[arg-type]
+    opened = context.new_page()
+    log_in(opened, service, ADMIN, service.admin_password)
+    yield opened
+    context.close()
+
+
+def csrf(page: Page) -> str:
+    return str(page.locator('meta[name="csrf-token"]').get_attribute("content"))
+
+
+def post(page: Page, service: Service, path: str, **form: str) -> str:
+    """A form POST as the page's user, with its CSRF token; returns the URL it ended on."""
+    page.goto(service.url + "/admin/")
+    response = page.request.post(service.url + path, form={"csrf_token": csrf(page), **form})
+    assert response.ok, response.text()
+    return response.url
+
+
+def wait_for_demo_template(page: Page, service: Service) -> str:
+    """The Demo template's id, once its import has finished."""
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        page.goto(service.url + "/admin/templates")
+        row = page.locator("tr", has_text="Demo")
+        if row.count() and "Ok" in row.first.inner_text():
+            page.goto(service.url + "/admin/vms")
+            option = page.locator("#vm-template option", has_text="Demo")
+            return str(option.get_attribute("value"))
+        time.sleep(1)
+    raise AssertionError("the Demo template was not imported")
+
+
+def create_vm(page: Page, service: Service, name: str, *, start: bool = False) -> str:
+    template = wait_for_demo_template(page, service)
+    form = {"name": name, "memory_mib": "128", "template_id": template}
+    if start:
+        form["start_after"] = "1"
+    url = post(page, service, "/admin/vms", **form)
+    match = re.search(r"/admin/vms/([0-9a-f-]{36})", url)
+    assert match, url
+    return match.group(1)
 
 
 def log_in(page: Page, service: Service, username: str, password: str) -> None:

@@ -3,7 +3,6 @@ for a few seconds, for one user."""
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Iterator
 
@@ -12,12 +11,8 @@ from playwright.sync_api import Browser, Page
 from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect
 
-from tests.webui.conftest import VIEWPORT, log_in
+from tests.webui.conftest import VIEWPORT, create_vm, csrf, log_in, post
 from tests.webui.service import ADMIN, Service
-
-
-def csrf(page: Page) -> str:
-    return str(page.locator('meta[name="csrf-token"]').get_attribute("content"))
 
 
 def cookie_header(page: Page) -> str:
@@ -27,7 +22,7 @@ def cookie_header(page: Page) -> str:
 def test_wrong_password_is_refused(page: Page, service: Service) -> None:
     log_in(page, service, ADMIN, "not-the-password")
     assert page.url.endswith("/login")
-    assert "wrong" in page.locator(".flash.error").inner_text()
+    assert "incorrect" in page.locator(".flash.error").inner_text()
     page.goto(service.url + "/admin/")
     assert "/login" in page.url
 
@@ -64,34 +59,11 @@ def test_logout_ends_the_session(browser: Browser, service: Service) -> None:
 
 
 @pytest.fixture(scope="module")
-def running_vm(browser: Browser, service: Service) -> Iterator[tuple[Page, str]]:
+def running_vm(admin_session: Page, service: Service) -> Iterator[tuple[Page, str]]:
     """A demo VM that runs, and an admin page logged in to reach it."""
-    context = browser.new_context(viewport=VIEWPORT)  # type: ignore[arg-type]
-    page = context.new_page()
-    log_in(page, service, ADMIN, service.admin_password)
-    page.goto(service.url + "/admin/templates")
-    for _ in range(120):
-        if "Ok" in page.locator("tr", has_text="Demo").first.inner_text():
-            break
-        time.sleep(1)
-        page.reload()
-    page.goto(service.url + "/admin/vms")
-    response = page.request.post(service.url + "/admin/vms", form={
-        "csrf_token": csrf(page), "name": "ticketed", "memory_mib": "128",
-        "template_id": template_id(page), "start_after": "1"})
-    assert response.ok, response.text()
-    match = re.search(r"/admin/vms/([0-9a-f-]{36})", response.url)
-    assert match, response.url
-    vm_id = match.group(1)
-    yield page, vm_id
-    page.request.post(service.url + f"/admin/vms/{vm_id}/action",
-                      form={"csrf_token": csrf(page), "action": "stop"})
-    context.close()
-
-
-def template_id(page: Page) -> str:
-    option = page.locator("#vm-template option", has_text="Demo")
-    return str(option.get_attribute("value"))
+    vm_id = create_vm(admin_session, service, "ticketed", start=True)
+    yield admin_session, vm_id
+    post(admin_session, service, f"/admin/vms/{vm_id}/action", action="stop")
 
 
 def ticket(page: Page, service: Service, vm_id: str) -> dict[str, object]:
@@ -164,3 +136,24 @@ def test_remote_viewer_file(running_vm: tuple[Page, str], service: Service) -> N
     assert fields["host"] == "127.0.0.1"
     assert int(fields["port"]) >= 5900
     assert len(fields["password"]) == 8
+
+
+@pytest.mark.slow
+def test_console_ticket_is_for_its_user_alone(running_vm: tuple[Page, str], service: Service,
+                                              browser: Browser) -> None:
+    page, vm_id = running_vm
+    post(page, service, "/admin/users", name="mallory", password="mallory-password-1",
+         role="UserRole")
+    context = browser.new_context(viewport=VIEWPORT)  # type: ignore[arg-type]
+    mallory = context.new_page()
+    log_in(mallory, service, "mallory@internal", "mallory-password-1")
+    answer = ticket(page, service, vm_id)
+    with pytest.raises(InvalidStatus) as refused:
+        open_console(service, answer, cookie_header(mallory))
+    assert refused.value.response.status_code == 403
+    # Nor may she ask for a ticket of a VM that is not hers: it does not exist for her.
+    mallory.goto(service.url + "/user/")
+    response = mallory.request.post(service.url + f"/console/{vm_id}/ticket.json",
+                                    headers={"X-CSRF-Token": csrf(mallory)})
+    assert response.status == 404
+    context.close()

@@ -10,7 +10,7 @@ import time
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.webui.conftest import shot
+from tests.webui.conftest import shot, wait_for_demo_template
 from tests.webui.service import Service, screenshot
 
 pytestmark = pytest.mark.slow
@@ -43,17 +43,6 @@ INK = """async (png) => {
   }
   return {w, h, marks};
 }"""
-
-
-def wait_for_demo_template(page: Page, service: Service) -> None:
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        page.goto(service.url + "/admin/templates")
-        row = page.locator("tr", has_text="Demo")
-        if row.count() and "Ok" in row.first.inner_text():
-            return
-        time.sleep(1)
-    raise AssertionError("the Demo template was not imported")
 
 
 def test_vm_lifecycle_with_console(admin: Page, service: Service) -> None:
