@@ -17,6 +17,7 @@ Example::
     path = "/run/virtstick/storage"      # the RAM storage domain's directory
     backing = "tmpfs"                    # tmpfs, zram, disk or directory (informational)
     overcommit_percent = 400             # thin disks may promise this much of the space
+    iso_max_size = 8589934592            # largest ISO image an upload may bring (bytes)
 
     [network]
     ovirtmgmt = "bridge:ovirtmgmt"       # or "user" (QEMU user networking, no host bridge)
@@ -77,6 +78,7 @@ class StorageSection:
     path: Path = Path("/run/virtstick/storage")
     backing: StorageBacking = StorageBacking.TMPFS
     overcommit_percent: int = 400
+    iso_max_size: int = 8 * 1024**3  # bytes an uploaded ISO image may have
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ from appliance.engine.events import EventLog
 from appliance.engine.ha import HighAvailability
 from appliance.engine.host_maintenance import HostMaintenance
 from appliance.engine.hosts import HostService
+from appliance.engine.isos import Isos
 from appliance.engine.jobs import JobContext, Jobs
 from appliance.engine.maintenance import Maintenance
 from appliance.engine.migration import Migrations
@@ -71,6 +72,7 @@ class Engine:
         self.ova_exporter = OvaExporter(self.ctx)
         self.importer = SystemImporter(self.ctx, self.storage_domains, self.disk_copies)
         self.v2v = V2v(self.importer)
+        self.isos = Isos(self.ctx, self.storage_domains, self.disk_copies)
         self.reconciler = Reconciler(self.ctx, self.vms)
         self.users = Users(self.ctx)
         self.maintenance = Maintenance(self.ctx)

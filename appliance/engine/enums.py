@@ -83,6 +83,14 @@ class DiskStatus(StrEnum):
     ILLEGAL = "illegal"
 
 
+class DiskContentType(StrEnum):
+    """What a disk holds, as oVirt names it: guest data, an ISO image, a saved guest RAM."""
+
+    DATA = "data"
+    ISO = "iso"
+    MEMORY_DUMP = "memory_dump_volume"
+
+
 class DiskFormat(StrEnum):
     COW = "cow"  # qcow2
     RAW = "raw"

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 from appliance.engine.enums import (
     BootDevice,
+    DiskContentType,
     DiskFormat,
     DiskInterface,
     DiskStatus,
@@ -100,6 +101,8 @@ class Disk:
     template_id: str | None = None  # a template's own disk
     shareable: bool = False
     created: float = 0.0
+    content_type: DiskContentType = DiskContentType.DATA
+    sha256: str = ""  # of an uploaded ISO
 
 
 @dataclass(frozen=True)

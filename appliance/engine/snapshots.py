@@ -16,7 +16,13 @@ from dataclasses import replace
 from appliance.engine import chains
 from appliance.engine.authz import Actor, require_vm
 from appliance.engine.context import EngineContext
-from appliance.engine.enums import DiskFormat, SnapshotStatus, SnapshotType, VmStatus
+from appliance.engine.enums import (
+    DiskContentType,
+    DiskFormat,
+    SnapshotStatus,
+    SnapshotType,
+    VmStatus,
+)
 from appliance.engine.ids import new_id
 from appliance.engine.model import Disk, Snapshot, Vm, Volume
 from appliance.engine.storage import StorageDomains
@@ -266,7 +272,8 @@ class Snapshots:
         disk = Disk(id=new_id(), name=f"{vm.name}_memory_{int(time.time())}",
                     storage_domain_id=domain.id, provisioned_size=vm.memory,
                     volume_id=new_id(), format=DiskFormat.RAW, sparse=False,
-                    description=f"Memory of VM {vm.name}", created=time.time())
+                    description=f"Memory of VM {vm.name}", created=time.time(),
+                    content_type=DiskContentType.MEMORY_DUMP)
         with self.ctx.store.db.transaction():
             self.ctx.store.volumes.insert(Volume(id=disk.volume_id, disk_id=disk.id,
                                                  storage_domain_id=domain.id, parent_id=None,

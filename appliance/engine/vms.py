@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import TypeVar
 
-from appliance.engine import validation
+from appliance.engine import chains, validation
 from appliance.engine.authz import Actor, can_use_vm, require_vm
 from appliance.engine.context import EngineContext
 from appliance.engine.disk_copies import DiskCopies
@@ -325,8 +325,10 @@ class Vms:
             network = store.networks.get(profile.network_id)
             nics.append(LaunchNic(mac=nic.mac, network=network.name,
                                   model=nic.interface.value, linked=nic.linked))
+        iso = store.disks.find(vm.cdrom_file_id) if vm.cdrom_file_id else None
         return LaunchRequest(vm_id=vm.id, name=vm.name, memory=vm.memory, vcpus=vm.vcpus,
                              disks=tuple(disks), nics=tuple(nics),
+                             cdrom=str(chains.ref(store, iso).path) if iso else None,
                              boot=tuple(b.value for b in vm.boot), display=vm.display.value)
 
     def _copy_template_devices(self, vm: Vm, *, thin_disks: bool = True) -> None:
