@@ -2,14 +2,14 @@
 
 Values are the sampler's latest round (no extra libvirt calls per scrape). Access follows
 ``[monitoring] metrics_access``: ``localhost`` answers loopback clients only; ``authenticated``
-wants HTTP basic credentials of admin@internal (Prometheus' ``basic_auth``), or whatever the
-API registers as ``app.extensions["virtstick.authenticate"]`` (request -> Actor or None).
+wants an administrator: HTTP basic credentials (Prometheus' ``basic_auth``) or an API token
+(``authorization: {credentials: ...}``, type Bearer).
 """
 
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 from flask import Blueprint, Flask, Request, Response, current_app, request
 from prometheus_client import CollectorRegistry, generate_latest
@@ -20,10 +20,8 @@ from appliance.engine.audit import AuditResult
 from appliance.engine.authz import Actor
 from appliance.engine.engine import Engine
 from appliance.engine.monitoring import Measurement, ObjectKind
-from appliance.security.passwords import verify_password
+from appliance.errors import VirtStickError
 
-ADMIN = "admin@internal"
-AUTHENTICATE = "virtstick.authenticate"
 # Every name here is a classic one, so the text is the 0.0.4 format every Prometheus reads.
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
@@ -67,17 +65,20 @@ def _denied(engine: Engine, req: Request) -> Response | None:
 
 
 def _authenticated(engine: Engine, req: Request) -> Actor | None:
-    hook: Callable[[Request], Actor | None] | None = current_app.extensions.get(AUTHENTICATE)
-    if hook is not None:
-        actor = hook(req)
-        if actor is not None:
-            return actor
+    """An administrator, by API token (Bearer) or by name and password (Basic)."""
     auth = req.authorization
-    stored = engine.config.auth.admin_password_hash
-    if (auth is not None and auth.type == "basic" and auth.username == ADMIN and stored
-            and verify_password(auth.password or "", stored)):
-        return Actor(user_id="admin", name=ADMIN, superuser=True, address=req.remote_addr or "")
-    return None
+    address = req.remote_addr or ""
+    try:
+        if auth is not None and auth.type == "bearer" and auth.token:
+            actor = engine.users.actor_for_token(auth.token, address=address)
+        elif auth is not None and auth.type == "basic" and auth.username:
+            actor = engine.users.authenticate(auth.username, auth.password or "",
+                                              address=address)
+        else:
+            return None
+    except VirtStickError:
+        return None
+    return actor if actor.superuser else None
 
 
 def _audit(engine: Engine, actor: Actor, detail: str) -> None:

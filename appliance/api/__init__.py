@@ -43,9 +43,10 @@ def resource_modules() -> list[ModuleType]:
         infra,
         root,
         snapshots,
+        statistics,
         vm_devices,
         vms,
     )
 
     return [root, vms, vm_devices, disks, access, infra, catalog, activity, snapshots,
-            hosts]
+            hosts, statistics]

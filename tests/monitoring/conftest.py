@@ -11,13 +11,17 @@ import contextlib
 import secrets
 import shutil
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import libvirt
+import ovirtsdk4 as sdk
 import pytest
+import waitress
 
 from appliance.cli import development_config
 from appliance.config import Config
@@ -26,6 +30,7 @@ from appliance.engine.engine import DEMO_TEMPLATE, Engine
 from appliance.engine.enums import TemplateStatus, VmStatus
 from appliance.errors import VirtStickError
 from appliance.security.passwords import hash_password
+from appliance.web import create_app
 
 URI = "qemu:///system"
 ADMIN_PASSWORD = "monitoring-test-password"
@@ -106,3 +111,35 @@ def demo_engine(state_dir: Path, domain_prefix: str, demo_disk: Path) -> Iterato
             with contextlib.suppress(VirtStickError):
                 engine.vms.stop(vm.id, actor=SYSTEM)
     engine.stop()
+
+
+@dataclass(frozen=True)
+class Served:
+    engine: Engine
+    url: str  # http://127.0.0.1:PORT
+
+    def connect(self) -> sdk.Connection:
+        return sdk.Connection(url=f"{self.url}/ovirt-engine/api", username="admin@internal",
+                              password=ADMIN_PASSWORD)
+
+
+def serve(engine: Engine) -> Iterator[Served]:
+    """The engine's web application on a free local port, in this process."""
+    server = waitress.create_server(create_app(engine), listen="127.0.0.1:0", threads=4)
+    port = server.socket.getsockname()[1]  # type: ignore[union-attr]
+    def run() -> None:
+        with contextlib.suppress(OSError, ValueError):  # close() pulls the socket from select
+            server.run()
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    try:
+        yield Served(engine, f"http://127.0.0.1:{port}")
+    finally:
+        server.close()
+        thread.join(timeout=10)
+
+
+@pytest.fixture
+def served(engine: Engine) -> Iterator[Served]:
+    yield from serve(engine)

@@ -12,6 +12,7 @@ from appliance.engine.bootstrap import DEFAULT
 from appliance.engine.engine import DEMO_TEMPLATE, Engine
 from appliance.engine.monitoring import ObjectKind
 from appliance.engine.vms import VmCreate
+from tests.monitoring.conftest import serve
 
 ADMIN = Actor(user_id="admin", name="admin@internal", superuser=True, address="127.0.0.1")
 
@@ -25,6 +26,21 @@ def _cpu(engine: Engine, vm_id: str, rounds: int = 4) -> float:
         assert latest is not None, "a running VM must be measured every round"
         values.append(latest.values["cpu"])
     return sum(values) / len(values)
+
+
+def _api_cpu(engine: Engine, vm_id: str) -> float:
+    """cpu.current.total as the oVirt SDK reads it from the VM's statistics."""
+    for served in serve(engine):
+        connection = served.connect()
+        try:
+            service = connection.system_service().vms_service().vm_service(vm_id)
+            engine.monitor.wait_rounds(1)
+            stats = {s.name: s for s in service.statistics_service().list()}
+        finally:
+            connection.close()
+    assert stats["memory.installed"].values[0].datum == engine.store.vms.get(vm_id).memory
+    assert stats["data.total.read"].values[0].datum > 0  # it booted from its disk
+    return float(stats["cpu.current.total"].values[0].datum)
 
 
 @pytest.mark.slow
@@ -45,6 +61,7 @@ def test_a_spinning_guest_shows_in_its_statistics(demo_engine: Engine) -> None:
         console.send("spin on")
         console.wait_for("VIRTSTICK-SPIN=on", timeout=30)
         busy = _cpu(engine, vm.id)
+        api_cpu = _api_cpu(engine, vm.id)
         console.send("spin off")
         console.wait_for("VIRTSTICK-SPIN=off", timeout=30)
         engine.monitor.wait_rounds(1)
@@ -53,6 +70,7 @@ def test_a_spinning_guest_shows_in_its_statistics(demo_engine: Engine) -> None:
     # shared, so the guest gets what the scheduler leaves it: compare with its quiet use.
     print(f"quiet {quiet:.0f}% spinning {busy:.0f}% after {after:.0f}%")
     assert busy > 10 and busy > 3 * max(quiet, after, 2), (quiet, busy, after)
+    assert api_cpu > 3 * max(quiet, after, 2), (quiet, api_cpu, after)
 
     latest = engine.monitor.latest(vm.id)
     assert latest is not None and latest.kind is ObjectKind.VM

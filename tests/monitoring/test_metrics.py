@@ -76,3 +76,8 @@ def test_authenticated_wants_credentials_even_from_localhost(authenticated: Engi
     assert "virtstick_host_memory_bytes" in _samples(right.get_data(as_text=True))
     denied = authenticated.audit.search(action="metrics.read")
     assert [e.user for e in denied] == ["admin@internal", "anonymous"]
+    admin = authenticated.users.authenticate("admin@internal", ADMIN_PASSWORD)
+    token = authenticated.users.issue_token(admin)
+    bearer = client.get("/metrics", environ_base=REMOTE,
+                        headers={"Authorization": f"Bearer {token}"})
+    assert bearer.status_code == 200

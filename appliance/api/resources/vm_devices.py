@@ -1,5 +1,5 @@
 """The devices below a VM: ``diskattachments``, ``nics``, ``cdroms``, ``graphicsconsoles``
-and ``statistics``."""
+and ``statistics`` (in statistics.py)."""
 
 from __future__ import annotations
 
@@ -62,16 +62,6 @@ GRAPHICS_CONSOLE = Type(tag="graphics_console", plural="graphicsconsoles",
                         fields=(Field("protocol", get=lambda c: c["protocol"]),
                                 Field("vm", Kind.REF, get=lambda c: c["vm"], ref="vms")))
 
-STATISTIC = Type(tag="statistic", plural="statistics", description="A measured value",
-                 fields=(Field("name", get=lambda s: s["name"]),
-                         Field("description", get=lambda s: s["description"]),
-                         Field("kind", get=lambda s: "gauge"),
-                         Field("type", get=lambda s: "integer"),
-                         Field("unit", get=lambda s: s["unit"]),
-                         Field("values/value/datum", get=lambda s: s["value"]),
-                         Field("vm", Kind.REF, get=lambda s: s["vm"], ref="vms")))
-
-
 def install(routes: Routes) -> None:
     base = "/vms/<vm_id>"
     routes.add(f"{base}/diskattachments", Operation.LIST, tag="disk_attachment",
@@ -94,8 +84,6 @@ def install(routes: Routes) -> None:
                summary="Get a CD-ROM drive")(get_cdrom)
     routes.add(f"{base}/graphicsconsoles", Operation.LIST, tag="graphics_console",
                summary="List a VM's graphical consoles")(list_consoles)
-    routes.add(f"{base}/statistics", Operation.LIST, tag="statistic",
-               summary="List a VM's statistics")(list_statistics)
 
 
 def vm_followers() -> dict[str, listing.Follower]:
@@ -211,7 +199,7 @@ def _profile_id(values: dict[str, Any]) -> str | None:
     return None
 
 
-# CD-ROMs, consoles, statistics
+# CD-ROMs and consoles (statistics: resources/statistics.py)
 
 def list_cdroms(vm_id: str) -> Response:
     vm = _vm(vm_id)
@@ -233,21 +221,6 @@ def list_consoles(vm_id: str) -> Response:
                                    href=http.href("vms", vm.id, "graphicsconsoles", console_id))
     node["id"] = console_id
     return http.respond_list(GRAPHICS_CONSOLE, [node])
-
-
-def list_statistics(vm_id: str) -> Response:
-    vm = _vm(vm_id)
-    stats = [("memory.installed", "Total memory configured", "bytes", vm.memory),
-             ("cpu.count", "Virtual CPUs", "none", vm.vcpus)]
-    nodes = []
-    for name, description, unit, value in stats:
-        stat_id = name.encode().hex()
-        node = STATISTIC.render({"name": name, "description": description, "unit": unit,
-                                 "value": str(value), "vm": vm.id},
-                                href=http.href("vms", vm.id, "statistics", stat_id))
-        node["id"] = stat_id
-        nodes.append(node)
-    return http.respond_list(STATISTIC, nodes)
 
 
 # Helpers
