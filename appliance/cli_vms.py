@@ -35,6 +35,9 @@ def add_commands(commands: Any) -> None:
         command = commands.add_parser(name, parents=[common], help=text)
         command.add_argument("vm", help="VM name or id")
         command.set_defaults(func=_vm_command, verb=name)
+    from appliance import cli_hosts
+
+    cli_hosts.add_commands(commands, common)
 
 
 def _client(args: argparse.Namespace) -> ApiClient:

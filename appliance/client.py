@@ -80,6 +80,11 @@ class ApiClient:
     def action(self, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
         return self._api("POST", path, json.dumps(body or {}).encode())
 
+    def send(self, method: str, path: str, body: dict[str, Any] | None = None
+             ) -> dict[str, Any]:
+        """Any other request: ``send("PUT", "/clusters/ID", {...})``."""
+        return self._api(method, path, json.dumps(body).encode() if body is not None else None)
+
     def find_vm(self, name_or_id: str) -> dict[str, Any]:
         """A VM by id, or by exact name."""
         found = self.get("/vms", search=f'name="{name_or_id}"').get("vm", [])

@@ -7,6 +7,7 @@ from flask import Flask, Response, jsonify
 
 from appliance import __version__, metrics
 from appliance.api import create_blueprint as api_blueprint
+from appliance.api import hostjoin
 from appliance.engine.engine import Engine
 from webui import register as register_portals
 
@@ -22,6 +23,7 @@ def create_app(engine: Engine) -> Flask:
         return jsonify(status="ok", version=__version__)
 
     app.register_blueprint(api_blueprint())
+    app.register_blueprint(hostjoin.blueprint())
     metrics.register(app, engine)
     register_portals(app, engine)
     return app

@@ -23,6 +23,7 @@ from appliance.engine.host_maintenance import HostMaintenance
 from appliance.engine.hosts import HostService
 from appliance.engine.isos import Isos
 from appliance.engine.jobs import JobContext, Jobs
+from appliance.engine.joining import HostJoining
 from appliance.engine.maintenance import Maintenance
 from appliance.engine.migration import Migrations
 from appliance.engine.model import MiB
@@ -97,6 +98,7 @@ class Engine:
                                  migrations=self.migrations, hosts=self.hosts)
         self.placement.wake_standby = self.balancer.wake
         self.clusters = Clusters(self.ctx, on_policy_change=self.balancer.poke)
+        self.joining = HostJoining(self.ctx, hosts=self.hosts)
 
     def start(self) -> None:
         self.audit.instrument(self)  # every service made in __init__ records user actions

@@ -27,6 +27,7 @@ from appliance.errors import NotSupported, VirtStickError
 log = logging.getLogger(__name__)
 
 HOST_FAILED = "its host failed and was fenced"
+SOFT_FENCE_GRACE = 15.0  # seconds a soft-fenced host has to answer again
 # Why a VM went down that calls for a restart (the reconciler's and the fencer's words).
 RESTART_REASONS = frozenset({"QEMU failed", "the guest crashed", "found not running on its host",
                              HOST_FAILED})
@@ -99,9 +100,9 @@ class HighAvailability:
         if power is not None and host.id not in self._soft_fenced:
             self._soft_fenced.add(host.id)
             if power.soft_fence(host):
-                # The daemons are back: give the connection time to come back before
-                # cutting the power.
-                self._unreachable_since[host.id] = time.monotonic()
+                # The daemons are back: give libvirtd time to find its QEMUs again and the
+                # connection time to come back before cutting the power.
+                self._unreachable_since[host.id] = time.monotonic() + SOFT_FENCE_GRACE
                 self.ctx.events.record("host_soft_fenced", f"Host {host.name}: its libvirt "
                                        "daemons were restarted.", host_id=host.id,
                                        severity=EventSeverity.WARNING)

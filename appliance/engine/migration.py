@@ -45,8 +45,9 @@ class Migrations:
         self.results: dict[str, MigrationResult] = {}  # last result by VM, for figures
 
     def migrate(self, vm_id: str, *, actor: Actor, host_id: str | None = None,
-                correlation_id: str = "", reason: str = "") -> Job:
-        """Start moving a running VM to ``host_id`` (or the scheduler's choice)."""
+                correlation_id: str = "", reason: str = "", bandwidth_mib: int = 0) -> Job:
+        """Start moving a running VM to ``host_id`` (or the scheduler's choice);
+        ``bandwidth_mib``: MiB/s at most (0: as fast as the network goes)."""
         with self.ctx.locks.hold(vm_id):
             vm = self.vms.get(vm_id, actor=actor)
             require_vm(actor, vm, "migrate")
@@ -69,7 +70,7 @@ class Migrations:
         description = f"Migrating VM {vm.name} from {source.name} to {target.name}"
 
         def work(job: JobContext) -> None:
-            self._run(job, vm, source, target, address, actor, reason)
+            self._run(job, vm, source, target, address, actor, reason, bandwidth_mib)
 
         return self.ctx.jobs.run(description, work, owner=actor.name,
                                  correlation_id=correlation_id, vm_id=vm.id)
@@ -90,7 +91,7 @@ class Migrations:
             return vm_id in self._running
 
     def _run(self, job: JobContext, vm: Vm, source: Host, target: Host, address: str,
-             actor: Actor, reason: str) -> None:
+             actor: Actor, reason: str, bandwidth_mib: int) -> None:
         started = time.monotonic()
         done = threading.Event()
         reporter = threading.Thread(target=self._report_progress, args=(job, vm.id, source.id,
@@ -100,7 +101,7 @@ class Migrations:
                 reporter.start()
                 self.ctx.hosts.agent(source.id).migrate(
                     vm.id, peer_uri=self.hosts.peer_uri(source, target),
-                    migrate_uri=f"tcp://{address}")
+                    migrate_uri=f"tcp://{address}", bandwidth_mib=bandwidth_mib)
         except Exception as exc:
             done.set()
             self._failed(vm, source, exc)

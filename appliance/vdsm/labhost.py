@@ -151,8 +151,12 @@ class Lab:
             return LabNetwork(token=self.token, subnet="10.213.0.0/24")
         return LabNetwork(**json.loads(state.read_text()))
 
-    def start(self, name: str) -> LabHostInfo:
-        """Start the lab host ``name`` (made on first start); a running one is left alone."""
+    def start(self, name: str, *, agent_command: str = "") -> LabHostInfo:
+        """Start the lab host ``name`` (made on first start); a running one is left alone.
+
+        ``agent_command`` runs inside instead of libvirtd (which it must start, with the
+        host's pid file and configuration): a machine joining by itself, as a second stick
+        would (``virtstick agent --join``)."""
         _check_name(name)
         net = self.network()
         info = self.find(name) or self._new_host(name, net)
@@ -171,7 +175,7 @@ class Lab:
         _run("ip", "-n", netns, "addr", "add", f"{info.address}/{prefix}", "dev", "eth0")
         _run("ip", "-n", netns, "link", "set", "eth0", "up")
         _run("ip", "netns", "exec", netns, "unshare", "--mount", "--uts",
-             "--propagation", "slave", "sh", "-ec", _inside_script(info))
+             "--propagation", "slave", "sh", "-ec", _inside_script(info, agent_command))
         self._wait_for_socket(info)
         return info
 
@@ -283,7 +287,7 @@ class Lab:
         _run("ip", "netns", "del", netns)
 
 
-def _inside_script(info: LabHostInfo) -> str:
+def _inside_script(info: LabHostInfo, agent_command: str = "") -> str:
     """What runs inside the new namespaces: hostname, private directories, the daemons."""
     root = info.root
     lines = ["hostname " + _shell_word(info.name),
@@ -291,7 +295,7 @@ def _inside_script(info: LabHostInfo) -> str:
              f"mount --bind /run/libvirt {root}/machine-run"]
     lines += [f"mount --bind {root}/{sub} {target}" for sub, target in _PRIVATE_DIRS.items()]
     lines += [f"virtlogd -d -p {root}/virtlogd.pid",
-              f"libvirtd -d -p {root}/libvirtd.pid -f {root}/etc/libvirtd.conf"]
+              agent_command or f"libvirtd -d -p {root}/libvirtd.pid -f {root}/etc/libvirtd.conf"]
     return "\n".join(lines)
 
 

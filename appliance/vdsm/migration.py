@@ -32,9 +32,12 @@ class MigrationAborted(HostAgentError):
 
 
 def migrate(conn: libvirt.virConnect, vm_id: str, *, peer_uri: str, migrate_uri: str,
-            max_downtime_ms: int = 0) -> None:
+            max_downtime_ms: int = 0, bandwidth_mib: int = 0) -> None:
+    """Blocks until the VM runs on the target (or the migration failed or was aborted)."""
     dom = _domain(conn, vm_id)
     params: dict[str, object] = {libvirt.VIR_MIGRATE_PARAM_URI: migrate_uri}
+    if bandwidth_mib:
+        params[libvirt.VIR_MIGRATE_PARAM_BANDWIDTH] = bandwidth_mib
     if max_downtime_ms:
         dom.migrateSetMaxDowntime(max_downtime_ms, 0)
     try:

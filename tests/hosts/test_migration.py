@@ -10,8 +10,8 @@ import pytest
 
 from appliance.engine.authz import SYSTEM
 from appliance.engine.enums import JobStatus, VmStatus
-from appliance.errors import InsufficientResources
-from tests.hosts.labenv import Lab, MiB
+from appliance.errors import InsufficientResources, InvalidState
+from tests.hosts.labenv import Lab, MiB, wait_until
 
 pytestmark = pytest.mark.slow
 
@@ -68,3 +68,18 @@ def test_migration_to_a_host_without_memory_is_refused(lab: Lab) -> None:
         lab.engine.migrations.migrate(small.id, actor=SYSTEM, host_id=big_vm.host_id)
     assert "memory free" in refused.value.detail
     assert lab.vm(small.id).status is VmStatus.UP
+
+
+def test_a_slow_migration_reports_progress_and_can_be_cancelled(lab: Lab) -> None:
+    vm = lab.start_vm("slow1")
+    lab.wait_ready(vm.id).close()
+    source = lab.vm(vm.id).host_id
+    job = lab.engine.migrations.migrate(vm.id, actor=SYSTEM, bandwidth_mib=4)
+    assert lab.vm(vm.id).status is VmStatus.MIGRATING
+    wait_until(lambda: lab.engine.store.jobs.get(job.id).progress > 0, 60, "some progress")
+    lab.engine.migrations.cancel(vm.id, actor=SYSTEM)
+    finished = lab.engine.jobs.wait(job.id, 60)
+    assert finished.status is JobStatus.FAILED and "cancelled" in finished.error
+    assert lab.vm(vm.id).status is VmStatus.UP and lab.vm(vm.id).host_id == source
+    with pytest.raises(InvalidState, match="not migrating"):
+        lab.engine.migrations.cancel(vm.id, actor=SYSTEM)

@@ -57,7 +57,16 @@ SCHEDULING_POLICY = Type(
 
 
 
+JOIN_TOKEN = Type(
+    tag="join_token", plural="jointokens",
+    description="A one-time token for a host on another machine to join",
+    fields=(Field("token", get=lambda t: t),
+            Field("join_path", get=lambda t: "/ovirt-engine/services/host-join")))
+
+
 def install(routes: Routes) -> None:
+    routes.add("/jointokens", Operation.ADD, tag="join_token",
+               summary="Make a one-time token for a host to join")(add_join_token)
     routes.add("/hosts", Operation.ADD, tag="host",
                summary="Add a host (by address, or a lab host on this machine)")(add_host)
     routes.add("/hosts/<host_id>", Operation.REMOVE, tag="host",
@@ -94,6 +103,11 @@ def add_host() -> Response:
         host = engine.hosts.add(name, uri=uri, address=address, actor=actor,
                                 power_management=_power_management(values))
     return http.respond_object(HOST, host, created=True)
+
+
+def add_join_token() -> Response:
+    token = http.engine().joining.create_token(actor=http.actor())
+    return http.respond(JOIN_TOKEN.tag, JOIN_TOKEN.render(token), status=201)
 
 
 def remove_host(host_id: str) -> Response:
