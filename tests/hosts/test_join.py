@@ -54,11 +54,13 @@ def test_a_host_joins_with_a_token_and_takes_a_migration(lab: Lab, engine_url: s
     assert host.host_uuid == info.host_uuid  # its own libvirtd, in its own namespace
 
     vm = lab.start_vm("joined1")
+    assert lab.vm(vm.id).host_id == host.id  # it offers the machine's memory: the most
     lab.wait_ready(vm.id).close()
-    job = lab.engine.migrations.migrate(vm.id, actor=SYSTEM, host_id=host.id)
-    finished = lab.engine.jobs.wait(job.id, 120)
-    assert finished.status is JobStatus.FINISHED, finished.error
-    assert lab.vm(vm.id).host_id == host.id
+    for target in (lab.a.id, host.id):  # out of the joined host and back in, over TLS
+        job = lab.engine.migrations.migrate(vm.id, actor=SYSTEM, host_id=target)
+        finished = lab.engine.jobs.wait(job.id, 120)
+        assert finished.status is JobStatus.FINISHED, finished.error
+        assert lab.vm(vm.id).host_id == target
 
     with pytest.raises(Exception, match="not valid"):
         lab.engine.joining.join(token, name="again", address="10.0.0.1", csr_pem=b"")
