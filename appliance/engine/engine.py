@@ -39,6 +39,7 @@ from appliance.engine.store import Database
 from appliance.engine.store.schema import Store
 from appliance.engine.template_builder import TemplateBuilder
 from appliance.engine.templates import Templates
+from appliance.engine.thin import ThinProvisioning
 from appliance.engine.users import Users
 from appliance.engine.v2v.service import V2v
 from appliance.engine.vms import Vms
@@ -74,6 +75,7 @@ class Engine:
         self.importer = SystemImporter(self.ctx, self.storage_domains, self.disk_copies)
         self.v2v = V2v(self.importer)
         self.isos = Isos(self.ctx, self.storage_domains, self.disk_copies)
+        self.thin = ThinProvisioning(self.ctx, self.storage_domains, self.disks, self.vms)
         self.reconciler = Reconciler(self.ctx, self.vms)
         self.users = Users(self.ctx)
         self.maintenance = Maintenance(self.ctx)
@@ -113,9 +115,11 @@ class Engine:
         self.ha.start()
         self.balancer.start()
         self.monitor.start()
+        self.thin.start()
 
     def stop(self) -> None:
         """Stop the engine; lab hosts keep running, as other machines' hosts would."""
+        self.thin.stop()
         self.monitor.stop()
         self.balancer.stop()
         self.ha.stop()

@@ -95,6 +95,7 @@ class Disks:
         """A thin disk whose first volume is a qcow2 layer over ``base``'s top volume:
         O(1), whatever the size (oVirt's "Thin" VM from a template)."""
         domain = self.ctx.store.storage_domains.get(base.storage_domain_id)
+        self.domains.require_room(domain, base.provisioned_size, sparse=True)  # its promise
         disk = Disk(id=new_id(), name=name, storage_domain_id=domain.id,
                     provisioned_size=base.provisioned_size, volume_id=new_id(),
                     format=DiskFormat.COW, sparse=True, template_id=template_id,

@@ -55,9 +55,12 @@ def state_dir(prefix: str) -> Path:
     return path
 
 
-def make_engine(directory: Path, prefix: str, demo_disk: str = "") -> Engine:
+def make_engine(directory: Path, prefix: str, demo_disk: str = "",
+                storage_path: Path | None = None) -> Engine:
     config = development_config(directory).replace(
         appliance={"virt_type": "qemu", "domain_prefix": prefix, "demo_disk": demo_disk})
+    if storage_path is not None:
+        config = config.replace(storage={"path": storage_path, "backing": "tmpfs"})
     engine = Engine(config)
     engine.start()
     return engine
