@@ -20,6 +20,7 @@ import os
 import secrets
 import tempfile
 import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -79,9 +80,9 @@ def _measure() -> tuple[tuple[float, float, float], tuple[float, float, float]]:
     prefix = f"bench-{secrets.token_hex(3)}-"
     try:
         with _domains(conn, prefix, 10):
-            small = _rounds(conn, prefix)
+            small = _rounds(conn, prefix, 10)
         with _domains(conn, prefix, 100):
-            large = _rounds(conn, prefix)
+            large = _rounds(conn, prefix, 100)
         return small, large
     finally:
         conn.close()
@@ -116,7 +117,7 @@ def _destroy(prefix: str) -> None:
         return
 
 
-def _rounds(conn: libvirt.virConnect, prefix: str) -> tuple[float, float, float]:
+def _rounds(conn: libvirt.virConnect, prefix: str, count: int) -> tuple[float, float, float]:
     """CPU s, wall s of one sampling round (bulk call, parsing, measurements, history
     write), and libvirtd's CPU s in it; averages over ROUNDS."""
     with tempfile.TemporaryDirectory() as tmp:
@@ -127,6 +128,8 @@ def _rounds(conn: libvirt.virConnect, prefix: str) -> tuple[float, float, float]
         cpu, wall, daemon_cpu = time.thread_time(), time.monotonic(), _cpu_of(daemon)
         for _ in range(ROUNDS):
             samples = sample_domains(conn, prefix=prefix)
+            if len(samples) != count:  # libvirtd restarted under us: the domains are gone
+                raise libvirt.libvirtError(f"{len(samples)} of {count} domains answered")
             found = [vm_measurement(s.uuid, s.name, now=clock.now(), memory_installed=16 << 20,
                                     current=s, seconds=10.0, previous=previous.get(s.uuid))
                      for s in samples]
@@ -157,7 +160,7 @@ def _cpu_of(pid: int | None) -> float:
 
 
 def _history_size() -> list[Figure]:
-    vms = [f"vm-{i:02d}" for i in range(50)]
+    vms = [str(uuid.uuid4()) for _ in range(50)]  # ids as long as real ones
     with tempfile.TemporaryDirectory() as tmp:
         day_bytes, day_rows, _ = _simulate(Path(tmp) / "day.db", vms,
                                            [(DAY, 10)])
