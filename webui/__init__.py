@@ -11,13 +11,13 @@ from flask import Blueprint, Flask
 from appliance.engine.engine import Engine
 from appliance.engine.enums import VmStatus
 from appliance.engine.validation import human_size
-from webui import admin_inventory, admin_vms, auth, console, status, userportal
+from webui import admin_inventory, admin_monitoring, admin_vms, auth, console, status, userportal
 from webui.console_proxy import ConsoleProxy
 from webui.session import COOKIE_NAME, csrf_token, current_actor, session_reader
 
 BLUEPRINTS: tuple[Blueprint, ...] = (auth.blueprint, admin_vms.blueprint, userportal.blueprint,
                                      console.blueprint, status.blueprint)
-assert admin_inventory  # its views join the admin blueprint on import
+assert admin_inventory and admin_monitoring  # their views join the admin blueprint on import
 
 
 def register(app: Flask, engine: Engine) -> None:

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import time
+
 from flask import abort, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
+from appliance.engine.enums import EventSeverity
+from appliance.engine.monitoring.event_search import EventFilter
+from appliance.engine.monitoring.event_search import search as search_events
+from appliance.engine.monitoring.history import DAY, HOUR
 from appliance.engine.users import ObjectType, RoleName
 from appliance.errors import VirtStickError
 from webui import summaries
@@ -106,13 +112,23 @@ def host_action(host_id: str, action: str) -> Response:
 @blueprint.get("/events")
 @admin_required
 def events() -> str:
+    store = engine().store
     severity = request.args.get("severity", "")
-    found = engine().events.recent(limit=300)
-    if severity:
-        found = [e for e in found if e.severity.value == severity]
-    vm_names = {v.id: v.name for v in engine().store.vms.all()}
-    return render_template("admin/events.html", events=found, severity=severity,
-                           vm_names=vm_names)
+    period = request.args.get("period", "")
+    spans = {"hour": HOUR, "day": DAY, "month": 30 * DAY}
+    try:
+        query = EventFilter(
+            min_severity=EventSeverity(severity) if severity else EventSeverity.NORMAL,
+            vm_id=request.args.get("vm") or None, host_id=request.args.get("host") or None,
+            text=request.args.get("q", "")[:200],
+            since=time.time() - spans[period] if period else None, limit=300)
+    except (ValueError, KeyError):
+        abort(400)
+    return render_template("admin/events.html", events=search_events(store.db, query),
+                           severity=severity, vm=query.vm_id or "", host=query.host_id or "",
+                           text=query.text, period=period,
+                           vm_names={v.id: v.name for v in store.vms.all()},
+                           host_names={h.id: h.name for h in store.hosts.all()})
 
 
 @blueprint.get("/jobs")
