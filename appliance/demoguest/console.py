@@ -68,7 +68,9 @@ class GuestConsole:
         """The first match of pattern in output not yet consumed by an earlier wait_for.
 
         The match consumes the output up to its end, so waiting twice for the same line
-        waits for a second occurrence (e.g. the ready line after a reboot).
+        waits for a second occurrence (e.g. the ready line after a reboot). Only complete
+        lines are searched: the UART delivers a line a few characters at a time, and
+        "COUNTER=1" must not match while "COUNTER=12" is still arriving.
         """
         regex = re.compile(pattern, re.MULTILINE)
         deadline = time.monotonic() + timeout
@@ -76,7 +78,8 @@ class GuestConsole:
             text = self.output()
             if len(text) < self._offset:  # the log was recreated (domain started again)
                 self._offset = 0
-            match = regex.search(text, self._offset)
+            complete = text.rfind("\n") + 1
+            match = regex.search(text, self._offset, max(complete, self._offset))
             if match is not None:
                 self._offset = match.end()
                 return match

@@ -9,9 +9,11 @@ table this module writes itself.
 from __future__ import annotations
 
 import struct
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from appliance.demoguest.errors import DemoGuestBuildFailed
 from appliance.demoguest.tools import run
 
 SECTOR = 512
@@ -101,6 +103,24 @@ def assemble(*, boot_fs: Path, mbr_code: Path, raw: Path, qcow2: Path) -> None:
         out.write(boot_fs.read_bytes())
         out.truncate(LAYOUT.total_size)
     run(["qemu-img", "convert", "-f", "raw", "-O", "qcow2", raw, qcow2])
+
+
+def read_disk_marker(image: Path) -> str | None:
+    """The marker on a guest disk (qcow2 or raw, overlays included), read on the host.
+
+    -U: a running guest's QEMU holds a lock on the image; a racy read is fine for a check.
+    qemu-img dd counts "count" from the start of the image, skipped blocks included, and
+    exits 0 after "cannot skip" with an empty output: hence count=skip+1 and the size check.
+    """
+    with tempfile.TemporaryDirectory(prefix="virtstick-marker-") as scratch:
+        sector = Path(scratch) / "sector"
+        skip = LAYOUT.data_offset // SECTOR
+        run(["qemu-img", "dd", "-U", "-O", "raw", f"bs={SECTOR}", f"skip={skip}",
+             f"count={skip + 1}", f"if={image}", f"of={sector}"])  # fmt: skip
+        data = sector.read_bytes()
+        if len(data) != SECTOR:
+            raise DemoGuestBuildFailed(f"{image} has no marker sector at {LAYOUT.data_offset}")
+        return read_marker(data)
 
 
 def read_marker(raw_data_sector: bytes) -> str | None:

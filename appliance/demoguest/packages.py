@@ -8,9 +8,12 @@ mirror configured in /etc/apt (we never name one).
 from __future__ import annotations
 
 import json
+import os
 import re
+import threading
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from appliance.demoguest.errors import DemoGuestBuildFailed
 from appliance.demoguest.tools import run
@@ -40,15 +43,25 @@ def resolve_kernel(*, memo: Path | None = None) -> KernelPackage:
     changes the lists directory's mtime).
     """
     lists_mtime = APT_LISTS.stat().st_mtime_ns if APT_LISTS.is_dir() else 0
-    if memo is not None and memo.is_file():
-        saved = json.loads(memo.read_text())
-        if saved.get("lists_mtime_ns") == lists_mtime:
-            return KernelPackage(name=saved["name"], version=saved["version"])
+    saved = _read_memo(memo) if memo is not None else {}
+    if saved.get("lists_mtime_ns") == lists_mtime:
+        return KernelPackage(name=saved["name"], version=saved["version"])
     kernel = _ask_apt()
     if memo is not None:
         record = {"lists_mtime_ns": lists_mtime, "name": kernel.name, "version": kernel.version}
-        memo.write_text(json.dumps(record) + "\n")
+        # Atomic replace: builds running in parallel read the memo without a lock.
+        partial = memo.with_name(f"{memo.name}.{os.getpid()}.{threading.get_ident()}")
+        partial.write_text(json.dumps(record) + "\n")
+        os.replace(partial, memo)
     return kernel
+
+
+def _read_memo(memo: Path) -> dict[str, Any]:
+    try:
+        saved = json.loads(memo.read_text())
+    except (OSError, ValueError):
+        return {}
+    return saved if isinstance(saved, dict) else {}
 
 
 def _ask_apt() -> KernelPackage:

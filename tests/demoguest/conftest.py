@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import contextlib
 import secrets
 import shutil
 import tempfile
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +18,7 @@ from appliance.demoguest.console import GuestConsole
 from appliance.demoguest.domain import GuestFiles, create_overlay, domain_xml
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
+GONE = (libvirt.VIR_ERR_NO_DOMAIN, libvirt.VIR_ERR_OPERATION_INVALID)
 
 
 @pytest.fixture(scope="session")
@@ -79,5 +80,18 @@ def start_guest(
     yield start
     for guest in started:
         guest.console.close()
-        with contextlib.suppress(libvirt.libvirtError):  # already gone (shut down by the test)
-            guest.domain.destroy()
+        _destroy(guest.domain)
+
+
+def _destroy(domain: libvirt.virDomain) -> None:
+    """Destroy a test domain; on a loaded machine destroy can fail once (QEMU slow to die)."""
+    for attempt in range(5):
+        try:
+            domain.destroy()
+            return
+        except libvirt.libvirtError as error:
+            if error.get_error_code() in GONE:
+                return  # already gone or off (shut down by the test)
+            if attempt == 4:
+                raise
+            time.sleep(1)

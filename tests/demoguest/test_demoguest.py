@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import subprocess
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import libvirt
@@ -12,24 +13,15 @@ import libvirt_qemu
 import pytest
 
 from appliance.demoguest import DemoGuest, build
-from appliance.demoguest.disk import LAYOUT, SECTOR, read_marker
+from appliance.demoguest.disk import read_disk_marker
 from tests.demoguest.conftest import RunningGuest, StartGuest
 
 pytestmark = pytest.mark.slow
 
-BOOT_TIMEOUT = 60.0  # TCG on a loaded shared machine; it takes ~5 s when idle
+BOOT_TIMEOUT = 240.0  # TCG on a shared machine: ~5 s when idle, minutes under heavy load
+REPLY_TIMEOUT = 60.0  # a command's answer, same reason
 READY = r"^VIRTSTICK-GUEST-READY\r?$"
 BOOT_MARKER = r"^VIRTSTICK-DISK-MARKER=(.*?)\r?$"
-
-
-def _disk_marker(image: Path, scratch: Path) -> str | None:
-    """The marker as the guest left it in the data area, read on the host."""
-    raw = scratch / "marker.raw"
-    # -U: QEMU may still hold a lock; we only read.
-    subprocess.run(["qemu-img", "convert", "-U", "-O", "raw", image, raw], check=True)
-    with raw.open("rb") as data:
-        data.seek(LAYOUT.data_offset)
-        return read_marker(data.read(SECTOR))
 
 
 def test_build_is_cached(demoguest: DemoGuest, demoguest_cache: Path) -> None:
@@ -49,42 +41,42 @@ def test_build_is_cached(demoguest: DemoGuest, demoguest_cache: Path) -> None:
 def test_boots_to_ready_with_no_marker(start_guest: StartGuest) -> None:
     guest = start_guest()
     assert guest.console.wait_for(BOOT_MARKER, BOOT_TIMEOUT).group(1) == "<none>"
-    guest.console.wait_for(READY, 10)
+    guest.console.wait_for(READY, REPLY_TIMEOUT)
     guest.console.send("marker read")
-    assert guest.console.wait_for(BOOT_MARKER, 10).group(1) == "<none>"
+    assert guest.console.wait_for(BOOT_MARKER, REPLY_TIMEOUT).group(1) == "<none>"
 
 
 def test_marker_survives_reboot_and_base_stays_clean(
-    start_guest: StartGuest, demoguest: DemoGuest, guest_dir: Path
+    start_guest: StartGuest, demoguest: DemoGuest
 ) -> None:
     guest = start_guest()
     guest.console.wait_for(READY, BOOT_TIMEOUT)
     guest.console.send("marker write hello-42")
-    guest.console.wait_for(r"^VIRTSTICK-MARKER-WRITTEN=hello-42\r?$", 10)
+    guest.console.wait_for(r"^VIRTSTICK-MARKER-WRITTEN=hello-42\r?$", REPLY_TIMEOUT)
     guest.domain.reboot(0)
     assert guest.console.wait_for(BOOT_MARKER, BOOT_TIMEOUT).group(1) == "hello-42"
-    guest.console.wait_for(READY, 10)
-    assert _disk_marker(guest.files.overlay, guest_dir) == "hello-42"
-    assert _disk_marker(demoguest.disk, guest_dir) is None
+    guest.console.wait_for(READY, REPLY_TIMEOUT)
+    assert read_disk_marker(guest.files.overlay) == "hello-42"
+    assert read_disk_marker(demoguest.disk) is None
 
 
 def test_counter_increases(start_guest: StartGuest) -> None:
     guest = start_guest()
     guest.console.wait_for(READY, BOOT_TIMEOUT)
     guest.console.send("counter on")
-    counts = [int(guest.console.wait_for(r"^VIRTSTICK-COUNTER=(\d+)", 10).group(1))
+    counts = [int(guest.console.wait_for(r"^VIRTSTICK-COUNTER=(\d+)", REPLY_TIMEOUT).group(1))
               for _ in range(4)]  # fmt: skip
     assert counts == list(range(counts[0], counts[0] + 4))
     guest.console.send("counter off")
-    guest.console.wait_for(r"^VIRTSTICK-COUNTER-STATE=off", 10)
+    guest.console.wait_for(r"^VIRTSTICK-COUNTER-STATE=off", REPLY_TIMEOUT)
 
 
 def test_acpi_shutdown_powers_off(start_guest: StartGuest) -> None:
     guest = start_guest()
     guest.console.wait_for(READY, BOOT_TIMEOUT)
     guest.domain.shutdown()  # libvirt's default: the ACPI power button
-    guest.console.wait_for(r"^VIRTSTICK-POWER-BUTTON", 30)
-    deadline = time.monotonic() + 30
+    guest.console.wait_for(r"^VIRTSTICK-POWER-BUTTON", REPLY_TIMEOUT)
+    deadline = time.monotonic() + REPLY_TIMEOUT
     while time.monotonic() < deadline:
         try:
             if not guest.domain.isActive():
@@ -93,7 +85,7 @@ def test_acpi_shutdown_powers_off(start_guest: StartGuest) -> None:
             break  # a transient domain is gone once it is off
         time.sleep(0.2)
     else:
-        pytest.fail("the guest did not power off within 30 s of the ACPI power button")
+        pytest.fail(f"the guest did not power off {REPLY_TIMEOUT:g} s after the power button")
 
 
 def test_wait_for_timeout_quotes_output(start_guest: StartGuest) -> None:
@@ -114,13 +106,13 @@ def test_spin_burns_cpu_until_stopped(start_guest: StartGuest) -> None:
     guest = start_guest()
     guest.console.wait_for(READY, BOOT_TIMEOUT)
     guest.console.send("spin on")
-    guest.console.wait_for(r"^VIRTSTICK-SPIN=on", 10)
+    guest.console.wait_for(r"^VIRTSTICK-SPIN=on", REPLY_TIMEOUT)
     spinning = _cpu_share(guest, 3)
     guest.console.send("spin off")
-    guest.console.wait_for(r"^VIRTSTICK-SPIN=off", 10)
+    guest.console.wait_for(r"^VIRTSTICK-SPIN=off", REPLY_TIMEOUT)
     idle = _cpu_share(guest, 3)
     # Loose bounds: the machine is shared, so a spinning TCG vCPU may get well under a CPU.
-    assert spinning > 0.15, f"spin on used only {spinning:.0%} of a CPU"
+    assert spinning > 0.05, f"spin on used only {spinning:.0%} of a CPU"
     assert idle < spinning / 2, f"spin off still used {idle:.0%} (on: {spinning:.0%})"
 
 
@@ -137,9 +129,18 @@ def _screen_text(guest: RunningGuest) -> str:
 def test_screen_shows_banner_and_ready_line(start_guest: StartGuest) -> None:
     guest = start_guest()
     guest.console.wait_for(READY, BOOT_TIMEOUT)
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + REPLY_TIMEOUT
     while "   VIRTSTICK-GUEST-READY" not in (screen := _screen_text(guest)):
         assert time.monotonic() < deadline, f"no ready line on the screen:\n{screen}"
         time.sleep(0.2)
     assert "V i r t S t i c k   d e m o   g u e s t" in screen
     assert "VIRTSTICK-DISK-MARKER=<none>" in screen
+
+
+def test_parallel_builds_into_an_empty_cache_build_once(tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        guests = list(pool.map(build, [cache, cache]))
+    assert sorted(guest.built for guest in guests) == [False, True]
+    assert guests[0].disk == guests[1].disk
+    assert [p.name for p in cache.iterdir() if not p.name.startswith(".")] == [guests[0].version]

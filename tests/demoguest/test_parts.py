@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import struct
 import subprocess
 import sys
@@ -12,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from appliance.demoguest import cpio
+from appliance.demoguest.console import GuestConsole
 from appliance.demoguest.disk import LAYOUT, MARKER_MAGIC, SECTOR, master_boot_record, read_marker
 from appliance.demoguest.errors import HostToolMissing
 from appliance.demoguest.tools import require_tools
@@ -79,3 +81,16 @@ def test_cli_reports_a_missing_tool_with_a_hint(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert "needs 'apt-get'" in result.stderr and "hint: apt-get install apt" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_console_matches_complete_lines_only(tmp_path: Path) -> None:
+    log = tmp_path / "serial.log"
+    log.write_bytes(b"boot noise\nVIRTSTICK-COUNTER=1\nVIRTSTICK-COUNTER=1")  # "12" arriving
+    console = GuestConsole(tmp_path / "no.sock", log)
+    assert console.wait_for(r"^VIRTSTICK-COUNTER=(\d+)$", 1).group(1) == "1"
+    last_lines = "last lines:\nboot noise\nVIRTSTICK-COUNTER=1\nVIRTSTICK-COUNTER=1"
+    with pytest.raises(TimeoutError, match=re.escape(last_lines) + "$"):
+        console.wait_for(r"^VIRTSTICK-COUNTER=(\d+)$", 0.2)
+    with log.open("ab") as out:
+        out.write(b"2\r\n")
+    assert console.wait_for(r"^VIRTSTICK-COUNTER=(\d+)\r?$", 1).group(1) == "12"
