@@ -1,5 +1,5 @@
-"""Admin Portal monitoring: charts of the hosts, storage and each VM from history, the
-reports page (CSV and JSON downloads) and the audit log."""
+"""Portal monitoring: charts of the hosts, storage and each VM from history (a VM's charts
+in the User Portal too), the reports page (CSV and JSON downloads) and the audit log."""
 
 from __future__ import annotations
 
@@ -14,7 +14,8 @@ from appliance.engine.monitoring.history import DAY, HOUR
 from appliance.engine.monitoring.reports import ExportFormat, ReportKind, storage_growth, vm_usage
 from webui.admin_vms import blueprint
 from webui.charts import Line, line_chart
-from webui.session import actor, admin_required, engine
+from webui.session import actor, admin_required, engine, login_required
+from webui.userportal import blueprint as user_blueprint
 
 
 class Period(StrEnum):
@@ -79,12 +80,23 @@ def monitoring() -> str:
 @blueprint.get("/vms/<vm_id>/monitoring")
 @admin_required
 def vm_monitoring(vm_id: str) -> str:
+    return _vm_page(vm_id, portal="admin")
+
+
+@user_blueprint.get("/vms/<vm_id>/monitoring")
+@login_required
+def user_vm_monitoring(vm_id: str) -> str:
+    return _vm_page(vm_id, portal="user")
+
+
+def _vm_page(vm_id: str, *, portal: str) -> str:
     period = _period()
-    vm = engine().vms.get(vm_id, actor=actor())
+    vm = engine().vms.get(vm_id, actor=actor())  # someone else's VM is not found
     latest = engine().monitor.latest(vm.id)
     return render_template("admin/vm_monitoring.html", vm=vm, period=period,
                            periods=list(Period), charts=charts(vm.id, VM_CHARTS, period),
-                           latest=latest.values if latest else {})
+                           latest=latest.values if latest else {}, portal=portal,
+                           layout=f"{portal}/_layout.html")
 
 
 @blueprint.get("/reports")

@@ -82,3 +82,21 @@ def test_events_filter_and_the_audit_log_shows_a_denial(engine: Engine) -> None:
     assert "Just a note" in _page(client, "/admin/events?q=note").text_content()
     audit = _page(client, "/admin/audit?result=denied").text_content()
     assert "eve@internal" in audit and "192.0.2.66" in audit and "template.remove" in audit
+
+
+def test_a_user_sees_the_charts_of_their_own_vms_only(engine: Engine) -> None:
+    admin = engine.users.authenticate("admin@internal", ADMIN_PASSWORD)
+    user = engine.users.create_user("carol", "carol-password-1", actor=admin)
+    carol = engine.users.actor(user.id)
+    cluster = engine.store.clusters.get_by_name(DEFAULT)
+    mine = engine.vms.create(VmCreate(name="carols", cluster_id=cluster.id, memory=64 * MiB),
+                             actor=carol)
+    other = engine.vms.create(VmCreate(name="admins", cluster_id=cluster.id, memory=64 * MiB),
+                              actor=admin)
+    client = create_app(engine).test_client()
+    with client.session_transaction() as session:
+        session["user_id"] = user.id
+    page = _page(client, f"/user/vms/{mine.id}/monitoring")
+    assert len(page.xpath("//svg")) == 4 and "carols" in page.text_content()
+    assert client.get(f"/user/vms/{other.id}/monitoring",
+                      environ_base=LOCAL).status_code == 404
