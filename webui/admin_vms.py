@@ -10,6 +10,7 @@ from werkzeug.wrappers import Response
 from appliance.engine.enums import BootDevice, DiskInterface, VmStatus
 from appliance.engine.model import BLANK_TEMPLATE_ID, GiB, MiB, Vm
 from appliance.engine.storage import DiskCreate
+from appliance.engine.vm_updates import VmUpdate
 from appliance.engine.vms import NicCreate, VmCreate
 from appliance.errors import InvalidInput, VirtStickError
 from webui import summaries
@@ -72,6 +73,27 @@ def vm(vm_id: str) -> str:
 def vm_action(vm_id: str) -> Response:
     return _act(vm_id, request.form.get("action", ""),
                 then=_back(url_for("admin.vm", vm_id=vm_id)))
+
+
+@blueprint.post("/vms/<vm_id>/edit")
+@admin_required
+def edit_vm(vm_id: str) -> Response:
+    form = request.form
+    try:
+        vm = engine().vms.get(vm_id, actor=actor())
+        boot = {"hd": (BootDevice.HD,), "cdrom": (BootDevice.CDROM, BootDevice.HD),
+                "network": (BootDevice.NETWORK, BootDevice.HD)}.get(form.get("boot", ""))
+        vm = engine().vm_updates.update(vm_id, VmUpdate(
+            name=form.get("name", "").strip() or None,
+            description=form.get("description"),
+            memory=_number(form, "memory_mib", default=vm.memory // MiB, noun="Memory") * MiB,
+            cpu_sockets=_number(form, "cpus", default=vm.cpu_sockets, noun="CPUs"),
+            boot=boot), actor=actor())
+    except VirtStickError as exc:
+        flash(exc.detail, "error")
+    else:
+        flash(f"VM {vm.name} was saved.", "success")
+    return redirect(url_for("admin.vm", vm_id=vm_id))
 
 
 @blueprint.post("/vms/<vm_id>/delete")

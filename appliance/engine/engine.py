@@ -42,6 +42,7 @@ from appliance.engine.templates import Templates
 from appliance.engine.thin import ThinProvisioning
 from appliance.engine.users import Users
 from appliance.engine.v2v.service import V2v
+from appliance.engine.vm_updates import VmUpdates
 from appliance.engine.vms import Vms
 from appliance.vdsm.agent import AgentSettings, LocalHostAgent
 from appliance.vdsm.host import choose_virt_type
@@ -80,6 +81,7 @@ class Engine:
         self.users = Users(self.ctx)
         self.maintenance = Maintenance(self.ctx)
         self.consoles = Consoles(self.ctx, self.vms)
+        self.vm_updates = VmUpdates(self.ctx, self.vms, self.placement)
         self.local_agent: LocalHostAgent | None = None
         self._settings: AgentSettings | None = None
         self._many_hosts()

@@ -1,0 +1,151 @@
+"""Portal benchmarks: server time of the VM list and the dashboard with 500 VMs (baseline:
+the same pages with 10 VMs), and the time from clicking Console to the guest's first frame
+on the canvas (baseline: loading the VM's page).
+
+Server time is what the portal reports in its ``Server-Timing`` header (median of runs).
+"""
+
+from __future__ import annotations
+
+import http.cookiejar
+import re
+import statistics
+import time
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+from playwright.sync_api import sync_playwright
+
+from appliance.demoguest import build
+from appliance.engine.model import BLANK_TEMPLATE_ID
+from tests.bench import Figure
+from tests.webui.service import ADMIN, Service, start_service
+
+ROOT = Path(__file__).resolve().parents[2]
+RUNS = 15
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu",
+                 "--disable-background-networking", "--disable-component-update",
+                 "--no-first-run"]
+
+FIRST_FRAME = """() => new Promise((resolve) => {
+  const look = () => {
+    const canvas = document.querySelector('#screen canvas');
+    if (canvas && canvas.width) {
+      const px = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+      for (let i = 0; i < px.length; i += 4 * 7)
+        if (px[i] + px[i + 1] + px[i + 2] > 200) { resolve(true); return; }
+    }
+    requestAnimationFrame(look);
+  };
+  look();
+})"""
+
+
+class Client:
+    """A logged-in portal session over plain HTTP (cookies and the CSRF token kept)."""
+
+    def __init__(self, service: Service) -> None:
+        self.service = service
+        self.opener = urllib.request.build_opener(
+            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+        self.csrf = ""
+        self.post("/login", username=ADMIN, password=service.admin_password)
+
+    def get(self, path: str) -> tuple[str, float]:
+        with self.opener.open(self.service.url + path) as response:
+            body = response.read().decode()
+            timing = response.headers.get("Server-Timing", "")
+        match = re.search(r'name="csrf-token" content="([^"]+)"', body)
+        if match:
+            self.csrf = match.group(1)
+        found = re.search(r"dur=([0-9.]+)", timing)
+        return body, float(found.group(1)) if found else float("nan")
+
+    def post(self, path: str, **form: str) -> str:
+        if not self.csrf:
+            self.get("/login")
+        data = urllib.parse.urlencode({"csrf_token": self.csrf, **form}).encode()
+        with self.opener.open(self.service.url + path, data=data) as response:
+            body = response.read().decode()
+            url = str(response.url)
+        match = re.search(r'name="csrf-token" content="([^"]+)"', body)
+        if match:
+            self.csrf = match.group(1)
+        return url
+
+    def server_ms(self, path: str) -> float:
+        self.get(path)  # warm
+        return statistics.median(self.get(path)[1] for _ in range(RUNS))
+
+
+def add_vms(client: Client, names: range) -> None:
+    for n in names:
+        client.post("/admin/vms", name=f"bench-{n:04d}", template_id=BLANK_TEMPLATE_ID,
+                    memory_mib="64", disk_gib="0", vnic_profile_id="")
+
+
+def console_first_frame(service: Service, vm_id: str) -> tuple[float, float]:
+    """(click Console to first guest frame, VM page load), seconds, medians of 3."""
+    frames, loads = [], []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        context = browser.new_context(viewport={"width": 1366, "height": 768})
+        page = context.new_page()
+        page.goto(service.url + "/login")
+        page.fill("#username", ADMIN)
+        page.fill("#password", service.admin_password)
+        page.click("button[type=submit]")
+        page.wait_for_load_state()
+        for _ in range(3):
+            started = time.monotonic()
+            page.goto(service.url + f"/admin/vms/{vm_id}")
+            loads.append(time.monotonic() - started)
+            started = time.monotonic()
+            with context.expect_page() as opened:
+                page.get_by_role("link", name="Console").click()
+            console = opened.value
+            console.evaluate(FIRST_FRAME)
+            frames.append(time.monotonic() - started)
+            console.close()
+        browser.close()
+    return statistics.median(frames), statistics.median(loads)
+
+
+def run() -> list[Figure]:
+    service = start_service(build(ROOT / ".cache" / "demoguest").disk, ticket_seconds=20)
+    try:
+        client = Client(service)
+        add_vms(client, range(10))
+        list_10, board_10 = client.server_ms("/admin/vms"), client.server_ms("/admin/")
+        add_vms(client, range(10, 500))
+        list_500, board_500 = client.server_ms("/admin/vms"), client.server_ms("/admin/")
+        status_500 = client.server_ms("/status/vms.json")
+        demo = _wait_demo(client)
+        url = client.post("/admin/vms", name="bench-console", template_id=demo,
+                          memory_mib="128", start_after="1")
+        vm_id = url.rsplit("/", 1)[1]
+        service.wait_guest_ready(vm_id)
+        frame, page_load = console_first_frame(service, vm_id)
+    finally:
+        service.stop()
+    return [
+        Figure("VM list, 500 VMs (server)", list_500, "ms", baseline=list_10,
+               target="baseline: 10 VMs"),
+        Figure("dashboard, 500 VMs (server)", board_500, "ms", baseline=board_10,
+               target="baseline: 10 VMs"),
+        Figure("status JSON poll, 500 VMs (server)", status_500, "ms"),
+        Figure("click Console to first guest frame", frame, "s", baseline=page_load,
+               target="baseline: loading the VM's page"),
+    ]
+
+
+def _wait_demo(client: Client) -> str:
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        body, _ = client.get("/admin/vms")
+        match = re.search(r'<option value="([0-9a-f-]{36})"[^>]*>Demo</option>', body)
+        if match:
+            return match.group(1)
+        time.sleep(1)
+    raise TimeoutError("the Demo template was not imported")
