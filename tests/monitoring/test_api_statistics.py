@@ -7,6 +7,7 @@ import ovirtsdk4.types as types
 import pytest
 
 from appliance.engine.bootstrap import DEFAULT
+from appliance.engine.enums import EventSeverity
 from appliance.engine.model import MiB
 from appliance.engine.vms import VmCreate
 from tests.monitoring.conftest import Served
@@ -50,5 +51,22 @@ def test_a_down_vm_has_its_configured_values_only(served: Served) -> None:
         assert stats["memory.installed"].values[0].datum == 96 * MiB
         with pytest.raises(sdk.NotFoundError):
             service.statistics_service().statistic_service("nonsense").get()
+    finally:
+        connection.close()
+
+
+def test_events_search_by_severity_host_and_words(served: Served) -> None:
+    engine = served.engine
+    [host] = engine.store.hosts.all()
+    engine.events.record("host_hot", "Host is hot.", severity=EventSeverity.WARNING,
+                         host_id=host.id)
+    engine.events.record("vm_cold", "A VM is cold.", severity=EventSeverity.WARNING)
+    connection = served.connect()
+    try:
+        events = connection.system_service().events_service()
+        found = events.list(search=f"severity=warning and host.id={host.id}")
+        assert [e.description for e in found] == ["Host is hot."]
+        assert {e.description for e in events.list(search="description=*cold*")} == {
+            "A VM is cold."}
     finally:
         connection.close()

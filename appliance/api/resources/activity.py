@@ -82,6 +82,8 @@ def list_events() -> Response:
         "severity": lambda e: e.severity.value, "id": lambda e: e.id,
         "description": lambda e: e.description, "correlation_id": lambda e: e.correlation_id,
         "vm.id": lambda e: e.vm_id, "code": lambda e: e.code,
+        "host.id": lambda e: e.host_id, "storage_domain.id": lambda e: e.storage_domain_id,
+        "user": lambda e: e.user, "comment": lambda e: e.code,
         "time": lambda e: iso_time(e.time)})
 
 
