@@ -33,6 +33,7 @@ class Disk:
     removable: bool
     partitions: tuple[str, ...]
     numbers: tuple[str, ...]  # major:minor of the disk and its partitions
+    holders: tuple[str, ...] = ()  # device-mapper, RAID... built on the disk or its partitions
 
     def describe(self) -> str:
         return f"{self.node}: {self.model or 'unknown model'}, {self.size_bytes / 1e9:.1f} GB"
@@ -67,6 +68,11 @@ def inspect(node: str, *, context: pyudev.Context | None = None) -> Disk:
         removable=_attribute(device, "removable") == "1",
         partitions=tuple(str(child.device_node) for child in children),
         numbers=tuple(_numbers(item) for item in (device, *children)),
+        holders=tuple(
+            holder.name
+            for item in (device, *children)
+            for holder in Path(item.sys_path, "holders").glob("*")
+        ),
     )
 
 
@@ -85,6 +91,11 @@ def check_safe(disk: Disk, *, state: SystemState | None = None) -> None:
     if held & set(disk.numbers):
         raise UnsafeDevice(
             f"{disk.describe()} holds the running system", hint="boot from something else"
+        )
+    if disk.holders:
+        raise UnsafeDevice(
+            f"{disk.describe()} is in use by {', '.join(disk.holders)}",
+            hint="stop what uses it first (dmsetup, mdadm, cryptsetup ...)",
         )
     mounted = _mounted_nodes(state) & {disk.node, *disk.partitions}
     if mounted:

@@ -99,3 +99,4 @@ def test_verify_catches_a_target_that_does_not_keep_the_data(tmp_path: Path) -> 
     iso.write_bytes(b"x" * 4096)
     with pytest.raises(VerifyFailed):
         usb.copy_and_verify(iso, Path("/dev/zero"), out=io.StringIO())
+
