@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import time
+from typing import BinaryIO, cast
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, jsonify, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from appliance.engine.enums import EventSeverity
@@ -210,3 +211,43 @@ def delete_user(user_id: str) -> Response:
     else:
         flash("The user was removed.", "success")
     return redirect(url_for("admin.users"))
+
+
+@blueprint.get("/isos")
+@admin_required
+def isos() -> str:
+    store = engine().store
+    in_use: dict[str, list[str]] = {}
+    for vm in store.vms.all():
+        if vm.cdrom_file_id:
+            in_use.setdefault(vm.cdrom_file_id, []).append(vm.name)
+    return render_template("admin/isos.html",
+                           isos=sorted(engine().isos.list(), key=lambda d: d.name.lower()),
+                           domains=store.storage_domains.all(), in_use=in_use,
+                           limit=engine().config.storage.iso_max_size)
+
+
+@blueprint.put("/isos/<name>")
+@admin_required
+def upload_iso(name: str) -> Response:
+    """The file is the request body (the page sends it with its upload progress), streamed
+    into the storage domain; the form's size limit does not apply, the ISO limit does."""
+    request.max_content_length = engine().config.storage.iso_max_size
+    domain_id = request.args.get("storage_domain_id") or \
+        engine().store.storage_domains.all()[0].id
+    disk = engine().isos.upload(cast(BinaryIO, request.stream), name=name,
+                                storage_domain_id=domain_id, actor=actor(),
+                                size=request.content_length)
+    return jsonify(id=disk.id, name=disk.name, size=disk.provisioned_size)
+
+
+@blueprint.post("/isos/<disk_id>/delete")
+@admin_required
+def delete_iso(disk_id: str) -> Response:
+    try:
+        engine().isos.remove(disk_id, actor=actor())
+    except VirtStickError as exc:
+        flash(exc.detail, "error")
+    else:
+        flash("The ISO image was removed.", "success")
+    return redirect(url_for("admin.isos"))

@@ -89,6 +89,9 @@ def edit_vm(vm_id: str) -> Response:
             memory=_number(form, "memory_mib", default=vm.memory // MiB, noun="Memory") * MiB,
             cpu_sockets=_number(form, "cpus", default=vm.cpu_sockets, noun="CPUs"),
             boot=boot), actor=actor())
+        if "iso_id" in form and form["iso_id"] != vm.cdrom_file_id:
+            vm = engine().isos.insert(vm_id, form["iso_id"], actor=actor(),
+                                      boot_first=form.get("boot") == "cdrom")
     except VirtStickError as exc:
         flash(exc.detail, "error")
     else:
@@ -129,6 +132,9 @@ def vm_details(vm_id: str) -> dict[str, Any]:
                  for n in store.nics.where(vm_id=vm.id)],
         "snapshots": e.snapshots.list(vm.id, actor=actor()),
         "events": e.events.recent(limit=15, vm_id=vm.id),
+        "cdrom": store.disks.find(vm.cdrom_file_id) if vm.cdrom_file_id else None,
+        "isos": sorted(e.isos.list(), key=lambda d: d.name.lower()) if actor().superuser
+        else [],
     }
 
 
@@ -159,6 +165,7 @@ def _new_vm_choices() -> dict[str, Any]:
         "clusters": store.clusters.all(),
         "profiles": store.vnic_profiles.all(),
         "domains": store.storage_domains.all(),
+        "isos": sorted(engine().isos.list(), key=lambda d: d.name.lower()),
     }
 
 
@@ -195,6 +202,9 @@ def _create_vm_from_form(form: Any) -> Vm:
                                              storage_domain_id=domain_id), actor=who)
             e.vms.attach_disk(vm.id, disk.id, actor=who, interface=DiskInterface.VIRTIO,
                               bootable=True)
+    iso_id = form.get("iso_id", "")
+    if iso_id:
+        vm = e.isos.insert(vm.id, iso_id, actor=who, boot_first=form.get("boot") == "cdrom")
     profile_id = form.get("vnic_profile_id", "")
     if profile_id and not store.nics.where(vm_id=vm.id):
         e.vms.add_nic(vm.id, NicCreate(name="nic1", vnic_profile_id=profile_id), actor=who)

@@ -3,6 +3,9 @@ record; a VM is edited through its dialog."""
 
 from __future__ import annotations
 
+import subprocess
+from pathlib import Path
+
 import pytest
 from playwright.sync_api import Page, expect
 
@@ -17,6 +20,7 @@ PAGES = [
     ("/admin/hosts", "Hosts"),
     ("/admin/storage", "Storage Domains"),
     ("/admin/disks", "Disks"),
+    ("/admin/isos", "ISO Images"),
     ("/admin/networks", "Networks"),
     ("/admin/events", "Events"),
     ("/admin/jobs", "Jobs"),
@@ -74,3 +78,32 @@ def test_edit_a_vm(admin: Page, service: Service) -> None:
     expect(general).to_contain_text("96.0 MiB")
     expect(general).to_contain_text("changed in the portal")
     expect(general).to_contain_text("2 (2 sockets")
+
+
+def test_upload_an_iso_and_put_it_in_a_new_vm(admin: Page, service: Service,
+                                              tmp_path: Path) -> None:
+    root = tmp_path / "root"
+    root.mkdir()
+    (root / "README.TXT").write_text("VirtStick portal upload\n")
+    iso = tmp_path / "portal-install.iso"
+    subprocess.run(["xorriso", "-as", "mkisofs", "-quiet", "-o", str(iso), str(root)],
+                   check=True, capture_output=True)
+    admin.goto(service.url + "/admin/isos")
+    admin.set_input_files("#iso-file", str(iso))
+    admin.get_by_role("button", name="Upload").click()
+    row = admin.locator("tr", has_text="portal-install")
+    expect(row).to_contain_text("Ok", timeout=30_000)
+    shot(admin, "admin-isos")
+
+    admin.goto(service.url + "/admin/vms")
+    admin.get_by_role("button", name="New VM").click()
+    admin.fill("#vm-name", "from-iso")
+    admin.locator("#vm-template").select_option(label="Blank")
+    admin.fill("#vm-disk", "2")
+    iso_option = admin.locator("#vm-iso option", has_text="portal-install")
+    admin.locator("#vm-iso").select_option(value=iso_option.get_attribute("value"))
+    admin.get_by_label("CD-ROM (ISO), then disk").check()
+    admin.locator("dialog#new-vm").get_by_role("button", name="Create").click()
+    general = admin.locator("section", has_text="General")
+    expect(general).to_contain_text("portal-install")
+    expect(general).to_contain_text("cdrom, hd")

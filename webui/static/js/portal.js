@@ -173,3 +173,40 @@ document.addEventListener("DOMContentLoaded", () => {
 });
 
 window.virtstick = { csrf };
+
+// ISO upload: the file is the body of a PUT, so the browser reports its progress.
+document.addEventListener("DOMContentLoaded", () => {
+  const form = document.getElementById("iso-upload");
+  if (!form) return;
+  const message = document.getElementById("iso-message");
+  const meter = document.getElementById("iso-progress");
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const file = document.getElementById("iso-file").files[0];
+    if (!file) return;
+    const name = file.name.replace(/\.iso$/i, "").replace(/[^\w.-]/g, "_");
+    const domain = document.getElementById("iso-domain").value;
+    const request = new XMLHttpRequest();
+    request.open("PUT", `/admin/isos/${encodeURIComponent(name)}?storage_domain_id=${domain}`);
+    request.setRequestHeader("X-CSRF-Token", csrf());
+    request.setRequestHeader("Accept", "application/json");
+    meter.hidden = false;
+    request.upload.addEventListener("progress", (e) => {
+      if (e.lengthComputable) {
+        const pct = Math.round((100 * e.loaded) / e.total);
+        meter.firstElementChild.style.width = `${pct}%`;
+        message.textContent = `Uploading ${file.name}: ${pct}%`;
+      }
+    });
+    request.addEventListener("load", () => {
+      if (request.status === 200) {
+        window.location.reload();
+      } else {
+        let detail = request.statusText;
+        try { detail = JSON.parse(request.responseText).detail; } catch (err) { /* text */ }
+        message.textContent = `The upload failed: ${detail}`;
+      }
+    });
+    request.send(file);
+  });
+});
