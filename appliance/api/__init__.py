@@ -40,6 +40,7 @@ def resource_modules() -> list[ModuleType]:
         catalog,
         disks,
         hosts,
+        imaging,
         infra,
         root,
         snapshots,
@@ -49,4 +50,4 @@ def resource_modules() -> list[ModuleType]:
     )
 
     return [root, vms, vm_devices, disks, access, infra, catalog, activity, snapshots,
-            hosts, statistics]
+            hosts, statistics, imaging]

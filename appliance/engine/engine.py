@@ -42,6 +42,7 @@ from appliance.engine.templates import Templates
 from appliance.engine.thin import ThinProvisioning
 from appliance.engine.users import Users
 from appliance.engine.v2v.service import V2v
+from appliance.engine.vm_clones import VmClones
 from appliance.engine.vm_updates import VmUpdates
 from appliance.engine.vms import Vms
 from appliance.vdsm.agent import AgentSettings, LocalHostAgent
@@ -76,6 +77,7 @@ class Engine:
         self.importer = SystemImporter(self.ctx, self.storage_domains, self.disk_copies)
         self.v2v = V2v(self.importer)
         self.isos = Isos(self.ctx, self.storage_domains, self.disk_copies)
+        self.vm_clones = VmClones(self.ctx, self.disk_copies)
         self.thin = ThinProvisioning(self.ctx, self.storage_domains, self.disks, self.vms)
         self.reconciler = Reconciler(self.ctx, self.vms)
         self.users = Users(self.ctx)

@@ -12,7 +12,7 @@ import hashlib
 import time
 from collections.abc import Callable
 from dataclasses import replace
-from typing import BinaryIO
+from typing import IO
 
 from appliance.engine import chains, validation
 from appliance.engine.authz import Actor, require_superuser, require_vm
@@ -38,7 +38,7 @@ class Isos:
     def list(self) -> list[Disk]:
         return [d for d in self.ctx.store.disks.all() if d.content_type is DiskContentType.ISO]
 
-    def upload(self, stream: BinaryIO, *, name: str, storage_domain_id: str, actor: Actor,
+    def upload(self, stream: IO[bytes], *, name: str, storage_domain_id: str, actor: Actor,
                size: int | None = None, sha256: str = "",
                progress: Progress | None = None) -> Disk:
         """Store an ISO image read from ``stream``; ``size`` and ``sha256`` are checked when
@@ -112,7 +112,7 @@ class Isos:
         """The host path QEMU opens for the VM's CD-ROM."""
         return str(chains.ref(self.ctx.store, self._iso(disk_id)).path)
 
-    def _receive(self, stream: BinaryIO, disk: Disk, *, limit: int,
+    def _receive(self, stream: IO[bytes], disk: Disk, *, limit: int,
                  progress: Progress | None) -> tuple[int, str]:
         final = chains.ref(self.ctx.store, disk).path
         final.parent.mkdir(parents=True, exist_ok=True)

@@ -30,7 +30,7 @@ DISK = Type(
         Field("status", get=lambda d: d.status.value, values=tuple(DiskStatus)),
         Field("shareable", Kind.BOOLEAN, get=lambda d: d.shareable),
         Field("storage_type", get=lambda d: "image"),
-        Field("content_type", get=lambda d: "data"),
+        Field("content_type", get=lambda d: d.content_type.value),
         Field("qcow_version", get=lambda d: "qcow2_v3" if d.format is DiskFormat.COW else None),
         Field("image_id", get=lambda d: d.volume_id),
         Field("wipe_after_delete", Kind.BOOLEAN, get=lambda d: False),
