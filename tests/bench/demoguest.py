@@ -71,25 +71,34 @@ def _boot_seconds(conn: libvirt.virConnect, xml: str, files: GuestFiles) -> floa
         domain.destroy()
 
 
-def _median_boot(
+def _boot_once(
     conn: libvirt.virConnect, guest: DemoGuest, directory: Path, direct: tuple[Path, Path] | None
 ) -> float:
-    seconds = []
+    run_dir = directory / secrets.token_hex(4)
+    run_dir.mkdir(mode=0o711)
+    files = GuestFiles.in_directory(run_dir)
+    create_overlay(base=guest.disk, overlay=files.overlay)
+    xml = domain_xml(name=f"bench-demoguest-{run_dir.name}", files=files)
+    if direct is not None:
+        kernel, initrd = direct
+        xml = xml.replace(
+            "<boot dev='hd'/>",
+            f"<kernel>{kernel}</kernel><initrd>{initrd}</initrd>"
+            f"<cmdline>{KERNEL_COMMAND_LINE}</cmdline>",
+        )
+    return _boot_seconds(conn, xml, files)
+
+
+def _median_boots(
+    conn: libvirt.virConnect, guest: DemoGuest, directory: Path, direct: tuple[Path, Path]
+) -> tuple[float, float]:
+    """Median (direct, disk) boot times; alternated so the shared machine's load swings
+    hit both alike."""
+    direct_s, disk_s = [], []
     for _ in range(BOOTS):
-        run_dir = directory / secrets.token_hex(4)
-        run_dir.mkdir(mode=0o711)
-        files = GuestFiles.in_directory(run_dir)
-        create_overlay(base=guest.disk, overlay=files.overlay)
-        xml = domain_xml(name=f"bench-demoguest-{run_dir.name}", files=files)
-        if direct is not None:
-            kernel, initrd = direct
-            xml = xml.replace(
-                "<boot dev='hd'/>",
-                f"<kernel>{kernel}</kernel><initrd>{initrd}</initrd>"
-                f"<cmdline>{KERNEL_COMMAND_LINE}</cmdline>",
-            )
-        seconds.append(_boot_seconds(conn, xml, files))
-    return statistics.median(seconds)
+        direct_s.append(_boot_once(conn, guest, directory, direct))
+        disk_s.append(_boot_once(conn, guest, directory, None))
+    return statistics.median(direct_s), statistics.median(disk_s)
 
 
 def run() -> list[Figure]:
@@ -103,15 +112,14 @@ def run() -> list[Figure]:
         libvirt.registerErrorHandler(lambda _ctx, _err: None, None)
         conn = libvirt.open("qemu:///system")
         try:
-            direct_boot = _median_boot(conn, guest, directory, direct)
-            disk_boot = _median_boot(conn, guest, directory, None)
+            direct_boot, disk_boot = _median_boots(conn, guest, directory, direct)
         finally:
             conn.close()
     return [
         Figure("host load average (1 min) at start", load, "runnable"),
         Figure("first build (empty cache, apt-get download)", first, "s"),
         Figure("cached build", cached, "s", baseline=first, target="< 1 s"),
-        Figure("first build / cached build", first / max(cached, 1e-6), "x"),
+        Figure("first build / cached build", first / max(cached, 1e-6), "x", target="> 10x"),
         Figure("direct kernel boot to ready (median of 3)", direct_boot, "s"),
         Figure(
             "disk boot to ready, SeaBIOS + syslinux (median of 3)",
