@@ -101,7 +101,10 @@ def development_config(state_dir: Path) -> Config:
         appliance={"state_dir": state_dir, "demo_disk": _demo_disk()},
         storage={"path": storage, "backing": "directory"},
         network={"ovirtmgmt": "user"},
-        http={"https_listen": ""},
+        # Console proxies on any free port: the page learns it with its ticket, and two
+        # development services never fight over one.
+        http={"https_listen": "", "console_listen": "127.0.0.1:0",
+              "console_tls_listen": "127.0.0.1:0"},
         auth={"admin_password_hash": _admin_password_hash(state_dir)},
     )
 

@@ -26,6 +26,7 @@ Example::
     listen = "127.0.0.1:8080"            # plain HTTP, local use
     https_listen = "0.0.0.0:8443"        # empty string disables HTTPS
     console_listen = "127.0.0.1:6100"    # the in-browser console's WebSocket proxy; port 0: any
+    console_tls_listen = "0.0.0.0:6101"  # the same over TLS, for pages served by HTTPS
 
     [auth]
     admin_password_hash = "scrypt$..."   # appliance.security.passwords.hash_password
@@ -91,6 +92,7 @@ class HttpSection:
     listen: str = "127.0.0.1:8080"
     https_listen: str = "0.0.0.0:8443"
     console_listen: str = "127.0.0.1:6100"
+    console_tls_listen: str = "0.0.0.0:6101"
 
 
 class MetricsAccess(StrEnum):

@@ -26,7 +26,7 @@ def serve(config: Config, *, ready: threading.Event | None = None) -> None:
     engine.start()
     app = create_app(engine)
     server, front = _listen(config, app)
-    console_proxy = start_console_proxy(app, engine)
+    console_proxies = start_console_proxy(app, engine)
     stop = threading.Event()
 
     def on_signal(signum: int, _frame: FrameType | None) -> None:
@@ -51,8 +51,8 @@ def serve(config: Config, *, ready: threading.Event | None = None) -> None:
         if not stop.is_set():
             raise
     finally:
-        if console_proxy is not None:
-            console_proxy.stop()
+        for proxy in console_proxies:
+            proxy.stop()
         engine.stop()
 
 

@@ -3,7 +3,9 @@ blueprints over the engine's services (in-process, never through the REST API)."
 
 from __future__ import annotations
 
+import logging
 import secrets
+import ssl
 from datetime import timedelta
 
 from flask import Blueprint, Flask
@@ -11,9 +13,12 @@ from flask import Blueprint, Flask
 from appliance.engine.engine import Engine
 from appliance.engine.enums import VmStatus
 from appliance.engine.validation import human_size
+from appliance.security import certificates
 from webui import admin_inventory, admin_monitoring, admin_vms, auth, console, status, userportal
 from webui.console_proxy import ConsoleProxy
 from webui.session import COOKIE_NAME, csrf_token, current_actor, session_reader
+
+log = logging.getLogger(__name__)
 
 BLUEPRINTS: tuple[Blueprint, ...] = (auth.blueprint, admin_vms.blueprint, userportal.blueprint,
                                      console.blueprint, status.blueprint)
@@ -46,12 +51,32 @@ def vm_can(status: str, when: str) -> bool:
     return status == when
 
 
-def start_console_proxy(app: Flask, engine: Engine) -> ConsoleProxy | None:
-    """The WebSocket side of the console, on its own port; None when configured off."""
-    listen = engine.config.http.console_listen
-    if not listen:
-        return None
-    proxy = ConsoleProxy(engine, read_session=session_reader(app),
-                         listen=listen).start()
-    app.extensions[console.PROXY_EXTENSION] = proxy.port
-    return proxy
+def start_console_proxy(app: Flask, engine: Engine) -> list[ConsoleProxy]:
+    """The WebSocket side of the console on its own port: plain for pages served over HTTP,
+    and, when the service speaks HTTPS, a TLS one with the service's certificate (a page
+    served over HTTPS may only open wss://)."""
+    http = engine.config.http
+    proxies = []
+    if http.console_listen:
+        proxies += _proxy(app, engine, http.console_listen, console.PROXY_EXTENSION, None)
+    if http.https_listen and http.console_tls_listen:
+        host = http.https_listen.rpartition(":")[0].strip("[]")
+        found = certificates.ensure(engine.config.appliance.state_dir, names=(host,))
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(found.cert, found.key)
+        proxies += _proxy(app, engine, http.console_tls_listen, console.TLS_PROXY_EXTENSION,
+                          context)
+    return proxies
+
+
+def _proxy(app: Flask, engine: Engine, listen: str, extension: str,
+           tls: ssl.SSLContext | None) -> list[ConsoleProxy]:
+    try:
+        proxy = ConsoleProxy(engine, read_session=session_reader(app), listen=listen, tls=tls)
+    except OSError as exc:
+        # The portals and the API still serve; only the in-browser console is missing.
+        log.error("the console proxy cannot listen on %s (%s): in-browser consoles are off",
+                  listen, exc)
+        return []
+    app.extensions[extension] = proxy.start().port
+    return [proxy]

@@ -3,7 +3,7 @@ remote-viewer."""
 
 from __future__ import annotations
 
-from flask import current_app, jsonify, render_template
+from flask import current_app, jsonify, render_template, request
 from werkzeug.wrappers import Response
 
 from appliance.engine.consoles import ConsoleTicket
@@ -14,6 +14,7 @@ from webui.session import actor, engine, login_required
 blueprint = portal_blueprint("console", __name__, url_prefix="/console")
 
 PROXY_EXTENSION = "console_proxy_port"
+TLS_PROXY_EXTENSION = "console_tls_proxy_port"
 
 
 @blueprint.get("/<vm_id>")
@@ -27,7 +28,8 @@ def page(vm_id: str) -> str:
 @login_required
 def ticket(vm_id: str) -> Response:
     """A ticket for this user and VM, valid for seconds; the page hands it to the proxy."""
-    port = current_app.extensions.get(PROXY_EXTENSION)
+    port = current_app.extensions.get(TLS_PROXY_EXTENSION if request.is_secure
+                                      else PROXY_EXTENSION)
     if not port:
         raise NotSupported("The console proxy is not running in this service.")
     issued = engine().consoles.issue(vm_id, actor=actor())

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import socket
+import ssl
 import threading
 from collections.abc import Callable, Sequence
 from http import HTTPStatus
@@ -36,7 +37,7 @@ CHUNK = 64 * 1024
 
 class ConsoleProxy:
     def __init__(self, engine: Engine, *, read_session: Callable[[str], Any],
-                 listen: str) -> None:
+                 listen: str, tls: ssl.SSLContext | None = None) -> None:
         self.engine = engine
         self.consoles: Consoles = engine.consoles
         self.read_session = read_session
@@ -44,7 +45,7 @@ class ConsoleProxy:
         self._server: Server = serve(self._relay, host or "127.0.0.1", int(port),
                                      process_request=self._admit,
                                      select_subprotocol=_binary_if_offered,
-                                     compression=None, max_size=None)
+                                     compression=None, max_size=None, ssl=tls)
         self.port: int = self._server.socket.getsockname()[1]
         self._thread = threading.Thread(target=self._server.serve_forever,
                                         name="console-proxy", daemon=True)

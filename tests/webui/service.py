@@ -42,6 +42,7 @@ class Service:
     prefix: str
     admin_password: str
     log: Path
+    https_url: str = ""
 
     def wait_ready(self, timeout: float = 180) -> None:
         deadline = time.monotonic() + timeout
@@ -81,11 +82,12 @@ class Service:
         shutil.rmtree(self.state_dir, ignore_errors=True)
 
 
-def start_service(demo_disk: Path, *, ticket_seconds: int = 6) -> Service:
+def start_service(demo_disk: Path, *, ticket_seconds: int = 6, https: bool = False) -> Service:
+    """``https``: the service speaks HTTPS too (``Service.https_url``), with its own CA."""
     state_dir = Path(tempfile.mkdtemp(prefix="vs-webui-", dir="/var/tmp"))
     state_dir.chmod(0o755)  # QEMU (libvirt-qemu) must reach the disks below it
     prefix = f"w{secrets.token_hex(3)}-"
-    port, console_port = free_port(), free_port()
+    port, console_port, https_port = free_port(), free_port(), free_port()
     password = secrets.token_urlsafe(12)
     os.environ[ADMIN_PASSWORD_ENV] = password
     try:
@@ -94,7 +96,9 @@ def start_service(demo_disk: Path, *, ticket_seconds: int = 6) -> Service:
         del os.environ[ADMIN_PASSWORD_ENV]
     config = config.replace(
         appliance={"virt_type": "qemu", "domain_prefix": prefix, "demo_disk": str(demo_disk)},
-        http={"listen": f"127.0.0.1:{port}", "console_listen": f"127.0.0.1:{console_port}"},
+        http={"listen": f"127.0.0.1:{port}", "console_listen": f"127.0.0.1:{console_port}",
+              "https_listen": f"127.0.0.1:{https_port}" if https else "",
+              "console_tls_listen": "127.0.0.1:0"},
         auth={"console_ticket_seconds": ticket_seconds})
     config_path = state_dir / "virtstick.toml"
     config_path.write_text(configuration.to_toml(config))
@@ -104,7 +108,7 @@ def start_service(demo_disk: Path, *, ticket_seconds: int = 6) -> Service:
         stdout=log.open("wb"), stderr=subprocess.STDOUT)
     service = Service(process=process, state_dir=state_dir, url=f"http://127.0.0.1:{port}",
                       console_port=console_port, prefix=prefix, admin_password=password,
-                      log=log)
+                      log=log, https_url=f"https://127.0.0.1:{https_port}" if https else "")
     try:
         service.wait_ready()
     except Exception:
