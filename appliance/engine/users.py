@@ -188,6 +188,10 @@ class Users:
         token = secrets.token_urlsafe(32)
         now = time.time()
         with self._lock:
+            # Sessions nobody used again would stay forever: drop the dead ones at each login.
+            for dead in [t for t, s in self._sessions.items()
+                         if now - s.last_used > self.idle_seconds]:
+                del self._sessions[dead]
             self._sessions[token] = Session(token=token, user_id=actor.user_id,
                                             address=actor.address, issued=now, last_used=now)
         return token

@@ -114,7 +114,7 @@ def start_appliance(base: Path, *, prefix: str, **sections: dict[str, object]) -
     appliance = Appliance(url=f"http://127.0.0.1:{port}",
                           https_url=f"https://127.0.0.1:{https_port}", state_dir=base,
                           config=config, prefix=prefix)
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 240  # libvirtd probes QEMU for ~90 s after a restart
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError("virtstick serve died:\n" + (base / "serve.log").read_text())

@@ -76,13 +76,18 @@ def test_demo_guest_boots_shuts_down_and_snapshots(demo_appliance: Appliance) ->
         service.start()
         wait_status(service, types.VmStatus.UP)
         _wait_for_marker(demo_appliance.state_dir / "consoles" / f"{vm.id}.log", BOOT_TIMEOUT)
+        snapshots = service.snapshots_service()
+        live = snapshots.add(types.Snapshot(description="while-running"))
+        assert live.snapshot_status == types.SnapshotStatus.OK
+        assert service.get().status == types.VmStatus.UP
         service.shutdown()
         wait_status(service, types.VmStatus.DOWN, timeout=120)
 
-        snapshots = service.snapshots_service()
         taken = snapshots.add(types.Snapshot(description="after-first-boot"))
-        assert [s.description for s in snapshots.list()] == ["Active VM", "after-first-boot"]
+        assert [s.description for s in snapshots.list()] == [
+            "Active VM", "while-running", "after-first-boot"]
         snapshots.snapshot_service(taken.id).remove()
+        snapshots.snapshot_service(live.id).remove()
         assert len(snapshots.list()) == 1
         service.remove()
         with pytest.raises(sdk.NotFoundError):
