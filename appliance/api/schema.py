@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
+from functools import cache
 from typing import Any
 
 from appliance.api.representation import Node, write_xml
@@ -55,7 +56,9 @@ class Type:
 
     @property
     def collection(self) -> str:
-        return self.list_tag or f"{self.tag}s"
+        if self.list_tag:
+            return self.list_tag
+        return f"{self.tag[:-1]}ies" if self.tag.endswith("y") else f"{self.tag}s"
 
     def render(self, obj: Any, *, href: str | None = None, detail: bool = True) -> Node:
         node: Node = {}
@@ -77,22 +80,25 @@ class Type:
         hundreds of objects are rendered without building trees."""
         href = f"{API}/{self.plural}/{obj.id}"
         parts = [f'<{self.tag} href="{href}" id="{obj.id}">']
-        stack: list[str] = []
-        for f, value in self._values(obj, detail):
-            *parents, leaf = f.parts
-            common = 0
-            while common < min(len(stack), len(parents)) and stack[common] == parents[common]:
-                common += 1
-            while len(stack) > common:
-                parts.append(f"</{stack.pop()}>")
-            for parent in parents[common:]:
-                parts.append(f"<{parent}>")
-                stack.append(parent)
-            write_xml(parts, leaf, value)
-        while stack:
-            parts.append(f"</{stack.pop()}>")
-        for rel in self.links:
-            parts.append(f'<link href="{href}/{rel}" rel="{rel}"/>')
+        open_: tuple[str, ...] = ()
+        for f, parents, leaf in _plan(self, detail):
+            value = f.get(obj)  # type: ignore[misc]
+            if value is None:
+                continue
+            text = _leaf_xml(f, leaf, value)
+            if text is None:
+                continue
+            if parents != open_:
+                common = 0
+                while (common < min(len(open_), len(parents))
+                       and open_[common] == parents[common]):
+                    common += 1
+                parts.extend(f"</{p}>" for p in reversed(open_[common:]))
+                parts.extend(f"<{p}>" for p in parents[common:])
+                open_ = parents
+            parts.append(text)
+        parts.extend(f"</{p}>" for p in reversed(open_))
+        parts.extend(f'<link href="{href}/{rel}" rel="{rel}"/>' for rel in self.links)
         parts.append(f"</{self.tag}>")
         return "".join(parts)
 
@@ -120,6 +126,39 @@ class Type:
             if raw is not None:
                 values[f.path] = _read_value(f, raw, self.tag)
         return values
+
+
+@cache
+def _plan(type_: Type, detail: bool) -> tuple[tuple[Field, tuple[str, ...], str], ...]:
+    return tuple((f, tuple(f.parts[:-1]), f.parts[-1]) for f in type_.fields
+                 if f.get is not None and (detail or not f.detail))
+
+
+def _leaf_xml(f: Field, leaf: str, value: Any) -> str | None:
+    """One field's element, as ``_render_value`` and ``write_xml`` together would write it."""
+    kind = f.kind
+    if kind is Kind.STRING:
+        text = str(value)
+        return f"<{leaf}>{_escape(text)}</{leaf}>"
+    if kind is Kind.INTEGER:
+        return f"<{leaf}>{int(value)}</{leaf}>"
+    if kind is Kind.BOOLEAN:
+        return f"<{leaf}>{'true' if value else 'false'}</{leaf}>"
+    if kind is Kind.REF and isinstance(value, str):
+        return f'<{leaf} href="{API}/{f.ref}/{_escape(value)}" id="{_escape(value)}"/>'
+    rendered = _render_value(f, value)
+    if rendered is None:
+        return None
+    parts: list[str] = []
+    write_xml(parts, leaf, rendered)
+    return "".join(parts)
+
+
+def _escape(text: str) -> str:
+    if "&" in text or "<" in text or ">" in text or '"' in text:
+        return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace(
+            '"', "&quot;")
+    return text
 
 
 def ref(collection: str, object_id: str | None) -> Node | None:
