@@ -115,6 +115,12 @@ class Reconciler:
         self._events.task_done()
 
     def _handle(self, host_id: str, vm_id: str, event: int, detail: int) -> None:
+        # Under the VM's lock: a state read before a stop() finished must not be written
+        # after stop() marked the VM down (it would come back as up or powering down).
+        with self.ctx.locks.hold(vm_id):
+            self._handle_locked(host_id, vm_id, event, detail)
+
+    def _handle_locked(self, host_id: str, vm_id: str, event: int, detail: int) -> None:
         vm = self.ctx.store.vms.find(vm_id)
         if vm is None or vm.status is VmStatus.MIGRATING or host_id not in self.ctx.hosts.agents:
             return  # a migration's events on both hosts: the migration job settles them
