@@ -46,7 +46,7 @@ daemons:
 	@for i in $$(seq 50); do virsh -c qemu:///system version >/dev/null 2>&1 && exit 0; sleep 0.2; done; \
 		echo "libvirtd did not answer on qemu:///system" >&2; exit 1
 
-run: setup daemons
+run: setup daemons demoguest
 	$(VENV)/bin/virtstick run
 
 test: setup daemons

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from image.distro import DistroPlan
+from image.isolation import with_private_dev
 from image.steps import StepLog
 
 LIVE_ELEMENTS = ("virtstick-live", "virtstick-appliance")
@@ -60,10 +61,10 @@ def build_root_tar(log: StepLog, inputs: DibInputs, *, work_dir: Path) -> Path:
     tar.unlink(missing_ok=True)
     dib = Path(sys.executable).parent / "disk-image-create"
     log.run(
-        [
+        with_private_dev([
             dib, "--no-tmpfs", "-n", "-a", "amd64", "-t", "tar", "-o", stem,
             *elements(inputs),
-        ],
+        ]),
         env=environment(inputs),
         cwd=work_dir,
     )  # fmt: skip
