@@ -50,7 +50,7 @@ run: setup daemons demoguest
 	$(VENV)/bin/virtstick run
 
 test: setup daemons
-	$(PY) -m pytest -q -p no:cacheprovider tests
+	$(PY) -m pytest -q -p no:cacheprovider -rfE --durations=25 tests
 
 test-fast: setup daemons
 	$(PY) -m pytest -q -p no:cacheprovider -m 'not slow and not image' tests

@@ -12,6 +12,7 @@ Example::
     virt_type = "auto"                   # auto (KVM when it works), kvm, qemu
     domain_prefix = ""                   # prefix of libvirt domain names
     demo_disk = "/usr/share/virtstick/demo-guest.qcow2"  # imported as template "Demo"; "" for none
+    runtime_dir = "/run/virtstick"       # what holds for one boot (the KVM verdict)
 
     [storage]
     path = "/run/virtstick/storage"      # the RAM storage domain's directory
@@ -72,6 +73,7 @@ class ApplianceSection:
     virt_type: VirtType = VirtType.AUTO
     domain_prefix: str = ""
     demo_disk: str = "/usr/share/virtstick/demo-guest.qcow2"
+    runtime_dir: Path = Path("/run/virtstick")
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import logging
 import signal
+import socket
 import threading
+from dataclasses import dataclass
 from types import FrameType
 
 import waitress
@@ -22,10 +24,11 @@ log = logging.getLogger(__name__)
 
 
 def serve(config: Config, *, ready: threading.Event | None = None) -> None:
+    listeners = _bind(config)  # a taken port fails now, not after the engine's slow start
     engine = Engine(config)
     engine.start()
     app = create_app(engine)
-    server, front = _listen(config, app)
+    server, front = _serve_on(listeners, config, app)
     console_proxies = start_console_proxy(app, engine)
     stop = threading.Event()
 
@@ -56,18 +59,31 @@ def serve(config: Config, *, ready: threading.Event | None = None) -> None:
         engine.stop()
 
 
-def _listen(config: Config, app: WsgiApp) -> tuple[BaseWSGIServer | MultiSocketServer,
-                                                   TlsFront | None]:
+@dataclass(frozen=True)
+class _Listeners:
+    plain: socket.socket | None
+    https: socket.socket | None
+
+
+def _bind(config: Config) -> _Listeners:
+    return _Listeners(
+        plain=tls.bind(config.http.listen) if config.http.listen else None,
+        https=tls.bind(config.http.https_listen) if config.http.https_listen else None,
+    )
+
+
+def _serve_on(listeners: _Listeners, config: Config,
+              app: WsgiApp) -> tuple[BaseWSGIServer | MultiSocketServer, TlsFront | None]:
     """Plain HTTP on ``http.listen``; HTTPS on ``http.https_listen`` through a TLS front that
     pipes to a loopback listener of its own (either may be disabled with "")."""
-    sockets = [tls.bind(config.http.listen)] if config.http.listen else []
-    if not config.http.https_listen:
+    sockets = [listeners.plain] if listeners.plain is not None else []
+    if listeners.https is None:
         return waitress.create_server(app, sockets=sockets, threads=8, ident="VirtStick"), None
     internal = tls.bind("127.0.0.1:0")
     internal_port = int(internal.getsockname()[1])
     addresses = tls.ClientAddresses()
     host = config.http.https_listen.rpartition(":")[0].strip("[]")
-    front = TlsFront(config.http.https_listen, backend_port=internal_port,
+    front = TlsFront(listeners.https, backend_port=internal_port,
                      certificates=certificates.ensure(config.appliance.state_dir, names=(host,)),
                      addresses=addresses)
     server = waitress.create_server(addresses.middleware(app, internal_port=internal_port),

@@ -16,6 +16,7 @@ import threading
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from appliance.errors import ConfigError
 from appliance.security.certificates import Certificates
 
 log = logging.getLogger(__name__)
@@ -55,14 +56,14 @@ class ClientAddresses:
 
 
 class TlsFront:
-    def __init__(self, listen: str, *, backend_port: int, certificates: Certificates,
-                 addresses: ClientAddresses) -> None:
+    def __init__(self, listener: socket.socket, *, backend_port: int,
+                 certificates: Certificates, addresses: ClientAddresses) -> None:
         self.backend_port = backend_port
         self.addresses = addresses
         self.context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         self.context.minimum_version = ssl.TLSVersion.TLSv1_2
         self.context.load_cert_chain(str(certificates.cert), str(certificates.key))
-        self.listener = bind(listen)
+        self.listener = listener
         self._closed = threading.Event()
         self._thread = threading.Thread(target=self._accept, name="tls-front", daemon=True)
 
@@ -138,9 +139,17 @@ def bind(listen: str) -> socket.socket:
     """A listening socket for ``HOST:PORT`` (``[::]:PORT`` for IPv6)."""
     host, _, port = listen.rpartition(":")
     host = host.strip("[]") or "0.0.0.0"
+    if not port.isdigit() or not 0 <= int(port) <= 65535:
+        raise ConfigError(f"'{listen}' is not HOST:PORT (for example 127.0.0.1:8080).")
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, int(port)))
+    try:
+        sock.bind((host, int(port)))
+    except OSError as exc:
+        sock.close()
+        raise ConfigError(f"Cannot listen on {listen}: {exc.strerror}. Is another VirtStick "
+                          "(or another program) using it? Choose another address with "
+                          "--listen or in the configuration.") from None
     sock.listen(128)
     return sock

@@ -144,7 +144,7 @@ class Engine:
             config = self.config
             demo = Path(config.appliance.demo_disk) if config.appliance.demo_disk else None
             virt_type = choose_virt_type(config.appliance.virt_type,
-                                         cache_dir=config.appliance.state_dir,
+                                         cache_dir=config.appliance.runtime_dir,
                                          probe_disk=demo if demo and demo.is_file() else None)
             self._settings = AgentSettings(
                 appliance_id=self.ctx.appliance_id,

@@ -77,6 +77,7 @@ def choose_virt_type(wanted: VirtType, *, cache_dir: Path, probe_disk: Path | No
             return str(cached["virt_type"])
     except (OSError, ValueError, KeyError):
         pass
+    log.info("checking whether KVM runs guests here (up to 30 s, once per boot)")
     works = kvmprobe.kvm_works() and (probe_disk is None or _guest_boots_under_kvm(probe_disk))
     chosen = "kvm" if works else "qemu"
     log.info("virtualization: %s", "KVM" if works else "TCG (KVM is not usable here)")
