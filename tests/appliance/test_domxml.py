@@ -42,6 +42,7 @@ def _request(**changes: object) -> LaunchRequest:
                           image_id="img2", volume_id="vol2", interface="sata")),
         nics=(LaunchNic(mac="56:6f:00:00:00:01", network="ovirtmgmt"),),
         boot=("hd", "cdrom"),
+        console_password="pinned1",
     )
     base.update(changes)
     return LaunchRequest(**base)  # type: ignore[arg-type]
@@ -88,3 +89,11 @@ def test_unknown_network_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(HostAgentError, match="network 'storage' is not available"):
         agent.domain_spec(_request(nics=(LaunchNic(mac="56:6f:00:00:00:02",
                                                    network="storage"),)))
+
+
+def test_a_console_without_a_ticket_is_locked_with_a_random_password(tmp_path: Path) -> None:
+    agent = _agent(tmp_path, "qemu", "user")
+    first = agent.domain_spec(_request(console_password="")).graphics
+    second = agent.domain_spec(_request(console_password="")).graphics
+    assert first is not None and second is not None
+    assert first.password and second.password and first.password != second.password
