@@ -45,7 +45,7 @@ DOMAIN_XML = """<domain type='qemu'>
 
 
 def run() -> list[Figure]:
-    return [*_sampling(), *_history_size()]
+    return [*_history_size(), *_sampling()]
 
 
 # Sampling cost
@@ -79,24 +79,25 @@ def _measure() -> tuple[tuple[float, float, float], tuple[float, float, float]]:
     conn = libvirt.open(URI)
     prefix = f"bench-{secrets.token_hex(3)}-"
     try:
-        with _domains(conn, prefix, 10):
+        with _domains(conn, prefix, 0, 10):
             small = _rounds(conn, prefix, 10)
-        with _domains(conn, prefix, 100):
-            large = _rounds(conn, prefix, 100)
+            with _domains(conn, prefix, 10, 100):
+                large = _rounds(conn, prefix, 100)
         return small, large
     finally:
         conn.close()
 
 
 @contextlib.contextmanager
-def _domains(conn: libvirt.virConnect, prefix: str, count: int) -> Iterator[None]:
+def _domains(conn: libvirt.virConnect, prefix: str, first: int, end: int) -> Iterator[None]:
     try:
-        for i in range(count):
+        for i in range(first, end):
             xml = DOMAIN_XML.format(name=f"{prefix}{i:03d}")
             conn.createXML(xml, libvirt.VIR_DOMAIN_START_PAUSED)
         yield
     finally:
-        _destroy(prefix)
+        if first == 0:
+            _destroy(prefix)
 
 
 def _destroy(prefix: str) -> None:
@@ -152,7 +153,11 @@ def _libvirtd_pid() -> int | None:
 def _cpu_of(pid: int | None) -> float:
     if pid is None:
         return 0.0
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:  # libvirtd restarted under us: measure again
+        raise libvirt.libvirtError("libvirtd restarted during the measurement") from None
+    fields = text.rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
