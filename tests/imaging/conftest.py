@@ -160,7 +160,8 @@ class GuestLab(Lab):
 
     @property
     def consoles(self) -> list[GuestConsole]:
-        return self.__dict__.setdefault("_consoles", [])
+        found: list[GuestConsole] = self.__dict__.setdefault("_consoles", [])
+        return found
 
 
 def write_marker(console: GuestConsole, value: str) -> None:
