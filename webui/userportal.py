@@ -59,3 +59,22 @@ def snapshot(vm_id: str) -> Response:
     else:
         flash("The snapshot is being taken.", "success")
     return redirect(url_for("user.vm", vm_id=vm_id))
+
+
+@blueprint.post("/vms/<vm_id>/snapshots/<snapshot_id>/<action>")
+@login_required
+def snapshot_action(vm_id: str, snapshot_id: str, action: str) -> Response:
+    """Restore the VM to a snapshot (it must be down) or remove a snapshot."""
+    service = engine().snapshots
+    try:
+        if action == "restore":
+            service.restore(vm_id, snapshot_id, actor=actor())
+            flash("The VM was restored to the snapshot.", "success")
+        elif action == "remove":
+            service.remove(vm_id, snapshot_id, actor=actor())
+            flash("The snapshot was removed.", "success")
+        else:
+            abort(404)
+    except VirtStickError as exc:
+        flash(exc.detail, "error")
+    return redirect(url_for("user.vm", vm_id=vm_id))

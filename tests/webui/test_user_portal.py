@@ -43,6 +43,17 @@ def test_user_sees_only_their_vms(admin_session: Page, service: Service,
     refused = alice.request.post(service.url + f"/user/vms/{other}/action",
                                  form={"csrf_token": csrf(alice), "action": "start"})
     assert refused.ok and "There is no VM" in refused.text()  # her list, with the refusal
+    # Her own VM: its page, and a snapshot taken from the User Portal.
+    alice.goto(service.url + f"/user/vms/{mine}")
+    alice.get_by_label("Snapshot description").fill("before the lab")
+    alice.get_by_role("button", name="Take snapshot").click()
+    expect(alice.locator(".flash.success")).to_contain_text("snapshot")
+    expect(alice.locator("section", has_text="Snapshots")).to_contain_text("before the lab",
+                                                                          timeout=30_000)
+    shot(alice, "user-vm")
+    alice.once("dialog", lambda d: d.accept())
+    alice.get_by_role("button", name="Restore").click()
+    expect(alice.locator(".flash.success")).to_contain_text("restored to the snapshot")
     alice.goto(service.url + "/user/")
     status = alice.request.get(service.url + "/status/vms.json").json()
     assert [vm["id"] for vm in status["vms"]] == [mine]

@@ -46,6 +46,13 @@ function renderJobs(jobs) {
     count.textContent = running;
     count.hidden = running === 0;
   }
+  // A long action shows its progress by itself, unless the panel was closed by hand.
+  const panel = document.getElementById("tasks");
+  if (running > 0 && panel && panel.hidden && !panel.dataset.closedByUser) {
+    panel.hidden = false;
+    const toggle = document.querySelector("[data-toggle-tasks]");
+    if (toggle) toggle.setAttribute("aria-expanded", "true");
+  }
   if (!jobs.length) return;
   box.replaceChildren(...jobs.map((job) => {
     const row = document.createElement("div");
@@ -142,6 +149,7 @@ function setupTasks() {
   if (!toggle || !panel) return;
   toggle.addEventListener("click", () => {
     panel.hidden = !panel.hidden;
+    if (panel.hidden) panel.dataset.closedByUser = "yes";
     toggle.setAttribute("aria-expanded", String(!panel.hidden));
   });
 }
