@@ -14,7 +14,16 @@ from appliance.engine.engine import Engine
 from appliance.engine.enums import VmStatus
 from appliance.engine.validation import human_size
 from appliance.security import certificates
-from webui import admin_inventory, admin_monitoring, admin_vms, auth, console, status, userportal
+from webui import (
+    admin_hosts,
+    admin_inventory,
+    admin_monitoring,
+    admin_vms,
+    auth,
+    console,
+    status,
+    userportal,
+)
 from webui.console_proxy import ConsoleProxy
 from webui.session import COOKIE_NAME, csrf_token, current_actor, session_reader
 
@@ -23,6 +32,7 @@ log = logging.getLogger(__name__)
 BLUEPRINTS: tuple[Blueprint, ...] = (auth.blueprint, admin_vms.blueprint, userportal.blueprint,
                                      console.blueprint, status.blueprint)
 assert admin_inventory and admin_monitoring  # their views join the admin blueprint on import
+assert admin_hosts  # so do these
 
 
 def register(app: Flask, engine: Engine) -> None:

@@ -89,7 +89,8 @@ def hosts() -> str:
             count, memory = running.get(vm.host_id, (0, 0))
             running[vm.host_id] = (count + 1, memory + vm.memory)
     return render_template("admin/hosts.html", hosts=store.hosts.all(), running=running,
-                           clusters={c.id: c.name for c in store.clusters.all()})
+                           clusters={c.id: c.name for c in store.clusters.all()},
+                           cluster_objects=store.clusters.all())
 
 
 @blueprint.post("/hosts/<host_id>/<action>")
