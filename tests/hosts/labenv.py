@@ -95,6 +95,7 @@ def lab_engine(demo_disk: Path) -> Iterator[Lab]:
         hosts={"monitor_interval": 0.5, "fence_after": 1.5, "balance_interval": 2.0,
                "lab_memory_mib": 1024})
     engine = Engine(config)
+    the_lab: Lab | None = None
     try:
         engine.start()
         wait_until(lambda: engine.store.templates.by_name(DEMO_TEMPLATE) is not None
@@ -109,7 +110,9 @@ def lab_engine(demo_disk: Path) -> Iterator[Lab]:
         the_lab.maintenance(local.host_id)
         yield the_lab
     finally:
-        _teardown(engine, state)
+        # A test may have replaced the engine (a restart): tear down the one in use.
+        _teardown(the_lab.engine if the_lab is not None else engine, state)
+
 
 def _teardown(engine: Engine, state: Path) -> None:
     for vm in engine.store.vms.all():

@@ -50,3 +50,12 @@ def test_power_saving_consolidates_and_wakes_a_host_when_load_rises(lab: Lab) ->
     assert lab.vm(big.id).host_id == empty
     assert lab.host(empty).status is HostStatus.UP and not lab.host(empty).standby
     assert {lab.vm(first.id).status, lab.vm(second.id).status} == {VmStatus.UP}
+
+
+def test_vm_evenly_distributed_moves_vms_off_a_crowded_host(lab: Lab) -> None:
+    lab.maintenance(lab.b.id)
+    for i in range(3):
+        lab.start_vm(f"count{i}", memory=128 * MiB)
+    lab.engine.host_maintenance.activate(lab.b.id, actor=SYSTEM)
+    _set_policy(lab, "vm_evenly_distributed", HighVmCount=2, MigrationThreshold=1)
+    wait_until(lambda: _counts(lab) == {lab.a.id: 2, lab.b.id: 1}, 120, "a VM moved to lab-b")
