@@ -8,6 +8,7 @@ from typing import Any
 from flask import Response, current_app, g, request
 
 from appliance.api import representation
+from appliance.api.ovirtnames import ACTION
 from appliance.api.representation import Node
 from appliance.api.schema import API, Type, ref
 from appliance.engine.authz import Actor
@@ -131,8 +132,6 @@ def href(*parts: str) -> str:
 
 def read_action() -> Node:
     """An action's body (``<action/>``, possibly empty); unknown elements are refused."""
-    from appliance.api.ovirtnames import ACTION
-
     node = read_node("action", required=False)
     for key in node:
         if key not in ACTION and key not in ("id", "href", "link"):

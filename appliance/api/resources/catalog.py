@@ -13,7 +13,7 @@ from appliance.api.routing import Operation, Routes
 from appliance.api.schema import Field, Kind, Type
 from appliance.engine.enums import TemplateStatus
 from appliance.engine.template_builder import TemplateFromVm
-from appliance.errors import InvalidInput
+from appliance.errors import InvalidInput, NotFound
 
 TEMPLATE = Type(
     tag="template", plural="templates", accepted=ovirtnames.TEMPLATE,
@@ -156,6 +156,4 @@ def get_operating_system(os_id: str) -> Response:
     for system in OPERATING_SYSTEMS:
         if system.id == os_id:
             return http.respond_object(OPERATING_SYSTEM, system)
-    from appliance.errors import NotFound
-
     raise NotFound(f"There is no operating system with id '{os_id[:40]}'.")

@@ -12,6 +12,7 @@ from appliance.api.representation import Node
 from appliance.api.resources import disks
 from appliance.api.routing import Operation, Routes
 from appliance.api.schema import Field, Kind, Type, ref
+from appliance.engine import permissions
 from appliance.engine.authz import require_vm
 from appliance.engine.enums import DiskInterface, NicInterface, VmStatus
 from appliance.engine.model import DiskAttachment, Nic, Vm
@@ -121,8 +122,6 @@ def add_attachment(vm_id: str) -> Response:
                            "one with name, provisioned_size and storage_domains.")
     if disk_node.get("id"):
         disk_id = disk_node["id"]
-        from appliance.engine import permissions
-
         permissions.get_disk(engine.store, actor, disk_id)
     else:
         disk_id = disks.create_from(disks.DISK.read(disk_node), actor=actor).id
