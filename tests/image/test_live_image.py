@@ -39,7 +39,7 @@ hostname = "virtstick"
 
 [storage]
 backing = "tmpfs"
-size_mib = 1024
+size_mib = 512
 
 [admin]
 password = "{ADMIN_PASSWORD}"
