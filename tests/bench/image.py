@@ -69,7 +69,7 @@ def _boots(iso: Path, work: Path) -> list[Figure]:
             name = f"boot to API answering, {firmware.value.upper()}"
             seconds = _measure(
                 machine,
-                lambda m: m.wait_http(f"http://127.0.0.1:{m.http_port}/health", timeout=TIMEOUT),
+                lambda m: m.wait_http("http", "/health", timeout=TIMEOUT)[0],
             )
         else:
             name = f"boot to login (services not in tree yet), {firmware.value.upper()}"

@@ -21,6 +21,10 @@ import urllib.request
 from enum import StrEnum
 from pathlib import Path
 
+# QEMU's user network leases 10.0.2.15 to the first MAC that asks and .16 to the next: the
+# wizard's ovirtmgmt bridge asks with its own MAC after the NIC's boot-time lease, so the
+# service may be on either. Each guest port is forwarded from both addresses.
+GUEST_ADDRESSES = ("10.0.2.15", "10.0.2.16")
 OVMF_CODE = Path("/usr/share/OVMF/OVMF_CODE_4M.fd")
 OVMF_VARS = Path("/usr/share/OVMF/OVMF_VARS_4M.fd")
 OVMF_SECURE_CODE = Path("/usr/share/OVMF/OVMF_CODE_4M.secboot.fd")
@@ -69,14 +73,17 @@ class LiveMachine:
         self.kernel = kernel
         self.memory_mib = memory_mib
         self.serial_log = work_dir / f"serial-{firmware.value}.log"
-        self.https_port = free_port()
-        self.http_port = free_port()
+        self.forwards = {
+            (guest, port): free_port() for guest in GUEST_ADDRESSES for port in (443, 80)
+        }
         self.process: subprocess.Popen[bytes] | None = None
         self.started = 0.0
 
     def command(self) -> list[str]:
-        forwards = f"hostfwd=tcp:127.0.0.1:{self.https_port}-:443"
-        forwards += f",hostfwd=tcp:127.0.0.1:{self.http_port}-:80"
+        forwards = ",".join(
+            f"hostfwd=tcp:127.0.0.1:{host}-{guest}:{port}"
+            for (guest, port), host in self.forwards.items()
+        )
         argv = [
             "qemu-system-x86_64", "-machine", "q35", "-accel", "tcg", "-cpu", "qemu64,svm=off",
             "-smp", "2", "-m", str(self.memory_mib), "-display", "none", "-no-reboot",
@@ -127,25 +134,30 @@ class LiveMachine:
             time.sleep(0.5)
         raise TimeoutError(f"{text!r} not on the serial console after {timeout:.0f}s")
 
-    def wait_http(self, url: str, *, timeout: float) -> float:
-        """Seconds from QEMU's start until ``url`` answered with a status below 500."""
+    def wait_http(self, scheme: str, path: str, *, timeout: float) -> tuple[float, int]:
+        """Seconds from QEMU's start until the guest answered ``scheme://guest{path}`` with a
+        status below 500, and the local port that reached it."""
         context = ssl.create_default_context()
         context.check_hostname = False
         context.verify_mode = ssl.CERT_NONE
+        guest_port = 443 if scheme == "https" else 80
+        ports = [host for (_, port), host in self.forwards.items() if port == guest_port]
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             self._check_running()
-            try:
-                with urllib.request.urlopen(url, timeout=5, context=context) as response:
-                    if response.status < 500:
-                        return self.elapsed()
-            except urllib.error.HTTPError as exc:
-                if exc.code < 500:
-                    return self.elapsed()
-            except (urllib.error.URLError, OSError):
-                pass
+            for port in ports:
+                url = f"{scheme}://127.0.0.1:{port}{path}"
+                try:
+                    with urllib.request.urlopen(url, timeout=5, context=context) as response:
+                        if response.status < 500:
+                            return self.elapsed(), port
+                except urllib.error.HTTPError as exc:
+                    if exc.code < 500:
+                        return self.elapsed(), port
+                except (urllib.error.URLError, OSError):
+                    pass
             time.sleep(1)
-        raise TimeoutError(f"{url} did not answer after {timeout:.0f}s")
+        raise TimeoutError(f"{scheme}://guest{path} did not answer after {timeout:.0f}s")
 
     def stop(self) -> None:
         if self.process is None:

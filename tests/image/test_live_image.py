@@ -160,22 +160,24 @@ def test_boots_as_a_usb_stick(booted: LiveMachine) -> None:
         return
     if not SERVICE_IN_IMAGE:
         pytest.skip("the wizard or the combined service is not in this tree yet: root checked")
-    url = f"http://127.0.0.1:{booted.http_port}/health"
-    health_at = booted.wait_http(url, timeout=900)
-    print(f"{booted.firmware.value}: {url} (guest port 80) answered after {health_at:.0f}s")
+    health_at, _ = booted.wait_http("http", "/health", timeout=900)
+    print(f"{booted.firmware.value}: /health on guest port 80 answered after {health_at:.0f}s")
     if HTTPS_IN_IMAGE:
-        booted.wait_http(f"https://127.0.0.1:{booted.https_port}/health", timeout=120)
-    if API_IN_IMAGE:
-        run_api_flow(booted)
+        _, https_port = booted.wait_http("https", "/health", timeout=120)
+        if API_IN_IMAGE:
+            run_api_flow(booted, f"https://127.0.0.1:{https_port}")
+    elif API_IN_IMAGE:
+        _, http_port = booted.wait_http("http", "/ovirt-engine/api", timeout=120)
+        run_api_flow(booted, f"http://127.0.0.1:{http_port}")
 
 
-def run_api_flow(machine: LiveMachine) -> None:
+def run_api_flow(machine: LiveMachine, base: str) -> None:
     """Log in with the oVirt SDK, find the demo template, make a VM from it and start it."""
     import ovirtsdk4 as sdk
     import ovirtsdk4.types as types
 
     connection = sdk.Connection(
-        url=f"https://127.0.0.1:{machine.https_port}/ovirt-engine/api",
+        url=f"{base}/ovirt-engine/api",
         username="admin@internal",
         password=ADMIN_PASSWORD,
         insecure=True,
