@@ -31,7 +31,9 @@ class Hosts:
         """An agent for storage work: every host sees the shared storage domains."""
         if not self.agents:
             raise HostAgentError("no host is connected")
-        return next(iter(self.agents.values()))
+        agents = list(self.agents.values())
+        # A lab or remote host may be down for a moment: prefer one that answers.
+        return next((a for a in agents if a.reachable), agents[0])
 
 
 class Locks:

@@ -42,6 +42,17 @@ class DataCenter:
 
 
 @dataclass(frozen=True)
+class AffinityGroup:
+    """VMs that must (positive) or must not (negative) share a host; an enforcing group is
+    a filter of the scheduler, a non-enforcing one a preference."""
+
+    name: str
+    vm_ids: tuple[str, ...]
+    positive: bool = False
+    enforcing: bool = True
+
+
+@dataclass(frozen=True)
 class Cluster:
     id: str
     name: str
@@ -50,6 +61,7 @@ class Cluster:
     scheduling_policy: str = "none"  # a SchedulingPolicyName
     # oVirt's policy properties by name, e.g. ("HighUtilization", "80"); unset ones default
     scheduling_properties: tuple[tuple[str, str], ...] = ()
+    affinity_groups: tuple[AffinityGroup, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from appliance.engine.hosts import HostService
 from appliance.engine.migration import Migrations
 from appliance.engine.model import Cluster, Host, Vm
 from appliance.engine.power import agent_for
-from appliance.engine.scheduling import filters, policies
+from appliance.engine.scheduling import policies
 from appliance.engine.scheduling.load import HostLoad
 from appliance.engine.scheduling.policies import Policy, Utilization
 from appliance.engine.scheduling.scheduler import Scheduler
@@ -137,9 +137,8 @@ class Balancer:
         return None
 
     def _target(self, policy: Policy, vm: Vm, candidates: list[HostLoad]) -> HostLoad | None:
-        networks = self.scheduler.vm_networks(vm)
         fitting = [x for x in candidates if x.host.id != vm.host_id
-                   and not filters.rejections(vm, x, networks)
+                   and not self.scheduler.rejections(vm, x)
                    and not self._would_overload(policy, vm, x)]
         return min(fitting, key=policy.weight) if fitting else None
 

@@ -10,6 +10,7 @@ from appliance.engine.context import EngineContext
 from appliance.engine.enums import HostStatus
 from appliance.engine.model import Host, Vm
 from appliance.engine.scheduling import filters, policies
+from appliance.engine.scheduling.affinity import Affinity
 from appliance.engine.scheduling.load import CpuMeter, HostLoad
 from appliance.errors import HostAgentError, InsufficientResources, InvalidState
 
@@ -59,13 +60,18 @@ class Scheduler:
                                "or add a host first." if exclude else
                                f"No host of cluster {cluster.name} is up: activate a host "
                                "first.")
-        networks = self.vm_networks(vm)
-        fitting = [load for load in loads if not filters.rejections(vm, load, networks)]
+        fitting = [load for load in loads if not self.rejections(vm, load)]
         if not fitting:
-            reasons = "; ".join(r for load in loads
-                                for r in filters.rejections(vm, load, networks))
+            reasons = "; ".join(r for load in loads for r in self.rejections(vm, load))
             raise InsufficientResources(f"No host can run VM {vm.name}: {reasons}.")
-        return min(fitting, key=policy.weight).host.id
+        affinity = Affinity.of(self.ctx.store, vm)
+        return min(fitting, key=lambda x: (affinity.violations(x), policy.weight(x))).host.id
+
+    def rejections(self, vm: Vm, load: HostLoad) -> list[str]:
+        """Why the VM may not run on this host (resources, networks, affinity)."""
+        reasons = filters.rejections(vm, load, self.vm_networks(vm))
+        refused = Affinity.of(self.ctx.store, vm).rejection(load)
+        return reasons + [refused] if refused else reasons
 
     def check_target(self, vm: Vm, host_id: str) -> None:
         """Refuse a chosen target host with the reason, before anything starts."""
@@ -75,7 +81,7 @@ class Scheduler:
         if host.status is not HostStatus.UP or host.id not in self.ctx.hosts.agents:
             raise InvalidState(f"Host {host.name} is {host.status.value}; VMs can only go "
                                "to a host that is up.")
-        reasons = filters.rejections(vm, self.load(host), self.vm_networks(vm))
+        reasons = self.rejections(vm, self.load(host))
         if reasons:
             raise InsufficientResources(f"VM {vm.name} cannot go to host {host.name}: "
                                         f"{'; '.join(reasons)}.")
