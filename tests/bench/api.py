@@ -5,6 +5,7 @@ VM against a raw libvirt start of the same domain."""
 from __future__ import annotations
 
 import http.client
+import os
 import secrets
 import shutil
 import statistics
@@ -43,6 +44,16 @@ def run() -> list[Figure]:
         large = _list_time(vms)
         figures.append(Figure("SDK vms_service.list() with 500 VMs", large * 1000, "ms",
                               baseline=small * 1000, target="< 300 ms"))
+        # Wall time swings with the machine's load; CPU time shows the work itself.
+        server_before, client_before = _cpu_seconds(process.pid), time.process_time()
+        rounds = 10
+        for _ in range(rounds):
+            vms.list()
+        figures.append(Figure(
+            "SDK list of 500 VMs, CPU time (client + server)",
+            ((time.process_time() - client_before)
+             + (_cpu_seconds(process.pid) - server_before)) / rounds * 1000, "ms",
+            target=f"< 300 ms; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs"))
         figures.append(Figure("of which the server (GET /vms, 500 VMs, no SDK parsing)",
                               _raw_list_time(appliance) * 1000, "ms",
                               baseline=raw_small * 1000))
@@ -69,6 +80,11 @@ def _list_time(vms: sdk.services.VmsService, rounds: int = 15) -> float:
         vms.list()
         times.append(time.perf_counter() - started)
     return statistics.median(times)
+
+
+def _cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _raw_list_time(appliance: Appliance, rounds: int = 15) -> float:
