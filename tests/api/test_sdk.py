@@ -106,3 +106,19 @@ def wait_status(service: object, wanted: types.VmStatus, timeout: float = 180) -
 def test_unknown_vm_is_not_found(admin: sdk.Connection, appliance: Appliance) -> None:
     with pytest.raises(sdk.NotFoundError):
         admin.system_service().vms_service().vm_service("no-such-id").get()
+
+
+def test_update_a_down_vm(admin: sdk.Connection, blank_vm: types.Vm) -> None:
+    service = admin.system_service().vms_service().vm_service(blank_vm.id)
+    updated = service.update(types.Vm(description="edited", memory=256 * MiB,
+                                      cpu=types.Cpu(topology=types.CpuTopology(sockets=2))))
+    assert (updated.description, updated.memory, updated.cpu.topology.sockets) == (
+        "edited", 256 * MiB, 2)
+    assert service.get().memory == 256 * MiB
+    # Sending back what the VM already has is fine; a change we cannot make is refused.
+    service.update(types.Vm(memory=256 * MiB, high_availability=types.HighAvailability(
+        enabled=False)))
+    with pytest.raises(sdk.Error) as refused:
+        service.update(types.Vm(high_availability=types.HighAvailability(enabled=True)))
+    assert refused.value.code == 501 and "not supported" in str(refused.value)
+    assert service.get().high_availability.enabled is False

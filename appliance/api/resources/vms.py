@@ -11,8 +11,9 @@ from appliance.api.routing import Operation, Routes
 from appliance.api.schema import Field, Kind, Type, iso_time
 from appliance.engine.enums import BootDevice, DisplayType, VmStatus
 from appliance.engine.model import BLANK_TEMPLATE_ID, Job, Vm
+from appliance.engine.vm_updates import VmUpdate
 from appliance.engine.vms import VmCreate
-from appliance.errors import InvalidInput
+from appliance.errors import InvalidInput, NotSupported
 
 VM_LINKS = ("diskattachments", "nics", "snapshots", "cdroms", "graphicsconsoles",
             "permissions", "statistics")
@@ -78,6 +79,8 @@ def install(routes: Routes) -> None:
     routes.add("/vms", Operation.ADD, tag="vm", summary="Add a VM from a template")(add_vm)
     routes.add("/vms/<vm_id>", Operation.GET, tag="vm", summary="Get a VM")(get_vm)
     routes.add("/vms/<vm_id>", Operation.REMOVE, tag="vm", summary="Remove a VM")(remove_vm)
+    routes.add("/vms/<vm_id>", Operation.UPDATE, tag="vm",
+               summary="Edit a VM (hardware while it is down)")(update_vm)
     for name, summary in (("start", "Start (or resume) a VM"), ("stop", "Power off a VM"),
                           ("shutdown", "Shut a VM down through ACPI"),
                           ("reboot", "Reboot a VM"), ("reset", "Reset a VM"),
@@ -127,6 +130,38 @@ def add_vm() -> Response:
     )
     vm = engine.vms.create(request, actor=http.actor())
     return http.respond_object(VM, vm, created=True)
+
+
+def update_vm(vm_id: str) -> Response:
+    """Name, description, memory, CPU sockets and boot order; other fields are refused
+    when they differ from what the VM has (so clients learn the change did not happen)."""
+    engine, actor = http.engine(), http.actor()
+    values = http.read(VM)
+    vm = engine.vms.get(vm_id, actor=actor)
+    editable = {"name", "description", "memory", "cpu/topology/sockets", "os/boot/devices"}
+    current = VM.render(vm)
+    for path in sorted(set(values) - editable):
+        if _differs(path, values[path], current):
+            raise NotSupported(f"Changing <{path.replace('/', '><')}> of a VM is not "
+                               "supported; editable are name, description, memory, CPU "
+                               "sockets and boot devices.")
+    boot = values.get("os/boot/devices")
+    updated = engine.vm_updates.update(vm.id, VmUpdate(
+        name=values.get("name"), description=values.get("description"),
+        memory=values.get("memory"), cpu_sockets=values.get("cpu/topology/sockets"),
+        boot=tuple(BootDevice(b) for b in boot) if boot else None), actor=actor)
+    return http.respond_object(VM, updated)
+
+
+def _differs(path: str, value: Any, current: dict[str, Any]) -> bool:
+    node: Any = current
+    for part in path.split("/"):
+        node = node.get(part) if isinstance(node, dict) else None
+    if isinstance(value, dict):  # a reference: same id, or same name as ours
+        return bool(value.get("id")) and bool(value["id"] != (node or {}).get("id"))
+    if isinstance(value, bool):
+        return bool(node != ("true" if value else "false"))
+    return node is None or str(value) != str(node)
 
 
 def remove_vm(vm_id: str) -> Response:
