@@ -1,6 +1,7 @@
 """Many hosts in the API: add and remove hosts (lab hosts with ``<type>lab</type>``), fence
-them (start, stop, restart, status), migrate VMs and cancel migrations, and the clusters'
-scheduling policy (``PUT /clusters/{id}`` and ``/schedulingpolicies``)."""
+them (start, stop, restart, status), migrate VMs and cancel migrations, the clusters'
+scheduling policy (``PUT /clusters/{id}`` and ``/schedulingpolicies``), affinity groups and
+one-time join tokens."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from appliance.api.resources.infra import CLUSTER, HOST
 from appliance.api.routing import Operation, Routes
 from appliance.api.schema import Field, Kind, Type
 from appliance.engine.enums import SchedulingPolicyName
+from appliance.engine.model import AffinityGroup
 from appliance.engine.scheduling import policies
 from appliance.errors import InvalidInput
 
@@ -64,7 +66,22 @@ JOIN_TOKEN = Type(
             Field("join_path", get=lambda t: "/ovirt-engine/services/host-join")))
 
 
+AFFINITY_GROUP = Type(
+    tag="affinity_group", plural="affinitygroups",
+    description="VMs that must (positive) or must not share a host",
+    fields=(Field("name", get=lambda g: g.name),
+            Field("positive", Kind.BOOLEAN, get=lambda g: g.positive),
+            Field("enforcing", Kind.BOOLEAN, get=lambda g: g.enforcing)))
+
+
 def install(routes: Routes) -> None:
+    base = "/clusters/<cluster_id>/affinitygroups"
+    routes.add(base, Operation.LIST, tag="affinity_group",
+               summary="List a cluster's affinity groups")(list_affinity_groups)
+    routes.add(base, Operation.ADD, tag="affinity_group",
+               summary="Add (or replace) an affinity group")(add_affinity_group)
+    routes.add(f"{base}/<name>", Operation.REMOVE, tag="affinity_group",
+               summary="Remove an affinity group")(remove_affinity_group)
     routes.add("/jointokens", Operation.ADD, tag="join_token",
                summary="Make a one-time token for a host to join")(add_join_token)
     routes.add("/hosts", Operation.ADD, tag="host",
@@ -170,6 +187,59 @@ def update_cluster(cluster_id: str) -> Response:
     updated = engine.clusters.set_scheduling_policy(cluster.id, policy, actor=http.actor(),
                                                     properties=properties)
     return http.respond_object(CLUSTER, updated)
+
+
+def list_affinity_groups(cluster_id: str) -> Response:
+    cluster = http.engine().clusters.get(cluster_id)
+    return http.respond_list(AFFINITY_GROUP,
+                             [_render_group(cluster_id, g) for g in cluster.affinity_groups])
+
+
+def add_affinity_group(cluster_id: str) -> Response:
+    node = http.read_node("affinity_group")
+    engine = http.engine()
+    name = str(node.get("name") or "")
+    vm_ids = tuple(listing.resolve(engine.store.vms, ref, noun="VM").id
+                   for ref in _items(node.get("vms"), "vm"))
+    group = AffinityGroup(name=name, vm_ids=vm_ids,
+                          positive=_flag(node.get("positive"), False),
+                          enforcing=_flag(node.get("enforcing"), True))
+    engine.clusters.set_affinity_group(cluster_id, group, actor=http.actor())
+    return http.respond(AFFINITY_GROUP.tag, _render_group(cluster_id, group), status=201)
+
+
+def remove_affinity_group(cluster_id: str, name: str) -> Response:
+    http.engine().clusters.remove_affinity_group(cluster_id, name, actor=http.actor())
+    return Response(status=200)
+
+
+def _render_group(cluster_id: str, group: AffinityGroup) -> Node:
+    node = AFFINITY_GROUP.render(group, href=http.href("clusters", cluster_id,
+                                                       "affinitygroups", group.name))
+    node["id"] = group.name
+    node["vms"] = {"vm": [{"id": vm_id, "href": http.href("vms", vm_id)}
+                          for vm_id in group.vm_ids]}
+    return node
+
+
+def _items(node: Any, tag: str) -> list[dict[str, str]]:
+    if not node:
+        return []
+    items = node.get(tag, []) if isinstance(node, dict) else node
+    items = [items] if isinstance(items, dict) else items
+    if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
+        raise InvalidInput(f"<{tag}s> lists <{tag}> elements with an id or a name.")
+    return items
+
+
+def _flag(value: Any, default: bool) -> bool:
+    if value is None or value == "":
+        return default
+    if isinstance(value, bool):
+        return value
+    if str(value).lower() in ("true", "false"):
+        return str(value).lower() == "true"
+    raise InvalidInput(f"'{str(value)[:20]}' is not true or false.")
 
 
 def list_policies() -> Response:
