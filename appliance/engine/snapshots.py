@@ -112,7 +112,10 @@ class Snapshots:
 
     # Preview, commit, undo, restore (the VM is down)
 
-    def preview(self, vm_id: str, snapshot_id: str, *, actor: Actor) -> Snapshot:
+    def preview(self, vm_id: str, snapshot_id: str, *, actor: Actor,
+                restore_memory: bool = False) -> Snapshot:
+        """Show the snapshot's disks; with ``restore_memory`` (and a memory snapshot) the next
+        start resumes the guest from its saved RAM instead of booting it."""
         with self.ctx.locks.hold(vm_id):
             snapshot = self.get(vm_id, snapshot_id, actor=actor)
             vm = self._down_vm(vm_id, actor, "preview snapshots of")
@@ -126,7 +129,9 @@ class Snapshots:
                 self._new_top(disk, over=volume_id)
             self.ctx.store.snapshots.insert(Snapshot(
                 id=new_id(), vm_id=vm.id, description=PREVIEW_DESCRIPTION,
-                type=SnapshotType.PREVIEW, date=time.time(), volumes=tuple(previous)))
+                type=SnapshotType.PREVIEW, date=time.time(), volumes=tuple(previous),
+                # Not owned: the previewed snapshot keeps its memory disk.
+                memory_disk_id=snapshot.memory_disk_id if restore_memory else ""))
             snapshot = self.ctx.store.snapshots.update(replace(snapshot,
                                                                status=SnapshotStatus.IN_PREVIEW))
         self.ctx.events.record("snapshot_preview", f"VM {vm.name} previews snapshot "

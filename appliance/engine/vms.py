@@ -22,6 +22,7 @@ from appliance.engine.enums import (
 from appliance.engine.ids import new_id, new_mac
 from appliance.engine.model import BLANK_TEMPLATE_ID, DiskAttachment, Job, Nic, Vm
 from appliance.engine.placement import Placement
+from appliance.engine.snapshot_memory import memory_to_restore
 from appliance.engine.storage import Disks
 from appliance.errors import InvalidState, NameInUse, NotFound, NotSupported
 from appliance.vdsm.agent import HostAgent, LaunchDisk, LaunchNic, LaunchRequest
@@ -329,6 +330,7 @@ class Vms:
         return LaunchRequest(vm_id=vm.id, name=vm.name, memory=vm.memory, vcpus=vm.vcpus,
                              disks=tuple(disks), nics=tuple(nics),
                              cdrom=str(chains.ref(store, iso).path) if iso else None,
+                             restore_from=memory_to_restore(store, vm.id),
                              boot=tuple(b.value for b in vm.boot), display=vm.display.value)
 
     def _copy_template_devices(self, vm: Vm, *, thin_disks: bool = True) -> None:

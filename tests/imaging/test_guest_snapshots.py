@@ -62,3 +62,34 @@ def test_snapshot_with_memory_saves_ram(guest_lab: GuestLab) -> None:
     guest_lab.engine.snapshots.remove(vm.id, snap.id, actor=SYSTEM)
     assert guest_lab.engine.store.disks.find(snap.memory_disk_id) is None
 
+
+
+def test_memory_snapshot_preview_resumes_the_guest(guest_lab: GuestLab) -> None:
+    """With restore_memory the guest is not booted again: it continues where the snapshot
+    was taken, its counter still running, on the snapshot's disks."""
+    vm = guest_lab.vm("resume", guest_lab.demo)
+    console = guest_lab.start(vm)
+    write_marker(console, "at-snapshot")
+    console.send("counter on")
+    console.wait_for(r"^VIRTSTICK-COUNTER=\d+", 30)
+    snap = guest_lab.engine.snapshots.create(vm.id, description="ram", persist_memory=True,
+                                             actor=SYSTEM)
+    console.send("counter off")
+    console.wait_for(r"^VIRTSTICK-COUNTER-STATE=off", 30)
+    write_marker(console, "later")
+    guest_lab.stop(vm)
+
+    guest_lab.engine.snapshots.preview(vm.id, snap.id, actor=SYSTEM, restore_memory=True)
+    console = guest_lab.console(vm)
+    console.wait_for(r"(?s)\A.*", 0)
+    before = len(console.output())
+    guest_lab.engine.vms.start(vm.id, actor=SYSTEM)
+    console.wait_for(r"^VIRTSTICK-COUNTER=\d+", 30)  # the counter runs on: no boot
+    assert "VIRTSTICK-GUEST-READY" not in console.output()[before:]
+    console.send("counter off")
+    console.wait_for(r"^VIRTSTICK-COUNTER-STATE=off", 30)
+    assert read_marker(console) == "at-snapshot"
+    guest_lab.stop(vm)
+    guest_lab.engine.snapshots.undo(vm.id, actor=SYSTEM)
+    console = guest_lab.start(vm)  # a plain boot again, on the latest disks
+    assert read_marker(console) == "later"

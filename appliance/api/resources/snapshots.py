@@ -106,7 +106,9 @@ def preview_snapshot(vm_id: str) -> Response:
     snapshot: Any = node.get("snapshot")
     if not isinstance(snapshot, dict) or not snapshot.get("id"):
         raise InvalidInput("previewsnapshot needs <snapshot id=\"...\"/>.")
-    http.engine().snapshots.preview(vm_id, snapshot["id"], actor=http.actor())
+    http.engine().snapshots.preview(
+        vm_id, snapshot["id"], actor=http.actor(),
+        restore_memory=str(node.get("restore_memory", "false")).lower() == "true")
     return http.respond_action()
 
 

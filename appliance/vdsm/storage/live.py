@@ -104,6 +104,27 @@ def block_commit(dom: libvirt.virDomain, *, top: VolumeRef, base: VolumeRef,
     top.path.unlink(missing_ok=True)
 
 
+def retarget_disks(saved_xml: str, tops: list[Path]) -> str:
+    """A saved guest's domain XML with each disk on the given top volume of its image.
+
+    Resuming a memory snapshot must keep the devices exactly as saved (addresses and all), so
+    only the disks' sources change: to the new layer over the snapshot's volumes, which holds
+    the same content the guest's RAM expects."""
+    root = SafeET.fromstring(saved_xml)
+    by_image = {top.parent: top for top in tops}
+    for disk in root.iterfind("devices/disk[@device='disk']"):
+        source = disk.find("source")
+        if source is None or not source.get("file"):
+            continue
+        top = by_image.get(Path(source.get("file", "")).parent)
+        if top is None:
+            continue
+        source.set("file", str(top))
+        for backing in disk.findall("backingStore"):
+            disk.remove(backing)  # libvirt reads the new chain from the images
+    return ET.tostring(root, encoding="unicode")
+
+
 def _wait_gone(dom: libvirt.virDomain, target: str, deadline: float) -> None:
     while dom.blockJobInfo(target, 0) and time.monotonic() < deadline:
         time.sleep(_POLL)
