@@ -79,7 +79,11 @@ def stop_engine(engine: Engine, prefix: str) -> None:
 def lab() -> Iterator[Lab]:
     prefix = f"img{secrets.token_hex(3)}-"
     directory = state_dir(prefix)
-    engine = make_engine(directory, prefix)
+    try:
+        engine = make_engine(directory, prefix)
+    except BaseException:
+        shutil.rmtree(directory, ignore_errors=True)
+        raise
     try:
         yield Lab(engine, directory, prefix)
     finally:
@@ -178,7 +182,11 @@ def read_marker(console: GuestConsole) -> str:
 def guest_lab(demo_disk: Path) -> Iterator[GuestLab]:
     prefix = f"img{secrets.token_hex(3)}-"
     directory = state_dir(prefix)
-    engine = make_engine(directory, prefix, demo_disk=str(demo_disk))
+    try:
+        engine = make_engine(directory, prefix, demo_disk=str(demo_disk))
+    except BaseException:
+        shutil.rmtree(directory, ignore_errors=True)
+        raise
     try:
         for job in engine.store.jobs.all():
             engine.jobs.wait(job.id, 300)

@@ -58,8 +58,8 @@ def api(tmp_path: Path) -> Iterator[Api]:
         appliance={"virt_type": "qemu", "domain_prefix": prefix, "demo_disk": ""},
         auth={"admin_password_hash": hash_password(PASSWORD)})
     engine = Engine(config)
-    engine.start()
     try:
+        engine.start()
         client = create_app(engine).test_client()
         reply = client.post("/ovirt-engine/sso/oauth/token", data={
             "grant_type": "password", "scope": "ovirt-app-api",
