@@ -19,6 +19,8 @@ from webui.session import actor, admin_required, engine
 
 blueprint = portal_blueprint("admin", __name__, url_prefix="/admin")
 
+PAGE_SIZE = 100
+
 # The actions of the VM toolbar: form value -> (engine method name, past tense for the flash).
 ACTIONS = {
     "start": ("start", "is starting"),
@@ -40,9 +42,13 @@ def dashboard() -> str:
 @admin_required
 def vms() -> str:
     query = request.args.get("q", "")
-    return render_template("admin/vms.html", rows=summaries.vm_rows(engine(), actor(),
-                                                                    query=query),
-                           query=query, form=_new_vm_choices())
+    rows = summaries.vm_rows(engine(), actor(), query=query)
+    # Pages of 100 rows, as oVirt's Admin Portal shows them; search covers every VM.
+    pages = max(1, -(-len(rows) // PAGE_SIZE))
+    page = min(max(1, request.args.get("page", 1, type=int) or 1), pages)
+    shown = rows[(page - 1) * PAGE_SIZE:page * PAGE_SIZE]
+    return render_template("admin/vms.html", rows=shown, total=len(rows), page=page,
+                           pages=pages, query=query, form=_new_vm_choices())
 
 
 @blueprint.post("/vms")

@@ -107,3 +107,17 @@ def test_upload_an_iso_and_put_it_in_a_new_vm(admin: Page, service: Service,
     general = admin.locator("section", has_text="General")
     expect(general).to_contain_text("portal-install")
     expect(general).to_contain_text("cdrom, hd")
+
+
+def test_the_vm_list_pages_by_100(admin: Page, service: Service) -> None:
+    admin.goto(service.url + "/admin/vms")
+    before = admin.locator("#vm-table tbody tr[data-vm-row]").count()
+    for n in range(101 - before):
+        post(admin, service, "/admin/vms", name=f"page-{n:03d}", template_id=BLANK_TEMPLATE_ID,
+             memory_mib="64", disk_gib="0")
+    admin.goto(service.url + "/admin/vms")
+    expect(admin.locator("#vm-table tbody tr[data-vm-row]")).to_have_count(100)
+    pager = admin.get_by_role("navigation", name="Pages of VMs")
+    expect(pager).to_contain_text("1–100 of 101")
+    pager.get_by_role("link", name="Next").click()
+    expect(admin.locator("#vm-table tbody tr[data-vm-row]")).to_have_count(1)
