@@ -128,12 +128,7 @@ class Reconciler:
             return  # e.g. the source side of a migration: the VM runs elsewhere now
         state = self.ctx.hosts.agent(host_id).domain_state(vm_id)
         if state is None or state in (DomainState.SHUTOFF, DomainState.CRASHED):
-            reason = "stopped"
-            if event == libvirt.VIR_DOMAIN_EVENT_STOPPED:
-                reason = _STOP_REASONS.get(detail, reason)
-            elif event == libvirt.VIR_DOMAIN_EVENT_CRASHED:
-                reason = "the guest crashed"
-            self.vms.mark_down(vm_id, reason=reason)
+            self.vms.mark_down(vm_id, reason=_stop_reason(event, detail))
             return
         status = _STATUS[state]
         if vm.status is VmStatus.WAIT_FOR_LAUNCH:
@@ -153,6 +148,18 @@ class Reconciler:
         self._reported.add(key)
         self.ctx.events.record(code, description, severity=EventSeverity.WARNING,
                                host_id=host_id, storage_domain_id=storage_domain_id)
+
+
+def _stop_reason(event: int, detail: int) -> str:
+    """Why a VM whose domain is gone stopped, from whichever event made us look: the
+    guest's own shutdown is usually reported (SHUTDOWN) before the domain stops (STOPPED)."""
+    if event == libvirt.VIR_DOMAIN_EVENT_STOPPED:
+        return _STOP_REASONS.get(detail, "stopped")
+    if event == libvirt.VIR_DOMAIN_EVENT_SHUTDOWN:
+        return "the guest shut down"
+    if event == libvirt.VIR_DOMAIN_EVENT_CRASHED:
+        return "the guest crashed"
+    return "stopped"
 
 
 _STOP_REASONS = {
