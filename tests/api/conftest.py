@@ -13,19 +13,18 @@ import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.parse
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import libvirt
 import ovirtsdk4 as sdk
 import pytest
 
 from appliance.cli import development_config
 from appliance.config import Config, to_toml
+from tests import sandbox
 
 ADMIN_PASSWORD = "admin-" + secrets.token_hex(6)
 TOKEN_IDLE_MINUTES = 0.1  # 6 s: the expiry test waits it out; the SDK logs in again by itself
@@ -133,24 +132,12 @@ def stop_appliance(process: subprocess.Popen[bytes], prefix: str) -> None:
         process.wait(30)
     except subprocess.TimeoutExpired:
         process.kill()
-    destroy_domains(prefix)
-
-
-def destroy_domains(prefix: str) -> None:
-    """Only the domains this test run made: their names carry its unique prefix."""
-    conn = libvirt.open("qemu:///system")
-    try:
-        for dom in conn.listAllDomains():
-            if dom.name().startswith(prefix):
-                dom.destroy()
-    finally:
-        conn.close()
+    sandbox.destroy_domains(prefix)
 
 
 @pytest.fixture(scope="session")
 def appliance() -> Iterator[Appliance]:
-    base = Path(tempfile.mkdtemp(prefix="vs-api-", dir="/var/tmp"))
-    base.chmod(0o755)
+    base = sandbox.state_dir("vs-api-")
     prefix = f"vsapi{secrets.token_hex(3)}-"
     process, running = start_appliance(base, prefix=prefix)
     try:

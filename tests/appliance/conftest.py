@@ -7,47 +7,30 @@ carries a unique prefix; teardown destroys exactly those.
 
 from __future__ import annotations
 
-import contextlib
-import secrets
 import shutil
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-import libvirt
 import pytest
 
 from appliance.cli import development_config
 from appliance.config import Config
 from appliance.engine.engine import Engine
-
-URI = "qemu:///system"
+from tests import sandbox
 
 
 @pytest.fixture
 def state_dir() -> Iterator[Path]:
-    path = Path(tempfile.mkdtemp(prefix="virtstick-test-", dir="/var/tmp"))
-    path.chmod(0o755)
+    path = sandbox.state_dir("virtstick-test-")
     yield path
     shutil.rmtree(path, ignore_errors=True)
 
 
 @pytest.fixture
 def domain_prefix() -> Iterator[str]:
-    prefix = f"t{secrets.token_hex(3)}-"
+    prefix = sandbox.domain_prefix("t")
     yield prefix
-    destroy_domains(prefix)
-
-
-def destroy_domains(prefix: str) -> None:
-    conn = libvirt.open(URI)
-    try:
-        for dom in conn.listAllDomains():
-            if dom.name().startswith(prefix):
-                with contextlib.suppress(libvirt.libvirtError):
-                    dom.destroy()
-    finally:
-        conn.close()
+    sandbox.destroy_domains(prefix)
 
 
 def make_config(state_dir: Path, prefix: str, **appliance: object) -> Config:

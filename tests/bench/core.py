@@ -12,7 +12,6 @@ import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 import uuid
 from collections.abc import Callable
@@ -28,15 +27,15 @@ from appliance.engine.engine import Engine
 from appliance.engine.model import GiB, MiB
 from appliance.engine.storage import DiskCreate
 from appliance.engine.vms import VmCreate
+from tests import sandbox
 from tests.bench import Figure
 
 ROUNDS = 5
 
 
 def run() -> list[Figure]:
-    state = Path(tempfile.mkdtemp(prefix="virtstick-bench-", dir="/var/tmp"))
-    state.chmod(0o755)
-    prefix = f"b{secrets.token_hex(3)}-"
+    state = sandbox.state_dir("virtstick-bench-")
+    prefix = sandbox.domain_prefix("b")
     config = development_config(state).replace(
         appliance={"virt_type": "qemu", "domain_prefix": prefix, "demo_disk": ""})
     try:
@@ -45,7 +44,7 @@ def run() -> list[Figure]:
         figures += _service_memory(config, state)
         return figures
     finally:
-        _destroy(prefix)
+        sandbox.destroy_domains(prefix)
         shutil.rmtree(state, ignore_errors=True)
 
 
@@ -183,16 +182,3 @@ def _virsh(config: Config, *args: str) -> None:
 
 def _uuid() -> str:
     return str(uuid.uuid4())
-
-
-def _destroy(prefix: str) -> None:
-    conn = libvirt.open("qemu:///system")
-    try:
-        for dom in conn.listAllDomains():
-            if dom.name().startswith(prefix):
-                if dom.isActive():
-                    dom.destroy()
-                if dom.isPersistent():
-                    dom.undefine()
-    finally:
-        conn.close()

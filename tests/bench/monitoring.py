@@ -31,9 +31,10 @@ from appliance.engine.monitoring.history import DAY, HOUR, MINUTE
 from appliance.engine.monitoring.measurements import storage_measurement, vm_measurement
 from appliance.engine.store import Database
 from appliance.vdsm.stats import BlockCounters, InterfaceCounters, VmSample, sample_domains
+from tests import sandbox
 from tests.bench import Figure
 
-URI = "qemu:///system"
+URI = sandbox.URI
 ROUNDS = 20
 
 DOMAIN_XML = """<domain type='qemu'>
@@ -97,25 +98,7 @@ def _domains(conn: libvirt.virConnect, prefix: str, first: int, end: int) -> Ite
         yield
     finally:
         if first == 0:
-            _destroy(prefix)
-
-
-def _destroy(prefix: str) -> None:
-    """By name on a fresh connection: the old one may be what failed."""
-    for _ in range(10):
-        try:
-            conn = libvirt.open(URI)
-        except libvirt.libvirtError:
-            time.sleep(1)
-            continue
-        try:
-            for dom in conn.listAllDomains():
-                if dom.name().startswith(prefix):
-                    with contextlib.suppress(libvirt.libvirtError):
-                        dom.destroy()
-        finally:
-            conn.close()
-        return
+            sandbox.destroy_domains(prefix)
 
 
 def _rounds(conn: libvirt.virConnect, prefix: str, count: int) -> tuple[float, float, float]:

@@ -8,9 +8,7 @@ those. The sampler runs every second so tests see rounds quickly.
 from __future__ import annotations
 
 import contextlib
-import secrets
 import shutil
-import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -18,7 +16,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import libvirt
 import ovirtsdk4 as sdk
 import pytest
 import waitress
@@ -31,37 +28,23 @@ from appliance.engine.enums import TemplateStatus, VmStatus
 from appliance.errors import VirtStickError
 from appliance.security.passwords import hash_password
 from appliance.web import create_app
+from tests import sandbox
 
-URI = "qemu:///system"
 ADMIN_PASSWORD = "monitoring-test-password"
 
 
 @pytest.fixture
 def state_dir() -> Iterator[Path]:
-    path = Path(tempfile.mkdtemp(prefix="virtstick-mon-", dir="/var/tmp"))
-    path.chmod(0o755)
+    path = sandbox.state_dir("virtstick-mon-")
     yield path
     shutil.rmtree(path, ignore_errors=True)
 
 
 @pytest.fixture
 def domain_prefix() -> Iterator[str]:
-    prefix = f"m{secrets.token_hex(3)}-"
+    prefix = sandbox.domain_prefix("m")
     yield prefix
-    destroy_domains(prefix)
-
-
-def destroy_domains(prefix: str) -> None:
-    conn = libvirt.open(URI)
-    try:
-        for dom in conn.listAllDomains():
-            if dom.name().startswith(prefix):
-                with contextlib.suppress(libvirt.libvirtError):
-                    dom.destroy()
-                with contextlib.suppress(libvirt.libvirtError):
-                    dom.undefine()
-    finally:
-        conn.close()
+    sandbox.destroy_domains(prefix)
 
 
 def make_config(state_dir: Path, prefix: str, *, demo_disk: str = "",
