@@ -200,7 +200,9 @@ def run_api_flow(machine: LiveMachine, base: str) -> None:
             time.sleep(2)
         vm_service.start()
         while machine.elapsed() < deadline:
-            if vm_service.get().status in (types.VmStatus.UP, types.VmStatus.POWERING_UP):
+            status = vm_service.get().status
+            if status in (types.VmStatus.UP, types.VmStatus.POWERING_UP):
+                print(f"{machine.firmware.value}: demo-vm from template Demo is {status.value}")
                 return
             time.sleep(2)
         raise AssertionError(f"demo-vm is {vm_service.get().status} after starting it")
