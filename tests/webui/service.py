@@ -75,7 +75,12 @@ class Service:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
-        destroy_domains(self.prefix)
+        try:
+            destroy_domains(self.prefix)
+        finally:
+            self._clean_up()
+
+    def _clean_up(self) -> None:
         # The last run's log stays for a look after a failure; the state goes.
         OUTPUT.mkdir(parents=True, exist_ok=True)
         shutil.copy(self.log, OUTPUT / "service.log")
