@@ -27,7 +27,7 @@ from appliance.errors import NotSupported, VirtStickError
 log = logging.getLogger(__name__)
 
 HOST_FAILED = "its host failed and was fenced"
-SOFT_FENCE_GRACE = 15.0  # seconds a soft-fenced host has to answer again
+SOFT_FENCE_GRACE = 30.0  # seconds a soft-fenced host has to answer again (slow when busy)
 # Why a VM went down that calls for a restart (the reconciler's and the fencer's words).
 RESTART_REASONS = frozenset({"QEMU failed", "the guest crashed", "found not running on its host",
                              HOST_FAILED})

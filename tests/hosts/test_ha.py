@@ -74,7 +74,7 @@ def test_a_lab_host_whose_libvirtd_died_is_soft_fenced_and_keeps_its_vms(lab: La
     wait_until(lambda: any(e.code == "host_soft_fenced"
                            for e in lab.engine.events.recent(limit=30)), 30, "soft fencing")
     wait_until(lambda: lab.host(host.id).status is HostStatus.UP
-               and lab.vm(vm.id).status is VmStatus.UP, 30, "the host back up")
+               and lab.vm(vm.id).status is VmStatus.UP, 60, "the host back up")
     os.kill(qemu, 0)  # the same QEMU still runs: nothing was restarted
     assert lab.vm(vm.id).host_id == host.id
     assert lab.vm(vm.id).start_time == vm.start_time
