@@ -15,7 +15,9 @@ def port_id(interface: str) -> str:
     return f"ovirtmgmt-port-{interface}"
 
 
-def bridge_profile(answers: NetworkAnswers, *, bridge: str) -> ConnectionSettings:
+def bridge_profile(answers: NetworkAnswers, *, bridge: str, mac: str) -> ConnectionSettings:
+    """The bridge carries its port's MAC address, so the machine keeps its DHCP lease (and
+    any reservation made for that NIC) when the wizard moves the address to the bridge."""
     ipv4: dict[str, Variant] = {
         # The activation counts only once IPv4 is up, so a DHCP failure is a failure.
         "may-fail": Variant("b", False),
@@ -46,7 +48,8 @@ def bridge_profile(answers: NetworkAnswers, *, bridge: str) -> ConnectionSetting
             "autoconnect-slaves": Variant("i", 1),
         },
         # No STP: one NIC, and STP's 30 s of listening would stall DHCP and the wizard.
-        "bridge": {"stp": Variant("b", False)},
+        "bridge": {"stp": Variant("b", False),
+                   "mac-address": Variant("ay", bytes.fromhex(mac.replace(":", "")))},
         "ipv4": ipv4,
         "ipv6": {"method": Variant("s", "link-local")},
     }

@@ -56,7 +56,8 @@ async def begin(client: NetworkManagerClient, answers: NetworkAnswers, *, bridge
     )
     try:
         await client.add_or_update(profiles.port_profile(answers.interface, bridge=bridge))
-        bridge_conn = await client.add_or_update(profiles.bridge_profile(answers, bridge=bridge))
+        bridge_conn = await client.add_or_update(profiles.bridge_profile(answers, bridge=bridge,
+                                                                   mac=nic.hw_address))
         active = await client.activate(bridge_conn)
         await client.wait_activated(active, ACTIVATION_TIMEOUT_S)
         device = await client.device_by_interface(bridge)

@@ -33,6 +33,22 @@ def _master(lab: Lab, device: str) -> str:
     return str(data.get("master", ""))
 
 
+def _mac(lab: Lab, device: str) -> str:
+    (data,) = json.loads(lab.ip("-j", "link", "show", "dev", device))
+    return str(data["address"])
+
+
+def _saved_bridge_mac(lab: Lab) -> str:
+    async def read() -> bytes:
+        client = await NetworkManagerClient.connect(lab.bus_address)
+        for settings in (await client.connections()).values():
+            if settings["connection"]["id"].value == "ovirtmgmt":
+                return bytes(settings["bridge"]["mac-address"].value)
+        raise AssertionError("no ovirtmgmt profile")
+
+    return ":".join(f"{b:02x}" for b in asyncio.run(read()))
+
+
 def _static(lab: Lab, gateway: str) -> NetworkAnswers:
     return NetworkAnswers(interface=lab.nic, mode=NetworkMode.STATIC, hostname="lab",
                           address=IPv4Interface(f"{lab.subnet}.20/24"),
@@ -50,6 +66,11 @@ def test_dhcp_on_the_bridge_with_the_nic_as_port(lab: Lab) -> None:
     assert result.gateway_answered is True
     leases = (lab.workdir / "leases").read_text()
     assert f" {address.split('/')[0]} lab " in leases  # the host name went out with DHCP
+    # The bridge asks with the NIC's own MAC: the lease (and any reservation) stays the NIC's.
+    # The profile pins it (NetworkManager may otherwise give a bridge a MAC of its own).
+    assert _saved_bridge_mac(lab) == _mac(lab, lab.nic)
+    assert _mac(lab, "ovirtmgmt") == _mac(lab, lab.nic)
+    assert f" {_mac(lab, lab.nic)} {address.split('/')[0]} " in leases
 
 
 def test_static_applied_and_rerun_changes_it(lab: Lab) -> None:
