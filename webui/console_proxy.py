@@ -82,6 +82,13 @@ class ConsoleProxy:
         morsel = cookies.get(COOKIE_NAME)
         return self.read_session(morsel.value) if morsel is not None else None
 
+    def _spend(self, ticket: ConsoleTicket) -> None:
+        try:
+            self.consoles.spend(ticket)
+        except VirtStickError as exc:
+            log.warning("could not lock the display of VM %s again: %s", ticket.vm_id,
+                        exc.detail)
+
     def _relay(self, connection: ServerConnection) -> None:
         ticket: ConsoleTicket = connection.console_ticket  # type: ignore[attr-defined]
         try:
@@ -90,12 +97,15 @@ class ConsoleProxy:
             connection.close(1011, f"the VM's display did not answer: {exc}")
             return
         display.settimeout(None)
-        pump = threading.Thread(target=_display_to_browser, args=(display, connection),
+        login = _Login(lambda: self._spend(ticket))
+        pump = threading.Thread(target=_display_to_browser, args=(display, connection, login),
                                 name="console-pump", daemon=True)
         pump.start()
         try:
             for message in connection:
-                display.sendall(message if isinstance(message, bytes) else message.encode())
+                data = message if isinstance(message, bytes) else message.encode()
+                login.client_sent(len(data))
+                display.sendall(data)
         except (ConnectionClosed, OSError):
             pass
         finally:
@@ -109,9 +119,31 @@ def _binary_if_offered(_connection: ServerConnection,
     return Subprotocol("binary") if "binary" in offered else None
 
 
-def _display_to_browser(display: socket.socket, connection: ServerConnection) -> None:
+class _Login:
+    """Watches the RFB handshake pass: the client's version, security type and 16-byte VNC
+    response make 29 bytes; the display's next words come after it checked the password."""
+
+    CLIENT_AUTH_BYTES = 29
+
+    def __init__(self, on_done: Callable[[], None]) -> None:
+        self._on_done = on_done
+        self._client_bytes = 0
+        self._done = False
+
+    def client_sent(self, count: int) -> None:
+        self._client_bytes += count
+
+    def display_sent(self) -> None:
+        if not self._done and self._client_bytes >= self.CLIENT_AUTH_BYTES:
+            self._done = True
+            self._on_done()
+
+
+def _display_to_browser(display: socket.socket, connection: ServerConnection,
+                        login: _Login) -> None:
     try:
         while data := display.recv(CHUNK):
+            login.display_sent()
             connection.send(data)
     except (ConnectionClosed, OSError):
         pass

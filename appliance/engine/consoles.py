@@ -103,6 +103,15 @@ class Consoles:
             raise InvalidState("The VM of this console ticket is no longer running.")
         return ticket
 
+    def spend(self, ticket: ConsoleTicket) -> None:
+        """Once the client has logged in to the display, its password is worth nothing more:
+        lock the display with a new random password that has already expired."""
+        vm = self.ctx.store.vms.find(ticket.vm_id)
+        if vm is None or vm.host_id is None:
+            return
+        self.ctx.hosts.agent(vm.host_id).set_graphics_password(
+            vm.id, password=secrets.token_urlsafe(6)[:8], valid_until=self._clock() - 1)
+
     def _forget_expired(self, now: float) -> None:
         for token in [t for t, ticket in self._tickets.items() if ticket.expires < now]:
             del self._tickets[token]

@@ -3,10 +3,15 @@ for a few seconds, for one user."""
 
 from __future__ import annotations
 
+import re
+import socket
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
+import libvirt
 import pytest
+from cryptography.hazmat.decrepit.ciphers.algorithms import TripleDES
+from cryptography.hazmat.primitives.ciphers import Cipher, modes
 from playwright.sync_api import Browser, Page
 from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect
@@ -157,3 +162,60 @@ def test_console_ticket_is_for_its_user_alone(running_vm: tuple[Page, str], serv
                                     headers={"X-CSRF-Token": csrf(mallory)})
     assert response.status == 404
     context.close()
+
+
+def vnc_response(password: str, challenge: bytes) -> bytes:
+    """RFB's VNC authentication: DES of the challenge, keyed by the password with each
+    byte's bits reversed (single DES is TripleDES with one 8-byte key)."""
+    key = bytes(int(f"{b:08b}"[::-1], 2) for b in password.encode().ljust(8, b"\0")[:8])
+    encryptor = Cipher(TripleDES(key * 3), modes.ECB()).encryptor()
+    return encryptor.update(challenge) + encryptor.finalize()
+
+
+def vnc_login(send: Callable[[bytes], None], recv: Callable[[int], bytes],
+              password: str) -> int:
+    """The RFB 3.8 handshake up to the security result: 0 means logged in."""
+    version = recv(12)
+    assert version.startswith(b"RFB 003.")
+    send(b"RFB 003.008\n")
+    count = recv(1)[0]
+    types = recv(count)
+    assert 2 in types, f"the display offers no VNC authentication: {types!r}"
+    send(bytes([2]))
+    send(vnc_response(password, recv(16)))
+    return int.from_bytes(recv(4), "big")
+
+
+def display_port(vm_id: str) -> int:
+    conn = libvirt.open("qemu:///system")
+    try:
+        xml = conn.lookupByUUIDString(vm_id).XMLDesc(0)
+    finally:
+        conn.close()
+    match = re.search(r"<graphics type='vnc' port='(\d+)'", xml)
+    assert match, xml
+    return int(match.group(1))
+
+
+@pytest.mark.slow
+def test_display_password_works_once(running_vm: tuple[Page, str], service: Service) -> None:
+    page, vm_id = running_vm
+    answer = ticket(page, service, vm_id)
+    password = str(answer["password"])
+    url = f"ws://127.0.0.1:{service.console_port}{answer['path']}"
+    with connect(url, additional_headers={"Cookie": cookie_header(page)}) as ws:
+        buffer = bytearray()
+
+        def recv(n: int) -> bytes:
+            while len(buffer) < n:
+                message = ws.recv(timeout=10)
+                buffer.extend(message if isinstance(message, bytes) else message.encode())
+            data = bytes(buffer[:n])
+            del buffer[:n]
+            return data
+
+        assert vnc_login(ws.send, recv, password) == 0
+    # Straight to the display with the same password, within the ticket's seconds: refused.
+    with socket.create_connection(("127.0.0.1", display_port(vm_id)), timeout=10) as sock:
+        reader = sock.makefile("rb")
+        assert vnc_login(sock.sendall, reader.read, password) != 0
