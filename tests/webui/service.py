@@ -49,6 +49,11 @@ class Service:
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"the service ended: {self.log.read_text()[-3000:]}")
+            # Our own process must say it serves there: on a shared machine another service
+            # may have taken the port between our pick and our bind.
+            if f"serving on {self.url}" not in self.log.read_text(errors="replace"):
+                time.sleep(0.2)
+                continue
             try:
                 with urllib.request.urlopen(self.url + "/health", timeout=2) as response:
                     if json.load(response)["status"] == "ok":
@@ -88,7 +93,18 @@ class Service:
 
 
 def start_service(demo_disk: Path, *, ticket_seconds: int = 6, https: bool = False) -> Service:
-    """``https``: the service speaks HTTPS too (``Service.https_url``), with its own CA."""
+    """``https``: the service speaks HTTPS too (``Service.https_url``), with its own CA.
+    Ports are picked free, and picked again if another process took one meanwhile."""
+    for attempt in range(3):
+        try:
+            return _start_service(demo_disk, ticket_seconds=ticket_seconds, https=https)
+        except RuntimeError:
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _start_service(demo_disk: Path, *, ticket_seconds: int, https: bool) -> Service:
     state_dir = Path(tempfile.mkdtemp(prefix="vs-webui-", dir="/var/tmp"))
     state_dir.chmod(0o755)  # QEMU (libvirt-qemu) must reach the disks below it
     prefix = f"w{secrets.token_hex(3)}-"

@@ -48,6 +48,6 @@ def test_console_over_https(browser: Browser, https_service: Service) -> None:
     with context.expect_page() as opened:
         page.get_by_role("link", name="Console").click()
     console = opened.value
-    expect(console.locator("#console-status")).to_contain_text("Connected", timeout=30_000)
+    expect(console.locator("#console-status")).to_contain_text("Connected", timeout=90_000)
     assert console.evaluate("window.location.protocol") == "https:"
     context.close()
