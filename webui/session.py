@@ -1,8 +1,9 @@
 """Who is logged in to the portals, and the CSRF token of their session.
 
-The session is Flask's signed cookie (HttpOnly, SameSite=Lax): it names the user and holds
-the CSRF token every form and every JSON POST must echo. Roles are checked by the engine;
-the portals only decide which pages to offer.
+The session is Flask's signed cookie (HttpOnly, SameSite=Lax): it holds an engine session
+token (the API's: it dies after the idle time and at logout, so a copied cookie is worthless
+once its owner logs out) and the CSRF token every form and every JSON POST must echo.
+Roles are checked by the engine; the portals only decide which pages to offer.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from flask.sessions import SecureCookieSessionInterface
 
 from appliance.engine.authz import Actor
 from appliance.engine.engine import Engine
-from appliance.errors import NotAuthenticated, NotFound, PermissionDenied, VirtStickError
+from appliance.errors import NotAuthenticated, PermissionDenied, VirtStickError
 
 COOKIE_NAME = "virtstick_session"
 CSRF_FIELD = "csrf_token"
@@ -41,12 +42,15 @@ def engine() -> Engine:
 def log_in(actor: Actor) -> None:
     session.clear()  # a new session at login: nothing an attacker planted survives
     session.permanent = True
-    session["user_id"] = actor.user_id
+    session["token"] = engine().users.issue_token(actor)
     session["since"] = time.time()
     session[CSRF_FIELD] = secrets.token_urlsafe(32)
 
 
 def log_out() -> None:
+    token = session.get("token")
+    if token:
+        engine().users.revoke(str(token))
     session.clear()
 
 
@@ -60,11 +64,11 @@ def current_actor() -> Actor | None:
 
 
 def actor_from_session(source: Engine, data: Any, *, address: str) -> Actor | None:
-    if not data or "user_id" not in data:
+    if not data or "token" not in data:
         return None
     try:
-        return source.users.actor(str(data["user_id"]), address=address)
-    except NotFound:
+        return source.users.actor_for_token(str(data["token"]), address=address)
+    except NotAuthenticated:
         return None
 
 

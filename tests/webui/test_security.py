@@ -55,12 +55,17 @@ def test_logout_ends_the_session(browser: Browser, service: Service) -> None:
     context = browser.new_context(viewport=VIEWPORT)  # type: ignore[arg-type]
     page = context.new_page()
     log_in(page, service, ADMIN, service.admin_password)
+    copied = context.cookies()  # what someone who stole the cookie would hold
     page.get_by_role("button", name="Log out").click()
     assert page.url.endswith("/login")
     page.goto(service.url + "/admin/vms")
     assert "/login" in page.url
     assert page.request.get(service.url + "/status/vms.json").status == 401
     context.close()
+    thief = browser.new_context(viewport=VIEWPORT)  # type: ignore[arg-type]
+    thief.add_cookies(copied)  # type: ignore[arg-type]
+    assert thief.request.get(service.url + "/status/vms.json").status == 401
+    thief.close()
 
 
 @pytest.fixture(scope="module")
