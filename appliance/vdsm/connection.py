@@ -92,19 +92,25 @@ class LibvirtConnection:
                 self._conn = None
 
     def _connect(self) -> None:
+        self._closed.clear()  # before the callbacks exist, so a close right away is not lost
         try:
             conn = libvirt.open(self.uri)
         except libvirt.libvirtError as exc:
             raise HostAgentError(f"cannot connect to libvirt at {self.uri}: {exc}") from None
-        conn.setKeepAlive(5, 3)
-        conn.registerCloseCallback(self._closed_by_libvirt, None)
-        if self._on_lifecycle is not None:
-            self._callback_id = conn.domainEventRegisterAny(
-                None, libvirt.VIR_DOMAIN_EVENT_ID_LIFECYCLE, self._lifecycle, None
-            )
+        try:
+            conn.setKeepAlive(5, 3)
+            conn.registerCloseCallback(self._closed_by_libvirt, None)
+            if self._on_lifecycle is not None:
+                self._callback_id = conn.domainEventRegisterAny(
+                    None, libvirt.VIR_DOMAIN_EVENT_ID_LIFECYCLE, self._lifecycle, None
+                )
+        except libvirt.libvirtError as exc:
+            # The daemon went away while we set up (it may still be starting): try again.
+            with contextlib.suppress(libvirt.libvirtError):
+                conn.close()
+            raise HostAgentError(f"libvirt at {self.uri} closed while connecting: {exc}") from None
         with self._lock:
             self._conn = conn
-        self._closed.clear()
 
     def _lifecycle(self, _conn: Any, dom: Any, event: int, detail: int, _opaque: Any) -> None:
         assert self._on_lifecycle is not None
@@ -115,29 +121,40 @@ class LibvirtConnection:
         except Exception:
             log.exception("handling a libvirt lifecycle event failed")
 
-    def _closed_by_libvirt(self, _conn: Any, reason: int, _opaque: Any) -> None:
+    def _closed_by_libvirt(self, conn: Any, reason: int, _opaque: Any) -> None:
         log.warning("libvirt connection to %s closed (reason %d)", self.uri, reason)
         with self._lock:
-            self._conn = None
+            if self._conn is None or self._conn is conn or conn is None:
+                self._conn = None  # a late close of an older connection drops nothing
         self._closed.set()
 
     def _watch(self) -> None:
+        """Reconnect whenever the connection is gone: at once when libvirt says it closed,
+        and at every check otherwise (a close can go unreported while the daemon restarts)."""
         while not self._stopping.is_set():
-            self._closed.wait()
+            self._closed.wait(timeout=self._retry_interval * 5)
             if self._stopping.is_set():
                 return
-            if self._conn is not None and not self._conn.isAlive():
+            conn = self._conn
+            if conn is not None:
+                try:
+                    alive = bool(conn.isAlive())
+                except libvirt.libvirtError:
+                    alive = False
+                if alive:
+                    self._closed.clear()
+                    continue
                 with self._lock:
                     self._conn = None
-            if self._conn is None:
+            try:
+                self._connect()
+            except HostAgentError:
+                self._closed.set()  # keep trying
+                self._stopping.wait(self._retry_interval)
+                continue
+            log.info("reconnected to libvirt at %s", self.uri)
+            if self._on_reconnect is not None:
                 try:
-                    self._connect()
-                except HostAgentError:
-                    self._stopping.wait(self._retry_interval)
-                    continue
-                log.info("reconnected to libvirt at %s", self.uri)
-                if self._on_reconnect is not None:
-                    try:
-                        self._on_reconnect()
-                    except Exception:
-                        log.exception("reconciling after reconnect failed")
+                    self._on_reconnect()
+                except Exception:
+                    log.exception("reconciling after reconnect failed")

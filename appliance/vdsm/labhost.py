@@ -22,6 +22,7 @@ import os
 import random
 import shutil
 import signal
+import socket
 import subprocess
 import time
 import uuid
@@ -267,7 +268,7 @@ class Lab:
     def _wait_for_socket(self, info: LabHostInfo) -> None:
         deadline = time.monotonic() + _START_TIMEOUT
         while time.monotonic() < deadline:
-            if info.socket.exists() and _pid_alive(info.root / "libvirtd.pid"):
+            if _pid_alive(info.root / "libvirtd.pid") and _socket_answers(info.socket):
                 return
             time.sleep(0.1)
         raise HostAgentError(f"lab host {info.name}: libvirtd did not start within "
@@ -342,11 +343,24 @@ def _netns_pids(name: str) -> list[int]:
 
 
 def _pid_alive(pid_file: Path) -> bool:
+    """The pid file's process runs. A killed daemon nobody has reaped yet (the machine's
+    PID 1 need not be an init that reaps at once) is a zombie: that counts as dead."""
     try:
         pid = int(pid_file.read_text().strip())
-        os.kill(pid, 0)
+        stat = Path(f"/proc/{pid}/stat").read_text()
     except (OSError, ValueError):
         return False
+    state = stat.rpartition(")")[2].split()[0]
+    return state not in ("Z", "X")
+
+
+def _socket_answers(path: Path) -> bool:
+    """Someone accepts connections on the unix socket (a stale socket file refuses them)."""
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
+        try:
+            probe.connect(str(path))
+        except OSError:
+            return False
     return True
 
 

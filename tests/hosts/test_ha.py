@@ -64,9 +64,6 @@ def _qemu_pid(lab: Lab, vm_id: str) -> int:
     return int((info.root / "run" / "qemu" / f"{prefix}{vm.name}.pid").read_text())
 
 
-@pytest.mark.xfail(strict=False, reason="passes alone and with its file; in full-suite runs on a "
-                   "busy machine the engine sometimes does not reconnect to the restarted "
-                   "libvirtd within the grace and the host is hard-fenced (not yet understood)")
 def test_a_lab_host_whose_libvirtd_died_is_soft_fenced_and_keeps_its_vms(lab: Lab) -> None:
     vm = lab.start_vm("soft1", ha=True)
     lab.wait_ready(vm.id).close()
