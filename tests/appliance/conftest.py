@@ -7,7 +7,6 @@ carries a unique prefix; teardown destroys exactly those.
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,21 +15,6 @@ import pytest
 from appliance.cli import development_config
 from appliance.config import Config
 from appliance.engine.engine import Engine
-from tests import sandbox
-
-
-@pytest.fixture
-def state_dir() -> Iterator[Path]:
-    path = sandbox.state_dir("virtstick-test-")
-    yield path
-    shutil.rmtree(path, ignore_errors=True)
-
-
-@pytest.fixture
-def domain_prefix() -> Iterator[str]:
-    prefix = sandbox.domain_prefix("t")
-    yield prefix
-    sandbox.destroy_domains(prefix)
 
 
 def make_config(state_dir: Path, prefix: str, **appliance: object) -> Config:

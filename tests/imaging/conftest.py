@@ -7,7 +7,6 @@ import contextlib
 import secrets
 import shutil
 import subprocess
-import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -23,8 +22,7 @@ from appliance.engine.engine import Engine
 from appliance.engine.enums import VmStatus
 from appliance.engine.model import MiB, Template, Vm
 from appliance.engine.vms import VmCreate
-
-STATE_ROOT = Path("/var/tmp")
+from tests import sandbox
 
 
 @dataclass
@@ -46,13 +44,6 @@ class Lab:
         disk = store.disks.get(attachment.disk_id)
         domain = store.storage_domains.get(disk.storage_domain_id)
         return Path(domain.path) / domain.id / "images" / disk.id / disk.volume_id
-
-
-def state_dir(prefix: str) -> Path:
-    """A directory QEMU (libvirt-qemu) can traverse: pytest's tmp_path is 0700."""
-    path = Path(tempfile.mkdtemp(prefix=prefix, dir=STATE_ROOT))
-    path.chmod(0o755)
-    return path
 
 
 def make_engine(directory: Path, prefix: str, demo_disk: str = "",
@@ -78,7 +69,7 @@ def stop_engine(engine: Engine, prefix: str) -> None:
 @pytest.fixture
 def lab() -> Iterator[Lab]:
     prefix = f"img{secrets.token_hex(3)}-"
-    directory = state_dir(prefix)
+    directory = sandbox.state_dir(prefix)
     try:
         engine = make_engine(directory, prefix)
     except BaseException:
@@ -181,7 +172,7 @@ def read_marker(console: GuestConsole) -> str:
 @pytest.fixture
 def guest_lab(demo_disk: Path) -> Iterator[GuestLab]:
     prefix = f"img{secrets.token_hex(3)}-"
-    directory = state_dir(prefix)
+    directory = sandbox.state_dir(prefix)
     try:
         engine = make_engine(directory, prefix, demo_disk=str(demo_disk))
     except BaseException:

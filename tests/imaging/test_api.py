@@ -20,7 +20,8 @@ from appliance.engine.enums import DiskContentType, JobStatus, VmStatus
 from appliance.engine.model import Template
 from appliance.security.passwords import hash_password
 from appliance.web import create_app
-from tests.imaging.conftest import Lab, data_template, qemu_io, state_dir, stop_engine
+from tests import sandbox
+from tests.imaging.conftest import Lab, data_template, qemu_io, stop_engine
 from tests.imaging.test_isos import small_iso
 
 API = "/ovirt-engine/api"
@@ -53,7 +54,7 @@ def api(tmp_path: Path) -> Iterator[Api]:
     from appliance.cli import development_config
 
     prefix = f"img{secrets.token_hex(3)}-"
-    directory = state_dir(prefix)
+    directory = sandbox.state_dir(prefix)
     config = development_config(directory).replace(
         appliance={"virt_type": "qemu", "domain_prefix": prefix, "demo_disk": ""},
         auth={"admin_password_hash": hash_password(PASSWORD)})

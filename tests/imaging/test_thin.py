@@ -17,13 +17,13 @@ from appliance.engine.authz import SYSTEM
 from appliance.engine.enums import VmStatus
 from appliance.engine.model import MiB
 from appliance.errors import InsufficientResources, InvalidInput
+from tests import sandbox
 from tests.imaging.conftest import (
     GuestLab,
     data_template,
     make_engine,
     qemu_io,
     read_marker,
-    state_dir,
     stop_engine,
 )
 
@@ -60,7 +60,7 @@ def test_sizes_and_overcommit_warning(tmp_path: Path) -> None:
 @contextlib.contextmanager
 def tmpfs_lab(demo_disk: Path | None, size_mib: int) -> Iterator[GuestLab]:
     prefix = f"img{secrets.token_hex(3)}-"
-    directory = state_dir(prefix)
+    directory = sandbox.state_dir(prefix)
     mount = directory / "ram"
     mount.mkdir(mode=0o755)
     subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size_mib}m,mode=0755", "tmpfs",

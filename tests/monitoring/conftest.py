@@ -8,7 +8,6 @@ those. The sampler runs every second so tests see rounds quickly.
 from __future__ import annotations
 
 import contextlib
-import shutil
 import threading
 import time
 from collections.abc import Iterator
@@ -28,23 +27,8 @@ from appliance.engine.enums import TemplateStatus, VmStatus
 from appliance.errors import VirtStickError
 from appliance.security.passwords import hash_password
 from appliance.web import create_app
-from tests import sandbox
 
 ADMIN_PASSWORD = "monitoring-test-password"
-
-
-@pytest.fixture
-def state_dir() -> Iterator[Path]:
-    path = sandbox.state_dir("virtstick-mon-")
-    yield path
-    shutil.rmtree(path, ignore_errors=True)
-
-
-@pytest.fixture
-def domain_prefix() -> Iterator[str]:
-    prefix = sandbox.domain_prefix("m")
-    yield prefix
-    sandbox.destroy_domains(prefix)
 
 
 def make_config(state_dir: Path, prefix: str, *, demo_disk: str = "",

@@ -28,7 +28,7 @@ def _admin(engine: Engine) -> FlaskClient:
     client = create_app(engine).test_client()
     admin = engine.users.authenticate("admin@internal", ADMIN_PASSWORD)
     with client.session_transaction() as session:
-        session["user_id"] = admin.user_id
+        session["token"] = engine.users.issue_token(admin)
     return client
 
 
@@ -95,7 +95,7 @@ def test_a_user_sees_the_charts_of_their_own_vms_only(engine: Engine) -> None:
                               actor=admin)
     client = create_app(engine).test_client()
     with client.session_transaction() as session:
-        session["user_id"] = user.id
+        session["token"] = engine.users.issue_token(carol)
     page = _page(client, f"/user/vms/{mine.id}/monitoring")
     assert len(page.xpath("//svg")) == 4 and "carols" in page.text_content()
     assert client.get(f"/user/vms/{other.id}/monitoring",
