@@ -16,6 +16,7 @@ from appliance.engine.users import ObjectType, RoleName
 from appliance.errors import VirtStickError
 from webui import summaries
 from webui.admin_vms import blueprint
+from webui.outcome import act
 from webui.session import actor, admin_required, engine
 
 
@@ -193,25 +194,15 @@ def grant(user_id: str) -> Response:
 @blueprint.post("/permissions/<permission_id>/delete")
 @admin_required
 def revoke(permission_id: str) -> Response:
-    try:
-        engine().users.remove_permission(permission_id, actor=actor())
-    except VirtStickError as exc:
-        flash(exc.detail, "error")
-    else:
-        flash("The permission was removed.", "success")
-    return redirect(url_for("admin.users"))
+    return act(lambda: engine().users.remove_permission(permission_id, actor=actor()),
+               done="The permission was removed.", back="admin.users")
 
 
 @blueprint.post("/users/<user_id>/delete")
 @admin_required
 def delete_user(user_id: str) -> Response:
-    try:
-        engine().users.remove_user(user_id, actor=actor())
-    except VirtStickError as exc:
-        flash(exc.detail, "error")
-    else:
-        flash("The user was removed.", "success")
-    return redirect(url_for("admin.users"))
+    return act(lambda: engine().users.remove_user(user_id, actor=actor()),
+               done="The user was removed.", back="admin.users")
 
 
 @blueprint.get("/isos")
@@ -245,10 +236,5 @@ def upload_iso(name: str) -> Response:
 @blueprint.post("/isos/<disk_id>/delete")
 @admin_required
 def delete_iso(disk_id: str) -> Response:
-    try:
-        engine().isos.remove(disk_id, actor=actor())
-    except VirtStickError as exc:
-        flash(exc.detail, "error")
-    else:
-        flash("The ISO image was removed.", "success")
-    return redirect(url_for("admin.isos"))
+    return act(lambda: engine().isos.remove(disk_id, actor=actor()),
+               done="The ISO image was removed.", back="admin.isos")

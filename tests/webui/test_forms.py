@@ -1,0 +1,70 @@
+"""Admin Portal form actions through Flask's client over a real engine: each says how it went
+and a refused one changes nothing."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from flask.testing import FlaskClient
+
+from appliance.cli import development_config
+from appliance.engine.authz import SYSTEM
+from appliance.engine.engine import Engine
+from appliance.engine.model import MiB
+from appliance.engine.users import ADMIN_USER_ID, ObjectType
+from appliance.engine.vms import VmCreate
+from appliance.web import create_app
+
+CSRF = {"csrf_token": "forms-test"}
+
+
+@pytest.fixture
+def engine(state_dir: Path, domain_prefix: str) -> Iterator[Engine]:
+    engine = Engine(development_config(state_dir).replace(
+        appliance={"virt_type": "qemu", "domain_prefix": domain_prefix, "demo_disk": ""}))
+    engine.start()
+    yield engine
+    engine.stop()
+
+
+@pytest.fixture
+def admin(engine: Engine) -> FlaskClient:
+    client = create_app(engine).test_client()
+    with client.session_transaction() as session:
+        session["token"] = engine.users.issue_token(engine.users.actor(ADMIN_USER_ID))
+        session["csrf_token"] = CSRF["csrf_token"]
+    return client
+
+
+def test_removing_a_permission_and_a_user(engine: Engine, admin: FlaskClient) -> None:
+    user = engine.users.create_user("dora@internal", "a long passphrase 1", actor=SYSTEM)
+    vm = engine.vms.create(VmCreate(name="doras", memory=64 * MiB,
+                                    cluster_id=engine.store.clusters.get_by_name("Default").id),
+                           actor=SYSTEM)
+    role = engine.users.role_named("UserRole")
+    permission = engine.users.grant(user_id=user.id, role_id=role.id,
+                                    object_type=ObjectType.VM, object_id=vm.id, actor=SYSTEM)
+    page = admin.post(f"/admin/permissions/{permission.id}/delete", data=CSRF,
+                      follow_redirects=True).get_data(as_text=True)
+    assert "The permission was removed." in page
+    assert permission.id not in {p.id for p in engine.users.permissions(actor=SYSTEM)}
+    page = admin.post(f"/admin/users/{user.id}/delete", data=CSRF,
+                      follow_redirects=True).get_data(as_text=True)
+    assert "The user was removed." in page
+    assert user.id not in {u.id for u in engine.users.list_users(actor=SYSTEM)}
+
+
+def test_a_refused_removal_says_why_and_changes_nothing(engine: Engine,
+                                                        admin: FlaskClient) -> None:
+    before = engine.users.list_users(actor=SYSTEM)
+    page = admin.post(f"/admin/users/{ADMIN_USER_ID}/delete", data=CSRF,
+                      follow_redirects=True).get_data(as_text=True)
+    assert "admin@internal cannot be removed." in page
+    assert "was removed" not in page
+    assert engine.users.list_users(actor=SYSTEM) == before
+    page = admin.post("/admin/isos/no-such-disk/delete", data=CSRF,
+                      follow_redirects=True).get_data(as_text=True)
+    assert "no-such-disk" in page
+    assert "The ISO image was removed." not in page
