@@ -84,14 +84,16 @@ def post(page: Page, service: Service, path: str, **form: str) -> str:
     return response.url
 
 
-def wait_for_demo_template(page: Page, service: Service) -> str:
-    """The Demo template's id, once its import has finished."""
+def wait_for_demo_template(page: Page, service: Service, *, base: str = "") -> str:
+    """The Demo template's id, once its import has finished (pages under ``base``, by
+    default the service's plain HTTP address)."""
+    base = base or service.url
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
-        page.goto(service.url + "/admin/templates")
+        page.goto(base + "/admin/templates")
         row = page.locator("tr", has_text="Demo")
         if row.count() and "Ok" in row.first.inner_text():
-            page.goto(service.url + "/admin/vms")
+            page.goto(base + "/admin/vms")
             option = page.locator("#vm-template option", has_text="Demo")
             return str(option.get_attribute("value"))
         time.sleep(1)

@@ -34,7 +34,8 @@ def test_console_over_https(browser: Browser, https_service: Service) -> None:
     page.fill("#username", ADMIN)
     page.fill("#password", service.admin_password)
     page.click("button[type=submit]")
-    template = wait_for_demo_template(page, service)
+    page.wait_for_url(re.compile(r"/admin/"))  # logged in, still on HTTPS
+    template = wait_for_demo_template(page, service, base=service.https_url)
     page.goto(service.https_url + "/admin/vms")
     page.get_by_role("button", name="New VM").click()
     page.fill("#vm-name", "over-tls")
