@@ -156,6 +156,35 @@ class Vms:
                                         interface=interface, bootable=bootable, active=active)
             return self.ctx.store.attachments.insert(attachment)
 
+    def detach_disk(self, vm_id: str, disk_id: str, *, actor: Actor,
+                    remove: bool = False) -> None:
+        """Detach a disk from a VM that is down; ``remove`` also deletes the disk."""
+        with self.ctx.locks.hold(vm_id):
+            vm = self.get(vm_id, actor=actor)
+            require_vm(actor, vm, "change the disks of")
+            attachment = self.ctx.store.attachments.find(disk_id)
+            if attachment is None or attachment.vm_id != vm.id:
+                raise NotFound(f"VM '{vm.name}' has no disk with id '{disk_id}'.")
+            if vm.status is not VmStatus.DOWN:
+                raise InvalidState(f"VM '{vm.name}' is {vm.status.value}; stop it before "
+                                   "detaching disks.")
+            if remove:
+                self.disks.remove(disk_id, actor=actor)
+            else:
+                self.ctx.store.attachments.delete(attachment.id)
+
+    def remove_nic(self, vm_id: str, nic_id: str, *, actor: Actor) -> None:
+        with self.ctx.locks.hold(vm_id):
+            vm = self.get(vm_id, actor=actor)
+            require_vm(actor, vm, "change the NICs of")
+            nic = self.ctx.store.nics.find(nic_id)
+            if nic is None or nic.vm_id != vm.id:
+                raise NotFound(f"VM '{vm.name}' has no NIC with id '{nic_id}'.")
+            if vm.status is not VmStatus.DOWN:
+                raise InvalidState(f"VM '{vm.name}' is {vm.status.value}; stop it before "
+                                   "removing NICs.")
+            self.ctx.store.nics.delete(nic.id)
+
     def add_nic(self, vm_id: str, request: NicCreate, *, actor: Actor) -> Nic:
         with self.ctx.locks.hold(vm_id):
             vm = self.get(vm_id, actor=actor)

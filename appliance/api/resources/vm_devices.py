@@ -14,10 +14,10 @@ from appliance.api.routing import Operation, Routes
 from appliance.api.schema import Field, Kind, Type, ref
 from appliance.engine import permissions
 from appliance.engine.authz import require_vm
-from appliance.engine.enums import DiskInterface, NicInterface, VmStatus
+from appliance.engine.enums import DiskInterface, NicInterface
 from appliance.engine.model import DiskAttachment, Nic, Vm
 from appliance.engine.vms import NicCreate
-from appliance.errors import InvalidInput, InvalidState, NotFound
+from appliance.errors import InvalidInput, NotFound
 
 DISK_ATTACHMENT = Type(
     tag="disk_attachment", plural="diskattachments", accepted=ovirtnames.DISK_ATTACHMENT,
@@ -134,17 +134,10 @@ def add_attachment(vm_id: str) -> Response:
 
 
 def remove_attachment(vm_id: str, attachment_id: str) -> Response:
-    engine, actor = http.engine(), http.actor()
     vm = _vm(vm_id)
-    require_vm(actor, vm, "change the disks of")
     attachment = _find(_attachments(vm), attachment_id, "disk")
-    if vm.status is not VmStatus.DOWN:
-        raise InvalidState(f"VM '{vm.name}' is {vm.status.value}; stop it before detaching "
-                           "disks.")
-    if http.query_flag("detach_only", True):
-        engine.store.attachments.delete(attachment.id)
-    else:
-        engine.disks.remove(attachment.disk_id, actor=actor)
+    http.engine().vms.detach_disk(vm.id, attachment.disk_id, actor=http.actor(),
+                                  remove=not http.query_flag("detach_only", True))
     return Response(status=200)
 
 
@@ -173,14 +166,9 @@ def add_nic(vm_id: str) -> Response:
 
 
 def remove_nic(vm_id: str, nic_id: str) -> Response:
-    engine, actor = http.engine(), http.actor()
     vm = _vm(vm_id)
-    require_vm(actor, vm, "change the NICs of")
     nic = _find(_nics(vm), nic_id, "NIC")
-    if vm.status is not VmStatus.DOWN:
-        raise InvalidState(f"VM '{vm.name}' is {vm.status.value}; stop it before removing "
-                           "NICs.")
-    engine.store.nics.delete(nic.id)
+    http.engine().vms.remove_nic(vm.id, nic.id, actor=http.actor())
     return Response(status=200)
 
 
