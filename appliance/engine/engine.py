@@ -16,8 +16,9 @@ from appliance.engine.authz import SYSTEM
 from appliance.engine.clusters import Clusters
 from appliance.engine.consoles import Consoles
 from appliance.engine.context import EngineContext, Hosts, Locks
+from appliance.engine.datacenters import DataCenters
 from appliance.engine.disk_copies import DiskCopies
-from appliance.engine.events import EventLog
+from appliance.engine.events import EventLog, VisibleEvents
 from appliance.engine.ha import HighAvailability
 from appliance.engine.host_maintenance import HostMaintenance
 from appliance.engine.hosts import HostService
@@ -28,6 +29,7 @@ from appliance.engine.maintenance import Maintenance
 from appliance.engine.migration import Migrations
 from appliance.engine.model import MiB
 from appliance.engine.monitoring import Monitor
+from appliance.engine.networks import Networks, VnicProfiles
 from appliance.engine.ova.exporter import OvaExporter
 from appliance.engine.ova.importer import SystemImporter
 from appliance.engine.placement import Placement
@@ -69,6 +71,10 @@ class Engine:
         self.storage_domains = StorageDomains(self.ctx)
         self.disks = Disks(self.ctx, self.storage_domains)
         self.vms = Vms(self.ctx, self.disks, self.placement)
+        self.datacenters = DataCenters(self.ctx)
+        self.networks = Networks(self.ctx)
+        self.vnic_profiles = VnicProfiles(self.ctx)
+        self.visible_events = VisibleEvents(self.ctx)
         self.templates = Templates(self.ctx, self.storage_domains)
         self.snapshots = Snapshots(self.ctx, self.storage_domains)
         self.disk_copies = DiskCopies(self.ctx, self.storage_domains)
@@ -90,9 +96,14 @@ class Engine:
         self.monitor = Monitor(self.ctx, self.storage_domains)
         self.audit = AuditLog(self.db)
 
+    @property
+    def appliance_id(self) -> str:
+        """This appliance's id, fixed at first start (oVirt's ``product_info`` instance)."""
+        return self.ctx.appliance_id
+
     def _many_hosts(self) -> None:
         """Other hosts, migration, HA, balancing, power saving and maintenance."""
-        self.hosts = HostService(self.ctx, settings=self.agent_settings,
+        self.hosts = HostService(self.ctx, vms=self.vms, settings=self.agent_settings,
                                  on_lifecycle=self.reconciler.on_lifecycle,
                                  on_reconnect=self.reconciler.host)
         self.migrations = Migrations(self.ctx, vms=self.vms, hosts=self.hosts,

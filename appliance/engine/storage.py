@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+import builtins
 import time
 from dataclasses import dataclass, replace
 
-from appliance.engine import validation
+from appliance.engine import bootstrap, permissions, validation
 from appliance.engine.authz import Actor
 from appliance.engine.context import EngineContext
 from appliance.engine.enums import DiskFormat, DiskStatus, StorageDomainStatus
 from appliance.engine.ids import new_id
 from appliance.engine.model import Disk, StorageDomain, Volume
-from appliance.errors import InsufficientResources, InvalidState
+from appliance.errors import InsufficientResources, InvalidState, NotFound, PermissionDenied
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,26 @@ class DiskSizes:
 class StorageDomains:
     def __init__(self, ctx: EngineContext) -> None:
         self.ctx = ctx
+
+    def list(self) -> builtins.list[StorageDomain]:
+        return self.ctx.store.storage_domains.all()
+
+    def get(self, domain_id: str) -> StorageDomain:
+        return self.ctx.store.storage_domains.get(domain_id)
+
+    def find(self, domain_id: str) -> StorageDomain | None:
+        return self.ctx.store.storage_domains.find(domain_id)
+
+    def find_by_name(self, name: str) -> StorageDomain | None:
+        return self.ctx.store.storage_domains.by_name(name)
+
+    def default(self) -> StorageDomain:
+        """Where a new disk or import goes when the caller names no domain: the stick's RAM
+        domain while it has one, else the first domain."""
+        found = self.find_by_name(bootstrap.RAM_DOMAIN) or next(iter(self.list()), None)
+        if found is None:
+            raise NotFound("There is no storage domain; name one to use.")
+        return found
 
     def usage(self, domain: StorageDomain) -> DomainUsage:
         stats = self.ctx.hosts.any().storage_stats(storage_path=domain.path,
@@ -80,6 +101,13 @@ class Disks:
         self.ctx = ctx
         self.domains = domains
 
+    def list(self, *, actor: Actor) -> builtins.list[Disk]:
+        """The disks this actor may see: all for SuperUsers, their VMs' disks for others."""
+        return permissions.visible_disks(self.ctx.store, actor)
+
+    def get(self, disk_id: str, *, actor: Actor) -> Disk:
+        return permissions.get_disk(self.ctx.store, actor, disk_id)
+
     def create(self, request: DiskCreate, *, actor: Actor) -> Disk:
         validation.name(request.name, noun="disk")
         validation.positive_size(request.provisioned_size)
@@ -104,7 +132,9 @@ class Disks:
                                                          parent=(base.id, base.volume_id)))
 
     def remove(self, disk_id: str, *, actor: Actor) -> None:
-        disk = self.ctx.store.disks.get(disk_id)
+        disk = permissions.get_disk(self.ctx.store, actor, disk_id)
+        if disk.template_id is not None and not actor.superuser:
+            raise PermissionDenied(f"{actor.name} may not remove template disk '{disk.name}'.")
         for attachment in self.ctx.store.attachments.where(disk_id=disk_id):
             vm = self.ctx.store.vms.get(attachment.vm_id)
             if vm.status.is_running:
