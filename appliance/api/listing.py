@@ -5,17 +5,18 @@ request bodies resolved by id or by name."""
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from flask import Response, request
 
 from appliance.api import http, search
 from appliance.api.representation import Node
 from appliance.api.schema import Type
-from appliance.engine.store.tables import Table
+from appliance.engine.model import Vm
 from appliance.errors import InvalidInput, NotFound
 
 T = TypeVar("T")
+T_co = TypeVar("T_co", covariant=True)
 Follower = Callable[[Any, Node], None]
 
 
@@ -80,7 +81,27 @@ def _followers(follow: Mapping[str, Follower]) -> list[Follower]:
     return found
 
 
-def resolve(table: Table[T], reference: Mapping[str, str] | None, *, noun: str,
+class Finder(Protocol[T_co]):
+    """What the engine's read services offer for references: by id and by name."""
+
+    def find(self, object_id: str, /) -> T_co | None: ...
+    def find_by_name(self, name: str, /) -> T_co | None: ...
+
+
+class VisibleVms:
+    """The VMs the request's actor may see, as a ``Finder``."""
+
+    def __init__(self) -> None:
+        self._vms, self._actor = http.engine().vms, http.actor()
+
+    def find(self, object_id: str, /) -> Vm | None:
+        return self._vms.find(object_id, actor=self._actor)
+
+    def find_by_name(self, name: str, /) -> Vm | None:
+        return self._vms.find_by_name(name, actor=self._actor)
+
+
+def resolve(finder: Finder[T], reference: Mapping[str, str] | None, *, noun: str,
             default: Callable[[], T] | None = None) -> T:
     """The object a body reference names: ``<cluster id="..."/>`` or
     ``<cluster><name>Default</name></cluster>``."""
@@ -89,11 +110,11 @@ def resolve(table: Table[T], reference: Mapping[str, str] | None, *, noun: str,
             raise InvalidInput(f"The request must name a {noun} (by id or name).")
         return default()
     if reference.get("id"):
-        found = table.find(reference["id"])
+        found = finder.find(reference["id"])
         if found is None:
             raise NotFound(f"There is no {noun} with id '{reference['id'][:60]}'.")
         return found
-    by_name = table.by_name(reference.get("name", ""))
+    by_name = finder.find_by_name(reference.get("name", ""))
     if by_name is None:
         raise NotFound(f"There is no {noun} named '{reference.get('name', '')[:60]}'.")
     return by_name

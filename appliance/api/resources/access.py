@@ -179,15 +179,20 @@ def _grant(object_type: ObjectType, object_id: str, *, base: str) -> Response:
         raise InvalidInput("A permission needs a <role> (by id or name).")
     role = (engine.users.role(role_ref["id"]) if role_ref.get("id")
             else engine.users.role_named(role_ref["name"]))
-    user_ref: dict[str, str] | None = values.get("user")
-    if user_ref and user_ref.get("name"):  # "jdoe@internal" names user "jdoe"
-        user_ref = {**user_ref, "name": user_ref["name"].partition("@")[0]}
-    user = listing.resolve(engine.users.table, user_ref, noun="user")
+    user = listing.resolve(_UserFinder(), values.get("user"), noun="user")
     permission = engine.users.grant(user_id=user.id, role_id=role.id,
                                     object_type=object_type, object_id=object_id,
                                     actor=http.actor())
     node = _render(permission, base)
     return http.respond(PERMISSION.tag, node, status=201, location=node["href"])
+
+
+class _UserFinder:
+    def find(self, object_id: str, /) -> User | None:
+        return http.engine().users.find_user(object_id)
+
+    def find_by_name(self, name: str, /) -> User | None:
+        return http.engine().users.find_user_by_name(name)  # jdoe or jdoe@internal
 
 
 def _permissions(found: list[Permission], *, base: str) -> Response:

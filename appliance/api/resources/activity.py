@@ -9,9 +9,7 @@ from flask import Response, request
 from appliance.api import http, listing
 from appliance.api.routing import Operation, Routes
 from appliance.api.schema import Field, Kind, Type, iso_time
-from appliance.engine.authz import can_use_vm
 from appliance.engine.enums import EventSeverity, JobStatus
-from appliance.engine.model import Event, Job
 from appliance.errors import NotFound
 
 EVENT = Type(
@@ -61,23 +59,13 @@ def event_number(code: str) -> int:
     return 100000 + zlib.crc32(code.encode()) % 900000
 
 
-def _visible(event: Event) -> bool:
-    actor = http.actor()
-    if actor.superuser:
-        return True
-    if event.vm_id is None:
-        return False
-    vm = http.engine().store.vms.find(event.vm_id)
-    return vm is not None and can_use_vm(actor, vm)
-
-
 def list_events() -> Response:
     limit = http.query_int("max")
     since_text = request.args.get("from", "0")
     since = int(since_text) if since_text.isdigit() else 0
-    events = http.engine().events.recent(limit=min(limit if limit and limit > 0 else 100,
-                                                   1000), since_id=since)
-    visible = [e for e in events if _visible(e)]
+    visible = http.engine().visible_events.list(
+        actor=http.actor(), limit=min(limit if limit and limit > 0 else 100, 1000),
+        since_id=since)
     return listing.list_response(EVENT, visible, searchable={
         "severity": lambda e: e.severity.value, "id": lambda e: e.id,
         "description": lambda e: e.description, "correlation_id": lambda e: e.correlation_id,
@@ -88,32 +76,19 @@ def list_events() -> Response:
 
 
 def get_event(event_id: str) -> Response:
-    found = http.engine().events.get(int(event_id)) if event_id.isdigit() else None
-    if found is None or not _visible(found):
+    if not event_id.isdigit():
         raise NotFound(f"There is no event with id '{event_id[:40]}'.")
+    found = http.engine().visible_events.get(int(event_id), actor=http.actor())
     return http.respond_object(EVENT, found)
 
 
-def _jobs() -> list[Job]:
-    actor = http.actor()
-    jobs = http.engine().store.jobs.all()
-    if actor.superuser:
-        return jobs
-    return [j for j in jobs if j.owner == actor.name]
-
-
 def list_jobs() -> Response:
-    jobs = _jobs()
-    correlation = request.args.get("correlation_id")
-    if correlation:
-        jobs = [j for j in jobs if j.correlation_id == correlation]
+    jobs = http.engine().jobs.list(actor=http.actor(),
+                                   correlation_id=request.args.get("correlation_id", ""))
     return listing.list_response(JOB, jobs, searchable={
         "correlation_id": lambda j: j.correlation_id, "id": lambda j: j.id,
         "status": lambda j: j.status.value, "description": lambda j: j.description})
 
 
 def get_job(job_id: str) -> Response:
-    for job in _jobs():
-        if job.id == job_id:
-            return http.respond_object(JOB, job)
-    raise NotFound(f"There is no job with id '{job_id[:60]}'.")
+    return http.respond_object(JOB, http.engine().jobs.get(job_id, actor=http.actor()))

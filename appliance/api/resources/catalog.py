@@ -92,7 +92,7 @@ def list_templates() -> Response:
 
 
 def get_template(template_id: str) -> Response:
-    return http.respond_object(TEMPLATE, http.engine().store.templates.get(template_id))
+    return http.respond_object(TEMPLATE, http.engine().templates.get(template_id))
 
 
 def add_template() -> Response:
@@ -105,8 +105,7 @@ def add_template() -> Response:
     vm_ref = values.get("vm")
     if not vm_ref:
         raise InvalidInput("A template is made from a VM: send <vm id=\"...\"/>.")
-    vm = listing.resolve(engine.store.vms, vm_ref, noun="VM")
-    engine.vms.get(vm.id, actor=http.actor())
+    vm = listing.resolve(listing.VisibleVms(), vm_ref, noun="VM")
     version = node.get("version") if isinstance(node.get("version"), dict) else {}
     base = version.get("base_template") if isinstance(version, dict) else None
     request = TemplateFromVm(
@@ -126,23 +125,20 @@ def remove_template(template_id: str) -> Response:
 
 
 def list_template_disks(template_id: str) -> Response:
-    store = http.engine().store
-    template = store.templates.get(template_id)
+    attachments = http.engine().templates.list_disk_attachments(template_id)
     nodes: list[Node] = [
-        DISK_ATTACHMENT.render(a, href=http.href("templates", template.id, "diskattachments",
+        DISK_ATTACHMENT.render(a, href=http.href("templates", template_id, "diskattachments",
                                                  a.id))
-        for a in store.attachments.where(vm_id=template.id)]
+        for a in attachments]
     for node in nodes:
         node.pop("vm", None)
-        node["template"] = {"href": http.href("templates", template.id), "id": template.id}
+        node["template"] = {"href": http.href("templates", template_id), "id": template_id}
     return http.respond_list(DISK_ATTACHMENT, nodes)
 
 
 def list_template_nics(template_id: str) -> Response:
-    store = http.engine().store
-    template = store.templates.get(template_id)
-    nodes = [NIC.render(n, href=http.href("templates", template.id, "nics", n.id))
-             for n in store.nics.where(vm_id=template.id)]
+    nodes = [NIC.render(n, href=http.href("templates", template_id, "nics", n.id))
+             for n in http.engine().templates.list_nics(template_id)]
     for node in nodes:
         node.pop("vm", None)
     return http.respond_list(NIC, nodes)

@@ -15,6 +15,7 @@ from appliance.api.representation import Node
 from appliance.api.resources.infra import CLUSTER, HOST
 from appliance.api.routing import Operation, Routes
 from appliance.api.schema import Field, Kind, Type
+from appliance.engine import power
 from appliance.engine.enums import SchedulingPolicyName
 from appliance.engine.model import AffinityGroup
 from appliance.engine.scheduling import policies
@@ -116,9 +117,11 @@ def add_host() -> Response:
         address = values.get("address")
         if not address:
             raise InvalidInput("A new host needs an <address> (or <type>lab</type>).")
-        uri = values.get("libvirt_uri") or f"qemu+tls://{address}/system"
-        host = engine.hosts.add(name, uri=uri, address=address, actor=actor,
-                                power_management=_power_management(values))
+        host = engine.hosts.add(name, uri=values.get("libvirt_uri", ""), address=address,
+                                actor=actor, power_management=power.power_management(
+                                    values.get("power_management/type", ""),
+                                    address=values.get("power_management/address", ""),
+                                    username=values.get("power_management/username", "")))
     return http.respond_object(HOST, host, created=True)
 
 
@@ -139,10 +142,9 @@ def fence_host(host_id: str) -> Response:
     if kind == "start":
         engine.hosts.power_on(host_id, actor=actor)
     elif kind == "stop":
-        engine.ha.fence(host_id, actor=actor)
+        engine.hosts.fence(host_id, actor=actor)
     elif kind == "restart":
-        engine.ha.fence(host_id, actor=actor)
-        engine.hosts.power_on(host_id, actor=actor)
+        engine.hosts.restart(host_id, actor=actor)
     elif kind == "status":
         host = engine.hosts.get(host_id)
         state = "on" if engine.hosts.powered_on(host) else "off"
@@ -158,7 +160,7 @@ def migrate_vm(vm_id: str) -> Response:
     target = node.get("host")
     host_id = None
     if isinstance(target, dict) and target:
-        host_id = listing.resolve(engine.store.hosts, target, noun="host").id
+        host_id = listing.resolve(engine.hosts, target, noun="host").id
     job = engine.migrations.migrate(vm_id, actor=http.actor(), host_id=host_id,
                                     correlation_id=http.correlation_id())
     return http.respond_action(job)
@@ -199,7 +201,8 @@ def add_affinity_group(cluster_id: str) -> Response:
     node = http.read_node("affinity_group")
     engine = http.engine()
     name = str(node.get("name") or "")
-    vm_ids = tuple(listing.resolve(engine.store.vms, ref, noun="VM").id
+    vms = listing.VisibleVms()
+    vm_ids = tuple(listing.resolve(vms, ref, noun="VM").id
                    for ref in _items(node.get("vms"), "vm"))
     group = AffinityGroup(name=name, vm_ids=vm_ids,
                           positive=_flag(node.get("positive"), False),
@@ -279,16 +282,3 @@ def _properties(node: Any) -> dict[str, str] | None:
             raise InvalidInput("Each <property> needs a <name> and a <value>.")
         found[str(item["name"])] = str(item.get("value", ""))
     return found
-
-
-def _power_management(values: dict[str, Any]) -> str:
-    kind = values.get("power_management/type")
-    if not kind:
-        return ""
-    if kind in ("ipmilan", "ipmi"):
-        address = values.get("power_management/address") or ""
-        user = values.get("power_management/username") or "admin"
-        return f"ipmi:{address}:{user}"
-    if kind == "wol":
-        return f"wol:{values.get('power_management/address') or ''}"
-    raise InvalidInput(f"Power management type '{kind}' is not supported; use ipmilan or wol.")

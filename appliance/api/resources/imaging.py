@@ -87,14 +87,12 @@ def clone_vm(vm_id: str) -> Response:
 
 def import_external() -> Response:
     engine = http.engine()
-    store = engine.store
     values = http.read(EXTERNAL_VM_IMPORT)
     url = str(values.get("url", ""))
-    cluster = listing.resolve(store.clusters, values.get("cluster"), noun="cluster",
-                              default=lambda: store.clusters.get_by_name("Default"))
-    domain = listing.resolve(store.storage_domains, values.get("storage_domain"),
-                             noun="storage domain",
-                             default=lambda: store.storage_domains.all()[0])
+    cluster = listing.resolve(engine.clusters, values.get("cluster"), noun="cluster",
+                              default=engine.clusters.default)
+    domain = listing.resolve(engine.storage_domains, values.get("storage_domain"),
+                             noun="storage domain", default=engine.storage_domains.default)
     target = ImportTarget(cluster_id=cluster.id, storage_domain_id=domain.id,
                           name=str(values.get("name", "")))
     path = _local_path(url)

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 from flask import Response
 
@@ -14,8 +14,6 @@ from appliance.api.routing import Operation, Routes
 from appliance.api.schema import Field, Kind, Type
 from appliance.engine.enums import HostStatus, StorageDomainStatus
 from appliance.engine.model import StorageDomain
-from appliance.engine.store.tables import Table
-from appliance.errors import NotFound
 
 _VERSION = (Field("version/major", Kind.INTEGER, get=lambda o: 4),
             Field("version/minor", Kind.INTEGER, get=lambda o: 7))
@@ -92,11 +90,11 @@ VNIC_PROFILE = Type(
 
 
 def install(routes: Routes) -> None:
-    _simple(routes, DATACENTER, lambda: http.engine().store.datacenters)
-    _simple(routes, CLUSTER, lambda: http.engine().store.clusters)
-    _simple(routes, HOST, lambda: http.engine().store.hosts)
-    _simple(routes, NETWORK, lambda: http.engine().store.networks)
-    _simple(routes, VNIC_PROFILE, lambda: http.engine().store.vnic_profiles)
+    _simple(routes, DATACENTER, lambda: http.engine().datacenters)
+    _simple(routes, CLUSTER, lambda: http.engine().clusters)
+    _simple(routes, HOST, lambda: http.engine().hosts)
+    _simple(routes, NETWORK, lambda: http.engine().networks)
+    _simple(routes, VNIC_PROFILE, lambda: http.engine().vnic_profiles)
     routes.add("/hosts/<host_id>/deactivate", Operation.ACTION, tag="action",
                summary="Put a host into maintenance")(deactivate_host)
     routes.add("/hosts/<host_id>/activate", Operation.ACTION, tag="action",
@@ -116,13 +114,20 @@ def install(routes: Routes) -> None:
                summary="Put a storage domain into maintenance")(deactivate_domain)
 
 
-def _simple(routes: Routes, type_: Type, table: Callable[[], Table[Any]]) -> None:
+class Readable(Protocol):
+    """An engine read service: every object, or one by id."""
+
+    def list(self) -> list[Any]: ...
+    def get(self, object_id: str, /) -> Any: ...
+
+
+def _simple(routes: Routes, type_: Type, service: Callable[[], Readable]) -> None:
     """List and get, for the types that are plain rows."""
     def list_view() -> Response:
-        return listing.list_response(type_, table().all())
+        return listing.list_response(type_, service().list())
 
     def get_view(object_id: str) -> Response:
-        return http.respond_object(type_, table().get(object_id))
+        return http.respond_object(type_, service().get(object_id))
 
     routes.add(f"/{type_.plural}", Operation.LIST, tag=type_.tag,
                summary=f"List {type_.description.lower()}s")(list_view)
@@ -162,19 +167,17 @@ def render_domain(domain: StorageDomain, *, attached: bool = False) -> Node:
 
 
 def list_domains() -> Response:
-    domains = http.engine().store.storage_domains.all()
+    domains = http.engine().storage_domains.list()
     return listing.list_response(STORAGE_DOMAIN, domains, render=render_domain)
 
 
 def get_domain(domain_id: str) -> Response:
-    domain = http.engine().store.storage_domains.get(domain_id)
+    domain = http.engine().storage_domains.get(domain_id)
     return http.respond(STORAGE_DOMAIN.tag, render_domain(domain))
 
 
 def list_attached(dc_id: str) -> Response:
-    store = http.engine().store
-    datacenter = store.datacenters.get(dc_id)
-    domains = store.storage_domains.where(data_center_id=datacenter.id)
+    domains = http.engine().datacenters.list_storage_domains(dc_id)
     return listing.list_response(STORAGE_DOMAIN, domains,
                                  render=lambda d: render_domain(d, attached=True))
 
@@ -199,13 +202,7 @@ def deactivate_domain(dc_id: str, domain_id: str) -> Response:
 
 
 def _attached(dc_id: str, domain_id: str) -> StorageDomain:
-    store = http.engine().store
-    datacenter = store.datacenters.get(dc_id)
-    domain = store.storage_domains.get(domain_id)
-    if domain.data_center_id != datacenter.id:
-        raise NotFound(f"Storage domain '{domain.name}' is not attached to data center "
-                       f"'{datacenter.name}'.")
-    return domain
+    return http.engine().datacenters.get_storage_domain(dc_id, domain_id)
 
 
 __all__ = ["StorageDomainStatus"]

@@ -27,27 +27,27 @@ def install(routes: Routes) -> None:
 
 def get_api() -> Response:
     engine, actor = http.engine(), http.actor()
-    store = engine.store
     vms = engine.vms.list(actor=actor)
+    hosts = engine.hosts.list()
+    domains = engine.storage_domains.list()
+    users = engine.users.list_users(actor=actor)
     node: Node = {
         "link": [{"href": http.href(c), "rel": c} for c in COLLECTIONS],
         "product_info": {
             "name": "VirtStick",
             "vendor": "VirtStick",
-            "instance_id": engine.ctx.appliance_id,
+            "instance_id": engine.appliance_id,
             "version": {"build": "0", "full_version": f"4.5.0-virtstick{__version__}",
                         "major": "4", "minor": "5", "revision": "0"},
         },
         "special_objects": {"blank_template": ref("templates", BLANK_TEMPLATE_ID),
                             "root_tag": ref("tags", ROOT_TAG_ID)},
         "summary": {
-            "hosts": _counts(store.hosts.count(status=HostStatus.UP), store.hosts.count()),
+            "hosts": _counts(len([h for h in hosts if h.status is HostStatus.UP]), len(hosts)),
             "storage_domains": _counts(
-                len([d for d in store.storage_domains.all()
-                     if d.status is StorageDomainStatus.ACTIVE]),
-                store.storage_domains.count()),
-            "users": _counts(len(engine.users.list_users(actor=actor)),
-                             len(engine.users.list_users(actor=actor))),
+                len([d for d in domains if d.status is StorageDomainStatus.ACTIVE]),
+                len(domains)),
+            "users": _counts(len(users), len(users)),
             "vms": _counts(len([v for v in vms if v.status is VmStatus.UP]), len(vms)),
         },
         "time": iso_time(time.time()),

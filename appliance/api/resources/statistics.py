@@ -67,7 +67,7 @@ def _vm_nodes(vm_id: str) -> list[Node]:
 
 def _host_nodes(host_id: str) -> list[Node]:
     engine = http.engine()
-    host = engine.store.hosts.get(host_id)
+    host = engine.hosts.get(host_id)
     return [_render(s, "hosts", host.id, {"host": host.id})
             for s in host_statistics(host, engine.monitor.latest(host.id))]
 

@@ -12,8 +12,6 @@ from appliance.api.representation import Node
 from appliance.api.resources import disks
 from appliance.api.routing import Operation, Routes
 from appliance.api.schema import Field, Kind, Type, ref
-from appliance.engine import permissions
-from appliance.engine.authz import require_vm
 from appliance.engine.enums import DiskInterface, NicInterface
 from appliance.engine.model import DiskAttachment, Nic, Vm
 from appliance.engine.vms import NicCreate
@@ -105,39 +103,36 @@ def list_attachments(vm_id: str) -> Response:
 
 
 def get_attachment(vm_id: str, attachment_id: str) -> Response:
-    vm = _vm(vm_id)
-    return http.respond(DISK_ATTACHMENT.tag,
-                        _render_attachment(_find(_attachments(vm), attachment_id, "disk")))
+    attachment = http.engine().vms.get_disk_attachment(vm_id, attachment_id,
+                                                       actor=http.actor())
+    return http.respond(DISK_ATTACHMENT.tag, _render_attachment(attachment))
 
 
 def add_attachment(vm_id: str) -> Response:
     engine, actor = http.engine(), http.actor()
     vm = _vm(vm_id)
-    require_vm(actor, vm, "change the disks of")
     node = http.read_node(DISK_ATTACHMENT.tag)
     values = DISK_ATTACHMENT.read(node)
     disk_node = node.get("disk")
     if not isinstance(disk_node, dict):
         raise InvalidInput("A disk attachment needs a <disk>: an existing one by id, or a new "
                            "one with name, provisioned_size and storage_domains.")
+    how = {"interface": DiskInterface(values.get("interface", DiskInterface.VIRTIO.value)),
+           "bootable": values.get("bootable", False), "active": values.get("active", True)}
     if disk_node.get("id"):
-        disk_id = disk_node["id"]
-        permissions.get_disk(engine.store, actor, disk_id)
+        attachment = engine.vms.attach_disk(vm.id, disk_node["id"], actor=actor, **how)
     else:
-        disk_id = disks.create_from(disks.DISK.read(disk_node), actor=actor).id
-    attachment = engine.vms.attach_disk(
-        vm.id, disk_id, actor=actor,
-        interface=DiskInterface(values.get("interface", DiskInterface.VIRTIO.value)),
-        bootable=values.get("bootable", False), active=values.get("active", True))
+        attachment = engine.vms.attach_new_disk(
+            vm.id, disks.request_from(disks.DISK.read(disk_node)), actor=actor, **how)
     node_out = _render_attachment(attachment)
     return http.respond(DISK_ATTACHMENT.tag, node_out, status=201, location=node_out["href"])
 
 
 def remove_attachment(vm_id: str, attachment_id: str) -> Response:
-    vm = _vm(vm_id)
-    attachment = _find(_attachments(vm), attachment_id, "disk")
-    http.engine().vms.detach_disk(vm.id, attachment.disk_id, actor=http.actor(),
-                                  remove=not http.query_flag("detach_only", True))
+    engine, actor = http.engine(), http.actor()
+    attachment = engine.vms.get_disk_attachment(vm_id, attachment_id, actor=actor)
+    engine.vms.detach_disk(attachment.vm_id, attachment.disk_id, actor=actor,
+                           remove=not http.query_flag("detach_only", True))
     return Response(status=200)
 
 
@@ -148,7 +143,8 @@ def list_nics(vm_id: str) -> Response:
 
 
 def get_nic(vm_id: str, nic_id: str) -> Response:
-    return http.respond(NIC.tag, _render_nic(_find(_nics(_vm(vm_id)), nic_id, "NIC")))
+    nic = http.engine().vms.get_nic(vm_id, nic_id, actor=http.actor())
+    return http.respond(NIC.tag, _render_nic(nic))
 
 
 def add_nic(vm_id: str) -> Response:
@@ -166,23 +162,20 @@ def add_nic(vm_id: str) -> Response:
 
 
 def remove_nic(vm_id: str, nic_id: str) -> Response:
-    vm = _vm(vm_id)
-    nic = _find(_nics(vm), nic_id, "NIC")
-    http.engine().vms.remove_nic(vm.id, nic.id, actor=http.actor())
+    engine, actor = http.engine(), http.actor()
+    nic = engine.vms.get_nic(vm_id, nic_id, actor=actor)
+    engine.vms.remove_nic(nic.vm_id, nic.id, actor=actor)
     return Response(status=200)
 
 
 def _profile_id(values: dict[str, Any]) -> str | None:
-    store = http.engine().store
+    engine = http.engine()
     if "vnic_profile" in values:
-        return listing.resolve(store.vnic_profiles, values["vnic_profile"],
+        return listing.resolve(engine.vnic_profiles, values["vnic_profile"],
                                noun="vNIC profile").id
-    if "network" in values:  # the API v3 way: a network, meaning its profile of that name
-        network = listing.resolve(store.networks, values["network"], noun="network")
-        profiles = store.vnic_profiles.where(network_id=network.id)
-        if not profiles:
-            raise NotFound(f"Network '{network.name}' has no vNIC profile.")
-        return profiles[0].id
+    if "network" in values:  # the API v3 way: a network, meaning its profile
+        network = listing.resolve(engine.networks, values["network"], noun="network")
+        return engine.networks.default_profile(network.id).id
     return None
 
 
@@ -217,18 +210,11 @@ def _vm(vm_id: str) -> Vm:
 
 
 def _attachments(vm: Vm) -> list[DiskAttachment]:
-    return http.engine().store.attachments.where(vm_id=vm.id)
+    return http.engine().vms.list_disk_attachments(vm.id, actor=http.actor())
 
 
 def _nics(vm: Vm) -> list[Nic]:
-    return http.engine().store.nics.where(vm_id=vm.id)
-
-
-def _find(items: list[Any], item_id: str, noun: str) -> Any:
-    for item in items:
-        if item.id == item_id:
-            return item
-    raise NotFound(f"There is no {noun} with id '{item_id[:60]}' on this VM.")
+    return http.engine().vms.list_nics(vm.id, actor=http.actor())
 
 
 def _render_attachment(attachment: DiskAttachment) -> Node:
@@ -248,12 +234,17 @@ def _render_cdrom(vm: Vm) -> Node:
 
 
 def _embed_attachments(vm: Vm, node: Node, *, with_disks: bool) -> None:
-    store = http.engine().store
     rendered = []
     for attachment in _attachments(vm):
         item = _render_attachment(attachment)
         if with_disks:
-            disk = store.disks.find(attachment.disk_id)
-            item["disk"] = disks.DISK.render(disk) if disk else ref("disks", attachment.disk_id)
+            item["disk"] = _disk_node(attachment.disk_id)
         rendered.append(item)
     node["disk_attachments"] = {"disk_attachment": rendered}
+
+
+def _disk_node(disk_id: str) -> Node | None:
+    try:
+        return disks.DISK.render(http.engine().disks.get(disk_id, actor=http.actor()))
+    except NotFound:  # removed since the attachment was read
+        return ref("disks", disk_id)
