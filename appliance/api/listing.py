@@ -1,6 +1,6 @@
 """Collections as clients query them: ``search``, ``case_sensitive``, ``max`` and ``follow``
-(embedding linked objects, e.g. ``follow=disk_attachments.disk,nics``); and references in
-request bodies resolved by id or by name."""
+(embedding linked objects, e.g. ``follow=disk_attachments.disk,nics``); references in
+request bodies resolved by id or by name; list and get of the types that are plain rows."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from flask import Response, request
 
 from appliance.api import http, search
 from appliance.api.representation import Node
+from appliance.api.routing import Operation, Routes
 from appliance.api.schema import Type
 from appliance.engine.model import Vm
 from appliance.errors import InvalidInput, NotFound
@@ -118,3 +119,24 @@ def resolve(finder: Finder[T], reference: Mapping[str, str] | None, *, noun: str
     if by_name is None:
         raise NotFound(f"There is no {noun} named '{reference.get('name', '')[:60]}'.")
     return by_name
+
+
+class Readable(Protocol):
+    """An engine read service: every object, or one by id."""
+
+    def list(self) -> list[Any]: ...
+    def get(self, object_id: str, /) -> Any: ...
+
+
+def add_list_and_get(routes: Routes, type_: Type, service: Callable[[], Readable]) -> None:
+    """``GET /{plural}`` and ``GET /{plural}/{id}``, for the types that are plain rows."""
+    def list_view() -> Response:
+        return list_response(type_, service().list())
+
+    def get_view(object_id: str) -> Response:
+        return http.respond_object(type_, service().get(object_id))
+
+    routes.add(f"/{type_.plural}", Operation.LIST, tag=type_.tag,
+               summary=f"List {type_.description.lower()}s")(list_view)
+    routes.add(f"/{type_.plural}/<object_id>", Operation.GET, tag=type_.tag,
+               summary=f"Get {type_.description.lower()}")(get_view)

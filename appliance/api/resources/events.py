@@ -1,4 +1,4 @@
-"""``/events`` (the audit log) and ``/jobs`` (found by correlation id too)."""
+"""``/events``: the event log, newest first; a user sees the events of their own VMs."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from flask import Response, request
 from appliance.api import http, listing
 from appliance.api.routing import Operation, Routes
 from appliance.api.schema import Field, Kind, Type, iso_time
-from appliance.engine.enums import EventSeverity, JobStatus
+from appliance.engine.enums import EventSeverity
 from appliance.errors import NotFound
 
 EVENT = Type(
@@ -29,29 +29,12 @@ EVENT = Type(
     ),
 )
 
-JOB = Type(
-    tag="job", plural="jobs", description="An operation and how it went",
-    links=("steps",),
-    fields=(
-        Field("description", get=lambda j: j.description),
-        Field("status", get=lambda j: j.status.value, values=tuple(JobStatus)),
-        Field("start_time", Kind.DATE, get=lambda j: j.start_time),
-        Field("end_time", Kind.DATE, get=lambda j: j.end_time or None),
-        Field("last_updated", Kind.DATE, get=lambda j: j.end_time or j.start_time),
-        Field("external", Kind.BOOLEAN, get=lambda j: False),
-        Field("auto_cleared", Kind.BOOLEAN, get=lambda j: True),
-        Field("comment", get=lambda j: j.error or None),
-    ),
-)
-
 
 def install(routes: Routes) -> None:
     routes.add("/events", Operation.LIST, tag="event",
                summary="Recent events, newest first")(list_events)
     routes.add("/events/<event_id>", Operation.GET, tag="event", summary="Get an event")(
         get_event)
-    routes.add("/jobs", Operation.LIST, tag="job", summary="List jobs")(list_jobs)
-    routes.add("/jobs/<job_id>", Operation.GET, tag="job", summary="Get a job")(get_job)
 
 
 def event_number(code: str) -> int:
@@ -80,15 +63,3 @@ def get_event(event_id: str) -> Response:
         raise NotFound(f"There is no event with id '{event_id[:40]}'.")
     found = http.engine().visible_events.get(int(event_id), actor=http.actor())
     return http.respond_object(EVENT, found)
-
-
-def list_jobs() -> Response:
-    jobs = http.engine().jobs.list(actor=http.actor(),
-                                   correlation_id=request.args.get("correlation_id", ""))
-    return listing.list_response(JOB, jobs, searchable={
-        "correlation_id": lambda j: j.correlation_id, "id": lambda j: j.id,
-        "status": lambda j: j.status.value, "description": lambda j: j.description})
-
-
-def get_job(job_id: str) -> Response:
-    return http.respond_object(JOB, http.engine().jobs.get(job_id, actor=http.actor()))

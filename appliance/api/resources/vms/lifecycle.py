@@ -1,4 +1,5 @@
-"""``/vms``: list, get, add, remove and the lifecycle actions of VMs."""
+"""``/vms``: list, get, add, edit, remove and the lifecycle actions of VMs (start, stop,
+shutdown, reboot, reset, suspend)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from typing import Any
 from flask import Response
 
 from appliance.api import http, listing, ovirtnames
+from appliance.api.resources.vms import diskattachments, nics
 from appliance.api.routing import Operation, Routes
 from appliance.api.schema import Field, Kind, Type, iso_time
 from appliance.engine.enums import BootDevice, DisplayType, VmStatus
@@ -90,9 +92,7 @@ def install(routes: Routes) -> None:
 
 
 def followers() -> dict[str, listing.Follower]:
-    from appliance.api.resources import vm_devices
-
-    return vm_devices.vm_followers()
+    return {**diskattachments.followers(), **nics.followers()}
 
 
 def list_vms() -> Response:
