@@ -191,7 +191,7 @@ def _create_vm_from_form(form: Any) -> Vm:
     e, who = engine(), actor()
     store = e.store
     template = store.templates.get(form.get("template_id") or BLANK_TEMPLATE_ID)
-    cluster_id = form.get("cluster_id") or store.clusters.all()[0].id
+    cluster_id = form.get("cluster_id") or e.clusters.default().id
     memory_mib = _number(form, "memory_mib", default=template.memory // MiB, noun="Memory")
     cpus = _number(form, "cpus", default=template.cpu_sockets, noun="CPUs")
     boot = (BootDevice.CDROM, BootDevice.HD) if form.get("boot") == "cdrom" else None

@@ -31,7 +31,7 @@ def wait_for_demo_template(engine: Engine, timeout: float = 120) -> str:
 
 def create_demo_vm(engine: Engine, name: str) -> Vm:
     return engine.vms.create(
-        VmCreate(name=name, cluster_id=engine.store.clusters.get_by_name("Default").id,
+        VmCreate(name=name, cluster_id=engine.clusters.default().id,
                  template_id=wait_for_demo_template(engine)),
         actor=SYSTEM)
 

@@ -20,7 +20,7 @@ from appliance.errors import (
 
 
 def _cluster(engine: Engine) -> str:
-    return engine.store.clusters.get_by_name("Default").id
+    return engine.clusters.default().id
 
 
 def _ram(engine: Engine) -> str:

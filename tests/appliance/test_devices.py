@@ -13,7 +13,7 @@ from appliance.errors import InvalidState, NotFound
 
 
 def test_detach_and_remove_nic_only_while_down(engine: Engine) -> None:
-    cluster = engine.store.clusters.get_by_name("Default").id
+    cluster = engine.clusters.default().id
     ram = engine.store.storage_domains.get_by_name("ram").id
     vm = engine.vms.create(VmCreate(name="dev1", cluster_id=cluster, memory=64 * MiB),
                            actor=SYSTEM)

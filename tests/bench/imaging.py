@@ -68,7 +68,7 @@ def _template(engine: Engine, scratch: Path, *, size: int, data: int, prefix: st
 def _thin_and_clone(engine: Engine, template: Template, scratch: Path,
                     prefix: str) -> list[Figure]:
     label = f"{template.name.removeprefix(prefix)} template"
-    cluster = engine.store.clusters.all()[0]
+    cluster = engine.clusters.default()
     base = _top_volume(engine, template.id)
 
     def thin() -> None:
@@ -118,7 +118,7 @@ def _snapshots(engine: Engine, scratch: Path, prefix: str) -> list[Figure]:
     for size in SNAPSHOT_DISKS:
         template = _template(engine, scratch, size=size, data=128 * MiB, prefix=f"{prefix}s")
         vm = engine.vms.create(VmCreate(name=f"{prefix}snap{size // GiB}",
-                                        cluster_id=engine.store.clusters.all()[0].id,
+                                        cluster_id=engine.clusters.default().id,
                                         template_id=template.id), actor=SYSTEM)
         subprocess.run(["qemu-io", "-f", "qcow2", "-c", "write -P 0x6b 0 256M",
                         str(_top_volume(engine, vm.id))], check=True, capture_output=True)
@@ -136,7 +136,7 @@ def _snapshots(engine: Engine, scratch: Path, prefix: str) -> list[Figure]:
 def _export(engine: Engine, scratch: Path, prefix: str) -> list[Figure]:
     template = engine.store.templates.get_by_name(f"{prefix}t1g")
     vm = engine.vms.create(VmCreate(name=f"{prefix}export",
-                                    cluster_id=engine.store.clusters.all()[0].id,
+                                    cluster_id=engine.clusters.default().id,
                                     template_id=template.id), actor=SYSTEM)
     top = _top_volume(engine, vm.id)
     data = 512 * MiB

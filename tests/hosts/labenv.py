@@ -45,7 +45,7 @@ class Lab:
         return GuestConsole(socket_path, log_path)
 
     def start_vm(self, name: str, *, memory: int = 256 * MiB, ha: bool = False) -> Vm:
-        cluster = self.engine.store.clusters.get_by_name("Default")
+        cluster = self.engine.clusters.default()
         vm = self.engine.vms.create(VmCreate(name=name, cluster_id=cluster.id,
                                              template_id=self.template_id, memory=memory,
                                              high_availability=ha), actor=SYSTEM)

@@ -60,7 +60,7 @@ def test_hosts_migration_and_scheduling_policy_through_the_api(lab: Lab) -> None
                          data="<action/>")
     assert cancel.status_code == 409 and "not migrating" in cancel.get_data(as_text=True)
 
-    cluster = lab.engine.store.clusters.get_by_name("Default")
+    cluster = lab.engine.clusters.default()
     updated = client.put(
         f"{API}/clusters/{cluster.id}", headers=headers,
         data="<cluster><scheduling_policy><name>vm_evenly_distributed</name>"
@@ -89,7 +89,7 @@ def test_hosts_migration_and_scheduling_policy_through_the_api(lab: Lab) -> None
 
 def test_affinity_groups_through_the_api(lab: Lab) -> None:
     client, headers = _client(lab)
-    cluster = lab.engine.store.clusters.get_by_name("Default")
+    cluster = lab.engine.clusters.default()
     first, second = lab.start_vm("aff1"), lab.start_vm("aff2")
     base = f"{API}/clusters/{cluster.id}/affinitygroups"
     added = client.post(base, headers=headers, data=(

@@ -21,7 +21,7 @@ def _counts(lab: Lab) -> dict[str, int]:
 
 
 def _set_policy(lab: Lab, policy: str, **properties: int) -> None:
-    cluster = lab.engine.store.clusters.get_by_name("Default")
+    cluster = lab.engine.clusters.default()
     lab.engine.clusters.set_scheduling_policy(
         cluster.id, policy, actor=SYSTEM,
         properties={k: str(v) for k, v in properties.items()})

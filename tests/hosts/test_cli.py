@@ -48,7 +48,7 @@ def test_lab_hosts_migration_and_policy_from_the_cli(lab: Lab, url: str) -> None
                "the migration job")
     assert lab.host(lab.vm(vm.id).host_id or "").name == target
     _cli(url, "policy", "power_saving", "HostsInReserve=1")
-    cluster = lab.engine.store.clusters.get_by_name("Default")
+    cluster = lab.engine.clusters.default()
     assert cluster.scheduling_policy == "power_saving"
     assert cluster.scheduling_properties == (("HostsInReserve", "1"),)
     _cli(url, "policy", "none")

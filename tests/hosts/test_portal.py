@@ -29,7 +29,7 @@ def test_lab_hosts_policy_and_migration_from_the_admin_portal(lab: Lab) -> None:
     assert lab_p.status is HostStatus.UP and lab_p.memory == 512 * MiB
     assert "lab-p" in client.get("/admin/hosts").get_data(as_text=True)
 
-    cluster = lab.engine.store.clusters.get_by_name("Default")
+    cluster = lab.engine.clusters.default()
     client.post(f"/admin/clusters/{cluster.id}/policy",
                 data={**form, "policy": "vm_evenly_distributed", "properties": "HighVmCount=4"})
     assert lab.engine.store.clusters.get(cluster.id).scheduling_properties == (

@@ -32,7 +32,7 @@ class Lab:
     prefix: str
 
     def vm(self, name: str, template: Template, *, clone: bool = False) -> Vm:
-        cluster = self.engine.store.clusters.all()[0]
+        cluster = self.engine.clusters.default()
         return self.engine.vms.create(
             VmCreate(name=f"{self.prefix}{name}", cluster_id=cluster.id,
                      template_id=template.id, clone=clone), actor=SYSTEM)

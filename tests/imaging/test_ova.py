@@ -33,9 +33,9 @@ def disk_sha256(path: Path, tmp: Path) -> str:
 
 
 def target(lab: Lab, **changes: object) -> ImportTarget:
-    store = lab.engine.store
-    base = ImportTarget(cluster_id=store.clusters.all()[0].id,
-                        storage_domain_id=store.storage_domains.all()[0].id)
+    engine = lab.engine
+    base = ImportTarget(cluster_id=engine.clusters.default().id,
+                        storage_domain_id=engine.storage_domains.default().id)
     return ImportTarget(**{**base.__dict__, **changes})  # type: ignore[arg-type]
 
 

@@ -52,9 +52,9 @@ def make_vmx(directory: Path, source: Path, *, name: str, disk_bus: str = "sata"
 
 
 def target(lab: Lab) -> ImportTarget:
-    store = lab.engine.store
-    return ImportTarget(cluster_id=store.clusters.all()[0].id,
-                        storage_domain_id=store.storage_domains.all()[0].id)
+    engine = lab.engine
+    return ImportTarget(cluster_id=engine.clusters.default().id,
+                        storage_domain_id=engine.storage_domains.default().id)
 
 
 def small_disk(tmp: Path) -> Path:

@@ -8,7 +8,6 @@ import pytest
 
 from appliance.demoguest.console import GuestConsole
 from appliance.engine.authz import Actor
-from appliance.engine.bootstrap import DEFAULT
 from appliance.engine.engine import DEMO_TEMPLATE, Engine
 from appliance.engine.monitoring import ObjectKind
 from appliance.engine.vms import VmCreate
@@ -46,7 +45,7 @@ def _api_cpu(engine: Engine, vm_id: str) -> float:
 @pytest.mark.slow
 def test_a_spinning_guest_shows_in_its_statistics(demo_engine: Engine) -> None:
     engine = demo_engine
-    cluster = engine.store.clusters.get_by_name(DEFAULT)
+    cluster = engine.clusters.default()
     template = engine.store.templates.get_by_name(DEMO_TEMPLATE)
     vm = engine.vms.create(VmCreate(name="spinner", cluster_id=cluster.id,
                                     template_id=template.id), actor=ADMIN)
