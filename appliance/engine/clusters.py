@@ -7,6 +7,7 @@ from dataclasses import replace
 
 from appliance.engine import validation
 from appliance.engine.authz import Actor, require_superuser
+from appliance.engine.bootstrap import DEFAULT
 from appliance.engine.context import EngineContext
 from appliance.engine.model import AffinityGroup, Cluster
 from appliance.engine.scheduling import policies
@@ -23,6 +24,17 @@ class Clusters:
 
     def get(self, cluster_id: str) -> Cluster:
         return self.ctx.store.clusters.get(cluster_id)
+
+    def default(self) -> Cluster:
+        """Where a VM goes when no cluster is named: the one named "Default", else the
+        first (the one way to choose it)."""
+        found = self.ctx.store.clusters.by_name(DEFAULT)
+        if found is not None:
+            return found
+        clusters = self.ctx.store.clusters.all()
+        if not clusters:
+            raise NotFound("There is no cluster.")
+        return clusters[0]
 
     def set_affinity_group(self, cluster_id: str, group: AffinityGroup, *,
                            actor: Actor) -> Cluster:

@@ -21,6 +21,7 @@ from appliance.engine.events import EventLog
 from appliance.engine.ha import HighAvailability
 from appliance.engine.host_maintenance import HostMaintenance
 from appliance.engine.hosts import HostService
+from appliance.engine.inventory import Inventory
 from appliance.engine.isos import Isos
 from appliance.engine.jobs import JobContext, Jobs
 from appliance.engine.joining import HostJoining
@@ -84,6 +85,8 @@ class Engine:
         self.maintenance = Maintenance(self.ctx)
         self.consoles = Consoles(self.ctx, self.vms)
         self.vm_updates = VmUpdates(self.ctx, self.vms, self.placement)
+        self.inventory = Inventory(self.ctx, vms=self.vms, snapshots=self.snapshots,
+                                   isos=self.isos, domains=self.storage_domains)
         self.local_agent: LocalHostAgent | None = None
         self._settings: AgentSettings | None = None
         self._many_hosts()

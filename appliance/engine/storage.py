@@ -11,7 +11,7 @@ from appliance.engine.context import EngineContext
 from appliance.engine.enums import DiskFormat, DiskStatus, StorageDomainStatus
 from appliance.engine.ids import new_id
 from appliance.engine.model import Disk, StorageDomain, Volume
-from appliance.errors import InsufficientResources, InvalidState
+from appliance.errors import InsufficientResources, InvalidState, NotFound
 
 
 @dataclass(frozen=True)
@@ -45,6 +45,13 @@ class DiskSizes:
 class StorageDomains:
     def __init__(self, ctx: EngineContext) -> None:
         self.ctx = ctx
+
+    def default(self) -> StorageDomain:
+        """Where a new disk or ISO goes when no storage domain is named: the first."""
+        domains = self.ctx.store.storage_domains.all()
+        if not domains:
+            raise NotFound("There is no storage domain.")
+        return domains[0]
 
     def usage(self, domain: StorageDomain) -> DomainUsage:
         stats = self.ctx.hosts.any().storage_stats(storage_path=domain.path,
