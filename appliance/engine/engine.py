@@ -44,6 +44,7 @@ from appliance.engine.thin import ThinProvisioning
 from appliance.engine.users import Users
 from appliance.engine.v2v.service import V2v
 from appliance.engine.vm_clones import VmClones
+from appliance.engine.vm_provisioning import VmProvisioning
 from appliance.engine.vm_updates import VmUpdates
 from appliance.engine.vms import Vms
 from appliance.vdsm.agent import AgentSettings, LocalHostAgent
@@ -108,6 +109,9 @@ class Engine:
         self.placement.wake_standby = self.balancer.wake
         self.clusters = Clusters(self.ctx, on_policy_change=self.balancer.poke)
         self.joining = HostJoining(self.ctx, hosts=self.hosts)
+        self.vm_provisioning = VmProvisioning(
+            self.ctx, vms=self.vms, disks=self.disks, isos=self.isos, clusters=self.clusters,
+            domains=self.storage_domains, copies=self.disk_copies)
 
     def start(self) -> None:
         self.audit.instrument(self)  # every service made in __init__ records user actions
