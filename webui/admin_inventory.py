@@ -10,11 +10,9 @@ from werkzeug.wrappers import Response
 
 from appliance.engine.enums import EventSeverity
 from appliance.engine.monitoring.event_search import EventFilter
-from appliance.engine.monitoring.event_search import search as search_events
 from appliance.engine.monitoring.history import DAY, HOUR
 from appliance.engine.users import ObjectType, RoleName
 from appliance.errors import VirtStickError
-from webui import summaries
 from webui.admin_vms import blueprint
 from webui.outcome import act
 from webui.session import actor, admin_required, engine
@@ -23,75 +21,50 @@ from webui.session import actor, admin_required, engine
 @blueprint.get("/templates")
 @admin_required
 def templates() -> str:
-    store = engine().store
-    counts: dict[str, int] = {}
-    for vm in store.vms.all():
-        counts[vm.template_id] = counts.get(vm.template_id, 0) + 1
-    disks: dict[str, int] = {}
-    for disk in store.disks.all():
-        if disk.template_id:
-            disks[disk.template_id] = disks.get(disk.template_id, 0) + disk.provisioned_size
     return render_template("admin/templates.html",
-                           templates=sorted(store.templates.all(), key=lambda t: t.name.lower()),
-                           vm_counts=counts, disk_sizes=disks)
+                           rows=engine().inventory.list_template_rows(actor=actor()))
 
 
 @blueprint.post("/templates/<template_id>/delete")
 @admin_required
 def delete_template(template_id: str) -> Response:
+    name = next((t.name for t in engine().templates.list() if t.id == template_id), "")
     try:
-        template = engine().store.templates.get(template_id)
         engine().templates.remove(template_id, actor=actor())
     except VirtStickError as exc:
         flash(exc.detail, "error")
     else:
-        flash(f"Template {template.name} was removed.", "success")
+        flash(f"Template {name} was removed.", "success")
     return redirect(url_for("admin.templates"))
 
 
 @blueprint.get("/disks")
 @admin_required
 def disks() -> str:
-    store = engine().store
-    domains = {d.id: d.name for d in store.storage_domains.all()}
-    vm_names = {v.id: v.name for v in store.vms.all()}
-    template_names = {t.id: t.name for t in store.templates.all()}
-    owners = {}
-    for attachment in store.attachments.all():
-        owners[attachment.disk_id] = vm_names.get(attachment.vm_id) or (
-            "template " + template_names.get(attachment.vm_id, "?"))
     return render_template("admin/disks.html",
-                           disks=sorted(store.disks.all(), key=lambda d: d.name.lower()),
-                           domains=domains, owners=owners)
+                           rows=engine().inventory.list_disk_rows(actor=actor()))
 
 
 @blueprint.get("/storage")
 @admin_required
 def storage() -> str:
-    return render_template("admin/storage.html", rows=summaries.domain_rows(engine()))
+    return render_template("admin/storage.html",
+                           rows=engine().inventory.list_domain_rows(actor=actor()))
 
 
 @blueprint.get("/networks")
 @admin_required
 def networks() -> str:
-    store = engine().store
-    return render_template("admin/networks.html", networks=store.networks.all(),
-                           profiles=store.vnic_profiles.all(),
-                           datacenters={d.id: d.name for d in store.datacenters.all()})
+    return render_template("admin/networks.html",
+                           rows=engine().inventory.list_network_rows(actor=actor()))
 
 
 @blueprint.get("/hosts")
 @admin_required
 def hosts() -> str:
-    store = engine().store
-    running: dict[str, tuple[int, int]] = {}
-    for vm in store.vms.all():
-        if vm.host_id and vm.status.is_running:
-            count, memory = running.get(vm.host_id, (0, 0))
-            running[vm.host_id] = (count + 1, memory + vm.memory)
-    return render_template("admin/hosts.html", hosts=store.hosts.all(), running=running,
-                           clusters={c.id: c.name for c in store.clusters.all()},
-                           cluster_objects=store.clusters.all())
+    return render_template("admin/hosts.html",
+                           rows=engine().inventory.list_host_loads(actor=actor()),
+                           clusters=engine().clusters.list())
 
 
 @blueprint.post("/hosts/<host_id>/<action>")
@@ -115,7 +88,6 @@ def host_action(host_id: str, action: str) -> Response:
 @blueprint.get("/events")
 @admin_required
 def events() -> str:
-    store = engine().store
     severity = request.args.get("severity", "")
     period = request.args.get("period", "")
     spans = {"hour": HOUR, "day": DAY, "month": 30 * DAY}
@@ -127,17 +99,20 @@ def events() -> str:
             since=time.time() - spans[period] if period else None, limit=300)
     except (ValueError, KeyError):
         abort(400)
-    return render_template("admin/events.html", events=search_events(store.db, query),
+    inventory = engine().inventory
+    return render_template("admin/events.html",
+                           events=inventory.search_events(query, actor=actor()),
                            severity=severity, vm=query.vm_id or "", host=query.host_id or "",
                            text=query.text, period=period,
-                           vm_names={v.id: v.name for v in store.vms.all()},
-                           host_names={h.id: h.name for h in store.hosts.all()})
+                           vm_names=inventory.list_vm_names(actor=actor()),
+                           host_names=inventory.list_host_names(actor=actor()))
 
 
 @blueprint.get("/jobs")
 @admin_required
 def jobs() -> str:
-    return render_template("admin/jobs.html", jobs=summaries.recent_jobs(engine(), limit=200))
+    return render_template("admin/jobs.html",
+                           jobs=engine().inventory.list_jobs(actor=actor(), limit=200))
 
 
 @blueprint.get("/users")
@@ -145,7 +120,7 @@ def jobs() -> str:
 def users() -> str:
     directory = engine().users
     roles = {r.id: r.name.value for r in directory.roles()}
-    vm_names = {v.id: v.name for v in engine().store.vms.all()}
+    vm_names = engine().inventory.list_vm_names(actor=actor())
     rows = []
     for user in sorted(directory.list_users(actor=actor()), key=lambda u: u.name):
         grants = [(p, roles.get(p.role_id, "?"),
@@ -208,14 +183,9 @@ def delete_user(user_id: str) -> Response:
 @blueprint.get("/isos")
 @admin_required
 def isos() -> str:
-    store = engine().store
-    in_use: dict[str, list[str]] = {}
-    for vm in store.vms.all():
-        if vm.cdrom_file_id:
-            in_use.setdefault(vm.cdrom_file_id, []).append(vm.name)
-    return render_template("admin/isos.html",
-                           isos=sorted(engine().isos.list(), key=lambda d: d.name.lower()),
-                           domains=store.storage_domains.all(), in_use=in_use,
+    inventory = engine().inventory
+    return render_template("admin/isos.html", rows=inventory.list_iso_rows(actor=actor()),
+                           domains=inventory.list_storage_domains(actor=actor()),
                            limit=engine().config.storage.iso_max_size)
 
 
@@ -225,8 +195,7 @@ def upload_iso(name: str) -> Response:
     """The file is the request body (the page sends it with its upload progress), streamed
     into the storage domain; the form's size limit does not apply, the ISO limit does."""
     request.max_content_length = engine().config.storage.iso_max_size
-    domain_id = request.args.get("storage_domain_id") or \
-        engine().store.storage_domains.all()[0].id
+    domain_id = request.args.get("storage_domain_id") or engine().storage_domains.default().id
     disk = engine().isos.upload(cast(BinaryIO, request.stream), name=name,
                                 storage_domain_id=domain_id, actor=actor(),
                                 size=request.content_length)

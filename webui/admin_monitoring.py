@@ -69,9 +69,9 @@ def charts(object_id: str, specs: Sequence[ChartSpec], period: Period) -> list[M
 @admin_required
 def monitoring() -> str:
     period = _period()
-    store = engine().store
-    hosts = [(h, charts(h.id, HOST_CHARTS, period)) for h in store.hosts.all()]
-    domains = [(d, charts(d.id, STORAGE_CHARTS, period)) for d in store.storage_domains.all()]
+    hosts = [(h, charts(h.id, HOST_CHARTS, period)) for h in engine().hosts.list()]
+    domains = [(d, charts(d.id, STORAGE_CHARTS, period))
+               for d in engine().inventory.list_storage_domains(actor=actor())]
     return render_template("admin/monitoring.html", period=period, periods=list(Period),
                            hosts=hosts, domains=domains,
                            interval=engine().monitor.interval)
@@ -115,7 +115,8 @@ def reports() -> str | Response:
         report = vm_usage(e.monitor.history, e.vms.list(actor=actor()), since=since,
                           until=until, interval=e.monitor.interval)
     else:
-        report = storage_growth(e.monitor.history, e.store.storage_domains.all(), since=since,
+        report = storage_growth(e.monitor.history,
+                                e.inventory.list_storage_domains(actor=actor()), since=since,
                                 until=until)
     if fmt is not None:
         name = f"virtstick-{kind.value}-{period.value}.{fmt.value}"

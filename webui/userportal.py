@@ -6,8 +6,6 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from appliance.errors import VirtStickError
-from webui import summaries
-from webui.admin_vms import vm_details
 from webui.blueprint import portal_blueprint
 from webui.session import actor, engine, login_required
 
@@ -20,13 +18,15 @@ ACTIONS = {"start": "is starting", "shutdown": "is shutting down", "stop": "was 
 @blueprint.get("/")
 @login_required
 def index() -> str:
-    return render_template("user/index.html", rows=summaries.vm_rows(engine(), actor()))
+    return render_template("user/index.html",
+                           rows=engine().inventory.list_vm_rows(actor=actor()))
 
 
 @blueprint.get("/vms/<vm_id>")
 @login_required
 def vm(vm_id: str) -> str:
-    return render_template("user/vm.html", **vm_details(vm_id))
+    details = engine().inventory.get_vm_details(vm_id, actor=actor())
+    return render_template("user/vm.html", vm=details.vm, details=details)
 
 
 @blueprint.post("/vms/<vm_id>/action")
