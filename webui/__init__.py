@@ -11,7 +11,6 @@ from datetime import timedelta
 from flask import Blueprint, Flask
 
 from appliance.engine.engine import Engine
-from appliance.engine.enums import VmStatus
 from appliance.engine.validation import human_size
 from appliance.security import certificates
 from webui import (
@@ -26,6 +25,7 @@ from webui import (
 )
 from webui.console_proxy import ConsoleProxy
 from webui.session import COOKIE_NAME, csrf_token, current_actor, session_reader
+from webui.vm_actions import ACTIONS, vm_can
 
 log = logging.getLogger(__name__)
 
@@ -48,17 +48,9 @@ def register(app: Flask, engine: Engine) -> None:
     )
     app.jinja_env.filters["size"] = human_size
     app.jinja_env.globals.update(csrf_token=csrf_token, current_actor=current_actor,
-                                  vm_can=vm_can)
+                                  vm_can=vm_can, vm_actions=ACTIONS)
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)
-
-
-def vm_can(status: str, when: str) -> bool:
-    """Whether an action that needs the VM ``when`` (down, up, paused, running) applies now;
-    portal.js applies the same rule as the status changes."""
-    if when == "running":
-        return VmStatus(status).is_running
-    return status == when
 
 
 def start_console_proxy(app: Flask, engine: Engine) -> list[ConsoleProxy]:

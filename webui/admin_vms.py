@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from appliance.engine.enums import BootDevice
@@ -13,21 +13,14 @@ from appliance.engine.vm_provisioning import NewVm
 from appliance.engine.vm_updates import VmUpdate
 from appliance.errors import InvalidInput, VirtStickError
 from webui.blueprint import portal_blueprint
+from webui.outcome import back_or
 from webui.session import actor, admin_required, engine
+from webui.vm_actions import ADMIN_ACTIONS, VmAction, perform
 
 blueprint = portal_blueprint("admin", __name__, url_prefix="/admin")
 
 PAGE_SIZE = 100
 
-# The actions of the VM toolbar: form value -> (engine method name, past tense for the flash).
-ACTIONS = {
-    "start": ("start", "is starting"),
-    "shutdown": ("shutdown", "is shutting down"),
-    "stop": ("stop", "was powered off"),
-    "reboot": ("reboot", "is rebooting"),
-    "pause": ("pause", "was paused"),
-    "resume": ("resume", "was resumed"),
-}
 
 
 @blueprint.get("/")
@@ -65,7 +58,8 @@ def create_vm() -> Any:
                                    actor=actor()), values=form, open_dialog=True), exc.status
     flash(f"VM {vm.name} was created.", "success")
     if form.get("start_after"):
-        return _act(vm.id, "start", then=url_for("admin.vm", vm_id=vm.id))
+        return perform(vm.id, VmAction.START, allowed=ADMIN_ACTIONS,
+                       then=url_for("admin.vm", vm_id=vm.id))
     return redirect(url_for("admin.vm", vm_id=vm.id))
 
 
@@ -79,8 +73,8 @@ def vm(vm_id: str) -> str:
 @blueprint.post("/vms/<vm_id>/action")
 @admin_required
 def vm_action(vm_id: str) -> Response:
-    return _act(vm_id, request.form.get("action", ""),
-                then=_back(url_for("admin.vm", vm_id=vm_id)))
+    return perform(vm_id, request.form.get("action", ""), allowed=ADMIN_ACTIONS,
+                   then=back_or(url_for("admin.vm", vm_id=vm_id)))
 
 
 @blueprint.post("/vms/<vm_id>/edit")
@@ -118,25 +112,6 @@ def delete_vm(vm_id: str) -> Response:
         return redirect(url_for("admin.vm", vm_id=vm_id))
     flash(f"VM {vm.name} was removed.", "success")
     return redirect(url_for("admin.vms"))
-
-
-def _act(vm_id: str, action: str, *, then: str) -> Response:
-    if action not in ACTIONS:
-        abort(400)
-    method, done = ACTIONS[action]
-    try:
-        vm: Vm = engine().vms.get(vm_id, actor=actor())
-        getattr(engine().vms, method)(vm_id, actor=actor())
-    except VirtStickError as exc:
-        flash(exc.detail, "error")
-    else:
-        flash(f"VM {vm.name} {done}.", "success")
-    return redirect(then)
-
-
-def _back(default: str) -> str:
-    target = request.form.get("back", "")
-    return target if target.startswith("/") and not target.startswith("//") else default
 
 
 def _number(form: Any, key: str, *, default: int, noun: str) -> int:

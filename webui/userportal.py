@@ -7,12 +7,11 @@ from werkzeug.wrappers import Response
 
 from appliance.errors import VirtStickError
 from webui.blueprint import portal_blueprint
+from webui.outcome import back_or
 from webui.session import actor, engine, login_required
+from webui.vm_actions import USER_ACTIONS, perform
 
 blueprint = portal_blueprint("user", __name__, url_prefix="/user")
-
-ACTIONS = {"start": "is starting", "shutdown": "is shutting down", "stop": "was powered off",
-           "reboot": "is rebooting"}
 
 
 @blueprint.get("/")
@@ -32,20 +31,8 @@ def vm(vm_id: str) -> str:
 @blueprint.post("/vms/<vm_id>/action")
 @login_required
 def vm_action(vm_id: str) -> Response:
-    action = request.form.get("action", "")
-    if action not in ACTIONS:
-        abort(400)
-    try:
-        vm = engine().vms.get(vm_id, actor=actor())
-        getattr(engine().vms, action)(vm_id, actor=actor())
-    except VirtStickError as exc:
-        flash(exc.detail, "error")
-    else:
-        flash(f"VM {vm.name} {ACTIONS[action]}.", "success")
-    back = request.form.get("back", "")
-    if back.startswith("/") and not back.startswith("//"):
-        return redirect(back)
-    return redirect(url_for("user.index"))
+    return perform(vm_id, request.form.get("action", ""), allowed=USER_ACTIONS,
+                   then=back_or(url_for("user.index")))
 
 
 @blueprint.post("/vms/<vm_id>/snapshots")

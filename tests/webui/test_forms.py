@@ -12,8 +12,10 @@ from flask.testing import FlaskClient
 from appliance.cli import development_config
 from appliance.engine.authz import SYSTEM
 from appliance.engine.engine import Engine
+from appliance.engine.enums import VmStatus
 from appliance.engine.model import MiB
 from appliance.engine.users import ADMIN_USER_ID, ObjectType
+from appliance.engine.vm_provisioning import NewVm
 from appliance.engine.vms import VmCreate
 from appliance.web import create_app
 
@@ -68,3 +70,25 @@ def test_a_refused_removal_says_why_and_changes_nothing(engine: Engine,
                       follow_redirects=True).get_data(as_text=True)
     assert "no-such-disk" in page
     assert "The ISO image was removed." not in page
+
+
+def test_the_vm_toolbar_runs_each_action(engine: Engine, admin: FlaskClient) -> None:
+    vm = engine.vm_provisioning.create(NewVm(name="toolbar", memory=64 * MiB), actor=SYSTEM)
+    for action, said, status in [("start", "is starting", VmStatus.UP),
+                                 ("pause", "was paused", VmStatus.PAUSED),
+                                 ("resume", "was resumed", VmStatus.UP),
+                                 ("reboot", "is rebooting", VmStatus.UP),
+                                 ("stop", "was powered off", VmStatus.DOWN)]:
+        page = admin.post(f"/admin/vms/{vm.id}/action", data={**CSRF, "action": action},
+                          follow_redirects=True).get_data(as_text=True)
+        assert f"VM toolbar {said}." in page, action
+        assert engine.vms.get(vm.id, actor=SYSTEM).status is status, action
+    refused = admin.post(f"/admin/vms/{vm.id}/action", data={**CSRF, "action": "stop"},
+                         follow_redirects=True).get_data(as_text=True)
+    assert "it must be running to power off" in refused and "was powered off" not in refused
+    # Only the actions a portal offers: the User Portal has no Pause, neither has "remove".
+    assert admin.post(f"/user/vms/{vm.id}/action",
+                      data={**CSRF, "action": "pause"}).status_code == 400
+    assert admin.post(f"/admin/vms/{vm.id}/action",
+                      data={**CSRF, "action": "remove"}).status_code == 400
+    assert engine.vms.get(vm.id, actor=SYSTEM).status is VmStatus.DOWN
