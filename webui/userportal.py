@@ -1,4 +1,4 @@
-"""User Portal: the VMs a user may use, with start, stop, console and snapshots."""
+"""User Portal: the VMs a user may use, with start, stop, console, snapshots and charts."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from werkzeug.wrappers import Response
 
 from appliance.errors import VirtStickError
 from webui.blueprint import portal_blueprint
+from webui.history_charts import vm_page
 from webui.outcome import back_or
 from webui.session import actor, engine, login_required
 from webui.vm_actions import USER_ACTIONS, perform
@@ -26,6 +27,12 @@ def index() -> str:
 def vm(vm_id: str) -> str:
     details = engine().inventory.get_vm_details(vm_id, actor=actor())
     return render_template("user/vm.html", vm=details.vm, details=details)
+
+
+@blueprint.get("/vms/<vm_id>/monitoring")
+@login_required
+def vm_monitoring(vm_id: str) -> str:
+    return vm_page(vm_id, portal="user")
 
 
 @blueprint.post("/vms/<vm_id>/action")

@@ -1,10 +1,11 @@
-"""Admin Portal: the dashboard and the virtual machines (list, new, details, edit, actions)."""
+"""Admin Portal, virtual machines: the list, the New VM dialog, a VM's page with its
+actions, editing, removal, migration and its monitoring charts."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from appliance.engine.enums import BootDevice
@@ -12,27 +13,19 @@ from appliance.engine.model import BLANK_TEMPLATE_ID, GiB, MiB, Vm
 from appliance.engine.vm_provisioning import NewVm
 from appliance.engine.vm_updates import VmUpdate
 from appliance.errors import InvalidInput, VirtStickError
-from webui.blueprint import portal_blueprint
+from webui.history_charts import vm_page
 from webui.outcome import back_or
 from webui.session import actor, admin_required, engine
 from webui.vm_actions import ADMIN_ACTIONS, VmAction, perform
 
-blueprint = portal_blueprint("admin", __name__, url_prefix="/admin")
+blueprint = Blueprint("vms", __name__)
 
 PAGE_SIZE = 100
 
 
-
-@blueprint.get("/")
-@admin_required
-def dashboard() -> str:
-    return render_template("admin/dashboard.html",
-                           board=engine().inventory.get_dashboard(actor=actor()))
-
-
 @blueprint.get("/vms")
 @admin_required
-def vms() -> str:
+def index() -> str:
     query = request.args.get("q", "")
     rows = engine().inventory.list_vm_rows(actor=actor(), query=query)
     # Pages of 100 rows, as oVirt's Admin Portal shows them; search covers every VM.
@@ -46,7 +39,7 @@ def vms() -> str:
 
 @blueprint.post("/vms")
 @admin_required
-def create_vm() -> Any:
+def create() -> Any:
     form = request.form
     try:
         vm = _create_vm_from_form(form)
@@ -59,27 +52,27 @@ def create_vm() -> Any:
     flash(f"VM {vm.name} was created.", "success")
     if form.get("start_after"):
         return perform(vm.id, VmAction.START, allowed=ADMIN_ACTIONS,
-                       then=url_for("admin.vm", vm_id=vm.id))
-    return redirect(url_for("admin.vm", vm_id=vm.id))
+                       then=url_for("admin.vms.show", vm_id=vm.id))
+    return redirect(url_for("admin.vms.show", vm_id=vm.id))
 
 
 @blueprint.get("/vms/<vm_id>")
 @admin_required
-def vm(vm_id: str) -> str:
+def show(vm_id: str) -> str:
     details = engine().inventory.get_vm_details(vm_id, actor=actor())
     return render_template("admin/vm.html", vm=details.vm, details=details)
 
 
 @blueprint.post("/vms/<vm_id>/action")
 @admin_required
-def vm_action(vm_id: str) -> Response:
+def action(vm_id: str) -> Response:
     return perform(vm_id, request.form.get("action", ""), allowed=ADMIN_ACTIONS,
-                   then=back_or(url_for("admin.vm", vm_id=vm_id)))
+                   then=back_or(url_for("admin.vms.show", vm_id=vm_id)))
 
 
 @blueprint.post("/vms/<vm_id>/edit")
 @admin_required
-def edit_vm(vm_id: str) -> Response:
+def edit(vm_id: str) -> Response:
     form = request.form
     try:
         vm = engine().vms.get(vm_id, actor=actor())
@@ -98,36 +91,38 @@ def edit_vm(vm_id: str) -> Response:
         flash(exc.detail, "error")
     else:
         flash(f"VM {vm.name} was saved.", "success")
-    return redirect(url_for("admin.vm", vm_id=vm_id))
+    return redirect(url_for("admin.vms.show", vm_id=vm_id))
 
 
 @blueprint.post("/vms/<vm_id>/delete")
 @admin_required
-def delete_vm(vm_id: str) -> Response:
+def delete(vm_id: str) -> Response:
     try:
         vm = engine().vms.get(vm_id, actor=actor())
         engine().vms.remove(vm_id, actor=actor())
     except VirtStickError as exc:
         flash(exc.detail, "error")
-        return redirect(url_for("admin.vm", vm_id=vm_id))
+        return redirect(url_for("admin.vms.show", vm_id=vm_id))
     flash(f"VM {vm.name} was removed.", "success")
-    return redirect(url_for("admin.vms"))
+    return redirect(url_for("admin.vms.index"))
 
 
-def _number(form: Any, key: str, *, default: int, noun: str) -> int:
-    found = _given_number(form, key, noun=noun)
-    return default if found is None else found
-
-
-def _given_number(form: Any, key: str, *, noun: str) -> int | None:
-    """None when the field is left empty."""
-    raw = str(form.get(key, "")).strip()
-    if not raw:
-        return None
+@blueprint.post("/vms/<vm_id>/migrate")
+@admin_required
+def migrate(vm_id: str) -> Response:
+    target = request.form.get("host_id") or None
     try:
-        return int(raw)
-    except ValueError:
-        raise InvalidInput(f"{noun} must be a whole number, not '{raw[:20]}'.") from None
+        engine().migrations.migrate(vm_id, actor=actor(), host_id=target)
+        flash("The migration started; the VM keeps running meanwhile.", "success")
+    except VirtStickError as exc:
+        flash(exc.detail, "error")
+    return redirect(request.referrer or url_for("admin.hosts.index"))
+
+
+@blueprint.get("/vms/<vm_id>/monitoring")
+@admin_required
+def monitoring(vm_id: str) -> str:
+    return vm_page(vm_id, portal="admin")
 
 
 def _create_vm_from_form(form: Any) -> Vm:
@@ -147,3 +142,19 @@ def _create_vm_from_form(form: Any) -> Vm:
         vnic_profile_id=form.get("vnic_profile_id") or None,
         iso_id=form.get("iso_id") or None, boot_from_cdrom=form.get("boot") == "cdrom"),
         actor=actor())
+
+
+def _number(form: Any, key: str, *, default: int, noun: str) -> int:
+    found = _given_number(form, key, noun=noun)
+    return default if found is None else found
+
+
+def _given_number(form: Any, key: str, *, noun: str) -> int | None:
+    """None when the field is left empty."""
+    raw = str(form.get(key, "")).strip()
+    if not raw:
+        return None
+    try:
+        return int(raw)
+    except ValueError:
+        raise InvalidInput(f"{noun} must be a whole number, not '{raw[:20]}'.") from None
