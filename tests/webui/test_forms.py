@@ -8,12 +8,13 @@ from pathlib import Path
 
 import pytest
 from flask.testing import FlaskClient
+from lxml import html
 
 from appliance.cli import development_config
 from appliance.engine.authz import SYSTEM
 from appliance.engine.engine import Engine
 from appliance.engine.enums import VmStatus
-from appliance.engine.model import MiB
+from appliance.engine.model import BLANK_TEMPLATE_ID, MiB
 from appliance.engine.users import ADMIN_USER_ID, ObjectType
 from appliance.engine.vm_provisioning import NewVm
 from appliance.engine.vms import VmCreate
@@ -92,3 +93,24 @@ def test_the_vm_toolbar_runs_each_action(engine: Engine, admin: FlaskClient) -> 
     assert admin.post(f"/admin/vms/{vm.id}/action",
                       data={**CSRF, "action": "remove"}).status_code == 400
     assert engine.vms.get(vm.id, actor=SYSTEM).status is VmStatus.DOWN
+
+
+def test_a_refused_new_vm_says_why_in_its_dialog(engine: Engine, admin: FlaskClient) -> None:
+    """A taken name, or more memory than any host has: the dialog opens again with the
+    engine's message and what was typed, and no VM is made."""
+    engine.vm_provisioning.create(NewVm(name="taken", memory=64 * MiB), actor=SYSTEM)
+    huge = str(64 * 1024 * 1024)  # MiB: 64 TiB
+    for name, memory, reason in [("taken", "64", "already used by another VM"),
+                                 ("huge", huge, "the largest host in its cluster has")]:
+        response = admin.post("/admin/vms", data={
+            **CSRF, "name": name, "memory_mib": memory, "template_id": BLANK_TEMPLATE_ID,
+            "description": "typed by hand", "disk_gib": "3"})
+        assert response.status_code == 409, response.get_data(as_text=True)[:300]
+        [dialog] = html.fromstring(response.get_data(as_text=True)).xpath(
+            "//dialog[@id='new-vm']")
+        assert dialog.get("data-open-now") is not None
+        assert reason in dialog.xpath(".//*[@role='alert']")[0].text_content()
+        typed = {i.get("name"): i.get("value") for i in dialog.xpath(".//input[@value]")}
+        assert (typed["name"], typed["memory_mib"], typed["description"], typed["disk_gib"]) \
+            == (name, memory, "typed by hand", "3")
+    assert sorted(engine.inventory.list_vm_names(actor=SYSTEM).values()) == ["taken"]

@@ -26,15 +26,8 @@ PAGE_SIZE = 100
 @blueprint.get("/vms")
 @admin_required
 def index() -> str:
-    query = request.args.get("q", "")
-    rows = engine().inventory.list_vm_rows(actor=actor(), query=query)
-    # Pages of 100 rows, as oVirt's Admin Portal shows them; search covers every VM.
-    pages = max(1, -(-len(rows) // PAGE_SIZE))
-    page = min(max(1, request.args.get("page", 1, type=int) or 1), pages)
-    shown = rows[(page - 1) * PAGE_SIZE:page * PAGE_SIZE]
-    return render_template("admin/vms.html", rows=shown, total=len(rows), page=page,
-                           pages=pages, query=query,
-                           form=engine().inventory.get_new_vm_choices(actor=actor()))
+    return _list_page(query=request.args.get("q", ""),
+                      page=request.args.get("page", 1, type=int) or 1)
 
 
 @blueprint.post("/vms")
@@ -44,11 +37,8 @@ def create() -> Any:
     try:
         vm = _create_vm_from_form(form)
     except VirtStickError as exc:
-        flash(exc.detail, "error")
-        return render_template("admin/vms.html",
-                               rows=engine().inventory.list_vm_rows(actor=actor()),
-                               query="", form=engine().inventory.get_new_vm_choices(
-                                   actor=actor()), values=form, open_dialog=True), exc.status
+        # The dialog opens again with the engine's refusal and what was typed.
+        return _list_page(query="", page=1, values=form, error=exc.detail), exc.status
     flash(f"VM {vm.name} was created.", "success")
     if form.get("start_after"):
         return perform(vm.id, VmAction.START, allowed=ADMIN_ACTIONS,
@@ -123,6 +113,19 @@ def migrate(vm_id: str) -> Response:
 @admin_required
 def monitoring(vm_id: str) -> str:
     return vm_page(vm_id, portal="admin")
+
+
+def _list_page(*, query: str, page: int, values: Any = None, error: str = "") -> str:
+    """The VM list, in pages of 100 rows as oVirt's Admin Portal shows them (search covers
+    every VM), with the New VM dialog; ``values`` and ``error`` open it on a refused form."""
+    rows = engine().inventory.list_vm_rows(actor=actor(), query=query)
+    pages = max(1, -(-len(rows) // PAGE_SIZE))
+    page = min(max(1, page), pages)
+    shown = rows[(page - 1) * PAGE_SIZE:page * PAGE_SIZE]
+    return render_template("admin/vms.html", rows=shown, total=len(rows), page=page,
+                           pages=pages, query=query,
+                           form=engine().inventory.get_new_vm_choices(actor=actor()),
+                           values=values, error=error, open_dialog=values is not None)
 
 
 def _create_vm_from_form(form: Any) -> Vm:
