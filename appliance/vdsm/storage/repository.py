@@ -38,7 +38,11 @@ class Repository:
     def connect(self, connection: StorageConnection) -> None:
         """Make the domain's layout (idempotent) and remember where it lives."""
         domain = FileStorageDomain(Path(connection.path), connection.storage_domain_id)
-        domain.attach()
+        try:
+            domain.attach()
+        except OSError as exc:
+            raise HostAgentError(f"host {self.host_id} cannot use storage domain "
+                                 f"{domain.id} at {connection.path}: {exc.strerror}") from None
         with self._guard:
             self._domains[domain.id] = domain
 
