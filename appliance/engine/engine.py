@@ -74,9 +74,9 @@ class Engine:
         self.disk_copies = DiskCopies(self.ctx, self.storage_domains)
         self.template_builder = TemplateBuilder(self.ctx, self.disk_copies)
         self.ova_exporter = OvaExporter(self.ctx)
-        self.imports = SystemImporter(self.ctx, self.storage_domains, self.disk_copies)
-        self.importer = OvaImporter(self.imports)
-        self.v2v = V2v(self.imports)
+        imports = SystemImporter(self.ctx, self.storage_domains, self.disk_copies)
+        self.importer = OvaImporter(imports)  # OVAs
+        self.v2v = V2v(imports)  # VMware and Xen guests
         self.isos = Isos(self.ctx, self.storage_domains, self.disk_copies)
         self.vm_clones = VmClones(self.ctx, self.disk_copies)
         self.thin = ThinProvisioning(self.ctx, self.storage_domains, self.disks, self.vms)
