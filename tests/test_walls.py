@@ -26,3 +26,21 @@ def test_engine_does_not_import_vdsm_storage() -> None:
             if hits:
                 offenders.append(f"{module.relative_to(root)}:{node.lineno} imports {hits[-1]}")
     assert not offenders, "\n".join(offenders)
+
+
+def test_ova_and_v2v_do_not_import_each_other() -> None:
+    """OVA import and V2V share the pipeline below both (``appliance.engine.imports``)."""
+    engine = Path(__file__).resolve().parent.parent / "appliance" / "engine"
+    offenders = []
+    for room, other in (("ova", "v2v"), ("v2v", "ova")):
+        forbidden = f"appliance.engine.{other}"
+        for module in sorted((engine / room).rglob("*.py")):
+            for node in ast.walk(ast.parse(module.read_text(encoding="utf-8"))):
+                names: list[str] = []
+                if isinstance(node, ast.Import):
+                    names = [alias.name for alias in node.names]
+                elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                    names = [node.module] + [f"{node.module}.{a.name}" for a in node.names]
+                if any(n == forbidden or n.startswith(forbidden + ".") for n in names):
+                    offenders.append(f"{room}/{module.name}:{node.lineno} imports {forbidden}")
+    assert not offenders, "\n".join(offenders)
