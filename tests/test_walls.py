@@ -1,5 +1,6 @@
-"""The architecture's walls, read from the source: the portals reach the engine through its
-services only, never through its store (issue 12)."""
+"""The architecture's walls, read from the source (issue 12): the faces reach the engine
+through its services only, never its store; the engine names storage by ids and never
+imports the host agent's storage package; OVA import and V2V share a pipeline below both."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import re
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+ENGINE = ROOT / "appliance" / "engine"
 STORE_MODULE = "appliance.engine.store"
 STORE_ATTRIBUTES = frozenset({"store", "_store", "db", "_db"})
 TEMPLATE_STORE = re.compile(r"\.(_?store|_?db)\b")
@@ -61,3 +63,41 @@ def test_webui_does_not_touch_the_store() -> None:
             if TEMPLATE_STORE.search(line):
                 leaks.append(f"{path.relative_to(ROOT)}:{number}: {line.strip()[:80]}")
     assert not leaks, "the portals reach into the engine's store:\n" + "\n".join(leaks)
+
+
+def imported_modules(tree: ast.AST) -> list[tuple[int, str]]:
+    """Each absolute import in ``tree`` as (line, module), ``from m import n`` as ``m.n`` too."""
+    found: list[tuple[int, str]] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found += [(node.lineno, alias.name) for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.append((node.lineno, node.module))
+            found += [(node.lineno, f"{node.module}.{alias.name}") for alias in node.names]
+    return found
+
+
+def imports_of(folder: Path, forbidden: str) -> list[str]:
+    """Where modules under ``folder`` import ``forbidden`` or anything below it."""
+    offenders = []
+    for module in sorted(folder.rglob("*.py")):
+        tree = ast.parse(module.read_text(encoding="utf-8"), filename=str(module))
+        offenders += [f"{module.relative_to(ROOT)}:{line} imports {name}"
+                      for line, name in imported_modules(tree)
+                      if name == forbidden or name.startswith(forbidden + ".")]
+    return sorted(set(offenders))
+
+
+def test_engine_does_not_import_vdsm_storage() -> None:
+    """The engine names storage by ids; only the host agent touches files and runs qemu-img,
+    so nothing under ``appliance/engine/`` may import ``appliance.vdsm.storage``."""
+    assert len(list(ENGINE.rglob("*.py"))) > 20  # the engine is where it is supposed to be
+    offenders = imports_of(ENGINE, "appliance.vdsm.storage")
+    assert not offenders, "\n".join(offenders)
+
+
+def test_ova_and_v2v_do_not_import_each_other() -> None:
+    """OVA import and V2V share the pipeline below both (``appliance.engine.imports``)."""
+    offenders = (imports_of(ENGINE / "ova", "appliance.engine.v2v")
+                 + imports_of(ENGINE / "v2v", "appliance.engine.ova"))
+    assert not offenders, "\n".join(offenders)

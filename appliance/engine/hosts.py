@@ -21,6 +21,7 @@ from appliance.engine.enums import EventSeverity, HostKind, HostStatus
 from appliance.engine.ids import new_id
 from appliance.engine.model import Host, MiB
 from appliance.engine.power import agent_for
+from appliance.engine.storage import StorageDomains
 from appliance.errors import HostAgentError, InvalidState, NameInUse, NotSupported
 from appliance.vdsm.agent import AgentSettings, LifecycleHandler, LocalHostAgent
 from appliance.vdsm.labhost import Lab, LabHostInfo
@@ -30,10 +31,11 @@ log = logging.getLogger(__name__)
 
 class HostService:
     def __init__(self, ctx: EngineContext, *, settings: Callable[[], AgentSettings],
-                 on_lifecycle: LifecycleHandler,
+                 storage: StorageDomains, on_lifecycle: LifecycleHandler,
                  on_reconnect: Callable[[str], None]) -> None:
         self.ctx = ctx
         self._settings = settings
+        self._storage = storage
         self._on_lifecycle = on_lifecycle
         self._on_reconnect = on_reconnect
         self.lab = Lab(ctx.config.appliance.state_dir / "lab", token=ctx.appliance_id[:6])
@@ -186,6 +188,7 @@ class HostService:
                                on_reconnect=lambda: self._on_reconnect(host.id))
         agent.open()
         facts = agent.facts()
+        self._storage.connect_host(agent)  # every host sees the shared storage domains
         self.ctx.hosts.agents[host.id] = agent
         current = self.ctx.store.hosts.get(host.id)
         memory = min(current.memory, facts.memory) if current.memory else facts.memory

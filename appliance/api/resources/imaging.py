@@ -23,7 +23,7 @@ from appliance.api.resources import disks, vms
 from appliance.api.resources.vm_devices import CDROM, CDROM_ID
 from appliance.api.routing import Operation, Routes
 from appliance.api.schema import Field, Kind, Type, ref
-from appliance.engine.ova.importer import Imported, ImportTarget
+from appliance.engine.imports.pipeline import Imported, ImportTarget
 from appliance.errors import InvalidInput, NotFound
 
 EXTERNAL_VM_IMPORT = Type(
