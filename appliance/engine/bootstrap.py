@@ -66,12 +66,15 @@ def ensure_defaults(store: Store, config: Config) -> None:
 
 
 def default_cluster(store: Store) -> Cluster:
-    """The cluster new VMs and hosts join when none is named: Default, made at first boot
-    (``Clusters.default()`` is how the rest of the engine and the faces ask)."""
+    """The cluster new VMs and hosts join when none is named: Default, made at first boot,
+    else the first there is (``Clusters.default()`` is how services and faces ask)."""
     found = store.clusters.by_name(DEFAULT)
-    if found is None:
-        raise NotFound(f"There is no cluster named '{DEFAULT}'; name the cluster to use.")
-    return found
+    if found is not None:
+        return found
+    clusters = store.clusters.all()
+    if not clusters:
+        raise NotFound("There is no cluster.")
+    return clusters[0]
 
 
 def register_local_host(store: Store, facts: HostFacts, *, uri: str) -> Host:

@@ -22,6 +22,8 @@ from appliance.engine.events import EventLog, VisibleEvents
 from appliance.engine.ha import HighAvailability
 from appliance.engine.host_maintenance import HostMaintenance
 from appliance.engine.hosts import HostService
+from appliance.engine.imports.pipeline import SystemImporter
+from appliance.engine.inventory import Inventory
 from appliance.engine.isos import Isos
 from appliance.engine.jobs import JobContext, Jobs
 from appliance.engine.joining import HostJoining
@@ -31,7 +33,7 @@ from appliance.engine.model import MiB
 from appliance.engine.monitoring import Monitor
 from appliance.engine.networks import Networks, VnicProfiles
 from appliance.engine.ova.exporter import OvaExporter
-from appliance.engine.ova.importer import SystemImporter
+from appliance.engine.ova.importer import OvaImporter
 from appliance.engine.placement import Placement
 from appliance.engine.reconcile import Reconciler
 from appliance.engine.scheduling.balancer import Balancer
@@ -45,11 +47,11 @@ from appliance.engine.thin import ThinProvisioning
 from appliance.engine.users import Users
 from appliance.engine.v2v.service import V2v
 from appliance.engine.vm_clones import VmClones
+from appliance.engine.vm_provisioning import VmProvisioning
 from appliance.engine.vm_updates import VmUpdates
 from appliance.engine.vms import Vms
 from appliance.vdsm.agent import AgentSettings, LocalHostAgent
 from appliance.vdsm.host import choose_virt_type
-from appliance.vdsm.storage.domain import FileStorageDomain
 
 log = logging.getLogger(__name__)
 
@@ -80,8 +82,9 @@ class Engine:
         self.disk_copies = DiskCopies(self.ctx, self.storage_domains)
         self.template_builder = TemplateBuilder(self.ctx, self.disk_copies)
         self.ova_exporter = OvaExporter(self.ctx)
-        self.importer = SystemImporter(self.ctx, self.storage_domains, self.disk_copies)
-        self.v2v = V2v(self.importer)
+        imports = SystemImporter(self.ctx, self.storage_domains, self.disk_copies)
+        self.importer = OvaImporter(imports)  # OVAs
+        self.v2v = V2v(imports)  # VMware and Xen guests
         self.isos = Isos(self.ctx, self.storage_domains, self.disk_copies)
         self.vm_clones = VmClones(self.ctx, self.disk_copies)
         self.thin = ThinProvisioning(self.ctx, self.storage_domains, self.disks, self.vms)
@@ -90,6 +93,8 @@ class Engine:
         self.maintenance = Maintenance(self.ctx)
         self.consoles = Consoles(self.ctx, self.vms)
         self.vm_updates = VmUpdates(self.ctx, self.vms, self.placement)
+        self.inventory = Inventory(self.ctx, vms=self.vms, snapshots=self.snapshots,
+                                   isos=self.isos, domains=self.storage_domains)
         self.local_agent: LocalHostAgent | None = None
         self._settings: AgentSettings | None = None
         self._many_hosts()
@@ -104,6 +109,7 @@ class Engine:
     def _many_hosts(self) -> None:
         """Other hosts, migration, HA, balancing, power saving and maintenance."""
         self.hosts = HostService(self.ctx, vms=self.vms, settings=self.agent_settings,
+                                 storage=self.storage_domains,
                                  on_lifecycle=self.reconciler.on_lifecycle,
                                  on_reconnect=self.reconciler.host)
         self.migrations = Migrations(self.ctx, vms=self.vms, hosts=self.hosts,
@@ -116,12 +122,14 @@ class Engine:
         self.placement.wake_standby = self.balancer.wake
         self.clusters = Clusters(self.ctx, on_policy_change=self.balancer.poke)
         self.joining = HostJoining(self.ctx, hosts=self.hosts)
+        self.vm_provisioning = VmProvisioning(
+            self.ctx, vms=self.vms, disks=self.disks, isos=self.isos, clusters=self.clusters,
+            domains=self.storage_domains, copies=self.disk_copies)
 
     def start(self) -> None:
         self.audit.instrument(self)  # every service made in __init__ records user actions
         self.jobs.abort_unfinished()
         bootstrap.ensure_defaults(self.store, self.config)
-        self._attach_storage()
         self.reconciler.start()
         self._connect_local_host()
         self.hosts.reconnect_all()
@@ -144,10 +152,6 @@ class Engine:
             self.local_agent.close()
         self.reconciler.stop()
         self.db.close()
-
-    def _attach_storage(self) -> None:
-        for domain in self.store.storage_domains.all():
-            FileStorageDomain(Path(domain.path), domain.id).attach()
 
     def agent_settings(self) -> AgentSettings:
         """What every host's agent is made with (lab hosts share the machine's choices)."""
@@ -174,6 +178,7 @@ class Engine:
             on_lifecycle=self.reconciler.on_lifecycle,
             on_reconnect=lambda: self.reconciler.host(host_id))
         agent.open()
+        self.storage_domains.connect_host(agent)
         self.local_agent = agent
         self.ctx.hosts.agents[host_id] = agent
         bootstrap.register_local_host(self.store, agent.facts(),

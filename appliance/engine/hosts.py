@@ -21,6 +21,7 @@ from appliance.engine.enums import EventSeverity, HostKind, HostStatus, VmStatus
 from appliance.engine.ids import new_id
 from appliance.engine.model import Host, MiB
 from appliance.engine.power import agent_for
+from appliance.engine.storage import StorageDomains
 from appliance.engine.vms import Vms
 from appliance.errors import HostAgentError, InvalidState, NameInUse, NotSupported
 from appliance.vdsm.agent import AgentSettings, LifecycleHandler, LocalHostAgent
@@ -33,11 +34,12 @@ HOST_FAILED = "its host failed and was fenced"  # why its VMs went down (HA rest
 
 class HostService:
     def __init__(self, ctx: EngineContext, *, vms: Vms, settings: Callable[[], AgentSettings],
-                 on_lifecycle: LifecycleHandler,
+                 storage: StorageDomains, on_lifecycle: LifecycleHandler,
                  on_reconnect: Callable[[str], None]) -> None:
         self.ctx = ctx
         self._vms = vms
         self._settings = settings
+        self._storage = storage
         self._on_lifecycle = on_lifecycle
         self._on_reconnect = on_reconnect
         self.lab = Lab(ctx.config.appliance.state_dir / "lab", token=ctx.appliance_id[:6])
@@ -222,6 +224,7 @@ class HostService:
                                on_reconnect=lambda: self._on_reconnect(host.id))
         agent.open()
         facts = agent.facts()
+        self._storage.connect_host(agent)  # every host sees the shared storage domains
         self.ctx.hosts.agents[host.id] = agent
         current = self.ctx.store.hosts.get(host.id)
         memory = min(current.memory, facts.memory) if current.memory else facts.memory

@@ -395,9 +395,8 @@ class Vms:
             if not attachment.active:
                 continue
             disk = store.disks.get(attachment.disk_id)
-            domain = store.storage_domains.get(disk.storage_domain_id)
             disks.append(LaunchDisk(
-                storage_domain_id=domain.id, storage_path=domain.path, image_id=disk.id,
+                storage_domain_id=disk.storage_domain_id, image_id=disk.id,
                 volume_id=disk.volume_id, interface=attachment.interface.value,
                 bootable=attachment.bootable, read_only=attachment.read_only,
                 format=disk.format.qemu_format))
@@ -415,7 +414,7 @@ class Vms:
         iso = store.disks.find(vm.cdrom_file_id) if vm.cdrom_file_id else None
         return LaunchRequest(vm_id=vm.id, name=vm.name, memory=vm.memory, vcpus=vm.vcpus,
                              disks=tuple(disks), nics=tuple(nics),
-                             cdrom=str(chains.ref(store, iso).path) if iso else None,
+                             cdrom=chains.volume(iso) if iso else None,
                              restore_from=memory_to_restore(store, vm.id),
                              boot=tuple(b.value for b in vm.boot), display=vm.display.value)
 

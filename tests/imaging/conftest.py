@@ -20,8 +20,9 @@ from appliance.engine.authz import SYSTEM
 from appliance.engine.bootstrap import RAM_DOMAIN
 from appliance.engine.engine import Engine
 from appliance.engine.enums import VmStatus
-from appliance.engine.model import MiB, Template, Vm
+from appliance.engine.model import Disk, MiB, Template, Vm
 from appliance.engine.vms import VmCreate
+from appliance.vdsm.storage_interface import VolumeId
 from tests import sandbox
 
 
@@ -41,9 +42,13 @@ class Lab:
         """The top volume of the first disk of a VM or template."""
         store = self.engine.store
         attachment = store.attachments.where(vm_id=vm_or_template_id)[0]
-        disk = store.disks.get(attachment.disk_id)
-        domain = store.storage_domains.get(disk.storage_domain_id)
-        return Path(domain.path) / domain.id / "images" / disk.id / disk.volume_id
+        return self.disk_path(store.disks.get(attachment.disk_id))
+
+    def disk_path(self, disk: Disk) -> Path:
+        """Where the local host keeps the disk's top volume (the engine never knows)."""
+        assert self.engine.local_agent is not None
+        return self.engine.local_agent.storage.volume_path(
+            VolumeId(disk.storage_domain_id, disk.id, disk.volume_id))
 
 
 def make_engine(directory: Path, prefix: str, demo_disk: str = "",

@@ -13,6 +13,7 @@ from appliance.engine.authz import SYSTEM
 from appliance.engine.enums import BootDevice, DiskStatus
 from appliance.engine.model import Template
 from appliance.errors import ImageRejected, InvalidState
+from appliance.vdsm.storage_interface import VolumeId
 from tests.imaging.conftest import BOOT_TIMEOUT, GuestLab, Lab
 
 GRUB_CFG = """serial --unit=0 --speed=115200
@@ -65,13 +66,13 @@ def test_upload_checks_and_attach(lab: Lab, data_template: Template, tmp_path: P
     assert disk.status is DiskStatus.OK and disk.provisioned_size == len(data)
     assert seen[-1] == len(data)
     assert [d.id for d in lab.engine.isos.list()] == [disk.id]
-    assert Path(lab.engine.isos.path_of(disk.id)).read_bytes() == data
+    assert lab.disk_path(disk).read_bytes() == data
 
     vm = lab.vm("cd", data_template)
     vm = lab.engine.isos.insert(vm.id, disk.id, actor=SYSTEM, boot_first=True)
     assert vm.boot[0] is BootDevice.CDROM and vm.cdrom_file_id == disk.id
     request = lab.engine.vms._launch_request(vm)  # what the host is asked to run
-    assert request.cdrom == lab.engine.isos.path_of(disk.id)
+    assert request.cdrom == VolumeId(disk.storage_domain_id, disk.id, disk.volume_id)
     with pytest.raises(InvalidState, match="eject"):
         lab.engine.isos.remove(disk.id, actor=SYSTEM)
     lab.engine.isos.insert(vm.id, "", actor=SYSTEM)

@@ -13,10 +13,10 @@ import pytest
 
 from appliance.engine.authz import SYSTEM
 from appliance.engine.enums import DiskInterface, JobStatus, VmStatus
+from appliance.engine.imports.model import OvfDisk, OvfNic, OvfProducer, OvfSystem
+from appliance.engine.imports.pipeline import ImportTarget
 from appliance.engine.model import MiB, Template
 from appliance.engine.ova import ovf_reader, ovf_writer
-from appliance.engine.ova.importer import ImportTarget
-from appliance.engine.ova.model import OvfDisk, OvfNic, OvfProducer, OvfSystem
 from appliance.errors import ImageRejected, InsufficientResources
 from tests.imaging.conftest import Lab, qemu_io
 

@@ -10,8 +10,8 @@ import pytest
 
 from appliance.engine.authz import SYSTEM
 from appliance.engine.enums import DiskInterface, JobStatus, NicInterface, VmStatus
+from appliance.engine.imports.pipeline import ImportTarget
 from appliance.engine.model import MiB
-from appliance.engine.ova.importer import ImportTarget
 from appliance.engine.v2v import vmx, xen
 from appliance.errors import ImageRejected
 from tests.imaging.conftest import GuestLab, Lab, qemu_io

@@ -10,7 +10,7 @@ from flask import Response
 from appliance.api import http, listing
 from appliance.api.routing import Operation, Routes
 from appliance.api.schema import Field, Kind, Type, ref
-from appliance.engine.ova.importer import Imported, ImportTarget
+from appliance.engine.imports.pipeline import Imported, ImportTarget
 from appliance.errors import InvalidInput
 
 EXTERNAL_VM_IMPORT = Type(
