@@ -61,12 +61,12 @@ DEMO_TEMPLATE = "Demo"
 class Engine:
     def __init__(self, config: Config) -> None:
         self.config = config
-        self.db = Database(config.database_path)
-        self.store = Store(self.db)
-        events = EventLog(self.db)
-        self.ctx = EngineContext(config=config, store=self.store, events=events,
-                                 jobs=Jobs(self.store.jobs, events), hosts=Hosts(),
-                                 locks=Locks(), appliance_id=bootstrap.appliance_id(self.store))
+        self._db = Database(config.database_path)
+        self._store = Store(self._db)
+        events = EventLog(self._db)
+        self.ctx = EngineContext(config=config, store=self._store, events=events,
+                                 jobs=Jobs(self._store.jobs, events), hosts=Hosts(),
+                                 locks=Locks(), appliance_id=bootstrap.appliance_id(self._store))
         self.events = events
         self.jobs = self.ctx.jobs
         self.placement = Placement(self.ctx)
@@ -99,7 +99,7 @@ class Engine:
         self._settings: AgentSettings | None = None
         self._many_hosts()
         self.monitor = Monitor(self.ctx, self.storage_domains)
-        self.audit = AuditLog(self.db)
+        self.audit = AuditLog(self._db)
 
     @property
     def appliance_id(self) -> str:
@@ -129,7 +129,7 @@ class Engine:
     def start(self) -> None:
         self.audit.instrument(self)  # every service made in __init__ records user actions
         self.jobs.abort_unfinished()
-        bootstrap.ensure_defaults(self.store, self.config)
+        bootstrap.ensure_defaults(self._store, self.config)
         self.reconciler.start()
         self._connect_local_host()
         self.hosts.reconnect_all()
@@ -151,7 +151,7 @@ class Engine:
         if self.local_agent is not None:
             self.local_agent.close()
         self.reconciler.stop()
-        self.db.close()
+        self._db.close()
 
     def agent_settings(self) -> AgentSettings:
         """What every host's agent is made with (lab hosts share the machine's choices)."""
@@ -172,7 +172,7 @@ class Engine:
 
     def _connect_local_host(self) -> None:
         config = self.config
-        host_id = bootstrap.local_host_id(self.store)
+        host_id = bootstrap.local_host_id(self._store)
         agent = LocalHostAgent(
             host_id=host_id, uri=config.appliance.libvirt_uri, settings=self.agent_settings(),
             on_lifecycle=self.reconciler.on_lifecycle,
@@ -181,17 +181,17 @@ class Engine:
         self.storage_domains.connect_host(agent)
         self.local_agent = agent
         self.ctx.hosts.agents[host_id] = agent
-        bootstrap.register_local_host(self.store, agent.facts(),
+        bootstrap.register_local_host(self._store, agent.facts(),
                                       uri=config.appliance.libvirt_uri)
 
     def _import_demo_template(self) -> None:
         source = self.config.appliance.demo_disk
         if not source or not Path(source).is_file():
             return
-        if self.store.templates.by_name(DEMO_TEMPLATE) is not None:
+        if self._store.templates.by_name(DEMO_TEMPLATE) is not None:
             return
-        domain = self.store.storage_domains.get_by_name(bootstrap.RAM_DOMAIN)
-        profile = self.store.vnic_profiles.by_name(bootstrap.MANAGEMENT_NETWORK)
+        domain = self._store.storage_domains.get_by_name(bootstrap.RAM_DOMAIN)
+        profile = self._store.vnic_profiles.by_name(bootstrap.MANAGEMENT_NETWORK)
 
         def work(_job: JobContext) -> None:
             self.templates.import_disk_image(

@@ -22,7 +22,7 @@ READY = "VIRTSTICK-GUEST-READY"
 def wait_for_demo_template(engine: Engine, timeout: float = 120) -> str:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        template = engine.store.templates.by_name(DEMO_TEMPLATE)
+        template = engine.ctx.store.templates.by_name(DEMO_TEMPLATE)
         if template is not None and template.status is TemplateStatus.OK:
             return template.id
         time.sleep(0.2)
@@ -44,9 +44,9 @@ def console(engine: Engine, vm: Vm) -> GuestConsole:
 
 def wait_status(engine: Engine, vm_id: str, status: VmStatus, timeout: float = 90) -> Vm:
     deadline = time.monotonic() + timeout
-    vm = engine.store.vms.get(vm_id)
+    vm = engine.ctx.store.vms.get(vm_id)
     while time.monotonic() < deadline:
-        vm = engine.store.vms.get(vm_id)
+        vm = engine.ctx.store.vms.get(vm_id)
         if vm.status is status:
             return vm
         time.sleep(0.2)

@@ -52,7 +52,7 @@ def _engine_start(config: Config, state: Path) -> list[Figure]:
     engine = Engine(config)
     engine.start()
     cluster = engine.clusters.default().id
-    ram = engine.store.storage_domains.get_by_name("ram").id
+    ram = engine.ctx.store.storage_domains.get_by_name("ram").id
     conn = libvirt.open(config.appliance.libvirt_uri)
     ours, raw = [], []
     try:
@@ -101,7 +101,7 @@ def _virsh_define_start(config: Config, state: Path, xml: str, name: str) -> flo
 def _thin_disks(config: Config, state: Path) -> list[Figure]:
     engine = Engine(config)
     engine.start()
-    ram = engine.store.storage_domains.get_by_name("ram").id
+    ram = engine.ctx.store.storage_domains.get_by_name("ram").id
     figures = []
     try:
         base = engine.disks.create(DiskCreate(name="base", provisioned_size=2 * GiB,

@@ -69,7 +69,7 @@ def test_hosts_migration_and_scheduling_policy_through_the_api(lab: Lab) -> None
              "</custom_scheduling_policy_properties></cluster>")
     assert updated.status_code == 200, updated.get_data(as_text=True)
     assert updated.get_json()["scheduling_policy"]["name"] == "vm_evenly_distributed"
-    assert lab.engine.store.clusters.get(cluster.id).scheduling_properties == (
+    assert lab.engine.ctx.store.clusters.get(cluster.id).scheduling_properties == (
         ("HighVmCount", "3"),)
     bad = client.put(f"{API}/clusters/{cluster.id}", headers=headers,
                      data="<cluster><scheduling_policy><name>fastest</name>"
@@ -106,4 +106,4 @@ def test_affinity_groups_through_the_api(lab: Lab) -> None:
                           data=f"<action><host id='{target}'/></action>")
     assert refused.status_code == 409 and "affinity group pair" in refused.get_data(as_text=True)
     assert client.delete(f"{base}/pair", headers=headers).status_code == 200
-    assert lab.engine.store.clusters.get(cluster.id).affinity_groups == ()
+    assert lab.engine.ctx.store.clusters.get(cluster.id).affinity_groups == ()

@@ -14,7 +14,7 @@ pytestmark = pytest.mark.slow
 
 def _counts(lab: Lab) -> dict[str, int]:
     counts = {lab.a.id: 0, lab.b.id: 0}
-    for vm in lab.engine.store.vms.all():
+    for vm in lab.engine.ctx.store.vms.all():
         if vm.host_id in counts and vm.status is VmStatus.UP:
             counts[vm.host_id] += 1
     return counts

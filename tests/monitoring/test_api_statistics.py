@@ -56,7 +56,7 @@ def test_a_down_vm_has_its_configured_values_only(served: Served) -> None:
 
 def test_events_search_by_severity_host_and_words(served: Served) -> None:
     engine = served.engine
-    [host] = engine.store.hosts.all()
+    [host] = engine.ctx.store.hosts.all()
     engine.events.record("host_hot", "Host is hot.", severity=EventSeverity.WARNING,
                          host_id=host.id)
     engine.events.record("vm_cold", "A VM is cold.", severity=EventSeverity.WARNING)
