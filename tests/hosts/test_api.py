@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 
-from appliance.engine.enums import JobStatus, VmStatus
+from appliance.engine.enums import HostStatus, JobStatus, VmStatus
 from appliance.web import create_app
 from tests.hosts.labenv import ADMIN_PASSWORD, Lab, MiB
 
@@ -44,6 +44,12 @@ def test_hosts_migration_and_scheduling_policy_through_the_api(lab: Lab) -> None
     status = client.post(f"{API}/hosts/{lab_c['id']}/fence", headers=headers,
                          data="<action><fence_type>status</fence_type></action>")
     assert status.get_json()["power_management"]["status"] == "on"
+    restarted = client.post(f"{API}/hosts/{lab_c['id']}/fence", headers=headers,
+                            data="<action><fence_type>restart</fence_type></action>")
+    assert restarted.status_code == 200, restarted.get_data(as_text=True)
+    assert lab.host(lab_c["id"]).status is HostStatus.UP  # fenced, then switched on
+    assert any(e.code == "host_fenced" and e.host_id == lab_c["id"]
+               for e in lab.engine.events.recent(limit=50))
 
     vm = lab.start_vm("api1", memory=384 * MiB)
     other = "lab-b" if lab.vm(vm.id).host_id == lab.a.id else "lab-a"
