@@ -1,6 +1,7 @@
-"""The architecture's walls, read from the source (issue 12): the faces reach the engine
-through its services only, never its store; the engine names storage by ids and never
-imports the host agent's storage package; OVA import and V2V share a pipeline below both."""
+"""The architecture's walls, read from the source (issue 12): the faces (API, portals, CLI,
+metrics) reach the engine through its services only, never its store or its context; the
+engine names storage by ids and never imports the host agent's storage package; OVA import
+and V2V share a pipeline below both."""
 
 from __future__ import annotations
 
@@ -63,6 +64,47 @@ def test_webui_does_not_touch_the_store() -> None:
             if TEMPLATE_STORE.search(line):
                 leaks.append(f"{path.relative_to(ROOT)}:{number}: {line.strip()[:80]}")
     assert not leaks, "the portals reach into the engine's store:\n" + "\n".join(leaks)
+
+
+API = ROOT / "appliance" / "api"
+# The faces besides the API and the portals: the CLI and its client, the WSGI app, the
+# service's main loop and the Prometheus exporter.
+OTHER_FACES = tuple(ROOT / "appliance" / name for name in (
+    "cli.py", "cli_vms.py", "cli_hosts.py", "client.py", "web.py", "server.py", "metrics.py"))
+
+
+def test_the_api_and_other_faces_do_not_touch_the_store() -> None:
+    modules = sorted(API.rglob("*.py"))
+    assert len(modules) > 30  # the API is where it is supposed to be
+    leaks = []
+    for path in [*modules, *OTHER_FACES]:
+        leaks += [f"{path.relative_to(ROOT)}:{use}" for use in store_uses(path.read_text())]
+    assert not leaks, "a face reaches into the engine's store:\n" + "\n".join(leaks)
+
+
+def test_faces_do_not_reach_past_the_services() -> None:
+    """``engine.ctx`` is what services are built with (store, host agents, locks): a face
+    that holds it has gone round the services."""
+    leaks = []
+    for path in [*sorted(API.rglob("*.py")), *sorted((ROOT / "webui").rglob("*.py")),
+                 *OTHER_FACES]:
+        if "node_modules" in path.parts:
+            continue
+        leaks += [f"{path.relative_to(ROOT)}:{node.lineno}: .ctx"
+                  for node in ast.walk(ast.parse(path.read_text()))
+                  if isinstance(node, ast.Attribute) and node.attr == "ctx"]
+    assert not leaks, "\n".join(leaks)
+
+
+def test_the_engine_keeps_its_store_private() -> None:
+    """Faces could not reach the store even by mistake: the engine holds it as ``_store``
+    (services have it through their context; tests that inspect rows use ``engine.ctx``)."""
+    tree = ast.parse((ENGINE / "engine.py").read_text())
+    public = {target.attr for node in ast.walk(tree) if isinstance(node, ast.Assign)
+              for target in node.targets if isinstance(target, ast.Attribute)
+              and isinstance(target.value, ast.Name) and target.value.id == "self"}
+    assert not public & {"store", "db"}
+    assert {"_store", "_db"} <= public
 
 
 def imported_modules(tree: ast.AST) -> list[tuple[int, str]]:

@@ -5,9 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import replace
 
-from appliance.engine import validation
+from appliance.engine import bootstrap, validation
 from appliance.engine.authz import Actor, require_superuser
-from appliance.engine.bootstrap import DEFAULT
 from appliance.engine.context import EngineContext
 from appliance.engine.model import AffinityGroup, Cluster
 from appliance.engine.scheduling import policies
@@ -25,16 +24,16 @@ class Clusters:
     def get(self, cluster_id: str) -> Cluster:
         return self.ctx.store.clusters.get(cluster_id)
 
+    def find(self, cluster_id: str) -> Cluster | None:
+        return self.ctx.store.clusters.find(cluster_id)
+
+    def find_by_name(self, name: str) -> Cluster | None:
+        return self.ctx.store.clusters.by_name(name)
+
     def default(self) -> Cluster:
-        """Where a VM goes when no cluster is named: the one named "Default", else the
-        first (the one way to choose it)."""
-        found = self.ctx.store.clusters.by_name(DEFAULT)
-        if found is not None:
-            return found
-        clusters = self.ctx.store.clusters.all()
-        if not clusters:
-            raise NotFound("There is no cluster.")
-        return clusters[0]
+        """The cluster a new VM or host joins when the caller names none: the one way the
+        engine, the API, the portals and the CLI (through the API root) pick it."""
+        return bootstrap.default_cluster(self.ctx.store)
 
     def set_affinity_group(self, cluster_id: str, group: AffinityGroup, *,
                            actor: Actor) -> Cluster:

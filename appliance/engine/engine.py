@@ -16,8 +16,9 @@ from appliance.engine.authz import SYSTEM
 from appliance.engine.clusters import Clusters
 from appliance.engine.consoles import Consoles
 from appliance.engine.context import EngineContext, Hosts, Locks
+from appliance.engine.datacenters import DataCenters
 from appliance.engine.disk_copies import DiskCopies
-from appliance.engine.events import EventLog
+from appliance.engine.events import EventLog, VisibleEvents
 from appliance.engine.ha import HighAvailability
 from appliance.engine.host_maintenance import HostMaintenance
 from appliance.engine.hosts import HostService
@@ -30,6 +31,7 @@ from appliance.engine.maintenance import Maintenance
 from appliance.engine.migration import Migrations
 from appliance.engine.model import MiB
 from appliance.engine.monitoring import Monitor
+from appliance.engine.networks import Networks, VnicProfiles
 from appliance.engine.ova.exporter import OvaExporter
 from appliance.engine.ova.importer import OvaImporter
 from appliance.engine.placement import Placement
@@ -59,18 +61,22 @@ DEMO_TEMPLATE = "Demo"
 class Engine:
     def __init__(self, config: Config) -> None:
         self.config = config
-        self.db = Database(config.database_path)
-        self.store = Store(self.db)
-        events = EventLog(self.db)
-        self.ctx = EngineContext(config=config, store=self.store, events=events,
-                                 jobs=Jobs(self.store.jobs, events), hosts=Hosts(),
-                                 locks=Locks(), appliance_id=bootstrap.appliance_id(self.store))
+        self._db = Database(config.database_path)
+        self._store = Store(self._db)
+        events = EventLog(self._db)
+        self.ctx = EngineContext(config=config, store=self._store, events=events,
+                                 jobs=Jobs(self._store.jobs, events), hosts=Hosts(),
+                                 locks=Locks(), appliance_id=bootstrap.appliance_id(self._store))
         self.events = events
         self.jobs = self.ctx.jobs
         self.placement = Placement(self.ctx)
         self.storage_domains = StorageDomains(self.ctx)
         self.disks = Disks(self.ctx, self.storage_domains)
         self.vms = Vms(self.ctx, self.disks, self.placement)
+        self.datacenters = DataCenters(self.ctx)
+        self.networks = Networks(self.ctx)
+        self.vnic_profiles = VnicProfiles(self.ctx)
+        self.visible_events = VisibleEvents(self.ctx)
         self.templates = Templates(self.ctx, self.storage_domains)
         self.snapshots = Snapshots(self.ctx, self.storage_domains)
         self.disk_copies = DiskCopies(self.ctx, self.storage_domains)
@@ -93,11 +99,16 @@ class Engine:
         self._settings: AgentSettings | None = None
         self._many_hosts()
         self.monitor = Monitor(self.ctx, self.storage_domains)
-        self.audit = AuditLog(self.db)
+        self.audit = AuditLog(self._db)
+
+    @property
+    def appliance_id(self) -> str:
+        """This appliance's id, fixed at first start (oVirt's ``product_info`` instance)."""
+        return self.ctx.appliance_id
 
     def _many_hosts(self) -> None:
         """Other hosts, migration, HA, balancing, power saving and maintenance."""
-        self.hosts = HostService(self.ctx, settings=self.agent_settings,
+        self.hosts = HostService(self.ctx, vms=self.vms, settings=self.agent_settings,
                                  storage=self.storage_domains,
                                  on_lifecycle=self.reconciler.on_lifecycle,
                                  on_reconnect=self.reconciler.host)
@@ -118,7 +129,7 @@ class Engine:
     def start(self) -> None:
         self.audit.instrument(self)  # every service made in __init__ records user actions
         self.jobs.abort_unfinished()
-        bootstrap.ensure_defaults(self.store, self.config)
+        bootstrap.ensure_defaults(self._store, self.config)
         self.reconciler.start()
         self._connect_local_host()
         self.hosts.reconnect_all()
@@ -140,7 +151,7 @@ class Engine:
         if self.local_agent is not None:
             self.local_agent.close()
         self.reconciler.stop()
-        self.db.close()
+        self._db.close()
 
     def agent_settings(self) -> AgentSettings:
         """What every host's agent is made with (lab hosts share the machine's choices)."""
@@ -161,7 +172,7 @@ class Engine:
 
     def _connect_local_host(self) -> None:
         config = self.config
-        host_id = bootstrap.local_host_id(self.store)
+        host_id = bootstrap.local_host_id(self._store)
         agent = LocalHostAgent(
             host_id=host_id, uri=config.appliance.libvirt_uri, settings=self.agent_settings(),
             on_lifecycle=self.reconciler.on_lifecycle,
@@ -170,17 +181,17 @@ class Engine:
         self.storage_domains.connect_host(agent)
         self.local_agent = agent
         self.ctx.hosts.agents[host_id] = agent
-        bootstrap.register_local_host(self.store, agent.facts(),
+        bootstrap.register_local_host(self._store, agent.facts(),
                                       uri=config.appliance.libvirt_uri)
 
     def _import_demo_template(self) -> None:
         source = self.config.appliance.demo_disk
         if not source or not Path(source).is_file():
             return
-        if self.store.templates.by_name(DEMO_TEMPLATE) is not None:
+        if self._store.templates.by_name(DEMO_TEMPLATE) is not None:
             return
-        domain = self.store.storage_domains.get_by_name(bootstrap.RAM_DOMAIN)
-        profile = self.store.vnic_profiles.by_name(bootstrap.MANAGEMENT_NETWORK)
+        domain = self._store.storage_domains.get_by_name(bootstrap.RAM_DOMAIN)
+        profile = self._store.vnic_profiles.by_name(bootstrap.MANAGEMENT_NETWORK)
 
         def work(_job: JobContext) -> None:
             self.templates.import_disk_image(

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+import builtins
 import time
 from dataclasses import dataclass, replace
 
-from appliance.engine import chains, validation
+from appliance.engine import chains, permissions, validation
 from appliance.engine.authz import Actor
 from appliance.engine.context import EngineContext
 from appliance.engine.enums import DiskFormat, DiskStatus, StorageDomainStatus
 from appliance.engine.ids import new_id
 from appliance.engine.model import Disk, StorageDomain, Volume
-from appliance.errors import InsufficientResources, InvalidState, NotFound
+from appliance.errors import InsufficientResources, InvalidState, NotFound, PermissionDenied
 from appliance.vdsm.agent import HostAgent
 from appliance.vdsm.storage_interface import StorageConnection
 
@@ -48,9 +49,22 @@ class StorageDomains:
     def __init__(self, ctx: EngineContext) -> None:
         self.ctx = ctx
 
+    def list(self) -> builtins.list[StorageDomain]:
+        return self.ctx.store.storage_domains.all()
+
+    def get(self, domain_id: str) -> StorageDomain:
+        return self.ctx.store.storage_domains.get(domain_id)
+
+    def find(self, domain_id: str) -> StorageDomain | None:
+        return self.ctx.store.storage_domains.find(domain_id)
+
+    def find_by_name(self, name: str) -> StorageDomain | None:
+        return self.ctx.store.storage_domains.by_name(name)
+
     def default(self) -> StorageDomain:
-        """Where a new disk or ISO goes when no storage domain is named: the first."""
-        domains = self.ctx.store.storage_domains.all()
+        """Where a new disk, ISO or import goes when no storage domain is named: the
+        first."""
+        domains = self.list()
         if not domains:
             raise NotFound("There is no storage domain.")
         return domains[0]
@@ -95,6 +109,13 @@ class Disks:
         self.ctx = ctx
         self.domains = domains
 
+    def list(self, *, actor: Actor) -> builtins.list[Disk]:
+        """The disks this actor may see: all for SuperUsers, their VMs' disks for others."""
+        return permissions.visible_disks(self.ctx.store, actor)
+
+    def get(self, disk_id: str, *, actor: Actor) -> Disk:
+        return permissions.get_disk(self.ctx.store, actor, disk_id)
+
     def create(self, request: DiskCreate, *, actor: Actor) -> Disk:
         validation.name(request.name, noun="disk")
         validation.positive_size(request.provisioned_size)
@@ -118,7 +139,9 @@ class Disks:
         return self._store_new(disk, self._create_volume(domain, disk, parent=base))
 
     def remove(self, disk_id: str, *, actor: Actor) -> None:
-        disk = self.ctx.store.disks.get(disk_id)
+        disk = permissions.get_disk(self.ctx.store, actor, disk_id)
+        if disk.template_id is not None and not actor.superuser:
+            raise PermissionDenied(f"{actor.name} may not remove template disk '{disk.name}'.")
         for attachment in self.ctx.store.attachments.where(disk_id=disk_id):
             vm = self.ctx.store.vms.get(attachment.vm_id)
             if vm.status.is_running:

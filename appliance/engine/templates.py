@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import builtins
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -33,6 +34,23 @@ class Templates:
 
     def list(self) -> list[Template]:
         return self.ctx.store.templates.all()
+
+    def get(self, template_id: str) -> Template:
+        return self.ctx.store.templates.get(template_id)
+
+    def find(self, template_id: str) -> Template | None:
+        return self.ctx.store.templates.find(template_id)
+
+    def find_by_name(self, name: str) -> Template | None:
+        return self.ctx.store.templates.by_name(name)
+
+    def list_disk_attachments(self, template_id: str) -> builtins.list[DiskAttachment]:
+        template = self.get(template_id)
+        return self.ctx.store.attachments.where(vm_id=template.id)
+
+    def list_nics(self, template_id: str) -> builtins.list[Nic]:
+        template = self.get(template_id)
+        return self.ctx.store.nics.where(vm_id=template.id)
 
     def import_disk_image(self, source: Path, *, name: str, domain: StorageDomain,
                           actor: Actor, memory: int, description: str = "",

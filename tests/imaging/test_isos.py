@@ -53,7 +53,7 @@ def bootable_iso(tmp: Path, demo_disk: Path) -> Path:
 
 
 def _domain(lab: Lab) -> str:
-    return lab.engine.store.storage_domains.all()[0].id
+    return lab.engine.ctx.store.storage_domains.all()[0].id
 
 
 def test_upload_checks_and_attach(lab: Lab, data_template: Template, tmp_path: Path) -> None:
@@ -94,14 +94,14 @@ def test_bad_upload_leaves_nothing(lab: Lab, tmp_path: Path, case: str) -> None:
     elif case == "too-big":
         kwargs["size"] = None
         lab.engine.ctx.config = lab.engine.ctx.config.replace(storage={"iso_max_size": 40000})
-    disks_before = {d.id for d in lab.engine.store.disks.all()}
-    domain = lab.engine.store.storage_domains.all()[0]
+    disks_before = {d.id for d in lab.engine.ctx.store.disks.all()}
+    domain = lab.engine.ctx.store.storage_domains.all()[0]
     images = Path(domain.path) / domain.id / "images"
     files_before = set(images.rglob("*"))
     with pytest.raises(ImageRejected):
         lab.engine.isos.upload(io.BytesIO(data), name="bad.iso", storage_domain_id=domain.id,
                                actor=SYSTEM, **kwargs)  # type: ignore[arg-type]
-    assert {d.id for d in lab.engine.store.disks.all()} == disks_before
+    assert {d.id for d in lab.engine.ctx.store.disks.all()} == disks_before
     assert set(images.rglob("*")) == files_before
 
 

@@ -44,7 +44,7 @@ def admin(engine: Engine) -> FlaskClient:
 def test_removing_a_permission_and_a_user(engine: Engine, admin: FlaskClient) -> None:
     user = engine.users.create_user("dora@internal", "a long passphrase 1", actor=SYSTEM)
     vm = engine.vms.create(VmCreate(name="doras", memory=64 * MiB,
-                                    cluster_id=engine.store.clusters.get_by_name("Default").id),
+                                    cluster_id=engine.clusters.default().id),
                            actor=SYSTEM)
     role = engine.users.role_named("UserRole")
     permission = engine.users.grant(user_id=user.id, role_id=role.id,
