@@ -66,4 +66,29 @@ EXAMPLE_FAULTS: dict[str, str] = {
     "list_affinity_labels": "preparing label: POST /affinitylabels: 404",
 }
 
-PLAY_FAULTS: dict[str, str] = {}
+PLAY_FAULTS: dict[str, str] = {
+    # search terms
+    "vm": "templates?search=name=Blank and datacenter=Default: 400 (no datacenter term)",
+    "vm_idempotent": "templates?search=name=Demo and datacenter=Default: 400 (no datacenter "
+                     "term)",
+    "vm_migrate": "templates?search=vm.name=ans-mig: 400 (no vm.name term on templates)",
+    "disk": "disks?search=name=ans-disk and Storage.name=ram: 400 (no Storage.name term)",
+    "nic": "datacenters?search=Clusters.name=Default: 400 (no Clusters.name term)",
+    "template": "templates?search=name=ans-template and cluster=Default: 400 (no cluster term)",
+    "info": "hosts?search=cluster=: 400, disks?search=vm_names=: 400, events?search=vm.name=: "
+            "400, users?search=usrname=admin@internal-authz: empty, GET /tags: 404, "
+            "ovirt_permission_info: no user admin@internal-authz",
+    # users
+    "user": "POST /users without <password>: 400 (oVirt adds directory users without one)",
+    "permission": "users?search=usrname=ansperm@internal-authz finds nothing (users are named "
+                  "user@internal)",
+    # objects still missing
+    "affinity_group": "POST /clusters/{id}/affinitygroups/{name}/vms: 404 (no vms "
+                      "sub-collection; groups are addressed by name, not id)",
+    "tag": "GET /tags: 404",
+    "vmpool": "GET /vmpools: 404",
+    "job": "POST /jobs: 405 (no external jobs)",
+    # hosts
+    "host": "hosts lack <power_management><kdump_detection>, <spm><priority> and "
+            "<os><custom_kernel_cmdline>, which ovirt_host's update check reads",
+}
