@@ -45,6 +45,7 @@ class ClientService:
     ca_file: Path
     access_log: Path
     host_name: str  # the appliance's own host, as the API names it
+    password: str = ADMIN_PASSWORD  # admin@internal's
 
     @property
     def engine_url(self) -> str:
@@ -54,18 +55,16 @@ class ClientService:
     def api_url(self) -> str:
         return f"{self.appliance.https_url}/ovirt-engine/api"
 
-    @property
-    def password(self) -> str:
-        return ADMIN_PASSWORD
-
     def connect(self, **kwargs: object) -> sdk.Connection:
-        return sdk.Connection(url=self.api_url, username=ADMIN, password=ADMIN_PASSWORD,
+        return sdk.Connection(url=self.api_url, username=ADMIN, password=self.password,
                               ca_file=str(self.ca_file), **kwargs)
 
     def log_offset(self) -> int:
         return self.access_log.stat().st_size if self.access_log.exists() else 0
 
     def requests_since(self, offset: int) -> list[Request]:
+        if not self.access_log.exists():
+            return []
         with self.access_log.open("rb") as log:
             log.seek(offset)
             lines = log.read().decode("utf-8", "replace").splitlines()
