@@ -26,6 +26,13 @@ class InvalidInput(VirtStickError):
     reason = "Invalid input"
 
 
+class SearchTooComplex(InvalidInput):
+    """A search beyond the bounds that keep its cost small (length, conditions, wildcards)."""
+
+    code = "search-too-complex"
+    reason = "Search too complex"
+
+
 class NotFound(VirtStickError):
     status = 404
     code = "not-found"
