@@ -28,6 +28,9 @@ Example::
     https_listen = "0.0.0.0:8443"        # empty string disables HTTPS
     console_listen = "127.0.0.1:6100"    # the in-browser console's WebSocket proxy; port 0: any
     console_tls_listen = "0.0.0.0:6101"  # the same over TLS, for pages served by HTTPS
+    max_connections = 400                # open connections a listener holds at most
+    max_connections_per_address = 32     # ... of which one client address may hold
+    request_header_seconds = 5.0         # a request's head must arrive within this
 
     [auth]
     admin_password_hash = "scrypt$..."   # appliance.security.passwords.hash_password
@@ -95,6 +98,9 @@ class HttpSection:
     https_listen: str = "0.0.0.0:8443"
     console_listen: str = "127.0.0.1:6100"
     console_tls_listen: str = "0.0.0.0:6101"
+    max_connections: int = 400
+    max_connections_per_address: int = 32
+    request_header_seconds: float = 5.0
 
 
 class MetricsAccess(StrEnum):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import http.client
+import resource
 import socket
 import ssl
 import threading
@@ -110,3 +111,105 @@ def connect_from(source: str, appliance: Appliance, *, https: bool = False,
 def attacker(number: int) -> str:
     """The loopback address of attacker ``number`` (0-based)."""
     return f"127.0.{1 + number // 250}.{2 + number % 250}"
+
+
+HALF_SENT = b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n"  # the blank line never comes
+
+
+@dataclass
+class _Slot:
+    source: str
+    sock: socket.socket | None = None
+    next_try: float = 0.0
+
+
+class ConnectionHolder:
+    """Keeps ``per_source`` connections open from each source, each sending ``first`` and
+    then ``trickle`` every ``every`` seconds (slowloris; b"" for idle ones); what the service
+    closes is opened again, at most twice a second per place. ``most_open`` is the most it
+    held at once."""
+
+    def __init__(self, appliance: Appliance, *, sources: list[str], per_source: int,
+                 https: bool = False, handshake: bool = True, first: bytes = HALF_SENT,
+                 trickle: bytes = b"X-a: b\r\n", every: float = 1.0) -> None:
+        raise_open_files_limit()
+        self.appliance = appliance
+        self.sources = sources
+        self.per_source = per_source
+        self.https = https
+        self.handshake = handshake
+        self.first = first
+        self.trickle = trickle
+        self.every = every
+        self.most_open = 0
+
+    def __call__(self, stop: threading.Event) -> None:
+        slots = [_Slot(source) for source in self.sources for _ in range(self.per_source)]
+        last_trickle = time.monotonic()
+        while not stop.is_set():
+            now = time.monotonic()
+            for slot in slots:
+                if slot.sock is None and now >= slot.next_try:
+                    slot.next_try = now + 0.5
+                    slot.sock = _open(self.appliance, slot.source, https=self.https,
+                                      handshake=self.handshake, first=self.first)
+            if self.trickle and now - last_trickle >= self.every:
+                last_trickle = now
+                for slot in slots:
+                    if slot.sock is not None and not _send(slot.sock, self.trickle):
+                        _drop(slot)
+            stop.wait(0.1)
+            for slot in slots:
+                if slot.sock is not None and _closed_by_peer(slot.sock):
+                    _drop(slot)
+            self.most_open = max(self.most_open, sum(s.sock is not None for s in slots))
+        for slot in slots:
+            _drop(slot)
+
+
+def _open(appliance: Appliance, source: str, *, https: bool, handshake: bool,
+          first: bytes) -> socket.socket | None:
+    try:
+        parsed = urllib.parse.urlparse(appliance.https_url if https else appliance.url)
+        sock = socket.create_connection((parsed.hostname or "", parsed.port or 80), timeout=2,
+                                        source_address=(source, 0))
+        if https and handshake:
+            sock = ssl._create_unverified_context().wrap_socket(sock)
+        if first and (not https or handshake):
+            sock.sendall(first)
+        sock.setblocking(False)
+        return sock
+    except OSError:
+        return None
+
+
+def _send(sock: socket.socket, data: bytes) -> bool:
+    try:
+        sock.send(data)
+        return True
+    except ssl.SSLWantWriteError:
+        return True
+    except OSError:
+        return False
+
+
+def _closed_by_peer(sock: socket.socket) -> bool:
+    try:
+        return sock.recv(4096) is not None  # any answer (a refusal) or b"": it is over
+    except (BlockingIOError, ssl.SSLWantReadError):
+        return False
+    except OSError:
+        return True
+
+
+def _drop(slot: _Slot) -> None:
+    if slot.sock is not None:
+        with contextlib.suppress(OSError):
+            slot.sock.close()
+    slot.sock = None
+
+
+def raise_open_files_limit() -> None:
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < min(hard, 8192):
+        resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, 8192), hard))
