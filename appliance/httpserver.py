@@ -18,10 +18,14 @@ from typing import Any
 
 from waitress.adjustments import Adjustments
 from waitress.channel import HTTPChannel
+from waitress.parser import HTTPRequestParser
 from waitress.server import MultiSocketServer, TcpWSGIServer
 from waitress.task import ThreadedTaskDispatcher
+from waitress.utilities import Error
 
+from appliance.body_limits import Admission, BodyGate, Head, refusal
 from appliance.connection_limits import ConnectionLimiter, ConnectionLimits, client_address
+from appliance.errors import PayloadTooLarge, VirtStickError
 from appliance.tls import WsgiApp
 
 THREADS = 8
@@ -41,12 +45,69 @@ class Listener:
     limiter: ConnectionLimiter | None
 
 
+class _Refused(Error):  # type: ignore[misc]
+    """A request refused on its head, answered in its route's form (see body_limits)."""
+
+    def __init__(self, exc: VirtStickError, path: str) -> None:
+        super().__init__(exc.detail)
+        self.code, self.reason = exc.status, exc.reason
+        self.exc, self.path = exc, path
+
+    def to_response(self, ident: str | None = None) -> tuple[str, list[tuple[str, str]], bytes]:
+        return refusal(self.exc, self.path)
+
+
+class GatedParser(HTTPRequestParser):  # type: ignore[misc]
+    """Asks the body gate once the head is in, before any of the body is taken, and stops
+    a body (chunked ones too) at the limit it was given."""
+
+    def __init__(self, adj: Adjustments, *, gate: BodyGate | None) -> None:
+        super().__init__(adj)
+        self.gate = gate
+        self.admission: Admission | None = None
+
+    @property
+    def upload(self) -> bool:
+        return self.admission is not None and self.admission.upload
+
+    def received(self, data: bytes) -> int:
+        heading = not self.headers_finished
+        consumed: int = super().received(data)
+        if self.gate is None or self.error is not None or self.completed:
+            return consumed
+        if heading and self.headers_finished:
+            try:
+                self.admission = self.gate.decide(self._head())
+            except VirtStickError as exc:
+                self._refuse(exc)
+        elif self.admission is not None and self.body_bytes_received > self.admission.limit:
+            self._refuse(PayloadTooLarge(f"The request body passed its limit of "
+                                         f"{self.admission.limit} bytes."))
+        return consumed
+
+    def _head(self) -> Head:
+        headers = self.headers
+        return Head(method=self.command, path=self.path,
+                    content_length=None if self.chunked else int(self.content_length),
+                    authorization=headers.get("AUTHORIZATION", ""),
+                    cookie=headers.get("COOKIE", ""))
+
+    def _refuse(self, exc: VirtStickError) -> None:
+        self.error = _Refused(exc, self.path)
+        self.completed = True
+        self.expect_continue = False  # no "100 Continue" for a body we will not read
+        self.connection_close = True
+
+
 class GuardedChannel(HTTPChannel):  # type: ignore[misc]
     def __init__(self, server: GuardedServer, sock: Any, addr: Any, adj: Adjustments,
                  map: dict[int, Any] | None = None) -> None:
         self.opened = time.monotonic()
         self.request_started = self.opened
         super().__init__(server, sock, addr, adj, map=map)
+
+    def parser_class(self, adj: Adjustments) -> GatedParser:
+        return GatedParser(adj, gate=self.server.gate)
 
     def received(self, data: bytes) -> bool:
         if self.request is None and data:
@@ -80,7 +141,7 @@ class GuardedChannel(HTTPChannel):  # type: ignore[misc]
             return untouched and now - self.opened > limits.header_seconds
         if not request.headers_finished:
             return now - self.request_started > limits.header_seconds
-        if getattr(request, "upload", False):
+        if isinstance(request, GatedParser) and request.upload:
             return False  # an authenticated upload: waitress's inactivity timeout applies
         return now - self.request_started > limits.request_seconds
 
@@ -99,9 +160,11 @@ class GuardedChannel(HTTPChannel):  # type: ignore[misc]
 class GuardedServer(TcpWSGIServer):  # type: ignore[misc]
     channel_class = GuardedChannel
 
-    def __init__(self, *args: Any, listener: Listener, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, listener: Listener, gate: BodyGate | None,
+                 **kwargs: Any) -> None:
         self.limits = listener.limits
         self.limiter = listener.limiter
+        self.gate = gate
         super().__init__(*args, **kwargs)
 
     def handle_accept(self) -> None:
@@ -132,15 +195,18 @@ class GuardedServer(TcpWSGIServer):  # type: ignore[misc]
                 channel.will_close = True
 
 
-def create_server(app: WsgiApp, listeners: Sequence[Listener], *,
+def create_server(app: WsgiApp, listeners: Sequence[Listener], *, gate: BodyGate | None,
                   ident: str = "VirtStick") -> GuardedServer | MultiSocketServer:
-    """One waitress event loop over every listener (one worker pool)."""
+    """One waitress event loop over every listener (one worker pool); ``gate`` decides on
+    each request's body from its head."""
     if not listeners:
         raise ValueError("nothing to listen on")
     limits = listeners[0].limits
     adj = Adjustments(
         sockets=[listener.sock for listener in listeners], threads=THREADS, ident=ident,
         asyncore_use_poll=True,
+        # The gate's route limits decide; this is only the outer bound.
+        max_request_body_size=(gate.largest if gate is not None else 16 * 1024**2) + 1,
         # Our limiters refuse early; waitress's own limit (which stops accepting, so the
         # backlog fills and nobody gets in) stays out of reach.
         connection_limit=sum(2 * (lst.limits.total + 8) for lst in listeners),
@@ -149,7 +215,7 @@ def create_server(app: WsgiApp, listeners: Sequence[Listener], *,
     dispatcher = ThreadedTaskDispatcher()
     dispatcher.set_thread_count(adj.threads)
     servers = [GuardedServer(app, socket_map, True, listener.sock, dispatcher=dispatcher,
-                             adj=adj, bind_socket=False, listener=listener,
+                             adj=adj, bind_socket=False, listener=listener, gate=gate,
                              sockinfo=(listener.sock.family, listener.sock.type,
                                        listener.sock.proto, listener.sock.getsockname()))
                for listener in listeners]

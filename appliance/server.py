@@ -10,6 +10,7 @@ import threading
 from dataclasses import dataclass
 from types import FrameType
 
+from flask import Flask
 from waitress.server import BaseWSGIServer, MultiSocketServer
 
 from appliance import httpserver, tls
@@ -17,7 +18,7 @@ from appliance.config import Config
 from appliance.connection_limits import ConnectionLimiter, ConnectionLimits
 from appliance.engine.engine import Engine
 from appliance.security import certificates
-from appliance.tls import TlsFront, WsgiApp
+from appliance.tls import TlsFront
 from appliance.web import create_app
 from webui import start_console_proxy
 
@@ -75,7 +76,7 @@ def _bind(config: Config) -> _Listeners:
 
 
 def _serve_on(listeners: _Listeners, config: Config,
-              app: WsgiApp) -> tuple[BaseWSGIServer | MultiSocketServer, TlsFront | None]:
+              app: Flask) -> tuple[BaseWSGIServer | MultiSocketServer, TlsFront | None]:
     """Plain HTTP on ``http.listen``; HTTPS on ``http.https_listen`` through a TLS front that
     pipes to a loopback listener of its own (either may be disabled with "")."""
     limits = ConnectionLimits.from_config(config.http)
@@ -83,8 +84,9 @@ def _serve_on(listeners: _Listeners, config: Config,
     if listeners.plain is not None:
         served.append(httpserver.Listener(listeners.plain, limits,
                                           ConnectionLimiter(limits, name="http")))
+    gate = app.extensions["body_gate"]
     if listeners.https is None:
-        return httpserver.create_server(app, served), None
+        return httpserver.create_server(app, served, gate=gate), None
     internal = tls.bind("127.0.0.1:0")
     internal_port = int(internal.getsockname()[1])
     addresses = tls.ClientAddresses()
@@ -95,7 +97,7 @@ def _serve_on(listeners: _Listeners, config: Config,
     # The front counts HTTPS clients by their real address; its pipes all come from here.
     served.append(httpserver.Listener(internal, limits, None))
     server = httpserver.create_server(addresses.middleware(app, internal_port=internal_port),
-                                      served)
+                                      served, gate=gate)
     return server, front
 
 

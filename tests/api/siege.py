@@ -213,3 +213,36 @@ def raise_open_files_limit() -> None:
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     if soft < min(hard, 8192):
         resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, 8192), hard))
+
+
+def send_head(appliance: Appliance, head: str, *, source: str = "127.0.0.1",
+              body: bytes = b"", https: bool = False, timeout: float = 2.0) -> tuple[int, str]:
+    """Send a request's head (and maybe some of its body), then read the answer: the status
+    and the text, or (0, reason) when none came within ``timeout``."""
+    sock = connect_from(source, appliance, https=https, timeout=timeout)
+    try:
+        sock.sendall(head.replace("\n", "\r\n").encode() + b"\r\n" + body)
+        data = b""
+        while b"\r\n\r\n" not in data or len(data) < _expected_length(data):
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+    except TimeoutError:
+        return 0, "no answer"
+    except OSError as exc:
+        return 0, f"{type(exc).__name__}: {exc}"
+    finally:
+        sock.close()
+    status_line, _, rest = data.decode("utf-8", "replace").partition("\r\n")
+    parts = status_line.split(" ")
+    return (int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else 0), rest
+
+
+def _expected_length(data: bytes) -> int:
+    head, _, _ = data.partition(b"\r\n\r\n")
+    for line in head.split(b"\r\n"):
+        name, _, value = line.partition(b":")
+        if name.strip().lower() == b"content-length" and value.strip().isdigit():
+            return len(head) + 4 + int(value.strip())
+    return len(data) + 1  # no length: read until closed

@@ -112,3 +112,80 @@ def test_idle_connections_to_the_console_proxy(guarded: Appliance) -> None:
         watch = siege.probe(guarded, seconds=2)
     assert_served(guarded, watch)
     assert attack.most_open < 40  # the proxy's limit per address is 16
+
+
+GIB = 1024**3
+MIB = 1024**2
+
+
+@pytest.mark.parametrize(("path", "kind", "status", "words"), [
+    ("/login", "application/x-www-form-urlencoded", 413, "the limit for a login form is"),
+    ("/ovirt-engine/sso/oauth/token", "application/x-www-form-urlencoded", 413,
+     '"error_code": "payload-too-large"'),
+    (f"{API}/vms", "application/xml", 413, "<fault><reason>Request Entity Too Large"),
+    (f"{API}/storagedomains/any/isoimages?name=x.iso", "application/octet-stream", 401,
+     "Log in before an ISO upload"),
+    ("/admin/isos/x.iso", "application/octet-stream", 401, "Log in before an ISO upload"),
+])
+def test_large_bodies_are_refused_before_they_are_read(guarded: Appliance, path: str,
+                                                       kind: str, status: int,
+                                                       words: str) -> None:
+    """The answer comes on the head alone: the gigabyte is never sent, let alone held."""
+    method = "PUT" if path.startswith("/admin/") else "POST"
+    head = (f"{method} {path} HTTP/1.1\nHost: 127.0.0.1\nContent-Type: {kind}\n"
+            f"Content-Length: {GIB}\n")
+    answer = siege.send_head(guarded, head, source=siege.attacker(3), body=b"x" * 1000)
+    assert answer[0] == status, answer
+    assert words in answer[1]
+
+
+def test_chunked_bodies_are_bounded(guarded: Appliance) -> None:
+    head = ("POST /login HTTP/1.1\nHost: 127.0.0.1\nTransfer-Encoding: chunked\n"
+            "Content-Type: application/x-www-form-urlencoded\n")
+    chunk = b"4000\r\n" + b"x" * 0x4000 + b"\r\n"
+    answer = siege.send_head(guarded, head, source=siege.attacker(3), body=chunk * 4)
+    assert answer[0] == 413, answer
+
+
+def test_uploads_with_a_token_are_read(guarded: Appliance) -> None:
+    token = guarded.token()
+    [domain] = [d for d in _ids(guarded.request("GET", f"{API}/storagedomains", token=token)
+                                .text, "storage_domain")][:1]
+    data = b"not an ISO image" * 64
+    head = (f"POST {API}/storagedomains/{domain}/isoimages?name=x.iso HTTP/1.1\n"
+            f"Host: 127.0.0.1\nAuthorization: Bearer {token}\n"
+            f"Content-Type: application/octet-stream\nContent-Length: {len(data)}\n")
+    answer = siege.send_head(guarded, head, body=data, timeout=30)
+    assert answer[0] == 400 and "ISO" in answer[1], answer  # read, then judged by content
+
+
+def test_big_bodies_to_login_keep_the_service_answering(guarded: Appliance) -> None:
+    """Bodies of a declared gigabyte streamed as fast as loopback goes: the service takes
+    none of it (what the kernel buffers before the refusal is a few MiB)."""
+    taken: list[int] = []  # bytes sent on each refused connection
+
+    def post_gigabytes(stop: threading.Event) -> None:
+        head = (f"POST /login HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: {GIB}\r\n"
+                "Content-Type: application/x-www-form-urlencoded\r\n\r\n").encode()
+        chunk = b"x" * 65536
+        while not stop.is_set():
+            sent = 0
+            try:
+                with siege.connect_from(siege.attacker(4), guarded) as sock:
+                    sock.sendall(head)
+                    while sent < 64 * MIB and not stop.is_set():
+                        sock.sendall(chunk)
+                        sent += len(chunk)
+            except OSError:
+                taken.append(sent)  # the service closed it
+
+    with siege.under(post_gigabytes, threads=3, warmup=0.5):
+        watch = siege.probe(guarded, seconds=3)
+    assert_served(guarded, watch)
+    assert len(taken) >= 10 and max(taken) < 32 * MIB, taken
+
+
+def _ids(text: str, tag: str) -> list[str]:
+    import xml.etree.ElementTree as ET
+
+    return [e.get("id") or "" for e in ET.fromstring(text).iter(tag)]
