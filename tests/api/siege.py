@@ -246,3 +246,27 @@ def _expected_length(data: bytes) -> int:
         if name.strip().lower() == b"content-length" and value.strip().isdigit():
             return len(head) + 4 + int(value.strip())
     return len(data) + 1  # no length: read until closed
+
+
+def login_from(appliance: Appliance, source: str, username: str, password: str, *,
+               https: bool = False) -> int:
+    """The status of an SSO password grant sent from ``source``."""
+    parsed = urllib.parse.urlparse(appliance.https_url if https else appliance.url)
+    conn: http.client.HTTPConnection
+    if https:
+        conn = http.client.HTTPSConnection(parsed.hostname, parsed.port, timeout=30,
+                                           source_address=(source, 0),
+                                           context=ssl._create_unverified_context())
+    else:
+        conn = http.client.HTTPConnection(parsed.hostname, parsed.port, timeout=30,
+                                          source_address=(source, 0))
+    form = urllib.parse.urlencode({"grant_type": "password", "scope": "ovirt-app-api",
+                                   "username": username, "password": password})
+    try:
+        conn.request("POST", "/ovirt-engine/sso/oauth/token", body=form, headers={
+            "Content-Type": "application/x-www-form-urlencoded", "Accept": "application/json"})
+        response = conn.getresponse()
+        response.read()
+        return response.status
+    finally:
+        conn.close()

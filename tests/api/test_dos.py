@@ -18,7 +18,13 @@ from websockets.sync.client import connect
 
 from tests import sandbox
 from tests.api import siege
-from tests.api.conftest import Appliance, free_port, start_appliance, stop_appliance
+from tests.api.conftest import (
+    ADMIN_PASSWORD,
+    Appliance,
+    free_port,
+    start_appliance,
+    stop_appliance,
+)
 
 API = "/ovirt-engine/api"
 CONSOLE_PORT = free_port()
@@ -189,3 +195,18 @@ def _ids(text: str, tag: str) -> list[str]:
     import xml.etree.ElementTree as ET
 
     return [e.get("id") or "" for e in ET.fromstring(text).iter(tag)]
+
+
+@pytest.mark.parametrize("https", [False, True], ids=["http", "https"])
+def test_failed_logins_elsewhere_do_not_lock_the_admin_out(guarded: Appliance,
+                                                           https: bool) -> None:
+    guesser = siege.attacker(5 if https else 6)
+    answers = [siege.login_from(guarded, guesser, "admin@internal", "guess", https=https)
+               for _ in range(8)]
+    assert answers == [400] * 5 + [429] * 3
+    # The guesser is throttled, even with the right password; the admin elsewhere is not.
+    assert siege.login_from(guarded, guesser, "admin@internal", ADMIN_PASSWORD,
+                            https=https) == 429
+    assert siege.login_from(guarded, "127.0.0.1", "admin@internal", ADMIN_PASSWORD,
+                            https=https) == 200
+    assert_served(guarded, siege.probe(guarded, seconds=0.5, https=https))
