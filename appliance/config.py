@@ -37,6 +37,11 @@ Example::
     token_idle_minutes = 30
     console_ticket_seconds = 20          # a console ticket (and its display password) expires
 
+    [quotas]                             # what one user without an admin role may promise
+    user_storage_gib = 100               # disks they own or their VMs have; 0: no quota
+    user_memory_gib = 32                 # memory of the VMs they own
+    user_vcpus = 32                      # virtual CPUs of the VMs they own
+
     [monitoring]
     interval_seconds = 10                # how often hosts, VMs and storage are sampled
     metrics_access = "localhost"         # /metrics: "localhost" only, or "authenticated"
@@ -131,6 +136,13 @@ class MonitoringSection:
 
 
 @dataclass(frozen=True)
+class QuotasSection:
+    user_storage_gib: int = 100
+    user_memory_gib: int = 32
+    user_vcpus: int = 32
+
+
+@dataclass(frozen=True)
 class Config:
     appliance: ApplianceSection = field(default_factory=ApplianceSection)
     storage: StorageSection = field(default_factory=StorageSection)
@@ -139,6 +151,7 @@ class Config:
     auth: AuthSection = field(default_factory=AuthSection)
     hosts: HostsSection = field(default_factory=HostsSection)
     monitoring: MonitoringSection = field(default_factory=MonitoringSection)
+    quotas: QuotasSection = field(default_factory=QuotasSection)
 
     @property
     def database_path(self) -> Path:
@@ -203,6 +216,7 @@ def _section_types() -> dict[str, type]:
         "auth": AuthSection,
         "hosts": HostsSection,
         "monitoring": MonitoringSection,
+        "quotas": QuotasSection,
     }
 
 

@@ -53,6 +53,12 @@ class InsufficientResources(Conflict):
     code = "insufficient-resources"
 
 
+class QuotaExceeded(InsufficientResources):
+    """A user without an administrative role would promise more than their quota."""
+
+    code = "quota-exceeded"
+
+
 class InvalidState(Conflict):
     code = "invalid-state"
 

@@ -6,7 +6,7 @@ import builtins
 import time
 from dataclasses import dataclass, replace
 
-from appliance.engine import chains, permissions, validation
+from appliance.engine import chains, permissions, quotas, validation
 from appliance.engine.authz import Actor
 from appliance.engine.context import EngineContext
 from appliance.engine.enums import DiskFormat, DiskStatus, StorageDomainStatus
@@ -120,11 +120,14 @@ class Disks:
         validation.name(request.name, noun="disk")
         validation.positive_size(request.provisioned_size)
         domain = self.ctx.store.storage_domains.get(request.storage_domain_id)
+        quotas.require(self.ctx.store, self.ctx.config.quotas, actor,
+                       storage=request.provisioned_size)
         self.domains.require_room(domain, request.provisioned_size, sparse=request.sparse)
         disk = Disk(id=new_id(), name=request.name, storage_domain_id=domain.id,
                     provisioned_size=request.provisioned_size, volume_id=new_id(),
                     format=request.format, sparse=request.sparse,
-                    description=request.description, created=time.time())
+                    description=request.description, created=time.time(),
+                    owner_id=None if actor.superuser else actor.user_id)
         return self._store_new(disk, self._create_volume(domain, disk, parent=None))
 
     def create_layer_over(self, base: Disk, *, name: str, template_id: str | None = None) -> Disk:
