@@ -75,6 +75,15 @@ class PermissionDenied(VirtStickError):
     reason = "Forbidden"
 
 
+class NotVisible(PermissionDenied):
+    """Refused on an object the user may not see: answered as if it did not exist, as oVirt
+    does, so its name (or that it exists) is not told; audited as a denial."""
+
+    status = 404
+    code = "not-found"
+    reason = "Not Found"
+
+
 class TooManyAttempts(VirtStickError):
     """Logins refused for a while after repeated failures."""
 

@@ -7,7 +7,7 @@ import time
 from dataclasses import dataclass, replace
 
 from appliance.engine import chains, permissions, quotas, validation
-from appliance.engine.authz import Actor
+from appliance.engine.authz import Actor, can_use_vm
 from appliance.engine.context import EngineContext
 from appliance.engine.enums import DiskFormat, DiskStatus, StorageDomainStatus
 from appliance.engine.ids import new_id
@@ -148,7 +148,8 @@ class Disks:
         for attachment in self.ctx.store.attachments.where(disk_id=disk_id):
             vm = self.ctx.store.vms.get(attachment.vm_id)
             if vm.status.is_running:
-                raise InvalidState(f"Disk '{disk.name}' is in use by running VM '{vm.name}'.")
+                which = f"VM '{vm.name}'" if can_use_vm(actor, vm) else "a VM"
+                raise InvalidState(f"Disk '{disk.name}' is in use by running {which}.")
         users = [v for v in self.ctx.store.volumes.all() if v.parent_id == disk.volume_id
                  and v.disk_id != disk.id]
         if users:

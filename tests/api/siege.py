@@ -121,13 +121,14 @@ class _Slot:
     source: str
     sock: socket.socket | None = None
     next_try: float = 0.0
+    opened: float = 0.0
 
 
 class ConnectionHolder:
     """Keeps ``per_source`` connections open from each source, each sending ``first`` and
     then ``trickle`` every ``every`` seconds (slowloris; b"" for idle ones); what the service
     closes is opened again, at most twice a second per place. ``most_open`` is the most it
-    held at once."""
+    held at once for a second or more (a refused connection closes sooner)."""
 
     def __init__(self, appliance: Appliance, *, sources: list[str], per_source: int,
                  https: bool = False, handshake: bool = True, first: bytes = HALF_SENT,
@@ -153,6 +154,7 @@ class ConnectionHolder:
                     slot.next_try = now + 0.5
                     slot.sock = _open(self.appliance, slot.source, https=self.https,
                                       handshake=self.handshake, first=self.first)
+                    slot.opened = now
             if self.trickle and now - last_trickle >= self.every:
                 last_trickle = now
                 for slot in slots:
@@ -162,7 +164,9 @@ class ConnectionHolder:
             for slot in slots:
                 if slot.sock is not None and _closed_by_peer(slot.sock):
                     _drop(slot)
-            self.most_open = max(self.most_open, sum(s.sock is not None for s in slots))
+            settled = time.monotonic() - 1.0
+            self.most_open = max(self.most_open, sum(s.sock is not None and s.opened < settled
+                                                     for s in slots))
         for slot in slots:
             _drop(slot)
 

@@ -91,8 +91,7 @@ def test_idle_connections_from_one_address(guarded: Appliance, https: bool) -> N
     with siege.under(attack, warmup=2):
         watch = siege.probe(guarded, seconds=4, https=https)
     assert_served(guarded, watch)
-    # The address's limit (32) holds, give or take the refused ones not yet seen closing.
-    assert attack.most_open < 60
+    assert attack.most_open <= 32  # the address's limit
 
 
 def test_half_sent_requests_from_many_addresses(guarded: Appliance) -> None:
@@ -117,7 +116,7 @@ def test_idle_connections_to_the_console_proxy(guarded: Appliance) -> None:
             assert refused.value.response.status_code == 401
         watch = siege.probe(guarded, seconds=2)
     assert_served(guarded, watch)
-    assert attack.most_open < 40  # the proxy's limit per address is 16
+    assert attack.most_open <= 16  # the proxy's limit per address
 
 
 GIB = 1024**3
