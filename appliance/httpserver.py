@@ -183,8 +183,13 @@ class GuardedServer(TcpWSGIServer):  # type: ignore[misc]
         except OSError:
             return True  # gone before we got to it
         addr = self.fix_addr(addr)
+        address = client_address(addr)
+        if self.limiter is not None and \
+                self.limiter.open_connections(address) >= self.limits.per_address:
+            _refuse(conn)  # the cheap way, before a channel exists: a flood's usual case
+            return True
         channel = self.channel_class(self, conn, addr, self.adj, map=self._map)
-        if self.limiter is not None and not self.limiter.admit(client_address(addr), channel):
+        if self.limiter is not None and not self.limiter.admit(address, channel):
             channel.refuse()
         return True
 
@@ -223,3 +228,11 @@ def create_server(app: WsgiApp, listeners: Sequence[Listener], *, gate: BodyGate
         return servers[0]
     effective = [(s.effective_host, s.effective_port) for s in servers]
     return MultiSocketServer(socket_map, adj, effective, dispatcher, servers[-1].log_info)
+
+
+def _refuse(sock: Any) -> None:
+    with contextlib.suppress(OSError):
+        sock.setblocking(False)
+        sock.send(_REFUSED)
+    with contextlib.suppress(OSError):
+        sock.close()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import http.client
+import multiprocessing
 import resource
 import socket
 import ssl
@@ -18,6 +19,7 @@ import time
 import urllib.parse
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 from tests.api.conftest import ADMIN_PASSWORD, Appliance
 
@@ -77,8 +79,26 @@ def probe(appliance: Appliance, *, seconds: float, https: bool = False,
 
 
 @contextlib.contextmanager
-def under(attack: Attack, *, threads: int = 1, warmup: float = 1.0) -> Iterator[None]:
-    """The attack runs in ``threads`` threads for the body of the ``with``."""
+def under(attack: Attack, *, threads: int = 1, warmup: float = 1.0,
+          separate: bool = False) -> Iterator[None]:
+    """The attack runs in ``threads`` threads for the body of the ``with``; ``separate``
+    runs them in a process of their own, so the attacker's work does not slow the probe in
+    this one (what the attack records is then lost)."""
+    if separate:
+        context = multiprocessing.get_context("fork")
+        halt = context.Event()
+        process = context.Process(target=_attack_threads, args=(attack, threads, halt),
+                                  daemon=True)
+        process.start()
+        time.sleep(warmup)
+        try:
+            yield
+        finally:
+            halt.set()
+            process.join(30)
+            if process.is_alive():
+                process.kill()
+        return
     stop = threading.Event()
     workers = [threading.Thread(target=attack, args=(stop,), daemon=True, name="attacker")
                for _ in range(threads)]
@@ -91,6 +111,18 @@ def under(attack: Attack, *, threads: int = 1, warmup: float = 1.0) -> Iterator[
         stop.set()
         for worker in workers:
             worker.join(30)
+
+
+def _attack_threads(attack: Attack, threads: int, halt: Any) -> None:
+    stop = threading.Event()
+    workers = [threading.Thread(target=attack, args=(stop,), daemon=True)
+               for _ in range(threads)]
+    for worker in workers:
+        worker.start()
+    halt.wait()
+    stop.set()
+    for worker in workers:
+        worker.join(30)
 
 
 def honest_login(appliance: Appliance) -> int:
