@@ -6,8 +6,9 @@ connections, the listener ``total``. When the listener is full, a new connection
 place of the one that has waited longest for a request, from the address holding the most
 (a flood of idle or half-sent requests is what fills it; the flooder loses its own oldest,
 and a newcomer gets in). A connection that is serving a request is never evicted.
-Thread-per-connection servers wrap their handler with ``guard()``; waitress's channels hold
-their own place (``appliance.httpserver``).
+Thread-per-connection servers wrap their handler with ``guard()`` (the console proxy's
+websockets server), ``socketserver`` servers (``http.server.ThreadingHTTPServer``) mix in
+``LimitedServerMixIn``; waitress's channels hold their own place (``appliance.httpserver``).
 """
 
 from __future__ import annotations
@@ -145,6 +146,34 @@ class OpeningSocket:
         # Wakes the thread blocked on it; that thread closes it and releases its place.
         with contextlib.suppress(OSError):
             self.sock.shutdown(socket.SHUT_RDWR)
+
+
+class LimitedServerMixIn:
+    """For ``socketserver`` servers: ``class Server(LimitedServerMixIn, ThreadingHTTPServer)``
+    built with ``limiter=`` first. A connection over the limits is closed as accepted;
+    handlers should set their own socket ``timeout`` (``limits.header_seconds`` suits
+    ``BaseHTTPRequestHandler.timeout``) so a silent client gives its place back."""
+
+    def __init__(self, *args: Any, limiter: ConnectionLimiter, **kwargs: Any) -> None:
+        self.limiter = limiter
+        self._held_lock = threading.Lock()
+        self._held: dict[int, OpeningSocket] = {}
+        super().__init__(*args, **kwargs)
+
+    def verify_request(self, request: Any, client_address_: Any) -> bool:
+        held = OpeningSocket(request, self.limiter.limits.header_seconds)
+        if not self.limiter.admit(client_address(client_address_), held):
+            return False
+        with self._held_lock:
+            self._held[id(request)] = held
+        return True
+
+    def shutdown_request(self, request: Any) -> None:
+        with self._held_lock:
+            held = self._held.pop(id(request), None)
+        if held is not None:
+            self.limiter.release(held)
+        super().shutdown_request(request)  # type: ignore[misc]
 
 
 def client_address(address: Any) -> str:

@@ -3,9 +3,14 @@ bounds, and who makes room when the listener is full."""
 
 from __future__ import annotations
 
+import socket
+import threading
+import time
+import urllib.request
 from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from appliance.connection_limits import ConnectionLimiter, ConnectionLimits
+from appliance.connection_limits import ConnectionLimiter, ConnectionLimits, LimitedServerMixIn
 
 
 @dataclass(eq=False)
@@ -54,3 +59,47 @@ def test_a_full_listener_of_busy_connections_refuses() -> None:
     assert all(limiter.admit("10.0.0.9", h) for h in busy)
     assert not limiter.admit("127.0.0.1", Fake())
     assert not any(h.evicted for h in busy)
+
+
+class _Quiet(BaseHTTPRequestHandler):
+    timeout = 2.0  # a silent client gives its place back
+
+    def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+        self.send_response(200)
+        self.send_header("Content-Length", "2")
+        self.end_headers()
+        self.wfile.write(b"ok")
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+class _Limited(LimitedServerMixIn, ThreadingHTTPServer):
+    daemon_threads = True
+
+
+def test_a_socketserver_with_the_mixin_keeps_an_address_to_its_limit() -> None:
+    """What a listener of its own (the image daemon's) gets: the seventh idle connection
+    from one address is closed at once; a request from another address is served."""
+    limiter = ConnectionLimiter(ConnectionLimits(total=50, per_address=6), name="t")
+    server = _Limited(("127.0.0.1", 0), _Quiet, limiter=limiter)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    port = server.server_address[1]
+    idle = [socket.create_connection(("127.0.0.1", port), source_address=("127.0.0.3", 0))
+            for _ in range(6)]
+    try:
+        deadline = time.monotonic() + 5
+        while limiter.open_connections("127.0.0.3") < 6 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        extra = socket.create_connection(("127.0.0.1", port), timeout=5,
+                                         source_address=("127.0.0.3", 0))
+        assert extra.recv(1) == b""  # closed as accepted
+        extra.close()
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5) as answer:
+            assert answer.read() == b"ok"
+    finally:
+        for sock in idle:
+            sock.close()
+        server.shutdown()
+        server.server_close()
