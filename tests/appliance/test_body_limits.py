@@ -52,7 +52,7 @@ def test_uploads_need_a_session_before_their_body(engine: Engine, client: FlaskC
                         headers={"Authorization": "Bearer forged"})
     assert reply.status_code == 401 and "<fault>" in reply.get_data(as_text=True)
     token = engine.users.issue_token(engine.users.actor(ADMIN_USER_ID))
-    domain = engine.store.storage_domains.all()[0].id
+    domain = engine.storage_domains.default().id
     reply = client.post(f"/ovirt-engine/api/storagedomains/{domain}/isoimages?name=x.iso",
                         data=data, headers={"Authorization": f"Bearer {token}"})
     assert reply.status_code == 400  # read, then refused for what it is
