@@ -28,11 +28,19 @@ Example::
     https_listen = "0.0.0.0:8443"        # empty string disables HTTPS
     console_listen = "127.0.0.1:6100"    # the in-browser console's WebSocket proxy; port 0: any
     console_tls_listen = "0.0.0.0:6101"  # the same over TLS, for pages served by HTTPS
+    max_connections = 400                # open connections a listener holds at most
+    max_connections_per_address = 32     # ... of which one client address may hold
+    request_header_seconds = 5.0         # a request's head must arrive within this
 
     [auth]
     admin_password_hash = "scrypt$..."   # appliance.security.passwords.hash_password
     token_idle_minutes = 30
     console_ticket_seconds = 20          # a console ticket (and its display password) expires
+
+    [quotas]                             # what one user without an admin role may promise
+    user_storage_gib = 100               # disks they own or their VMs have; 0: no quota
+    user_memory_gib = 32                 # memory of the VMs they own
+    user_vcpus = 32                      # virtual CPUs of the VMs they own
 
     [monitoring]
     interval_seconds = 10                # how often hosts, VMs and storage are sampled
@@ -95,6 +103,9 @@ class HttpSection:
     https_listen: str = "0.0.0.0:8443"
     console_listen: str = "127.0.0.1:6100"
     console_tls_listen: str = "0.0.0.0:6101"
+    max_connections: int = 400
+    max_connections_per_address: int = 32
+    request_header_seconds: float = 5.0
 
 
 class MetricsAccess(StrEnum):
@@ -125,6 +136,13 @@ class MonitoringSection:
 
 
 @dataclass(frozen=True)
+class QuotasSection:
+    user_storage_gib: int = 100
+    user_memory_gib: int = 32
+    user_vcpus: int = 32
+
+
+@dataclass(frozen=True)
 class Config:
     appliance: ApplianceSection = field(default_factory=ApplianceSection)
     storage: StorageSection = field(default_factory=StorageSection)
@@ -133,6 +151,7 @@ class Config:
     auth: AuthSection = field(default_factory=AuthSection)
     hosts: HostsSection = field(default_factory=HostsSection)
     monitoring: MonitoringSection = field(default_factory=MonitoringSection)
+    quotas: QuotasSection = field(default_factory=QuotasSection)
 
     @property
     def database_path(self) -> Path:
@@ -197,6 +216,7 @@ def _section_types() -> dict[str, type]:
         "auth": AuthSection,
         "hosts": HostsSection,
         "monitoring": MonitoringSection,
+        "quotas": QuotasSection,
     }
 
 

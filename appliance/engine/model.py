@@ -115,6 +115,7 @@ class Disk:
     created: float = 0.0
     content_type: DiskContentType = DiskContentType.DATA
     sha256: str = ""  # of an uploaded ISO
+    owner_id: str | None = None  # who made it, when not an administrator (free disks)
 
 
 @dataclass(frozen=True)

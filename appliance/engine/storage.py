@@ -6,8 +6,8 @@ import builtins
 import time
 from dataclasses import dataclass, replace
 
-from appliance.engine import chains, permissions, validation
-from appliance.engine.authz import Actor
+from appliance.engine import chains, permissions, quotas, validation
+from appliance.engine.authz import Actor, can_use_vm
 from appliance.engine.context import EngineContext
 from appliance.engine.enums import DiskFormat, DiskStatus, StorageDomainStatus
 from appliance.engine.ids import new_id
@@ -120,11 +120,14 @@ class Disks:
         validation.name(request.name, noun="disk")
         validation.positive_size(request.provisioned_size)
         domain = self.ctx.store.storage_domains.get(request.storage_domain_id)
+        quotas.require(self.ctx.store, self.ctx.config.quotas, actor,
+                       storage=request.provisioned_size)
         self.domains.require_room(domain, request.provisioned_size, sparse=request.sparse)
         disk = Disk(id=new_id(), name=request.name, storage_domain_id=domain.id,
                     provisioned_size=request.provisioned_size, volume_id=new_id(),
                     format=request.format, sparse=request.sparse,
-                    description=request.description, created=time.time())
+                    description=request.description, created=time.time(),
+                    owner_id=None if actor.superuser else actor.user_id)
         return self._store_new(disk, self._create_volume(domain, disk, parent=None))
 
     def create_layer_over(self, base: Disk, *, name: str, template_id: str | None = None) -> Disk:
@@ -145,7 +148,8 @@ class Disks:
         for attachment in self.ctx.store.attachments.where(disk_id=disk_id):
             vm = self.ctx.store.vms.get(attachment.vm_id)
             if vm.status.is_running:
-                raise InvalidState(f"Disk '{disk.name}' is in use by running VM '{vm.name}'.")
+                which = f"VM '{vm.name}'" if can_use_vm(actor, vm) else "a VM"
+                raise InvalidState(f"Disk '{disk.name}' is in use by running {which}.")
         users = [v for v in self.ctx.store.volumes.all() if v.parent_id == disk.volume_id
                  and v.disk_id != disk.id]
         if users:

@@ -21,6 +21,7 @@ from appliance.engine.authz import Actor, require_superuser
 from appliance.engine.context import EngineContext
 from appliance.engine.enums import EventSeverity
 from appliance.engine.ids import new_id
+from appliance.engine.login_throttle import LoginThrottles
 from appliance.engine.store.tables import Table
 from appliance.errors import (
     InvalidInput,
@@ -28,7 +29,6 @@ from appliance.errors import (
     NameInUse,
     NotAuthenticated,
     NotFound,
-    TooManyAttempts,
 )
 from appliance.security.passwords import hash_password, verify_password
 
@@ -102,39 +102,6 @@ class Session:
     last_used: float
 
 
-class LoginThrottle:
-    """After ``max_failures`` failed logins for a key, refuse it for a delay that doubles with
-    each further failure; a success clears the key."""
-
-    def __init__(self, *, max_failures: int = 5, base_delay: float = 30.0,
-                 max_delay: float = 900.0) -> None:
-        self.max_failures = max_failures
-        self.base_delay = base_delay
-        self.max_delay = max_delay
-        self._lock = threading.Lock()
-        self._failures: dict[str, tuple[int, float]] = {}
-
-    def check(self, key: str, *, now: float) -> None:
-        with self._lock:
-            count, last = self._failures.get(key, (0, 0.0))
-        wait = self._delay(count) - (now - last)
-        if count >= self.max_failures and wait > 0:
-            raise TooManyAttempts(f"Too many failed logins: try again in {int(wait) + 1} s.")
-
-    def failed(self, key: str, *, now: float) -> None:
-        with self._lock:
-            count, _ = self._failures.get(key, (0, 0.0))
-            self._failures[key] = (count + 1, now)
-
-    def succeeded(self, key: str) -> None:
-        with self._lock:
-            self._failures.pop(key, None)
-
-    def _delay(self, count: int) -> float:
-        extra = max(0, count - self.max_failures)
-        return float(min(self.max_delay, self.base_delay * 2 ** min(extra, 16)))
-
-
 class Users:
     def __init__(self, ctx: EngineContext) -> None:
         self.ctx = ctx
@@ -144,10 +111,8 @@ class Users:
         self.permissions_table: Table[Permission] = Table(
             db, name="permissions", cls=Permission, noun="permission",
             columns=("user_id", "role_id", "object_id"))
-        # One user's name is locked quickly; a whole address (127.0.0.1 behind the TLS front
-        # is everyone on HTTPS) only after many failures, so one guesser cannot lock out all.
-        self.user_throttle = LoginThrottle(max_failures=5)
-        self.address_throttle = LoginThrottle(max_failures=30)
+        # By (user, address) and by address, never by user alone (see login_throttle).
+        self.throttles = LoginThrottles()
         self._sessions: dict[str, Session] = {}
         self._lock = threading.Lock()
         # Verified passwords for a minute, so HTTP Basic clients do not pay scrypt per request.
@@ -162,25 +127,21 @@ class Users:
         """The actor for a user name (``jdoe`` or ``jdoe@internal``) and password.
 
         Raises NotAuthenticated for a wrong name or password (the same message for both) and
-        TooManyAttempts while the name or the address is throttled."""
+        TooManyAttempts while this name from this address, or this address, is throttled."""
         now = time.time()
         name, _domain = _split_user_name(username)
-        throttles = ((self.user_throttle, name), (self.address_throttle, address))
-        for throttle, key in throttles:
-            throttle.check(key, now=now)
+        self.throttles.check(name, address, now=now)
         user = self.table.by_name(name)
         if user is None:
             # As slow as a wrong password, so timing does not tell which names exist.
             verify_password(password, self._dummy_hash)
         if user is None or not self._password_ok(user, password):
-            for throttle, key in throttles:
-                throttle.failed(key, now=now)
+            self.throttles.failed(name, address, now=now)
             self.ctx.events.record("user_login_failed",
                                    f"Failed login as '{name[:64]}' from {address or 'unknown'}.",
                                    severity=EventSeverity.WARNING, user=name[:64])
             raise NotAuthenticated("The user name or password is incorrect.")
-        for throttle, key in throttles:
-            throttle.succeeded(key)
+        self.throttles.succeeded(name, address)
         return self.actor(user.id, address=address)
 
     def issue_token(self, actor: Actor) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any
 
-from appliance.engine import validation
+from appliance.engine import quotas, validation
 from appliance.engine.authz import Actor, require_vm
 from appliance.engine.context import EngineContext
 from appliance.engine.enums import BootDevice, VmStatus
@@ -47,6 +47,11 @@ class VmUpdates:
                                    "change only while it is down.")
             if request.description is not None and request.description != vm.description:
                 changes["description"] = request.description
+            if vm.owner_id == actor.user_id:  # the owner's quota carries the VM
+                changed = replace(vm, **changes)
+                quotas.require(self.ctx.store, self.ctx.config.quotas, actor,
+                               memory=changed.memory - vm.memory,
+                               vcpus=changed.vcpus - vm.vcpus)
             if not changes:
                 return vm
             with self.ctx.store.db.transaction():

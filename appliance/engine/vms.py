@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Protocol, TypeVar
 
-from appliance.engine import chains, permissions, validation
+from appliance.engine import chains, permissions, quotas, validation
 from appliance.engine.authz import Actor, can_use_vm, require_vm
 from appliance.engine.context import EngineContext
 from appliance.engine.disk_copies import DiskCopies
@@ -25,6 +25,7 @@ from appliance.engine.model import BLANK_TEMPLATE_ID, DiskAttachment, Job, Nic, 
 from appliance.engine.placement import Placement
 from appliance.engine.snapshot_memory import memory_to_restore
 from appliance.engine.storage import DiskCreate, Disks
+from appliance.engine.store.schema import Store
 from appliance.errors import InvalidState, NameInUse, NotFound, NotSupported
 from appliance.vdsm.agent import HostAgent, LaunchDisk, LaunchNic, LaunchRequest
 
@@ -139,6 +140,8 @@ class Vms:
             created=time.time(),
         )
         self.placement.require_memory_fits(cluster.id, vm.memory)
+        quotas.require(store, self.ctx.config.quotas, actor, memory=vm.memory, vcpus=vm.vcpus,
+                       storage=_template_disks_size(store, template.id))
         cloning = request.clone and template.id != BLANK_TEMPLATE_ID
         if cloning:  # the disks are copied by a job; the VM is locked until it ends
             vm = replace(vm, status=VmStatus.IMAGE_LOCKED)
@@ -439,3 +442,9 @@ def _one_of(items: list[U], item_id: str, noun: str) -> U:
         if item.id == item_id:
             return item
     raise NotFound(f"There is no {noun} with id '{item_id[:60]}' on this VM.")
+
+
+def _template_disks_size(store: Store, template_id: str) -> int:
+    """What a VM from the template promises in disks (thin layers or clones: the same)."""
+    return sum(store.disks.get(a.disk_id).provisioned_size
+               for a in store.attachments.where(vm_id=template_id))

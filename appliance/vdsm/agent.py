@@ -25,6 +25,7 @@ from appliance.errors import HostAgentError, NotFound
 from appliance.vdsm import domxml, stats
 from appliance.vdsm import migration as vdsm_migration
 from appliance.vdsm.connection import LibvirtConnection
+from appliance.vdsm.display_passwords import OneTimeDisplayPasswords
 from appliance.vdsm.host import HostFacts, facts
 from appliance.vdsm.storage import live
 from appliance.vdsm.storage.repository import Repository
@@ -195,7 +196,10 @@ class LocalHostAgent:
         self.host_id = host_id
         self.settings = settings
         self._on_lifecycle = on_lifecycle
+        self._displays = OneTimeDisplayPasswords(self.set_graphics_password,
+                                                 domain_prefix=settings.domain_prefix)
         self.connection = LibvirtConnection(uri, on_lifecycle=self._lifecycle,
+                                            on_graphics=self._displays.on_graphics,
                                             on_reconnect=on_reconnect)
         self.storage = Repository(host_id)
         settings.run_dir.mkdir(parents=True, exist_ok=True)
@@ -328,7 +332,9 @@ class LocalHostAgent:
 
     def set_graphics_password(self, vm_id: str, *, password: str, valid_until: float) -> None:
         """A new display password for the running VM, refused by QEMU after ``valid_until``
-        (connections made before then stay open)."""
+        (connections made before then stay open) and after its first successful login
+        (see display_passwords)."""
+        self._displays.changed(vm_id)
         dom = self._domain(vm_id)
         graphics = self._graphics_element(dom)
         graphics.set("passwd", password)

@@ -14,6 +14,7 @@ from appliance.engine.authz import SYSTEM
 from appliance.engine.context import EngineContext, Hosts, Locks
 from appliance.engine.events import EventLog
 from appliance.engine.jobs import Jobs
+from appliance.engine.login_throttle import LoginThrottle, source_of
 from appliance.engine.model import Vm
 from appliance.engine.store import Database
 from appliance.engine.store.schema import Store
@@ -56,14 +57,52 @@ def test_idle_tokens_expire(users: Users) -> None:
         users.actor_for_token(token)
 
 
-def test_wrong_passwords_throttle_the_name(users: Users) -> None:
+def test_wrong_passwords_throttle_the_name_from_that_address(users: Users) -> None:
     users.create_user("jdoe@internal", "jdoe-password", actor=SYSTEM)
     for _ in range(5):
         with pytest.raises(NotAuthenticated):
             users.authenticate("jdoe@internal", "nope", address="10.0.0.2")
     with pytest.raises(TooManyAttempts):
-        users.authenticate("jdoe@internal", "jdoe-password", address="10.0.0.3")
+        users.authenticate("jdoe@internal", "jdoe-password", address="10.0.0.2")
+    # The guesser's failures lock neither the real user elsewhere nor other names there.
+    assert users.authenticate("jdoe@internal", "jdoe-password", address="10.0.0.3")
     assert users.authenticate("admin@internal", ADMIN_PASSWORD, address="10.0.0.2").superuser
+
+
+def test_a_guesser_keeps_only_itself_out(users: Users) -> None:
+    """One failure per lock period renews the guesser's lock, never the admin's."""
+    now = time.time()
+    throttles = users.throttles
+    for step in range(12):
+        throttles.failed("admin", "203.0.113.9", now=now + step * 901)
+        assert users.authenticate("admin@internal", ADMIN_PASSWORD, address="10.0.0.4")
+    with pytest.raises(TooManyAttempts):
+        throttles.check("admin", "203.0.113.9", now=now + 11 * 901 + 1)
+
+
+def test_many_names_from_one_address_throttle_that_address(users: Users) -> None:
+    for number in range(30):
+        with pytest.raises(NotAuthenticated):
+            users.authenticate(f"nobody{number}@internal", "nope", address="10.0.0.5")
+    with pytest.raises(TooManyAttempts):
+        users.authenticate("admin@internal", ADMIN_PASSWORD, address="10.0.0.5")
+    assert users.authenticate("admin@internal", ADMIN_PASSWORD, address="10.0.0.6")
+
+
+def test_ipv6_addresses_count_by_their_64() -> None:
+    assert source_of("2001:db8:1:2::1") == source_of("2001:db8:1:2:ffff::9") == \
+        "2001:db8:1:2::/64"
+    assert source_of("::ffff:192.0.2.7") == "192.0.2.7"
+    assert source_of("192.0.2.7") == "192.0.2.7"
+
+
+def test_the_throttle_forgets_the_oldest_past_its_size() -> None:
+    throttle = LoginThrottle(max_failures=1, max_keys=100)
+    for number in range(1000):
+        throttle.failed(f"10.1.{number // 250}.{number % 250}", now=1000.0 + number)
+    with pytest.raises(TooManyAttempts):
+        throttle.check("10.1.3.249", now=2000.0)
+    throttle.check("10.1.0.0", now=2000.0)  # forgotten: room for the newer ones
 
 
 def test_permissions_make_the_actor(users: Users) -> None:
