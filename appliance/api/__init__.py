@@ -40,6 +40,7 @@ def resource_modules() -> list[ModuleType]:
         catalog,
         disks,
         hosts,
+        imagetransfers,
         imaging,
         infra,
         root,
@@ -50,4 +51,4 @@ def resource_modules() -> list[ModuleType]:
     )
 
     return [root, vms, vm_devices, disks, access, infra, catalog, activity, snapshots,
-            hosts, statistics, imaging]
+            hosts, statistics, imaging, imagetransfers]

@@ -14,6 +14,7 @@ from appliance.engine.disk_copies import DiskCopies
 from appliance.engine.enums import (
     BootDevice,
     DiskInterface,
+    DiskStatus,
     DisplayType,
     EventSeverity,
     NicInterface,
@@ -338,6 +339,9 @@ class Vms:
             if not attachment.active:
                 continue
             disk = store.disks.get(attachment.disk_id)
+            if disk.status is DiskStatus.LOCKED:
+                raise InvalidState(f"VM '{vm.name}' cannot start: its disk '{disk.name}' is "
+                                   "locked (an image transfer or copy is running).")
             domain = store.storage_domains.get(disk.storage_domain_id)
             disks.append(LaunchDisk(
                 storage_domain_id=domain.id, storage_path=domain.path, image_id=disk.id,

@@ -20,11 +20,13 @@ from xml.etree import ElementTree as ET
 import libvirt
 from defusedxml import ElementTree as SafeET
 
-from appliance.errors import HostAgentError, NotFound
+from appliance.errors import HostAgentError, NotFound, NotSupported
 from appliance.vdsm import domxml, stats
 from appliance.vdsm import migration as vdsm_migration
 from appliance.vdsm.connection import LibvirtConnection
 from appliance.vdsm.host import HostFacts, facts
+from appliance.vdsm.imageio.control import TicketStatus
+from appliance.vdsm.imageio.transfers import HostTransfers, TransferEndpoint, TransferOpen
 from appliance.vdsm.storage import chain, live, volume
 from appliance.vdsm.storage.chain import Progress, VolumeRef
 from appliance.vdsm.storage.domain import DomainStats, FileStorageDomain
@@ -166,6 +168,11 @@ class HostAgent(Protocol):
                         progress: Progress | None = None) -> None: ...
     def import_volume(self, source: Path, target: VolumeRef, *, source_format: str | None = None,
                       progress: Progress | None = None) -> None: ...
+    # Image transfers through ovirt-imageio (tickets by id; the host resolves the volume)
+    def open_image_transfer(self, request: TransferOpen) -> TransferEndpoint: ...
+    def image_transfer_status(self, ticket_id: str) -> TicketStatus | None: ...
+    def close_image_transfer(self, ticket_id: str, *, volume: VolumeRef,
+                             commit: bool) -> None: ...
     def export_volume(self, source: VolumeRef, target: Path, *, source_format: str = "qcow2",
                       progress: Progress | None = None) -> None: ...
     def delete_volume(self, ref: VolumeRef) -> None: ...
@@ -176,9 +183,11 @@ class LocalHostAgent:
     """The agent for the libvirtd this process can reach (``qemu:///system`` on the stick)."""
 
     def __init__(self, *, host_id: str, uri: str, settings: AgentSettings,
-                 on_lifecycle: LifecycleHandler, on_reconnect: Callable[[], None]) -> None:
+                 on_lifecycle: LifecycleHandler, on_reconnect: Callable[[], None],
+                 transfers: HostTransfers | None = None) -> None:
         self.host_id = host_id
         self.settings = settings
+        self._transfers = transfers
         self._on_lifecycle = on_lifecycle
         self.connection = LibvirtConnection(uri, on_lifecycle=self._lifecycle,
                                             on_reconnect=on_reconnect)
@@ -400,6 +409,23 @@ class LocalHostAgent:
 
     def set_volume_read_only(self, ref: VolumeRef, read_only: bool) -> None:
         chain.set_read_only(ref, read_only)
+
+    # Image transfers: the machine's one ovirt-imageio daemon, on the local host only
+
+    def open_image_transfer(self, request: TransferOpen) -> TransferEndpoint:
+        return self._image_transfers().open(request)
+
+    def image_transfer_status(self, ticket_id: str) -> TicketStatus | None:
+        return self._image_transfers().status(ticket_id)
+
+    def close_image_transfer(self, ticket_id: str, *, volume: VolumeRef, commit: bool) -> None:
+        self._image_transfers().close(ticket_id, volume=volume, commit=commit)
+
+    def _image_transfers(self) -> HostTransfers:
+        if self._transfers is None:
+            raise NotSupported(f"host {self.host_id} does not serve image transfers; the "
+                               "local host does")
+        return self._transfers
 
     def _domain(self, vm_id: str) -> libvirt.virDomain:
         try:

@@ -11,7 +11,7 @@ from appliance.api.routing import Operation, Routes
 from appliance.api.schema import Field, Kind, Type
 from appliance.engine import permissions
 from appliance.engine.authz import Actor
-from appliance.engine.enums import DiskFormat, DiskStatus
+from appliance.engine.enums import DiskContentType, DiskFormat, DiskStatus
 from appliance.engine.model import Disk
 from appliance.engine.storage import DiskCreate
 from appliance.errors import InvalidInput, PermissionDenied
@@ -30,7 +30,8 @@ DISK = Type(
         Field("status", get=lambda d: d.status.value, values=tuple(DiskStatus)),
         Field("shareable", Kind.BOOLEAN, get=lambda d: d.shareable),
         Field("storage_type", get=lambda d: "image"),
-        Field("content_type", get=lambda d: d.content_type.value),
+        Field("content_type", get=lambda d: d.content_type.value, writable=True,
+              values=tuple(DiskContentType)),
         Field("qcow_version", get=lambda d: "qcow2_v3" if d.format is DiskFormat.COW else None),
         Field("image_id", get=lambda d: d.volume_id),
         Field("wipe_after_delete", Kind.BOOLEAN, get=lambda d: False),
@@ -71,7 +72,11 @@ def get_disk(disk_id: str) -> Response:
 
 
 def add_disk() -> Response:
-    disk = create_from(http.read(DISK), actor=http.actor())
+    node = http.read_node(DISK.tag)
+    values = DISK.read(node)
+    if isinstance(node.get("id"), str):
+        values["id"] = node["id"]
+    disk = create_from(values, actor=http.actor())
     return http.respond_object(DISK, disk, created=True)
 
 
@@ -91,7 +96,10 @@ def create_from(values: dict[str, Any], *, actor: Actor) -> Disk:
                          storage_domain_id=domain.id,
                          format=DiskFormat(values.get("format", DiskFormat.COW.value)),
                          sparse=values.get("sparse", True),
-                         description=values.get("description", ""))
+                         description=values.get("description", ""),
+                         content_type=DiskContentType(values.get("content_type",
+                                                                 DiskContentType.DATA.value)),
+                         id=str(values.get("id", "")))
     return engine.disks.create(request, actor=actor)
 
 
