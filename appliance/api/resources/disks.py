@@ -62,8 +62,18 @@ def render(disk: Disk, *, sizes: bool = False) -> dict[str, Any]:
 
 
 def list_disks() -> Response:
-    disks = permissions.visible_disks(http.engine().store, http.actor())
-    return listing.list_response(DISK, disks)
+    engine = http.engine()
+    disks = permissions.visible_disks(engine.store, http.actor())
+    domains = {d.id: d.name for d in engine.store.storage_domains.all()}
+
+    def domain_name(disk: Disk) -> str:
+        return domains.get(disk.storage_domain_id, "")
+
+    # ovirt_disk looks disks up by name and domain: "name=x and Storage.name=y".
+    return listing.list_response(DISK, disks, searchable={
+        "name": lambda d: d.name, "alias": lambda d: d.name, "id": lambda d: d.id,
+        "description": lambda d: d.description, "status": lambda d: d.status.value,
+        "storage.name": domain_name, "storage": domain_name})
 
 
 def get_disk(disk_id: str) -> Response:
