@@ -81,7 +81,7 @@ DISK_SNAPSHOT = Type(
         Field("image_id", get=lambda s: s.volume.id),
         Field("active", Kind.BOOLEAN, get=lambda s: s.active),
         Field("disk", Kind.REF, get=lambda s: s.disk.id, ref="disks"),
-        Field("parent", Kind.REF, get=lambda s: s.volume.parent_id, ref="disksnapshots"),
+        Field("parent", Kind.REF, get=lambda s: s.parent_id, ref="disksnapshots"),
         Field("snapshot", Kind.REF, get=lambda s: s.snapshot_id or None, ref="snapshots"),
         Field("storage_domains/storage_domain", Kind.REF,
               get=lambda s: s.disk.storage_domain_id, ref="storagedomains"),
@@ -159,7 +159,7 @@ def list_disk_snapshots(domain_id: str = "", disk_id: str = "") -> Response:
     else:
         found = service.of_domain(domain_id, actor=http.actor())
     return listing.list_response(DISK_SNAPSHOT, found,
-                                 render=lambda s: _render_snapshot(s, sizes=False))
+                                 render=lambda s: _render_snapshot(s, sizes=True))
 
 
 def get_disk_snapshot(snapshot_id: str, domain_id: str = "", disk_id: str = "") -> Response:

@@ -20,6 +20,7 @@ class DiskSnapshot:
     snapshot_id: str  # the VM snapshot that froze this volume; "" for the disk's top
     description: str
     active: bool  # the disk's top volume, where the disk writes now
+    parent_id: str | None  # the disk snapshot below, within the disk's own chain
 
     @property
     def id(self) -> str:
@@ -65,11 +66,14 @@ class DiskSnapshots:
                 if disk_id == disk.id:
                     frozen[volume_id] = taken
         found = []
-        for volume in reversed(chains.own_chain(self.ctx.store, disk)):
+        own = chains.own_chain(self.ctx.store, disk)
+        ids = {v.id for v in own}
+        for volume in reversed(own):
             snapshot = frozen.get(volume.id)
             active = volume.id == disk.volume_id
             found.append(DiskSnapshot(
                 volume=volume, disk=disk, snapshot_id=snapshot.id if snapshot else "",
                 description=snapshot.description if snapshot else
-                ("Active VM" if active else ""), active=active))
+                ("Active VM" if active else ""), active=active,
+                parent_id=volume.parent_id if volume.parent_id in ids else None))
         return found

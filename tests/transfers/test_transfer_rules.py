@@ -1,0 +1,233 @@
+"""What a transfer may and may not do: its ticket opens one disk, only while it runs; a client
+that dies midway leaves the disk unlocked and as it was; a user reaches only their disks;
+disk snapshots are listed and downloaded as the SDK's examples do."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import signal
+import ssl
+import subprocess
+import sys
+import time
+import urllib.parse
+from collections.abc import Iterator
+
+import ovirtsdk4 as sdk
+import ovirtsdk4.types as types
+import pytest
+
+from tests.api.conftest import Appliance
+from tests.transfers.conftest import (
+    Clients,
+    MiB,
+    guest_checksum,
+    make_image,
+    new_disk,
+    unique,
+)
+
+PASSWORD = "transfer-user-1"
+
+
+def start(connection: sdk.Connection, disk_id: str, direction: types.ImageTransferDirection,
+          **extra: object) -> types.ImageTransfer:
+    transfer = connection.system_service().image_transfers_service().add(types.ImageTransfer(
+        disk=types.Disk(id=disk_id), direction=direction, format=types.DiskFormat.RAW,
+        **extra))
+    assert transfer.phase == types.ImageTransferPhase.TRANSFERRING
+    return transfer
+
+
+def wait_phase(connection: sdk.Connection, transfer_id: str,
+               phases: set[types.ImageTransferPhase], timeout: float = 90) -> types.ImageTransfer:
+    service = connection.system_service().image_transfers_service().image_transfer_service(
+        transfer_id)
+    deadline = time.monotonic() + timeout
+    while (transfer := service.get()).phase not in phases:
+        assert time.monotonic() < deadline, f"transfer still {transfer.phase}"
+        time.sleep(0.5)
+    return transfer
+
+
+def finalize(connection: sdk.Connection, transfer_id: str) -> types.ImageTransfer:
+    connection.system_service().image_transfers_service().image_transfer_service(
+        transfer_id).finalize()
+    return wait_phase(connection, transfer_id, {types.ImageTransferPhase.FINISHED_SUCCESS,
+                                                types.ImageTransferPhase.FINISHED_FAILURE})
+
+
+def disk_status(connection: sdk.Connection, disk_id: str) -> types.DiskStatus:
+    return connection.system_service().disks_service().disk_service(disk_id).get().status
+
+
+def request(clients: Clients, url: str, method: str = "GET", body: bytes | None = None,
+            headers: dict[str, str] | None = None) -> tuple[int, bytes]:
+    parsed = urllib.parse.urlparse(url)
+    context = ssl.create_default_context(cafile=str(clients.cafile))
+    conn = http.client.HTTPSConnection(parsed.netloc, context=context, timeout=30)
+    try:
+        conn.request(method, parsed.path, body=body, headers=headers or {})
+        response = conn.getresponse()
+        return response.status, response.read()
+    finally:
+        conn.close()
+
+
+def upload(clients: Clients, admin: sdk.Connection, name: str) -> tuple[types.Disk, str]:
+    """A disk holding a known image, uploaded through a transfer; returns it and the
+    image's checksum."""
+    from ovirt_imageio import client
+
+    image = make_image(clients.work / f"{name}.qcow2")
+    disk = new_disk(admin, name)
+    transfer = start(admin, disk.id, types.ImageTransferDirection.UPLOAD)
+    client.upload(str(image), transfer.transfer_url, str(clients.cafile))
+    assert finalize(admin, transfer.id).phase == types.ImageTransferPhase.FINISHED_SUCCESS
+    return disk, guest_checksum(image)
+
+
+def disk_checksum(clients: Clients, admin: sdk.Connection, disk_id: str) -> str:
+    transfer = start(admin, disk_id, types.ImageTransferDirection.DOWNLOAD)
+    try:
+        status, body = request(clients, transfer.transfer_url + "/checksum")
+        assert status == 200, body
+        return str(json.loads(body)["checksum"])
+    finally:
+        finalize(admin, transfer.id)
+
+
+def test_ticket_opens_one_disk_and_only_while_the_transfer_runs(
+        clients: Clients, admin: sdk.Connection) -> None:
+    first, first_sum = upload(clients, admin, unique("ticket-a"))
+    second = new_disk(admin, unique("ticket-b"))
+    reading = start(admin, first.id, types.ImageTransferDirection.DOWNLOAD)
+    status, options = request(clients, reading.transfer_url, "OPTIONS")
+    assert status == 200 and "zero" not in json.loads(options)["features"]  # read-only
+    status, data = request(clients, reading.transfer_url, headers={"Range": "bytes=0-1048575"})
+    assert status == 206 and len(data) == MiB
+    status, _ = request(clients, reading.transfer_url, "PUT", b"\0" * 512,
+                        {"Content-Range": "bytes 0-511/*"})
+    assert status == 403  # a download's ticket cannot write
+    forged = reading.transfer_url.rsplit("/", 1)[0] + "/" + second.id
+    assert request(clients, forged)[0] == 403  # a disk's id is no ticket
+    assert finalize(admin, reading.id).phase == types.ImageTransferPhase.FINISHED_SUCCESS
+    assert request(clients, reading.transfer_url)[0] == 403  # finalized: the ticket is gone
+
+    writing = start(admin, second.id, types.ImageTransferDirection.UPLOAD)
+    assert request(clients, writing.transfer_url, "OPTIONS")[0] == 200
+    admin.system_service().image_transfers_service().image_transfer_service(
+        writing.id).cancel()
+    wait_phase(admin, writing.id, {types.ImageTransferPhase.FINISHED_CLEANUP})
+    assert request(clients, writing.transfer_url, "OPTIONS")[0] == 403  # cancelled
+    assert disk_status(admin, second.id) == types.DiskStatus.OK
+    assert disk_checksum(clients, admin, first.id) == first_sum
+
+
+@pytest.mark.parametrize("direction", ["upload", "download"])
+def test_client_killed_midway_leaves_the_disk_unlocked_and_intact(
+        clients: Clients, admin: sdk.Connection, direction: str) -> None:
+    disk, before = upload(clients, admin, unique(f"killed-{direction}"))
+    transfer = start(admin, disk.id, types.ImageTransferDirection(direction),
+                     inactivity_timeout=3,
+                     timeout_policy=types.ImageTransferTimeoutPolicy.CANCEL)
+    big = clients.work / f"{disk.id}.raw"
+    if direction == "upload":
+        subprocess.run(["dd", "if=/dev/urandom", f"of={big}", "bs=1M", "count=64",
+                        "status=none"], check=True)
+        call = f"client.upload({str(big)!r}, {transfer.transfer_url!r}, " \
+               f"{str(clients.cafile)!r}, buffer_size=65536, max_workers=1)"
+    else:
+        call = f"client.download({transfer.transfer_url!r}, {str(big)!r}, " \
+               f"{str(clients.cafile)!r}, buffer_size=65536, max_workers=1, fmt='raw')"
+    process = subprocess.Popen([sys.executable, "-c", f"from ovirt_imageio import client; "
+                                f"{call}"])
+    service = admin.system_service().image_transfers_service().image_transfer_service(
+        transfer.id)
+    deadline = time.monotonic() + 60
+    while not (service.get().transferred or 0) and process.poll() is None:
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    ended = wait_phase(admin, transfer.id, {types.ImageTransferPhase.FINISHED_FAILURE})
+    assert disk_status(admin, disk.id) == types.DiskStatus.OK
+    assert disk_checksum(clients, admin, disk.id) == before
+    assert request(clients, transfer.transfer_url, "OPTIONS")[0] == 403
+    assert ended.transfer_url is None
+
+
+def test_locked_disk_refuses_a_second_transfer_and_removal(admin: sdk.Connection) -> None:
+    disk = new_disk(admin, unique("locked"))
+    transfer = start(admin, disk.id, types.ImageTransferDirection.DOWNLOAD)
+    assert disk_status(admin, disk.id) == types.DiskStatus.LOCKED
+    with pytest.raises(sdk.Error, match="locked"):
+        start(admin, disk.id, types.ImageTransferDirection.DOWNLOAD)
+    with pytest.raises(sdk.Error, match="locked"):
+        admin.system_service().disks_service().disk_service(disk.id).remove()
+    finalize(admin, transfer.id)
+    assert disk_status(admin, disk.id) == types.DiskStatus.OK
+
+
+@pytest.fixture
+def user_connection(appliance: Appliance, admin: sdk.Connection) -> Iterator[sdk.Connection]:
+    users = admin.system_service().users_service()
+    user = users.add(types.User(user_name=f"{unique('mover')}@internal", password=PASSWORD,
+                                domain=types.Domain(name="internal-authz")))
+    connection = appliance.connect(f"{user.principal}@internal", PASSWORD)
+    try:
+        yield connection
+    finally:
+        connection.close()
+        users.user_service(user.id).remove()
+
+
+def test_transfer_never_reaches_a_disk_the_user_may_not_touch(
+        admin: sdk.Connection, user_connection: sdk.Connection) -> None:
+    disk = new_disk(admin, unique("private"))
+    with pytest.raises(sdk.NotFoundError):
+        start(user_connection, disk.id, types.ImageTransferDirection.DOWNLOAD)
+    with pytest.raises(sdk.NotFoundError):
+        start(user_connection, disk.id, types.ImageTransferDirection.UPLOAD)
+    assert disk_status(admin, disk.id) == types.DiskStatus.OK
+    transfer = start(admin, disk.id, types.ImageTransferDirection.DOWNLOAD)
+    theirs = user_connection.system_service().image_transfers_service()
+    assert transfer.id not in {t.id for t in theirs.list()}
+    with pytest.raises(sdk.NotFoundError):
+        theirs.image_transfer_service(transfer.id).get()
+    with pytest.raises(sdk.NotFoundError):
+        theirs.image_transfer_service(transfer.id).cancel()
+    assert finalize(admin, transfer.id).phase == types.ImageTransferPhase.FINISHED_SUCCESS
+
+
+def test_disk_snapshots_listed_and_downloaded_with_the_sdk_examples(
+        clients: Clients, admin: sdk.Connection) -> None:
+    disk, uploaded = upload(clients, admin, unique("snapped"))
+    vms = admin.system_service().vms_service()
+    vm = vms.add(types.Vm(name=unique("snapvm"), template=types.Template(name="Blank"),
+                          cluster=types.Cluster(name="Default"), memory=64 * MiB))
+    vm_service = vms.vm_service(vm.id)
+    vm_service.disk_attachments_service().add(types.DiskAttachment(
+        disk=types.Disk(id=disk.id), interface=types.DiskInterface.VIRTIO, bootable=True,
+        active=True))
+    snapshot = vm_service.snapshots_service().add(types.Snapshot(description="before"))
+    deadline = time.monotonic() + 60
+    while vm_service.snapshots_service().snapshot_service(snapshot.id).get().snapshot_status \
+            != types.SnapshotStatus.OK:
+        assert time.monotonic() < deadline
+        time.sleep(0.5)
+    listed = json.loads(clients.example("list_disk_snapshots.py", "-c", "engine",
+                                        disk.id).stdout)
+    assert len(listed) == 2 and listed[0]["parent"] is None
+    assert listed[1]["parent"] == listed[0]["id"]
+    domain = admin.system_service().storage_domains_service().list(search="name=ram")[0]
+    in_domain = admin.system_service().storage_domains_service().storage_domain_service(
+        domain.id).disk_snapshots_service().list()
+    assert {listed[0]["id"], listed[1]["id"]} <= {s.id for s in in_domain}
+    frozen = clients.work / f"{disk.id}-snapshot.qcow2"
+    clients.example("download_disk_snapshot.py", "-c", "engine", "ram", listed[0]["id"],
+                    str(frozen))
+    assert guest_checksum(frozen) == uploaded
+    with pytest.raises(sdk.Error, match="snapshots"):
+        start(admin, disk.id, types.ImageTransferDirection.UPLOAD)
