@@ -39,6 +39,7 @@ def resource_modules() -> list[ModuleType]:
         activity,
         catalog,
         disks,
+        external_template_imports,
         hosts,
         imagetransfers,
         imaging,
@@ -51,4 +52,4 @@ def resource_modules() -> list[ModuleType]:
     )
 
     return [root, vms, vm_devices, disks, access, infra, catalog, activity, snapshots,
-            hosts, statistics, imaging, imagetransfers]
+            hosts, statistics, imaging, imagetransfers, external_template_imports]

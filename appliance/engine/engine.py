@@ -28,6 +28,7 @@ from appliance.engine.maintenance import Maintenance
 from appliance.engine.migration import Migrations
 from appliance.engine.model import MiB
 from appliance.engine.monitoring import Monitor
+from appliance.engine.ova.configuration import OvfConfigurations
 from appliance.engine.ova.exporter import OvaExporter
 from appliance.engine.ova.importer import SystemImporter
 from appliance.engine.placement import Placement
@@ -81,6 +82,7 @@ class Engine:
         self.disk_copies = DiskCopies(self.ctx, self.storage_domains)
         self.template_builder = TemplateBuilder(self.ctx, self.disk_copies)
         self.ova_exporter = OvaExporter(self.ctx)
+        self.ova_configurations = OvfConfigurations(self.ctx)
         self.importer = SystemImporter(self.ctx, self.storage_domains, self.disk_copies)
         self.v2v = V2v(self.importer)
         self.isos = Isos(self.ctx, self.storage_domains, self.disk_copies)

@@ -4,14 +4,11 @@ disk snapshots are listed and downloaded as the SDK's examples do."""
 
 from __future__ import annotations
 
-import http.client
 import json
 import signal
-import ssl
 import subprocess
 import sys
 import time
-import urllib.parse
 from collections.abc import Iterator
 
 import ovirtsdk4 as sdk
@@ -22,80 +19,19 @@ from tests.api.conftest import Appliance
 from tests.transfers.conftest import (
     Clients,
     MiB,
+    disk_checksum,
+    disk_status,
+    finalize,
     guest_checksum,
-    make_image,
     new_disk,
+    request,
+    start,
     unique,
+    upload,
+    wait_phase,
 )
 
 PASSWORD = "transfer-user-1"
-
-
-def start(connection: sdk.Connection, disk_id: str, direction: types.ImageTransferDirection,
-          **extra: object) -> types.ImageTransfer:
-    transfer = connection.system_service().image_transfers_service().add(types.ImageTransfer(
-        disk=types.Disk(id=disk_id), direction=direction, format=types.DiskFormat.RAW,
-        **extra))
-    assert transfer.phase == types.ImageTransferPhase.TRANSFERRING
-    return transfer
-
-
-def wait_phase(connection: sdk.Connection, transfer_id: str,
-               phases: set[types.ImageTransferPhase], timeout: float = 90) -> types.ImageTransfer:
-    service = connection.system_service().image_transfers_service().image_transfer_service(
-        transfer_id)
-    deadline = time.monotonic() + timeout
-    while (transfer := service.get()).phase not in phases:
-        assert time.monotonic() < deadline, f"transfer still {transfer.phase}"
-        time.sleep(0.5)
-    return transfer
-
-
-def finalize(connection: sdk.Connection, transfer_id: str) -> types.ImageTransfer:
-    connection.system_service().image_transfers_service().image_transfer_service(
-        transfer_id).finalize()
-    return wait_phase(connection, transfer_id, {types.ImageTransferPhase.FINISHED_SUCCESS,
-                                                types.ImageTransferPhase.FINISHED_FAILURE})
-
-
-def disk_status(connection: sdk.Connection, disk_id: str) -> types.DiskStatus:
-    return connection.system_service().disks_service().disk_service(disk_id).get().status
-
-
-def request(clients: Clients, url: str, method: str = "GET", body: bytes | None = None,
-            headers: dict[str, str] | None = None) -> tuple[int, bytes]:
-    parsed = urllib.parse.urlparse(url)
-    context = ssl.create_default_context(cafile=str(clients.cafile))
-    conn = http.client.HTTPSConnection(parsed.netloc, context=context, timeout=30)
-    try:
-        conn.request(method, parsed.path, body=body, headers=headers or {})
-        response = conn.getresponse()
-        return response.status, response.read()
-    finally:
-        conn.close()
-
-
-def upload(clients: Clients, admin: sdk.Connection, name: str) -> tuple[types.Disk, str]:
-    """A disk holding a known image, uploaded through a transfer; returns it and the
-    image's checksum."""
-    from ovirt_imageio import client
-
-    image = make_image(clients.work / f"{name}.qcow2")
-    disk = new_disk(admin, name)
-    transfer = start(admin, disk.id, types.ImageTransferDirection.UPLOAD)
-    client.upload(str(image), transfer.transfer_url, str(clients.cafile))
-    assert finalize(admin, transfer.id).phase == types.ImageTransferPhase.FINISHED_SUCCESS
-    return disk, guest_checksum(image)
-
-
-def disk_checksum(clients: Clients, admin: sdk.Connection, disk_id: str) -> str:
-    transfer = start(admin, disk_id, types.ImageTransferDirection.DOWNLOAD)
-    try:
-        status, body = request(clients, transfer.transfer_url + "/checksum")
-        assert status == 200, body
-        return str(json.loads(body)["checksum"])
-    finally:
-        finalize(admin, transfer.id)
 
 
 def test_ticket_opens_one_disk_and_only_while_the_transfer_runs(

@@ -8,6 +8,7 @@ from flask import Response
 
 from appliance.api import http, listing, ovirtnames
 from appliance.api.representation import Node
+from appliance.api.resources import ovf_configurations
 from appliance.api.resources.vm_devices import DISK_ATTACHMENT, NIC
 from appliance.api.routing import Operation, Routes
 from appliance.api.schema import Field, Kind, Type
@@ -102,6 +103,9 @@ def add_template() -> Response:
     engine = http.engine()
     node = http.read_node(TEMPLATE.tag)
     values = TEMPLATE.read(node)
+    descriptor = ovf_configurations.configuration(node)
+    if descriptor is not None:
+        return ovf_configurations.create(TEMPLATE, node, descriptor, template=True)
     vm_ref = values.get("vm")
     if not vm_ref:
         raise InvalidInput("A template is made from a VM: send <vm id=\"...\"/>.")

@@ -26,8 +26,13 @@ from appliance.api.schema import Field, Kind, Type, ref
 from appliance.engine.ova.importer import Imported, ImportTarget
 from appliance.errors import InvalidInput, NotFound
 
+# Elements of oVirt's external_vm_import that VirtStick takes and needs not: its imported
+# disks are always thin qcow2 on the host that runs the import.
+_IMPORT_ACCEPTED = frozenset(("sparse", "host", "username", "password", "drivers_iso",
+                              "cpu_profile", "quota", "comment", "description", "id", "href"))
+
 EXTERNAL_VM_IMPORT = Type(
-    tag="external_vm_import", plural="externalvmimports",
+    tag="external_vm_import", plural="externalvmimports", accepted=_IMPORT_ACCEPTED,
     description="Import a VM from an OVA, a VMware .vmx or a Xen configuration on the host",
     fields=(
         Field("name", writable=True, get=lambda i: i["name"]),
@@ -148,6 +153,11 @@ def _export_target() -> tuple[str, str]:
     if not directory:
         raise InvalidInput("export needs <directory> (on the host) and may name <filename>.")
     return directory, str(node.get("filename", "") or "")
+
+
+def local_ova_path(url: str) -> Path:
+    """The host path an import URL names (``ova:///path``, ``file:///path`` or a path)."""
+    return _local_path(url)
 
 
 def _local_path(url: str) -> Path:
