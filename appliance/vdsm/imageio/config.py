@@ -70,8 +70,11 @@ ca_file = {certs.ca_cert}
 host = {settings.host}
 port = {port}
 
+# Clients on this machine switch to a unix socket (an abstract one, named by the daemon)
+# once a ticket's OPTIONS tells them where: oVirt's optimization, the same ticket checks.
 [local]
-enable = false
+enable = true
+socket =
 
 [control]
 transport = unix
