@@ -1,5 +1,6 @@
 """oVirt's v4 REST API under ``/ovirt-engine``: SSO, the API root and one module per noun in
-``resources/``. ``create_blueprint()`` is registered by ``appliance.web``."""
+``resources/`` (``resources/vms/``: one per sub-collection of a VM), each listed in
+``resource_modules``. ``create_blueprint()`` is registered by ``appliance.web``."""
 
 from __future__ import annotations
 
@@ -34,22 +35,51 @@ def create_blueprint() -> Blueprint:
 
 
 def resource_modules() -> list[ModuleType]:
+    """Every module that installs routes, in the order the OpenAPI document lists types.
+    Imported here, not at the top: the modules import ``appliance.api``'s own parts."""
     from appliance.api.resources import (
-        access,
-        activity,
-        catalog,
+        clusters,
+        datacenters,
         disks,
+        events,
         external_template_imports,
+        externalvmimports,
         hosts,
         imagetransfers,
-        imaging,
-        infra,
+        isoimages,
+        jobs,
+        networks,
+        operatingsystems,
+        permissions,
+        roles,
         root,
+        schedulingpolicies,
+        storagedomains,
+        templates,
+        users,
+        vnicprofiles,
+    )
+    from appliance.api.resources.vms import (
+        cdroms,
+        clone,
+        diskattachments,
+        export,
+        graphicsconsoles,
+        lifecycle,
+        migration,
+        nics,
         snapshots,
         statistics,
-        vm_devices,
-        vms,
     )
+    from appliance.api.resources.vms import permissions as vm_permissions
 
-    return [root, vms, vm_devices, disks, access, infra, catalog, activity, snapshots,
-            hosts, statistics, imaging, imagetransfers, external_template_imports]
+    return [
+        root,
+        lifecycle, diskattachments, nics, cdroms, graphicsconsoles, snapshots, migration,
+        vm_permissions, statistics, export, clone,
+        disks, imagetransfers, templates, operatingsystems, externalvmimports,
+        external_template_imports,
+        datacenters, clusters, schedulingpolicies, hosts, storagedomains, isoimages,
+        networks, vnicprofiles,
+        users, roles, permissions, events, jobs,
+    ]

@@ -5,10 +5,16 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
+from appliance.engine.authz import Actor, can_use_vm
 from appliance.engine.enums import EventSeverity
 from appliance.engine.model import Event
 from appliance.engine.store import Database, codec
+from appliance.errors import NotFound
+
+if TYPE_CHECKING:  # the context holds the event log
+    from appliance.engine.context import EngineContext
 
 log = logging.getLogger("virtstick.events")
 
@@ -50,6 +56,33 @@ class EventLog:
             params.append(vm_id)
         rows = self.db.query(sql + " ORDER BY id DESC LIMIT ?", (*params, limit))
         return [codec.decode(Event, row["data"]) for row in rows]
+
+
+class VisibleEvents:
+    """The event log as users read it: a SuperUser sees every event, others the events of
+    the VMs they may use."""
+
+    def __init__(self, ctx: EngineContext) -> None:
+        self.ctx = ctx
+
+    def list(self, *, actor: Actor, limit: int = 100, since_id: int = 0) -> list[Event]:
+        """Newest first: the visible ones among the latest ``limit`` events."""
+        events = self.ctx.events.recent(limit=limit, since_id=since_id)
+        return [e for e in events if self._visible(e, actor)]
+
+    def get(self, event_id: int, *, actor: Actor) -> Event:
+        found = self.ctx.events.get(event_id)
+        if found is None or not self._visible(found, actor):
+            raise NotFound(f"There is no event with id '{event_id}'.")
+        return found
+
+    def _visible(self, event: Event, actor: Actor) -> bool:
+        if actor.superuser:
+            return True
+        if event.vm_id is None:
+            return False
+        vm = self.ctx.store.vms.find(event.vm_id)
+        return vm is not None and can_use_vm(actor, vm)
 
 
 _LEVELS = {

@@ -6,7 +6,6 @@ import pytest
 
 from appliance.engine.audit import AuditResult
 from appliance.engine.authz import Actor
-from appliance.engine.bootstrap import DEFAULT
 from appliance.engine.engine import Engine
 from appliance.engine.model import BLANK_TEMPLATE_ID, MiB
 from appliance.engine.vms import VmCreate
@@ -27,7 +26,7 @@ def test_a_denied_action_is_recorded_with_who_and_where(engine: Engine) -> None:
 
 
 def test_done_and_failed_actions_are_recorded_once(engine: Engine) -> None:
-    cluster = engine.store.clusters.get_by_name(DEFAULT)
+    cluster = engine.clusters.default()
     vm = engine.vms.create(VmCreate(name="audited", cluster_id=cluster.id, memory=64 * MiB),
                            actor=ADMIN)
     with pytest.raises(InvalidState):

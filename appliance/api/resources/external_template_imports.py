@@ -9,10 +9,10 @@ from typing import Any
 from flask import Response
 
 from appliance.api import http, listing
-from appliance.api.resources.imaging import local_ova_path
+from appliance.api.resources.externalvmimports import local_path
 from appliance.api.routing import Operation, Routes
 from appliance.api.schema import Field, Kind, Type, ref
-from appliance.engine.ova.importer import ImportTarget
+from appliance.engine.imports.pipeline import ImportTarget
 
 EXTERNAL_TEMPLATE_IMPORT = Type(
     tag="external_template_import", plural="externaltemplateimports",
@@ -36,18 +36,16 @@ def install(routes: Routes) -> None:
 
 def import_template() -> Response:
     engine = http.engine()
-    store = engine.store
     values = http.read(EXTERNAL_TEMPLATE_IMPORT)
     url = str(values.get("url", ""))
-    cluster = listing.resolve(store.clusters, values.get("cluster"), noun="cluster",
-                              default=lambda: store.clusters.get_by_name("Default"))
-    domain = listing.resolve(store.storage_domains, values.get("storage_domain"),
-                             noun="storage domain",
-                             default=lambda: store.storage_domains.all()[0])
+    cluster = listing.resolve(engine.clusters, values.get("cluster"), noun="cluster",
+                              default=engine.clusters.default)
+    domain = listing.resolve(engine.storage_domains, values.get("storage_domain"),
+                             noun="storage domain", default=engine.storage_domains.default)
     wanted: Any = values.get("template") or {}
     target = ImportTarget(cluster_id=cluster.id, storage_domain_id=domain.id,
                           name=str(wanted.get("name") or ""), as_template=True)
-    imported = engine.importer.import_ova(local_ova_path(url), target, actor=http.actor())
+    imported = engine.importer.import_ova(local_path(url), target, actor=http.actor())
     node = EXTERNAL_TEMPLATE_IMPORT.render({"url": url, "cluster": cluster.id,
                                             "storage_domain": domain.id,
                                             "template": imported.id})

@@ -34,9 +34,8 @@ def configuration(node: Node) -> bytes | None:
 
 def create(type_: Type, node: Node, descriptor: bytes, *, template: bool) -> Response:
     engine = http.engine()
-    store = engine.store
-    cluster = listing.resolve(store.clusters, node.get("cluster") or None, noun="cluster",
-                              default=lambda: store.clusters.get_by_name("Default"))
+    cluster = listing.resolve(engine.clusters, node.get("cluster") or None, noun="cluster",
+                              default=engine.clusters.default)
     name = str(node.get("name") or "")
     made: Any
     if template:

@@ -14,9 +14,9 @@ from appliance.engine.bootstrap import MANAGEMENT_NETWORK
 from appliance.engine.context import EngineContext
 from appliance.engine.enums import DiskInterface, DiskStatus, NicInterface, TemplateStatus
 from appliance.engine.ids import new_id, new_mac
+from appliance.engine.imports.model import OvfDisk, OvfSystem
 from appliance.engine.model import Disk, DiskAttachment, Nic, Template, Vm
 from appliance.engine.ova import ovf_reader
-from appliance.engine.ova.model import OvfDisk, OvfSystem
 from appliance.errors import InvalidInput, InvalidState, NameInUse
 
 
@@ -67,7 +67,7 @@ class OvfConfigurations:
             self._attach(template.id, system, disks)
         agent = self.ctx.hosts.any()
         for disk in disks.values():
-            agent.set_volume_read_only(chains.ref(store, disk), True)  # a template's base
+            agent.set_volume_read_only(chains.volume(disk), True)  # a template's base
         return template
 
     def _disks(self, system: OvfSystem) -> dict[str, Disk]:

@@ -19,8 +19,8 @@ import time
 from dataclasses import dataclass, field
 from xml.sax.saxutils import escape, quoteattr
 
+from appliance.engine.imports.model import OvfDisk, OvfNic, OvfSystem
 from appliance.engine.ova import os_ids
-from appliance.engine.ova.model import OvfDisk, OvfNic, OvfSystem
 
 OVF = "http://schemas.dmtf.org/ovf/envelope/1"
 RASD = "http://schemas.dmtf.org/wbem/wscim/1/cim-schema/2/CIM_ResourceAllocationSettingData"

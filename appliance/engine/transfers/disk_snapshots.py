@@ -54,10 +54,8 @@ class DiskSnapshots:
 
     def size(self, snapshot: DiskSnapshot) -> int:
         """Bytes the volume itself takes on the host."""
-        ref = chains.ref(self.ctx.store, snapshot.disk, snapshot.volume.id)
         return self.ctx.hosts.any().volume_info(
-            storage_path=ref.storage_path, storage_domain_id=ref.storage_domain_id,
-            image_id=ref.image_id, volume_id=ref.volume_id).actual_size
+            chains.volume(snapshot.disk, snapshot.volume.id)).actual_size
 
     def _of(self, disk: Disk) -> list[DiskSnapshot]:
         frozen: dict[str, Snapshot] = {}

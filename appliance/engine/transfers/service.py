@@ -246,7 +246,7 @@ class ImageTransfers:
         volume = self.ctx.store.volumes.get(transfer.volume_id)
         return TransferOpen(
             ticket_id=transfer.ticket_id, transfer_id=transfer.id,
-            volume=chains.ref(self.ctx.store, disk, transfer.volume_id),
+            volume=chains.volume(disk, transfer.volume_id),
             volume_format=volume.format.qemu_format, direction=transfer.direction,
             format=transfer.format, size=disk.provisioned_size,
             backing_chain=not transfer.shallow,
@@ -278,7 +278,7 @@ class ImageTransfers:
             return
         try:
             self.ctx.hosts.agent(transfer.host_id).close_image_transfer(
-                transfer.ticket_id, volume=chains.ref(self.ctx.store, disk, transfer.volume_id),
+                transfer.ticket_id, volume=chains.volume(disk, transfer.volume_id),
                 commit=commit)
         except VirtStickError as exc:
             if raise_errors:

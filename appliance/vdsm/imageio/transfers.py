@@ -20,7 +20,7 @@ from appliance.vdsm.imageio.control import Ticket, TicketStatus
 from appliance.vdsm.imageio.daemon import ImageioDaemon
 from appliance.vdsm.imageio.nbd import NbdExport, NbdServer
 from appliance.vdsm.storage import volume
-from appliance.vdsm.storage.chain import VolumeRef
+from appliance.vdsm.storage_interface import VolumeId
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +46,7 @@ class TransferFormat(StrEnum):
 class TransferOpen:
     ticket_id: str
     transfer_id: str
-    volume: VolumeRef
+    volume: VolumeId
     volume_format: str  # as the volume is stored: "qcow2" or "raw"
     direction: TransferDirection
     format: TransferFormat
@@ -70,6 +70,7 @@ class TransferEndpoint:
 @dataclass
 class _Open:
     request: TransferOpen
+    path: Path  # the volume's file
     server: NbdServer
     staging: Path | None
 
@@ -89,20 +90,21 @@ class HostTransfers:
         for ticket_id in list(self._open):
             opened = self._open[ticket_id]
             try:
-                self.close(ticket_id, volume=opened.request.volume, commit=False)
+                self.close(ticket_id, path=opened.path, commit=False)
             except HostAgentError as exc:
                 log.warning("could not close transfer %s: %s", ticket_id, exc.detail)
         self.daemon.stop()
 
-    def open(self, request: TransferOpen) -> TransferEndpoint:
+    def open(self, request: TransferOpen, *, path: Path) -> TransferEndpoint:
+        """Serve the volume at ``path`` (the agent resolved ``request.volume`` to it)."""
         self.daemon.wait_ready()
-        if not request.volume.path.is_file():
+        if not path.is_file():
             raise NotFound(f"volume {request.volume.volume_id} of image "
                            f"{request.volume.image_id} is missing")
         with self._lock:
             if request.ticket_id in self._open:
                 raise HostAgentError(f"ticket {request.ticket_id} is already open")
-        export, staging_path, size = self._export(request)
+        export, staging_path, size = self._export(request, path)
         server = NbdServer(self.daemon.settings.nbd_dir / f"{request.ticket_id}.sock", export,
                            shared=self.daemon.settings.max_connections)
         try:
@@ -119,14 +121,14 @@ class HostTransfers:
                 staging.discard(staging_path)
             raise
         with self._lock:
-            self._open[request.ticket_id] = _Open(request, server, staging_path)
+            self._open[request.ticket_id] = _Open(request, path, server, staging_path)
         return TransferEndpoint(ticket_id=request.ticket_id, port=self.daemon.port, size=size)
 
     def status(self, ticket_id: str) -> TicketStatus | None:
         """The ticket's activity, or None when the daemon no longer has it (it restarted)."""
         return self.daemon.control.status(ticket_id)
 
-    def close(self, ticket_id: str, *, volume: VolumeRef, commit: bool) -> None:
+    def close(self, ticket_id: str, *, path: Path, commit: bool) -> None:
         """End the transfer: the ticket first, then qemu-nbd; an upload's data goes into the
         disk only with ``commit``. Closing what is not open only discards leftovers."""
         self.daemon.control.remove(ticket_id)
@@ -136,7 +138,7 @@ class HostTransfers:
             if commit:
                 raise HostAgentError(f"transfer ticket {ticket_id} is not open on this host "
                                      "(the service restarted?); its data is lost")
-            staging.discard(staging.path_for(volume.path))
+            staging.discard(staging.path_for(path))
             return
         opened.server.stop()
         if opened.staging is None:
@@ -146,13 +148,12 @@ class HostTransfers:
             return
         try:
             self._verify(opened.request, opened.staging)
-            staging.commit(opened.staging, opened.request.volume.path)
+            staging.commit(opened.staging, opened.path)
         except BaseException:
             staging.discard(opened.staging)
             raise
 
-    def _export(self, request: TransferOpen) -> tuple[NbdExport, Path | None, int]:
-        path = request.volume.path
+    def _export(self, request: TransferOpen, path: Path) -> tuple[NbdExport, Path | None, int]:
         if request.direction is TransferDirection.UPLOAD:
             target = staging.path_for(path)
             if request.format is TransferFormat.COW:
