@@ -48,6 +48,7 @@ from appliance.engine.thin import ThinProvisioning
 from appliance.engine.transfers.disk_snapshots import DiskSnapshots
 from appliance.engine.transfers.monitor import TransferMonitor
 from appliance.engine.transfers.service import ImageTransfers
+from appliance.engine.transfers.uploads import DiskUploads
 from appliance.engine.users import Users
 from appliance.engine.v2v.service import V2v
 from appliance.engine.vm_clones import VmClones
@@ -105,6 +106,7 @@ class Engine:
         self.image_transfers = ImageTransfers(
             self.ctx, local_host_id=lambda: bootstrap.local_host_id(self._store))
         self.disk_snapshots = DiskSnapshots(self.ctx)
+        self.disk_uploads = DiskUploads(self.ctx, self.disks, self.image_transfers)
         self._transfer_monitor = TransferMonitor(self.ctx, self.image_transfers)
         self._host_transfers: HostTransfers | None = None
         self.inventory = Inventory(self.ctx, vms=self.vms, snapshots=self.snapshots,

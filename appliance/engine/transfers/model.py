@@ -74,6 +74,7 @@ class ImageTransfer:
     created: float = 0.0
     ended: float = 0.0
     message: str = ""  # why it failed or was cancelled
+    owns_disk: bool = False  # the disk was made for this upload: it goes if the upload fails
 
     @property
     def open(self) -> bool:

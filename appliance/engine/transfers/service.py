@@ -20,7 +20,7 @@ from dataclasses import dataclass, replace
 from appliance.engine import chains, permissions
 from appliance.engine.authz import Actor
 from appliance.engine.context import EngineContext
-from appliance.engine.enums import DiskStatus, EventSeverity
+from appliance.engine.enums import DiskContentType, DiskStatus, EventSeverity
 from appliance.engine.ids import new_id
 from appliance.engine.model import Disk
 from appliance.engine.transfers.model import ImageTransfer, TimeoutPolicy, TransferPhase
@@ -87,7 +87,9 @@ class ImageTransfers:
 
     # Actions
 
-    def start(self, request: TransferStart, *, actor: Actor) -> ImageTransfer:
+    def start(self, request: TransferStart, *, actor: Actor,
+              owns_disk: bool = False) -> ImageTransfer:
+        """``owns_disk``: the disk was made for this upload and is removed if it fails."""
         disk, volume_id = self._target(request, actor)
         with self.ctx.locks.hold(disk.id):
             disk = self.ctx.store.disks.get(disk.id)
@@ -99,7 +101,7 @@ class ImageTransfers:
                 ticket_id=new_id(), owner_id=actor.user_id, owner=actor.name,
                 inactivity_timeout=_inactivity(request.inactivity_timeout),
                 timeout_policy=request.timeout_policy, snapshot_id=request.snapshot_id,
-                shallow=request.shallow, created=self._clock())
+                shallow=request.shallow, created=self._clock(), owns_disk=owns_disk)
             with self.ctx.store.db.transaction():
                 self.ctx.store.disks.update(replace(disk, status=DiskStatus.LOCKED))
                 self.ctx.store.image_transfers.insert(transfer)
@@ -251,6 +253,7 @@ class ImageTransfers:
             format=transfer.format, size=disk.provisioned_size,
             backing_chain=not transfer.shallow,
             inactivity_timeout=transfer.inactivity_timeout,
+            iso=disk.content_type is DiskContentType.ISO,
             filename=f"{disk.name}.{'qcow2' if volume.format.qemu_format == 'qcow2' else 'raw'}")
 
     def _close(self, transfer: ImageTransfer, *, commit: bool) -> None:
@@ -294,11 +297,27 @@ class ImageTransfers:
             current = store.image_transfers.find(transfer.id) or transfer
             store.image_transfers.update(replace(current, phase=phase, active=False,
                                                  ended=self._clock(), message=message))
+        if transfer.owns_disk and disk is not None and phase is not \
+                TransferPhase.FINISHED_SUCCESS:
+            self._forget_disk(disk)
         if phase is TransferPhase.FINISHED_FAILURE:
             self.ctx.events.record("image_transfer_failed", f"Image transfer {transfer.id} of "
                                    f"disk {disk.name if disk else transfer.disk_id} ended: "
                                    f"{message}", severity=EventSeverity.WARNING,
                                    user=transfer.owner)
+
+    def _forget_disk(self, disk: Disk) -> None:
+        """A disk made for an upload that did not end well (oVirt removes it too)."""
+        store = self.ctx.store
+        try:
+            self.ctx.hosts.any().delete_image(storage_domain_id=disk.storage_domain_id,
+                                              image_id=disk.id)
+        except VirtStickError as exc:
+            log.warning("could not remove disk %s: %s", disk.id, exc.detail)
+        with store.db.transaction():
+            for volume in store.volumes.where(disk_id=disk.id):
+                store.volumes.delete(volume.id)
+            store.disks.delete(disk.id)
 
     def _update(self, transfer: ImageTransfer, **changes: object) -> ImageTransfer:
         return self.ctx.store.image_transfers.update(replace(transfer, **changes))  # type: ignore[arg-type]

@@ -17,6 +17,8 @@ from typing import Any
 from appliance.errors import HostAgentError, ImageRejected
 from appliance.vdsm.storage import volume
 
+_ISO9660_MAGIC_OFFSET = 0x8001  # "CD001" in the first volume descriptor
+
 
 def path_for(volume_path: Path) -> Path:
     return volume_path.parent / f".upload-{volume_path.name}"
@@ -68,6 +70,14 @@ def verify_file(staging: Path, *, fmt: str, size: int) -> None:
 def verify_guest(staging: Path, *, fmt: str) -> None:
     if fmt == "qcow2":
         _check(staging)
+
+
+def verify_iso(staging: Path) -> None:
+    with staging.open("rb") as image:
+        image.seek(_ISO9660_MAGIC_OFFSET)
+        if image.read(5) != b"CD001":
+            raise ImageRejected("The upload is not an ISO 9660 image (no CD001 volume "
+                                "descriptor).")
 
 
 def commit(staging: Path, volume_path: Path) -> None:

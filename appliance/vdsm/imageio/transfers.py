@@ -54,6 +54,7 @@ class TransferOpen:
     backing_chain: bool = True  # downloads: the whole chain, or only this volume
     inactivity_timeout: int = 60
     filename: str = ""  # offered to browsers downloading
+    iso: bool = False  # an upload into the ISO library: it must be an ISO 9660 image
 
 
 @dataclass(frozen=True)
@@ -173,3 +174,5 @@ class HostTransfers:
             staging.verify_file(target, fmt=request.volume_format, size=request.size)
         else:
             staging.verify_guest(target, fmt=request.volume_format)
+        if request.iso:
+            staging.verify_iso(target)
