@@ -55,6 +55,7 @@ from appliance.engine.vm_clones import VmClones
 from appliance.engine.vm_provisioning import VmProvisioning
 from appliance.engine.vm_updates import VmUpdates
 from appliance.engine.vms import Vms
+from appliance.errors import ConfigError
 from appliance.security import certificates
 from appliance.vdsm.agent import AgentSettings, LocalHostAgent
 from appliance.vdsm.host import choose_virt_type
@@ -213,10 +214,13 @@ class Engine:
         certificate (the same names as the HTTPS listener's)."""
         config = self.config
         host, _, port = config.imageio.listen.rpartition(":")
+        if not port.isdigit() or int(port) > 65535:
+            raise ConfigError(f"[imageio] listen = '{config.imageio.listen}' is not HOST:PORT "
+                              "(for example 0.0.0.0:54322, or port 0 for any free one).")
         https_host = config.http.https_listen.rpartition(":")[0].strip("[]")
         settings = ImageioSettings(
             run_dir=config.appliance.state_dir / "imageio", host=host.strip("[]") or "0.0.0.0",
-            port=int(port or 0), certificates=certificates.ensure(
+            port=int(port), certificates=certificates.ensure(
                 config.appliance.state_dir, names=(https_host,) if https_host else ()))
         transfers = HostTransfers(ImageioDaemon(settings))
         transfers.start()
