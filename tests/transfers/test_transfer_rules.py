@@ -5,11 +5,15 @@ disk snapshots are listed and downloaded as the SDK's examples do."""
 from __future__ import annotations
 
 import json
+import re
 import signal
+import socket
 import subprocess
 import sys
 import time
+import urllib.parse
 from collections.abc import Iterator
+from pathlib import Path
 
 import ovirtsdk4 as sdk
 import ovirtsdk4.types as types
@@ -167,3 +171,33 @@ def test_disk_snapshots_listed_and_downloaded_with_the_sdk_examples(
     assert guest_checksum(frozen) == uploaded
     with pytest.raises(sdk.Error, match="snapshots"):
         start(admin, disk.id, types.ImageTransferDirection.UPLOAD)
+
+
+def test_a_flood_of_connections_is_bounded_and_the_daemon_serves_afterwards(
+        clients: Clients, admin: sdk.Connection) -> None:
+    run_dir = clients.appliance.state_dir / "imageio"
+    pid = int((run_dir / "daemon.pid").read_text())
+    limits = Path(f"/proc/{pid}/limits").read_text()
+    assert re.search(r"Max open files\s+512\s+512", limits), limits
+    disk = new_disk(admin, unique("flooded"))
+    transfer = start(admin, disk.id, types.ImageTransferDirection.DOWNLOAD)
+    port = int(urllib.parse.urlparse(transfer.transfer_url).port or 0)
+    held = []
+    try:
+        for _ in range(700):  # more than the daemon may hold open
+            try:
+                held.append(socket.create_connection(("127.0.0.1", port), timeout=2))
+            except OSError:
+                break
+    finally:
+        for sock in held:
+            sock.close()
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            assert request(clients, transfer.transfer_url, "OPTIONS")[0] == 200
+            break
+        except OSError:
+            assert time.monotonic() < deadline, "the daemon did not come back"
+            time.sleep(0.5)
+    assert finalize(admin, transfer.id).phase == types.ImageTransferPhase.FINISHED_SUCCESS

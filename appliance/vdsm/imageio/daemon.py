@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import resource
 import shutil
 import signal
 import socket
@@ -28,6 +29,10 @@ from appliance.vdsm.imageio.control import ControlClient
 log = logging.getLogger(__name__)
 
 START_TIMEOUT = 30.0
+# The daemon starts a thread per connection without a bound of its own: its open files are
+# bounded instead (a connection takes a socket, and one to qemu-nbd once it holds a ticket),
+# so a flood of connections is refused, not served until the machine gives out.
+MAX_OPEN_FILES = 512
 _STOP_TIMEOUT = 10.0
 
 
@@ -122,6 +127,9 @@ class ImageioDaemon:
         finally:
             out.close()
         self._pid_file.write_text(f"{self._process.pid}\n")
+        with contextlib.suppress(OSError):  # only where we may (root, or our own process)
+            resource.prlimit(self._process.pid, resource.RLIMIT_NOFILE,
+                             (MAX_OPEN_FILES, MAX_OPEN_FILES))
         deadline = time.monotonic() + START_TIMEOUT
         while not self.control.ping():
             if self._process.poll() is not None:
