@@ -108,6 +108,7 @@ def development_config(state_dir: Path) -> Config:
         http={"https_listen": "", "console_listen": "127.0.0.1:0",
               "console_tls_listen": "127.0.0.1:0"},
         auth={"admin_password_hash": _admin_password_hash(state_dir)},
+        imageio={"listen": "127.0.0.1:0"},
     )
 
 

@@ -45,6 +45,9 @@ Example::
     [monitoring]
     interval_seconds = 10                # how often hosts, VMs and storage are sampled
     metrics_access = "localhost"         # /metrics: "localhost" only, or "authenticated"
+
+    [imageio]
+    listen = "0.0.0.0:54322"             # ovirt-imageio's data listener (oVirt's port); port 0: any
 """
 
 from __future__ import annotations
@@ -143,6 +146,11 @@ class QuotasSection:
 
 
 @dataclass(frozen=True)
+class ImageioSection:
+    listen: str = "0.0.0.0:54322"  # image transfers' data (ovirt-imageio); port 0: any free one
+
+
+@dataclass(frozen=True)
 class Config:
     appliance: ApplianceSection = field(default_factory=ApplianceSection)
     storage: StorageSection = field(default_factory=StorageSection)
@@ -152,6 +160,7 @@ class Config:
     hosts: HostsSection = field(default_factory=HostsSection)
     monitoring: MonitoringSection = field(default_factory=MonitoringSection)
     quotas: QuotasSection = field(default_factory=QuotasSection)
+    imageio: ImageioSection = field(default_factory=ImageioSection)
 
     @property
     def database_path(self) -> Path:
@@ -217,6 +226,7 @@ def _section_types() -> dict[str, type]:
         "hosts": HostsSection,
         "monitoring": MonitoringSection,
         "quotas": QuotasSection,
+        "imageio": ImageioSection,
     }
 
 

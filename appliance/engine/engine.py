@@ -32,6 +32,7 @@ from appliance.engine.migration import Migrations
 from appliance.engine.model import MiB
 from appliance.engine.monitoring import Monitor
 from appliance.engine.networks import Networks, VnicProfiles
+from appliance.engine.ova.configuration import OvfConfigurations
 from appliance.engine.ova.exporter import OvaExporter
 from appliance.engine.ova.importer import OvaImporter
 from appliance.engine.placement import Placement
@@ -44,14 +45,23 @@ from appliance.engine.store.schema import Store
 from appliance.engine.template_builder import TemplateBuilder
 from appliance.engine.templates import Templates
 from appliance.engine.thin import ThinProvisioning
+from appliance.engine.transfers.disk_snapshots import DiskSnapshots
+from appliance.engine.transfers.monitor import TransferMonitor
+from appliance.engine.transfers.service import ImageTransfers
+from appliance.engine.transfers.uploads import DiskUploads
 from appliance.engine.users import Users
 from appliance.engine.v2v.service import V2v
 from appliance.engine.vm_clones import VmClones
 from appliance.engine.vm_provisioning import VmProvisioning
 from appliance.engine.vm_updates import VmUpdates
 from appliance.engine.vms import Vms
+from appliance.errors import ConfigError
+from appliance.security import certificates
 from appliance.vdsm.agent import AgentSettings, LocalHostAgent
 from appliance.vdsm.host import choose_virt_type
+from appliance.vdsm.imageio.config import ImageioSettings
+from appliance.vdsm.imageio.daemon import ImageioDaemon
+from appliance.vdsm.imageio.transfers import HostTransfers
 
 log = logging.getLogger(__name__)
 
@@ -82,6 +92,7 @@ class Engine:
         self.disk_copies = DiskCopies(self.ctx, self.storage_domains)
         self.template_builder = TemplateBuilder(self.ctx, self.disk_copies)
         self.ova_exporter = OvaExporter(self.ctx)
+        self.ova_configurations = OvfConfigurations(self.ctx)
         imports = SystemImporter(self.ctx, self.storage_domains, self.disk_copies)
         self.importer = OvaImporter(imports)  # OVAs
         self.v2v = V2v(imports)  # VMware and Xen guests
@@ -93,6 +104,12 @@ class Engine:
         self.maintenance = Maintenance(self.ctx)
         self.consoles = Consoles(self.ctx, self.vms)
         self.vm_updates = VmUpdates(self.ctx, self.vms, self.placement)
+        self.image_transfers = ImageTransfers(
+            self.ctx, local_host_id=lambda: bootstrap.local_host_id(self._store))
+        self.disk_snapshots = DiskSnapshots(self.ctx)
+        self.disk_uploads = DiskUploads(self.ctx, self.disks, self.image_transfers)
+        self._transfer_monitor = TransferMonitor(self.ctx, self.image_transfers)
+        self._host_transfers: HostTransfers | None = None
         self.inventory = Inventory(self.ctx, vms=self.vms, snapshots=self.snapshots,
                                    isos=self.isos, domains=self.storage_domains)
         self.local_agent: LocalHostAgent | None = None
@@ -134,6 +151,8 @@ class Engine:
         self._connect_local_host()
         self.hosts.reconnect_all()
         self.reconciler.all()
+        self.image_transfers.abandon_all("the service restarted during the transfer")
+        self._transfer_monitor.start()
         self._import_demo_template()
         self.ha.start()
         self.balancer.start()
@@ -143,6 +162,10 @@ class Engine:
     def stop(self) -> None:
         """Stop the engine; lab hosts keep running, as other machines' hosts would."""
         self.thin.stop()
+        self._transfer_monitor.stop()
+        self.image_transfers.abandon_all("the service stopped during the transfer")
+        if self._host_transfers is not None:
+            self._host_transfers.stop()
         self.monitor.stop()
         self.balancer.stop()
         self.ha.stop()
@@ -173,16 +196,35 @@ class Engine:
     def _connect_local_host(self) -> None:
         config = self.config
         host_id = bootstrap.local_host_id(self._store)
+        self._host_transfers = self._start_image_server()
         agent = LocalHostAgent(
             host_id=host_id, uri=config.appliance.libvirt_uri, settings=self.agent_settings(),
             on_lifecycle=self.reconciler.on_lifecycle,
-            on_reconnect=lambda: self.reconciler.host(host_id))
+            on_reconnect=lambda: self.reconciler.host(host_id),
+            transfers=self._host_transfers)
         agent.open()
         self.storage_domains.connect_host(agent)
         self.local_agent = agent
         self.ctx.hosts.agents[host_id] = agent
         bootstrap.register_local_host(self._store, agent.facts(),
                                       uri=config.appliance.libvirt_uri)
+
+    def _start_image_server(self) -> HostTransfers:
+        """ovirt-imageio for this machine's image transfers, with the appliance's
+        certificate (the same names as the HTTPS listener's)."""
+        config = self.config
+        host, _, port = config.imageio.listen.rpartition(":")
+        if not port.isdigit() or int(port) > 65535:
+            raise ConfigError(f"[imageio] listen = '{config.imageio.listen}' is not HOST:PORT "
+                              "(for example 0.0.0.0:54322, or port 0 for any free one).")
+        https_host = config.http.https_listen.rpartition(":")[0].strip("[]")
+        settings = ImageioSettings(
+            run_dir=config.appliance.state_dir / "imageio", host=host.strip("[]") or "0.0.0.0",
+            port=int(port), certificates=certificates.ensure(
+                config.appliance.state_dir, names=(https_host,) if https_host else ()))
+        transfers = HostTransfers(ImageioDaemon(settings))
+        transfers.start()
+        return transfers
 
     def _import_demo_template(self) -> None:
         source = self.config.appliance.demo_disk

@@ -15,6 +15,7 @@ from appliance.engine.disk_copies import DiskCopies
 from appliance.engine.enums import (
     BootDevice,
     DiskInterface,
+    DiskStatus,
     DisplayType,
     EventSeverity,
     NicInterface,
@@ -398,6 +399,9 @@ class Vms:
             if not attachment.active:
                 continue
             disk = store.disks.get(attachment.disk_id)
+            if disk.status is DiskStatus.LOCKED:
+                raise InvalidState(f"VM '{vm.name}' cannot start: its disk '{disk.name}' is "
+                                   "locked (an image transfer or copy is running).")
             disks.append(LaunchDisk(
                 storage_domain_id=disk.storage_domain_id, image_id=disk.id,
                 volume_id=disk.volume_id, interface=attachment.interface.value,

@@ -21,12 +21,14 @@ from xml.etree import ElementTree as ET
 import libvirt
 from defusedxml import ElementTree as SafeET
 
-from appliance.errors import HostAgentError, NotFound
+from appliance.errors import HostAgentError, NotFound, NotSupported
 from appliance.vdsm import domxml, stats
 from appliance.vdsm import migration as vdsm_migration
 from appliance.vdsm.connection import LibvirtConnection
 from appliance.vdsm.display_passwords import OneTimeDisplayPasswords
 from appliance.vdsm.host import HostFacts, facts
+from appliance.vdsm.imageio.control import TicketStatus
+from appliance.vdsm.imageio.transfers import HostTransfers, TransferEndpoint, TransferOpen
 from appliance.vdsm.storage import live
 from appliance.vdsm.storage.repository import Repository
 from appliance.vdsm.storage_interface import (
@@ -186,15 +188,22 @@ class HostAgent(Protocol):
     def export_volume(self, source: VolumeId, target: Path, *, source_format: str = "qcow2",
                       progress: Progress | None = None) -> None: ...
     def upload_volume(self, stream: Readable, target: VolumeId) -> int: ...
+    # Image transfers through ovirt-imageio (tickets by id; the host resolves the volume)
+    def open_image_transfer(self, request: TransferOpen) -> TransferEndpoint: ...
+    def image_transfer_status(self, ticket_id: str) -> TicketStatus | None: ...
+    def close_image_transfer(self, ticket_id: str, *, volume: VolumeId,
+                             commit: bool) -> None: ...
 
 
 class LocalHostAgent:
     """The agent for the libvirtd this process can reach (``qemu:///system`` on the stick)."""
 
     def __init__(self, *, host_id: str, uri: str, settings: AgentSettings,
-                 on_lifecycle: LifecycleHandler, on_reconnect: Callable[[], None]) -> None:
+                 on_lifecycle: LifecycleHandler, on_reconnect: Callable[[], None],
+                 transfers: HostTransfers | None = None) -> None:
         self.host_id = host_id
         self.settings = settings
+        self._transfers = transfers
         self._on_lifecycle = on_lifecycle
         self._displays = OneTimeDisplayPasswords(self.set_graphics_password,
                                                  domain_prefix=settings.domain_prefix)
@@ -424,6 +433,25 @@ class LocalHostAgent:
 
     def upload_volume(self, stream: Readable, target: VolumeId) -> int:
         return self.storage.receive(stream, target)
+
+    # Image transfers: the machine's one ovirt-imageio daemon, on the local host only
+
+    def open_image_transfer(self, request: TransferOpen) -> TransferEndpoint:
+        return self._image_transfers().open(request,
+                                            path=self.storage.volume_path(request.volume))
+
+    def image_transfer_status(self, ticket_id: str) -> TicketStatus | None:
+        return self._image_transfers().status(ticket_id)
+
+    def close_image_transfer(self, ticket_id: str, *, volume: VolumeId, commit: bool) -> None:
+        self._image_transfers().close(ticket_id, path=self.storage.volume_path(volume),
+                                      commit=commit)
+
+    def _image_transfers(self) -> HostTransfers:
+        if self._transfers is None:
+            raise NotSupported(f"host {self.host_id} does not serve image transfers; the "
+                               "local host does")
+        return self._transfers
 
     def _domain(self, vm_id: str) -> libvirt.virDomain:
         try:

@@ -47,9 +47,9 @@ def test_ovf_written_is_read_back() -> None:
     system = OvfSystem(
         name="web", memory=512 * MiB, cpu_sockets=2, cpu_cores=2, cpu_threads=1,
         os_type="rhel_9x64", id="0d2c1c1e-0000-4000-8000-000000000001",
-        disks=(OvfDisk(disk_id="vol-1", file_href="vol-1", capacity=3 * MiB * 1024 + 5,
+        disks=(OvfDisk(disk_id="img-1", file_href="vol-1", capacity=3 * MiB * 1024 + 5,
                        interface="virtio", bootable=True, alias="web_disk", image_id="img-1",
-                       file_size=12345),),
+                       file_size=12800, sparse=False),),
         nics=(OvfNic(name="nic1", network="ovirtmgmt", model="e1000",
                      mac="56:6f:00:00:00:01"),))
     data = ovf_writer.write(system)

@@ -91,11 +91,12 @@ class OvaExporter:
                 agent.export_volume(chains.volume(disk), path,
                                     source_format=disk.format.qemu_format, progress=progress)
                 files.append((disk.volume_id, path))
-                disks.append(OvfDisk(disk_id=disk.volume_id, file_href=disk.volume_id,
+                disks.append(OvfDisk(disk_id=disk.id, file_href=disk.volume_id,
                                      capacity=disk.provisioned_size,
                                      interface=attachment.interface.value,
                                      bootable=attachment.bootable, alias=disk.name,
-                                     image_id=disk.id, file_size=path.stat().st_size))
+                                     image_id=disk.id, sparse=disk.sparse,
+                                     file_size=archive.padded_size(path.stat().st_size)))
             descriptor = ovf_writer.write(replace(system, disks=tuple(disks)))
             total = sum(p.stat().st_size for _, p in files) or 1
             archive.write(target, descriptor_name=descriptor_name, descriptor=descriptor,
