@@ -46,7 +46,7 @@ def test_vm_starts_from_a_0700_state_dir(private_dir: Path, domain_prefix: str,
     try:
         vm = create_demo_vm(engine, "private")
         engine.vms.start(vm.id, actor=SYSTEM)
-        assert engine.store.vms.get(vm.id).status is VmStatus.UP
+        assert engine.ctx.store.vms.get(vm.id).status is VmStatus.UP
         console(engine, vm).wait_for(READY, timeout=120)
     finally:
         engine.stop()
