@@ -4,12 +4,14 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-# Host packages the appliance, its tests and the image builder need (Debian 12).
+# Host packages the appliance, its tests and the image builder need (Debian 12). Every program
+# the code and the tests run comes from one of these: tests/test_host_programs.py checks it.
+# libxml2-utils: xmllint, which virt-xml-validate runs; ipmitool: fencing hosts over IPMI.
 APT_PACKAGES := qemu-system-x86 qemu-utils libvirt-daemon-system libvirt-clients libvirt-dev \
 	pkg-config gcc busybox-static cpio zstd syslinux syslinux-common mtools dosfstools \
 	network-manager dnsmasq-base iproute2 udev dbus chromium chromium-driver \
 	squashfs-tools xorriso grub-pc-bin grub-efi-amd64-bin ovmf debootstrap \
-	dracut-core openssl kpartx gdisk libxml2-dev \
+	dracut-core openssl kpartx gdisk libxml2-dev libxml2-utils ipmitool \
 	sudo
 
 .PHONY: setup apt webui-assets sdk-examples daemons run test test-fast bench lint image usb clean demoguest

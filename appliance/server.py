@@ -19,6 +19,7 @@ from appliance.connection_limits import ConnectionLimiter, ConnectionLimits
 from appliance.engine.engine import Engine
 from appliance.security import certificates
 from appliance.tls import TlsFront
+from appliance.vdsm.qemu_access import require_reachable
 from appliance.web import create_app
 from webui import start_console_proxy
 
@@ -26,6 +27,10 @@ log = logging.getLogger(__name__)
 
 
 def serve(config: Config, *, ready: threading.Event | None = None) -> None:
+    # VMs that could never start are refused now, in one line that says what to change.
+    require_reachable({"the storage domain": config.storage.path,
+                       "the serial consoles": config.appliance.state_dir},
+                      libvirt_uri=config.appliance.libvirt_uri)
     _raise_open_files_limit()
     listeners = _bind(config)  # a taken port fails now, not after the engine's slow start
     engine = Engine(config)

@@ -7,9 +7,10 @@ local host, reconcile with what runs, import the demo template.
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from pathlib import Path
 
-from appliance.config import Config
+from appliance.config import Config, VirtType
 from appliance.engine import bootstrap
 from appliance.engine.audit import AuditLog
 from appliance.engine.authz import SYSTEM
@@ -18,6 +19,7 @@ from appliance.engine.consoles import Consoles
 from appliance.engine.context import EngineContext, Hosts, Locks
 from appliance.engine.datacenters import DataCenters
 from appliance.engine.disk_copies import DiskCopies
+from appliance.engine.enums import EventSeverity
 from appliance.engine.events import EventLog, VisibleEvents
 from appliance.engine.ha import HighAvailability
 from appliance.engine.host_maintenance import HostMaintenance
@@ -58,7 +60,7 @@ from appliance.engine.vms import Vms
 from appliance.errors import ConfigError
 from appliance.security import certificates
 from appliance.vdsm.agent import AgentSettings, LocalHostAgent
-from appliance.vdsm.host import choose_virt_type
+from appliance.vdsm.host import VirtVerdict, choose_virt_type
 from appliance.vdsm.imageio.config import ImageioSettings
 from appliance.vdsm.imageio.daemon import ImageioDaemon
 from appliance.vdsm.imageio.transfers import HostTransfers
@@ -181,17 +183,32 @@ class Engine:
         if self._settings is None:
             config = self.config
             demo = Path(config.appliance.demo_disk) if config.appliance.demo_disk else None
-            virt_type = choose_virt_type(config.appliance.virt_type,
-                                         cache_dir=config.appliance.runtime_dir,
-                                         probe_disk=demo if demo and demo.is_file() else None)
+            runtime = config.appliance.runtime_dir
+            virt_type = choose_virt_type(config.appliance.virt_type, cache_dir=runtime,
+                                         probe_disk=demo if demo and demo.is_file() else None,
+                                         libvirt_uri=config.appliance.libvirt_uri)
+            verdict = None
+            if config.appliance.virt_type is VirtType.AUTO:
+                verdict = VirtVerdict(virt_type, cache_dir=runtime,
+                                      on_fallback=self._kvm_fell_back)
             self._settings = AgentSettings(
                 appliance_id=self.ctx.appliance_id,
                 run_dir=config.appliance.state_dir / "consoles",
                 virt_type=virt_type,
+                verdict=verdict,
                 domain_prefix=config.appliance.domain_prefix,
                 network_attachments={bootstrap.MANAGEMENT_NETWORK: config.network.ovirtmgmt},
             )
         return self._settings
+
+    def _kvm_fell_back(self, vm: str, reason: str) -> None:
+        self.ctx.events.record(
+            "kvm_fallback", f"VM {vm} could not start under KVM ({reason}); it was started "
+            "under TCG (emulation, slower), as every VM will be until the next boot.",
+            severity=EventSeverity.WARNING)
+        for host in self._store.hosts.all():  # the verdict is the machine's, for all its hosts
+            if host.virt_type == "kvm":
+                self._store.hosts.update(replace(host, virt_type="qemu"))
 
     def _connect_local_host(self) -> None:
         config = self.config

@@ -12,7 +12,7 @@ import logging
 import secrets
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from pathlib import Path
 from typing import Protocol
@@ -26,7 +26,7 @@ from appliance.vdsm import domxml, stats
 from appliance.vdsm import migration as vdsm_migration
 from appliance.vdsm.connection import LibvirtConnection
 from appliance.vdsm.display_passwords import OneTimeDisplayPasswords
-from appliance.vdsm.host import HostFacts, facts
+from appliance.vdsm.host import HostFacts, VirtVerdict, facts, start_with_fallback
 from appliance.vdsm.imageio.control import TicketStatus
 from appliance.vdsm.imageio.transfers import HostTransfers, TransferEndpoint, TransferOpen
 from appliance.vdsm.storage import live
@@ -129,6 +129,12 @@ class AgentSettings:
     domain_prefix: str = ""
     network_attachments: dict[str, str] = field(default_factory=dict)  # name -> bridge:X/user
     host_probe: stats.HostProbe = field(default_factory=stats.HostProbe)
+    # Where KVM was chosen automatically: the machine's verdict, which a VM failing under
+    # KVM (and starting under TCG) changes for every later start. None: virt_type holds.
+    verdict: VirtVerdict | None = None
+
+    def current_virt_type(self) -> str:
+        return self.verdict.virt_type if self.verdict is not None else self.virt_type
 
 
 LifecycleHandler = Callable[[str, str, int, int], None]  # host id, vm id, event, detail
@@ -221,7 +227,7 @@ class LocalHostAgent:
         self.connection.close()
 
     def facts(self) -> HostFacts:
-        return facts(self.connection.conn, virt_type=self.settings.virt_type)
+        return facts(self.connection.conn, virt_type=self.settings.current_virt_type())
 
     def domains(self) -> list[DomainInfo]:
         found = []
@@ -262,7 +268,10 @@ class LocalHostAgent:
                                   live.retarget_disks(saved, [d.path for d in spec.disks]),
                                   libvirt.VIR_DOMAIN_SAVE_RUNNING)
                 return
-            self.connection.conn.createXML(spec.to_xml(), 0)
+            conn = self.connection.conn
+            start_with_fallback(
+                lambda virt_type: conn.createXML(replace(spec, virt_type=virt_type).to_xml(), 0),
+                virt_type=spec.virt_type, verdict=self.settings.verdict, vm=request.name)
         except libvirt.libvirtError as exc:
             raise HostAgentError(f"libvirt could not start VM {request.name}: "
                                  f"{exc.get_error_message()}") from None
@@ -489,7 +498,7 @@ class LocalHostAgent:
             name=self.settings.domain_prefix + request.name,
             memory=request.memory,
             vcpus=request.vcpus,
-            virt_type=self.settings.virt_type,
+            virt_type=self.settings.current_virt_type(),
             appliance_id=self.settings.appliance_id,
             disks=disks,
             cdroms=cdroms,
