@@ -44,6 +44,8 @@ PROGRAMS: dict[str, Program] = {
     # libvirt and QEMU
     "qemu-img": _p("qemu-utils", "vdsm storage, demo guest, tests"),
     "qemu-io": _p("qemu-utils", "imaging tests and benchmark"),
+    "qemu-nbd": _p("qemu-utils", "image transfers: serves a volume to ovirt-imageio "
+                   "(vdsm/imageio/nbd.py)"),
     "qemu-system-x86_64": _p("qemu-system-x86", "vdsm/host.py KVM probe, image boot tests"),
     "libvirtd": _p("libvirt-daemon", "lab hosts (vdsm/labhost.py, vdsm/join.py), restart tests",
                    setup="libvirt-daemon-system"),
@@ -79,6 +81,12 @@ PROGRAMS: dict[str, Program] = {
     "dbus-daemon": _p("dbus-daemon", "firstboot network tests", setup="dbus"),
     "dbus-send": _p("dbus-bin", "firstboot network tests", setup="dbus"),
     # the image builder
+    # image transfers
+    "ovirt-imageio": _p(PIP, "image transfers' data server (vdsm/imageio/daemon.py)",
+                        setup="ovirt-imageio"),
+    "ovirt-img": _p(PIP, "image transfer tests (tests/transfers)", setup="ovirt-imageio"),
+    "ansible-playbook": _p(PIP, "the clients' playbook tests (tests/clients/plays.py)",
+                           setup="ansible"),
     "disk-image-create": _p(PIP, "image build (diskimage-builder, pyproject extra)",
                             setup="diskimage-builder"),
     "debootstrap": _p("debootstrap", "image build (DIB's debian-minimal)"),
@@ -116,7 +124,7 @@ STRING_RUNNERS = frozenset({"which", "_run", "find_tool", "create_subprocess_exe
 
 
 def resolve(name: str) -> str | None:
-    if name == "disk-image-create":
+    if PROGRAMS[name].package == PIP:
         venv = Path(sys.executable).parent / name
         return str(venv) if venv.is_file() else None
     return shutil.which(name, path=SEARCH_PATH)
