@@ -1,17 +1,17 @@
 """The audit trail: every user action - who, from where, what, on which object, when, and
 whether it was done, denied or failed.
 
-Recording is one hook, not a line in every service method: ``AuditLog.instrument(engine)``
-wraps each public method of the engine's services that takes ``actor=`` (the convention of
-every service), so actions added later are audited too. Reads (``list``, ``get``, ...) are
-recorded only when they are denied. Nested calls (removing a VM removes its disks) record
+Each service method declares its record where it is defined: ``@audited(AuditAction.VM_START)``
+for an action, ``@audited_read(AuditAction.VM_LIST)`` for a read (recorded only when it is
+denied), ``@audited_login`` for logging in. The record reaches the log through the service's
+own context (``self.ctx.audit``), so a service made outside the engine is audited too, and a
+renamed method keeps its action's name. Nested calls (removing a VM removes its disks) record
 only the outer action. The system's own work (``SYSTEM``) is not a user action.
 """
 
 from __future__ import annotations
 
 import functools
-import inspect
 import json
 import logging
 import threading
@@ -19,22 +19,29 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from enum import StrEnum
-from typing import Any
+from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar
 
+from appliance.engine.audit_actions import AuditAction
 from appliance.engine.authz import SYSTEM, Actor
 from appliance.engine.store import Database
 from appliance.errors import NotAuthenticated, PermissionDenied, VirtStickError
 
 log = logging.getLogger("virtstick.audit")
 
-_READS = ("list", "get", "find", "search", "count", "sizes", "usage", "statistics", "history",
-          "permissions", "roles", "role")
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 class AuditResult(StrEnum):
     SUCCESS = "success"
     DENIED = "denied"
     FAILED = "failed"
+
+
+class AuditKind(StrEnum):
+    ACTION = "action"  # recorded whatever its outcome
+    READ = "read"  # recorded only when denied
+    LOGIN = "login"  # no actor yet: who is the name given
 
 
 @dataclass(frozen=True)
@@ -44,31 +51,40 @@ class AuditRecord:
     user: str
     user_id: str
     address: str
-    action: str  # "<noun>.<verb>", e.g. vm.start
+    action: str  # "<noun>.<verb>", e.g. vm.start (an AuditAction)
     target: str  # the object's id or name, as the caller named it
     result: AuditResult
     detail: str = ""  # why it was denied or failed
 
 
+@dataclass(frozen=True)
+class AuditDeclaration:
+    action: AuditAction
+    kind: AuditKind
+
+
+class _Depth(threading.local):
+    value = 0  # audited calls under way in this thread
+
+
 class AuditLog:
     def __init__(self, db: Database) -> None:
         self.db = db
-        self._depth = threading.local()
-        self._instrumented: set[int] = set()
+        self._depth = _Depth()
 
-    def record(self, *, actor: Actor, action: str, target: str, result: AuditResult,
+    def record(self, *, actor: Actor, action: AuditAction, target: str, result: AuditResult,
                detail: str = "") -> AuditRecord:
         entry = AuditRecord(id=0, time=time.time(), user=actor.name, user_id=actor.user_id,
-                            address=actor.address, action=action, target=target,
+                            address=actor.address, action=action.value, target=target,
                             result=result, detail=detail)
         with self.db.transaction() as conn:
             cursor = conn.execute(
                 "INSERT INTO audit (time, user, address, action, target, result, data) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (entry.time, entry.user, entry.address, action, target, result.value,
+                (entry.time, entry.user, entry.address, entry.action, target, result.value,
                  json.dumps({"user_id": entry.user_id, "detail": detail})))
-        log.info("%s from %s: %s %s: %s", entry.user, entry.address or "-", action, target,
-                 result.value)
+        log.info("%s from %s: %s %s: %s", entry.user, entry.address or "-", entry.action,
+                 target, result.value)
         return AuditRecord(**{**asdict(entry), "id": int(cursor.lastrowid or 0)})
 
     def search(self, *, user: str | None = None, action: str | None = None,
@@ -93,82 +109,43 @@ class AuditLog:
             (*params, limit))
         return [_entry(row) for row in rows]
 
-    def instrument(self, owner: object) -> list[str]:
-        """Wrap the actions of every service held by ``owner`` (the engine); returns their
-        names, ``noun.verb``."""
-        wrapped = []
-        for attribute, service in list(vars(owner).items()):
-            if attribute.startswith("_") or isinstance(service, type) or service is self:
-                continue
-            wrapped += self.instrument_service(service, noun=attribute.removesuffix("s"))
-        return wrapped
-
-    def instrument_service(self, service: object, *, noun: str) -> list[str]:
-        if id(service) in self._instrumented or not hasattr(service, "__dict__"):
-            return []
-        wrapped = []
-        for name, function in inspect.getmembers(type(service), inspect.isfunction):
-            if name.startswith("_") or not _takes_actor(function):
-                continue
-            action = f"{noun}.{name}"
-            setattr(service, name, self._wrap(getattr(service, name), action,
-                                              read=name.startswith(_READS)))
-            wrapped.append(action)
-        if callable(getattr(service, "authenticate", None)):
-            service.authenticate = self._wrap_login(service.authenticate)  # type: ignore[attr-defined]
-            wrapped.append("user.login")
-        if wrapped:
-            self._instrumented.add(id(service))
-        return wrapped
-
-    def _wrap(self, method: Callable[..., Any], action: str, *,
-              read: bool) -> Callable[..., Any]:
-        @functools.wraps(method)
-        def audited(*args: Any, **kwargs: Any) -> Any:
-            actor = kwargs.get("actor")
-            depth = getattr(self._depth, "value", 0)
-            if not isinstance(actor, Actor) or actor.user_id == SYSTEM.user_id or depth:
-                return method(*args, **kwargs)
-            self._depth.value = depth + 1
-            try:
-                value = method(*args, **kwargs)
-            except (PermissionDenied, NotAuthenticated) as exc:
-                self._safely(actor, action, _target(args, kwargs, None), AuditResult.DENIED,
-                             exc.detail)
-                raise
-            except Exception as exc:
-                if not read:
-                    detail = exc.detail if isinstance(exc, VirtStickError) else repr(exc)
-                    self._safely(actor, action, _target(args, kwargs, None),
-                                 AuditResult.FAILED, detail)
-                raise
-            finally:
-                self._depth.value = depth
+    def perform(self, declared: AuditDeclaration, call: Callable[[], R], *, actor: object,
+                target: Callable[[object], str]) -> R:
+        """Run a declared action or read for ``actor`` and record how it went."""
+        depth = self._depth.value
+        if not isinstance(actor, Actor) or actor.user_id == SYSTEM.user_id or depth:
+            return call()
+        read = declared.kind is AuditKind.READ
+        self._depth.value = depth + 1
+        try:
+            value = call()
+        except (PermissionDenied, NotAuthenticated) as exc:
+            self._safely(actor, declared.action, target(None), AuditResult.DENIED, exc.detail)
+            raise
+        except Exception as exc:
             if not read:
-                self._safely(actor, action, _target(args, kwargs, value), AuditResult.SUCCESS)
-            return value
+                self._safely(actor, declared.action, target(None), AuditResult.FAILED,
+                             _detail(exc))
+            raise
+        finally:
+            self._depth.value = depth
+        if not read:
+            self._safely(actor, declared.action, target(value), AuditResult.SUCCESS)
+        return value
 
-        return audited
-
-    def _wrap_login(self, method: Callable[..., Any]) -> Callable[..., Any]:
+    def login(self, username: str, call: Callable[[], Actor], *, address: str) -> Actor:
         """Logging in has no actor yet: who is the name given, and a refusal is a denial."""
+        try:
+            actor = call()
+        except VirtStickError as exc:
+            who = Actor(user_id="", name=username[:64], address=address)
+            self._safely(who, AuditAction.USER_LOGIN, username[:64], AuditResult.DENIED,
+                         exc.detail)
+            raise
+        self._safely(actor, AuditAction.USER_LOGIN, actor.name, AuditResult.SUCCESS)
+        return actor
 
-        @functools.wraps(method)
-        def audited(username: str, *args: Any, **kwargs: Any) -> Any:
-            address = str(kwargs.get("address", ""))
-            try:
-                actor = method(username, *args, **kwargs)
-            except VirtStickError as exc:
-                who = Actor(user_id="", name=username[:64], address=address)
-                self._safely(who, "user.login", username[:64], AuditResult.DENIED, exc.detail)
-                raise
-            if isinstance(actor, Actor):
-                self._safely(actor, "user.login", actor.name, AuditResult.SUCCESS)
-            return actor
-
-        return audited
-
-    def _safely(self, actor: Actor, action: str, target: str, result: AuditResult,
+    def _safely(self, actor: Actor, action: AuditAction, target: str, result: AuditResult,
                 detail: str = "") -> None:
         # The action has happened (or was refused); a failing audit write must not undo or
         # mask that, but it must be loud.
@@ -179,9 +156,72 @@ class AuditLog:
             log.exception("could not record audit entry for %s %s", action, target)
 
 
-def _takes_actor(function: Callable[..., Any]) -> bool:
-    parameter = inspect.signature(function).parameters.get("actor")
-    return parameter is not None and parameter.kind is inspect.Parameter.KEYWORD_ONLY
+# Declaring
+
+class _HoldsAuditLog(Protocol):
+    @property
+    def audit(self) -> AuditLog: ...
+
+
+class AuditedService(Protocol):
+    """What a service with audited methods has: a context holding the audit log."""
+
+    @property
+    def ctx(self) -> _HoldsAuditLog: ...
+
+
+S = TypeVar("S", bound=AuditedService)
+_DECLARED: dict[object, AuditDeclaration] = {}
+
+
+def audited(action: AuditAction) -> Callable[[Callable[Concatenate[S, P], R]],
+                                             Callable[Concatenate[S, P], R]]:
+    """A user action: recorded as done, denied or failed."""
+    return _declare(AuditDeclaration(action, AuditKind.ACTION))
+
+
+def audited_read(action: AuditAction) -> Callable[[Callable[Concatenate[S, P], R]],
+                                                  Callable[Concatenate[S, P], R]]:
+    """A read: recorded only when it is denied."""
+    return _declare(AuditDeclaration(action, AuditKind.READ))
+
+
+def audited_login(method: Callable[Concatenate[S, str, P], Actor]
+                  ) -> Callable[Concatenate[S, str, P], Actor]:
+    """Logging in (``user.login``): the user name comes first, the ``address`` by keyword."""
+
+    @functools.wraps(method)
+    def login(service: S, username: str, /, *args: P.args, **kwargs: P.kwargs) -> Actor:
+        return service.ctx.audit.login(username, lambda: method(service, username, *args,
+                                                                 **kwargs),
+                                       address=str(kwargs.get("address", "")))
+
+    _DECLARED[login] = AuditDeclaration(AuditAction.USER_LOGIN, AuditKind.LOGIN)
+    return login
+
+
+def declaration(function: object) -> AuditDeclaration | None:
+    """How a service method is audited, if it was declared."""
+    return _DECLARED.get(function)
+
+
+def _declare(declared: AuditDeclaration) -> Callable[[Callable[Concatenate[S, P], R]],
+                                                     Callable[Concatenate[S, P], R]]:
+    def decorate(method: Callable[Concatenate[S, P], R]) -> Callable[Concatenate[S, P], R]:
+        @functools.wraps(method)
+        def audited_method(service: S, /, *args: P.args, **kwargs: P.kwargs) -> R:
+            return service.ctx.audit.perform(
+                declared, lambda: method(service, *args, **kwargs), actor=kwargs.get("actor"),
+                target=lambda value: _target(args, kwargs, value))
+
+        _DECLARED[audited_method] = declared
+        return audited_method
+
+    return decorate
+
+
+def _detail(exc: Exception) -> str:
+    return exc.detail if isinstance(exc, VirtStickError) else repr(exc)
 
 
 def _target(args: tuple[Any, ...], kwargs: dict[str, Any], value: Any) -> str:

@@ -6,6 +6,8 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from appliance.engine import validation
+from appliance.engine.audit import audited
+from appliance.engine.audit_actions import AuditAction
 from appliance.engine.authz import Actor, require_superuser
 from appliance.engine.context import EngineContext
 from appliance.engine.model import AffinityGroup, Cluster
@@ -24,6 +26,7 @@ class Clusters:
     def get(self, cluster_id: str) -> Cluster:
         return self.ctx.store.clusters.get(cluster_id)
 
+    @audited(AuditAction.CLUSTER_SET_AFFINITY_GROUP)
     def set_affinity_group(self, cluster_id: str, group: AffinityGroup, *,
                            actor: Actor) -> Cluster:
         """Add or replace (by name) an affinity group of the cluster's VMs."""
@@ -37,6 +40,7 @@ class Clusters:
         return self.ctx.store.clusters.update(replace(cluster,
                                                       affinity_groups=(*groups, group)))
 
+    @audited(AuditAction.CLUSTER_REMOVE_AFFINITY_GROUP)
     def remove_affinity_group(self, cluster_id: str, name: str, *, actor: Actor) -> Cluster:
         require_superuser(actor, "change affinity groups")
         cluster = self.ctx.store.clusters.get(cluster_id)
@@ -45,6 +49,7 @@ class Clusters:
             raise NotFound(f"Cluster {cluster.name} has no affinity group '{name}'.")
         return self.ctx.store.clusters.update(replace(cluster, affinity_groups=groups))
 
+    @audited(AuditAction.CLUSTER_SET_SCHEDULING_POLICY)
     def set_scheduling_policy(self, cluster_id: str, policy: str, *, actor: Actor,
                               properties: dict[str, str] | None = None) -> Cluster:
         """Choose the cluster's policy; ``properties`` override oVirt's defaults."""

@@ -15,6 +15,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
+from appliance.engine.audit import audited
+from appliance.engine.audit_actions import AuditAction
 from appliance.engine.authz import Actor, require_vm
 from appliance.engine.context import EngineContext
 from appliance.engine.vms import Vms
@@ -56,6 +58,7 @@ class Consoles:
         self._tickets: dict[str, ConsoleTicket] = {}
         self._lock = threading.Lock()
 
+    @audited(AuditAction.CONSOLE_ISSUE)
     def issue(self, vm_id: str, *, actor: Actor, seconds: float | None = None) -> ConsoleTicket:
         """A ticket for ``actor`` alone to open the console of ``vm_id`` once."""
         vm = self.vms.get(vm_id, actor=actor)
@@ -80,6 +83,7 @@ class Consoles:
                                f"{vm.name}.", vm_id=vm.id, user=actor.name)
         return ticket
 
+    @audited(AuditAction.CONSOLE_ISSUE_NATIVE)
     def issue_native(self, vm_id: str, *, actor: Actor) -> ConsoleTicket:
         """For remote-viewer: only the display password matters; the ticket is not redeemed."""
         ticket = self.issue(vm_id, actor=actor, seconds=NATIVE_CLIENT_SECONDS)
@@ -87,6 +91,7 @@ class Consoles:
             self._tickets.pop(ticket.token, None)
         return ticket
 
+    @audited(AuditAction.CONSOLE_REDEEM)
     def redeem(self, token: str, *, actor: Actor) -> ConsoleTicket:
         """The ticket, once: a second use, a late one or another user's is refused (and an
         attempt by another user spends the ticket, so a leaked one is worth nothing)."""

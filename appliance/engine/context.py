@@ -8,6 +8,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from appliance.config import Config
+from appliance.engine.audit import AuditLog
 from appliance.engine.events import EventLog
 from appliance.engine.jobs import Jobs
 from appliance.engine.store.schema import Store
@@ -60,3 +61,4 @@ class EngineContext:
     hosts: Hosts
     locks: Locks
     appliance_id: str
+    audit: AuditLog

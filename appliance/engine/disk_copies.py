@@ -8,6 +8,8 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from appliance.engine import chains
+from appliance.engine.audit import audited
+from appliance.engine.audit_actions import AuditAction
 from appliance.engine.authz import Actor
 from appliance.engine.context import EngineContext
 from appliance.engine.enums import DiskFormat, DiskStatus, VmStatus
@@ -54,6 +56,7 @@ class DiskCopies:
             raise
         return store.disks.update(replace(disk, status=DiskStatus.OK))
 
+    @audited(AuditAction.DISK_COPY_CLONE_TEMPLATE_DISKS)
     def clone_template_disks(self, vm: Vm, *, actor: Actor) -> Job:
         """Give ``vm`` (IMAGE_LOCKED) independent copies of its template's disks, in a job;
         the VM turns DOWN when they are made, and is removed if that fails."""

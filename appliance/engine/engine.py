@@ -62,8 +62,10 @@ class Engine:
         events = EventLog(self.db)
         self.ctx = EngineContext(config=config, store=self.store, events=events,
                                  jobs=Jobs(self.store.jobs, events), hosts=Hosts(),
-                                 locks=Locks(), appliance_id=bootstrap.appliance_id(self.store))
+                                 locks=Locks(), appliance_id=bootstrap.appliance_id(self.store),
+                                 audit=AuditLog(self.db))
         self.events = events
+        self.audit = self.ctx.audit
         self.jobs = self.ctx.jobs
         self.placement = Placement(self.ctx)
         self.storage_domains = StorageDomains(self.ctx)
@@ -88,7 +90,6 @@ class Engine:
         self._settings: AgentSettings | None = None
         self._many_hosts()
         self.monitor = Monitor(self.ctx, self.storage_domains)
-        self.audit = AuditLog(self.db)
 
     def _many_hosts(self) -> None:
         """Other hosts, migration, HA, balancing, power saving and maintenance."""
@@ -107,7 +108,6 @@ class Engine:
         self.joining = HostJoining(self.ctx, hosts=self.hosts)
 
     def start(self) -> None:
-        self.audit.instrument(self)  # every service made in __init__ records user actions
         self.jobs.abort_unfinished()
         bootstrap.ensure_defaults(self.store, self.config)
         self._attach_storage()

@@ -15,6 +15,8 @@ import threading
 import time
 from dataclasses import replace
 
+from appliance.engine.audit import audited
+from appliance.engine.audit_actions import AuditAction
 from appliance.engine.authz import SYSTEM, Actor, require_superuser
 from appliance.engine.context import EngineContext
 from appliance.engine.enums import EventSeverity, HostStatus, VmStatus
@@ -127,6 +129,7 @@ class HighAvailability:
         for vm in running:
             self.vms.mark_down(vm.id, reason=HOST_FAILED)
 
+    @audited(AuditAction.HA_FENCE)
     def fence(self, host_id: str, *, actor: Actor) -> Host:
         """Cut a host's power on request (oVirt's fence stop): its VMs are down at once and
         highly available ones start elsewhere."""

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import time
 
+from appliance.engine.audit import audited
+from appliance.engine.audit_actions import AuditAction
 from appliance.engine.authz import Actor, require_superuser
 from appliance.engine.context import EngineContext
 from appliance.engine.enums import EventSeverity, HostStatus, MaintenancePolicy, VmStatus
@@ -32,6 +34,7 @@ class HostMaintenance:
         self.hosts = hosts
         self.migrations = migrations
 
+    @audited(AuditAction.HOST_MAINTENANCE_DEACTIVATE)
     def deactivate(self, host_id: str, *, actor: Actor, policy: str | None = None,
                    correlation_id: str = "") -> Job:
         require_superuser(actor, "move hosts to maintenance")
@@ -52,6 +55,7 @@ class HostMaintenance:
                                  owner=actor.name, correlation_id=correlation_id,
                                  on_failure=lambda: self._back_up(host))
 
+    @audited(AuditAction.HOST_MAINTENANCE_ACTIVATE)
     def activate(self, host_id: str, *, actor: Actor) -> Host:
         require_superuser(actor, "activate hosts")
         host = self.hosts.get(host_id)

@@ -15,6 +15,8 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from appliance.engine import bootstrap, validation
+from appliance.engine.audit import audited
+from appliance.engine.audit_actions import AuditAction
 from appliance.engine.authz import Actor, require_superuser
 from appliance.engine.context import EngineContext
 from appliance.engine.enums import EventSeverity, HostKind, HostStatus
@@ -48,6 +50,7 @@ class HostService:
 
     # Lab hosts
 
+    @audited(AuditAction.HOST_START_LAB_HOST)
     def start_lab_host(self, name: str, *, actor: Actor, memory: int | None = None) -> Host:
         """Start (or make and start) a lab host and join it to the Default cluster."""
         require_superuser(actor, "start lab hosts")
@@ -64,6 +67,7 @@ class HostService:
                                f"{actor.name}.", host_id=host.id, user=actor.name)
         return self.ctx.store.hosts.get(host.id)
 
+    @audited(AuditAction.HOST_STOP_LAB_HOST)
     def stop_lab_host(self, host_id: str, *, actor: Actor, crash: bool = False) -> Host:
         """Stop a lab host. ``crash``: at once, with its VMs, as a power failure would."""
         require_superuser(actor, "stop lab hosts")
@@ -84,6 +88,7 @@ class HostService:
                                host_id=host.id, user=actor.name)
         return self.ctx.store.hosts.get(host.id)
 
+    @audited(AuditAction.HOST_POWER_ON)
     def power_on(self, host_id: str, *, actor: Actor) -> Host:
         """Switch a host on (oVirt's fence start) and connect it."""
         require_superuser(actor, "switch hosts on")
@@ -137,6 +142,7 @@ class HostService:
 
     # Hosts on other machines
 
+    @audited(AuditAction.HOST_ADD)
     def add(self, name: str, *, uri: str, address: str, actor: Actor,
             power_management: str = "") -> Host:
         """Join a host by the libvirt URI the engine reaches it at (qemu+tls://, qemu+ssh://)."""
@@ -158,6 +164,7 @@ class HostService:
                                host_id=host.id, user=actor.name)
         return self.ctx.store.hosts.get(host.id)
 
+    @audited(AuditAction.HOST_REMOVE)
     def remove(self, host_id: str, *, actor: Actor) -> None:
         require_superuser(actor, "remove hosts")
         host = self.ctx.store.hosts.get(host_id)

@@ -15,6 +15,8 @@ from dataclasses import replace
 from typing import IO
 
 from appliance.engine import chains, validation
+from appliance.engine.audit import audited
+from appliance.engine.audit_actions import AuditAction
 from appliance.engine.authz import Actor, require_superuser, require_vm
 from appliance.engine.context import EngineContext
 from appliance.engine.disk_copies import DiskCopies
@@ -38,6 +40,7 @@ class Isos:
     def list(self) -> list[Disk]:
         return [d for d in self.ctx.store.disks.all() if d.content_type is DiskContentType.ISO]
 
+    @audited(AuditAction.ISO_UPLOAD)
     def upload(self, stream: IO[bytes], *, name: str, storage_domain_id: str, actor: Actor,
                size: int | None = None, sha256: str = "",
                progress: Progress | None = None) -> Disk:
@@ -82,6 +85,7 @@ class Isos:
                                f"{actor.name}.", user=actor.name)
         return disk
 
+    @audited(AuditAction.ISO_REMOVE)
     def remove(self, disk_id: str, *, actor: Actor) -> None:
         require_superuser(actor, "remove ISO images")
         disk = self._iso(disk_id)
@@ -91,6 +95,7 @@ class Isos:
                                f"{', '.join(sorted(users)[:5])}; eject it first.")
         self.copies.discard(disk.id)
 
+    @audited(AuditAction.ISO_INSERT)
     def insert(self, vm_id: str, disk_id: str, *, actor: Actor,
                boot_first: bool = False) -> Vm:
         """Put the ISO in the VM's CD-ROM (``disk_id`` empty ejects); with ``boot_first`` the

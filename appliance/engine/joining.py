@@ -12,6 +12,8 @@ import threading
 import time
 from dataclasses import dataclass
 
+from appliance.engine.audit import audited
+from appliance.engine.audit_actions import AuditAction
 from appliance.engine.authz import SYSTEM, Actor, require_superuser
 from appliance.engine.context import EngineContext
 from appliance.engine.enums import EventSeverity
@@ -39,6 +41,7 @@ class HostJoining:
         self.connect_timeout = connect_timeout
         self._lock = threading.Lock()
 
+    @audited(AuditAction.JOINING_CREATE_TOKEN)
     def create_token(self, *, actor: Actor, lifetime: float = TOKEN_LIFETIME) -> str:
         require_superuser(actor, "let hosts join")
         token = secrets.token_urlsafe(24)

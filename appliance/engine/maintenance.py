@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from appliance.engine.audit import audited
+from appliance.engine.audit_actions import AuditAction
 from appliance.engine.authz import Actor, require_superuser
 from appliance.engine.context import EngineContext
 from appliance.engine.enums import StorageDomainStatus
@@ -16,6 +18,7 @@ class Maintenance:
     def __init__(self, ctx: EngineContext) -> None:
         self.ctx = ctx
 
+    @audited(AuditAction.MAINTENANCE_DEACTIVATE_STORAGE_DOMAIN)
     def deactivate_storage_domain(self, domain_id: str, *, actor: Actor) -> StorageDomain:
         require_superuser(actor, "deactivate storage domains")
         with self.ctx.locks.hold(domain_id):
@@ -31,6 +34,7 @@ class Maintenance:
                                user=actor.name)
         return domain
 
+    @audited(AuditAction.MAINTENANCE_ACTIVATE_STORAGE_DOMAIN)
     def activate_storage_domain(self, domain_id: str, *, actor: Actor) -> StorageDomain:
         require_superuser(actor, "activate storage domains")
         with self.ctx.locks.hold(domain_id):

@@ -11,6 +11,8 @@ import threading
 import time
 from dataclasses import dataclass, replace
 
+from appliance.engine.audit import audited
+from appliance.engine.audit_actions import AuditAction
 from appliance.engine.authz import Actor, require_vm
 from appliance.engine.context import EngineContext
 from appliance.engine.enums import EventSeverity, VmStatus
@@ -44,6 +46,7 @@ class Migrations:
         self._guard = threading.Lock()
         self.results: dict[str, MigrationResult] = {}  # last result by VM, for figures
 
+    @audited(AuditAction.MIGRATION_MIGRATE)
     def migrate(self, vm_id: str, *, actor: Actor, host_id: str | None = None,
                 correlation_id: str = "", reason: str = "", bandwidth_mib: int = 0) -> Job:
         """Start moving a running VM to ``host_id`` (or the scheduler's choice);
@@ -75,6 +78,7 @@ class Migrations:
         return self.ctx.jobs.run(description, work, owner=actor.name,
                                  correlation_id=correlation_id, vm_id=vm.id)
 
+    @audited(AuditAction.MIGRATION_CANCEL)
     def cancel(self, vm_id: str, *, actor: Actor) -> None:
         vm = self.vms.get(vm_id, actor=actor)
         require_vm(actor, vm, "cancel the migration of")

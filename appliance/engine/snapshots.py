@@ -14,6 +14,8 @@ import time
 from dataclasses import replace
 
 from appliance.engine import chains
+from appliance.engine.audit import audited, audited_read
+from appliance.engine.audit_actions import AuditAction
 from appliance.engine.authz import Actor, require_vm
 from appliance.engine.context import EngineContext
 from appliance.engine.enums import (
@@ -40,10 +42,12 @@ class Snapshots:
 
     # Queries
 
+    @audited_read(AuditAction.SNAPSHOT_LIST)
     def list(self, vm_id: str, *, actor: Actor) -> builtins.list[Snapshot]:
         vm = self._vm(vm_id, actor, "see the snapshots of")
         return sorted(self.ctx.store.snapshots.where(vm_id=vm.id), key=lambda s: s.date)
 
+    @audited_read(AuditAction.SNAPSHOT_GET)
     def get(self, vm_id: str, snapshot_id: str, *, actor: Actor) -> Snapshot:
         self._vm(vm_id, actor, "see the snapshots of")
         snapshot = self.ctx.store.snapshots.find(snapshot_id)
@@ -53,6 +57,7 @@ class Snapshots:
 
     # Create and remove
 
+    @audited(AuditAction.SNAPSHOT_CREATE)
     def create(self, vm_id: str, *, description: str, persist_memory: bool = False,
                actor: Actor) -> Snapshot:
         with self.ctx.locks.hold(vm_id):
@@ -87,6 +92,7 @@ class Snapshots:
                                vm_id=vm.id, user=actor.name)
         return snapshot
 
+    @audited(AuditAction.SNAPSHOT_REMOVE)
     def remove(self, vm_id: str, snapshot_id: str, *, actor: Actor) -> None:
         """Merge the snapshot's volumes with the layers above them; the guest keeps running."""
         with self.ctx.locks.hold(vm_id):
@@ -112,6 +118,7 @@ class Snapshots:
 
     # Preview, commit, undo, restore (the VM is down)
 
+    @audited(AuditAction.SNAPSHOT_PREVIEW)
     def preview(self, vm_id: str, snapshot_id: str, *, actor: Actor,
                 restore_memory: bool = False) -> Snapshot:
         """Show the snapshot's disks; with ``restore_memory`` (and a memory snapshot) the next
@@ -138,6 +145,7 @@ class Snapshots:
                                f"'{snapshot.description}'.", vm_id=vm.id, user=actor.name)
         return snapshot
 
+    @audited(AuditAction.SNAPSHOT_COMMIT)
     def commit(self, vm_id: str, *, actor: Actor) -> None:
         """Keep the previewed state: what was written after the snapshot is dropped."""
         with self.ctx.locks.hold(vm_id):
@@ -164,6 +172,7 @@ class Snapshots:
         self.ctx.events.record("snapshot_committed", f"VM {vm.name} was restored to snapshot "
                                f"'{previewed.description}'.", vm_id=vm.id, user=actor.name)
 
+    @audited(AuditAction.SNAPSHOT_UNDO)
     def undo(self, vm_id: str, *, actor: Actor) -> None:
         """Leave the preview: the disks go back to what they were before it."""
         with self.ctx.locks.hold(vm_id):
@@ -181,6 +190,7 @@ class Snapshots:
         self.ctx.events.record("snapshot_undone", f"VM {vm.name} left the preview of snapshot "
                                f"'{previewed.description}'.", vm_id=vm.id, user=actor.name)
 
+    @audited(AuditAction.SNAPSHOT_RESTORE)
     def restore(self, vm_id: str, snapshot_id: str, *, actor: Actor) -> None:
         """oVirt's snapshot ``restore``: preview and commit in one step."""
         self.preview(vm_id, snapshot_id, actor=actor)

@@ -6,6 +6,8 @@ import time
 from dataclasses import dataclass, replace
 
 from appliance.engine import validation
+from appliance.engine.audit import audited
+from appliance.engine.audit_actions import AuditAction
 from appliance.engine.authz import Actor
 from appliance.engine.context import EngineContext
 from appliance.engine.enums import DiskFormat, DiskStatus, StorageDomainStatus
@@ -80,6 +82,7 @@ class Disks:
         self.ctx = ctx
         self.domains = domains
 
+    @audited(AuditAction.DISK_CREATE)
     def create(self, request: DiskCreate, *, actor: Actor) -> Disk:
         validation.name(request.name, noun="disk")
         validation.positive_size(request.provisioned_size)
@@ -103,6 +106,7 @@ class Disks:
         return self._store_new(disk, self._create_volume(domain, disk,
                                                          parent=(base.id, base.volume_id)))
 
+    @audited(AuditAction.DISK_REMOVE)
     def remove(self, disk_id: str, *, actor: Actor) -> None:
         disk = self.ctx.store.disks.get(disk_id)
         for attachment in self.ctx.store.attachments.where(disk_id=disk_id):

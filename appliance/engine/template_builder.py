@@ -12,6 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from appliance.engine import validation
+from appliance.engine.audit import audited
+from appliance.engine.audit_actions import AuditAction
 from appliance.engine.authz import Actor, require_superuser
 from appliance.engine.context import EngineContext
 from appliance.engine.disk_copies import DiskCopies
@@ -44,6 +46,7 @@ class TemplateBuilder:
         self.ctx = ctx
         self.copies = copies
 
+    @audited(AuditAction.TEMPLATE_BUILDER_CREATE_FROM_VM)
     def create_from_vm(self, request: TemplateFromVm, *, actor: Actor,
                        correlation_id: str = "") -> Started:
         require_superuser(actor, "make templates")

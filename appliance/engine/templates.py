@@ -8,6 +8,8 @@ from dataclasses import replace
 from pathlib import Path
 
 from appliance.engine import validation
+from appliance.engine.audit import audited
+from appliance.engine.audit_actions import AuditAction
 from appliance.engine.authz import Actor, require_superuser
 from appliance.engine.context import EngineContext
 from appliance.engine.enums import DiskInterface, DiskStatus, TemplateStatus
@@ -35,6 +37,7 @@ class Templates:
     def list(self) -> list[Template]:
         return self.ctx.store.templates.all()
 
+    @audited(AuditAction.TEMPLATE_IMPORT_DISK_IMAGE)
     def import_disk_image(self, source: Path, *, name: str, domain: StorageDomain,
                           actor: Actor, memory: int, description: str = "",
                           vnic_profile_id: str | None = None) -> Template:
@@ -82,6 +85,7 @@ class Templates:
                                user=actor.name)
         return template
 
+    @audited(AuditAction.TEMPLATE_REMOVE)
     def remove(self, template_id: str, *, actor: Actor) -> None:
         require_superuser(actor, "remove templates")
         template = self.ctx.store.templates.get(template_id)

@@ -16,6 +16,8 @@ from dataclasses import dataclass, replace
 import libvirt
 
 from appliance.engine import validation
+from appliance.engine.audit import audited
+from appliance.engine.audit_actions import AuditAction
 from appliance.engine.authz import Actor, require_superuser
 from appliance.engine.context import EngineContext
 from appliance.engine.enums import EventSeverity, VmStatus
@@ -90,6 +92,7 @@ class ThinProvisioning:
         sizes = self.disks.sizes(disk)
         return DiskFill(disk.id, sizes.virtual, sizes.actual)
 
+    @audited(AuditAction.THIN_SET_OVERCOMMIT)
     def set_overcommit(self, domain_id: str, percent: int, *, actor: Actor) -> StorageDomain:
         """The domain's limit: thin disks may promise ``percent`` % of its capacity (100 or
         less: no overcommit, every disk must fit in the free space)."""

@@ -17,6 +17,8 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 
 from appliance.engine import validation
+from appliance.engine.audit import audited, audited_login, audited_read
+from appliance.engine.audit_actions import AuditAction
 from appliance.engine.authz import Actor, require_superuser
 from appliance.engine.context import EngineContext
 from appliance.engine.enums import EventSeverity
@@ -158,6 +160,7 @@ class Users:
 
     # Logging in
 
+    @audited_login
     def authenticate(self, username: str, password: str, *, address: str = "") -> Actor:
         """The actor for a user name (``jdoe`` or ``jdoe@internal``) and password.
 
@@ -241,16 +244,19 @@ class Users:
 
     # Users
 
+    @audited_read(AuditAction.USER_LIST_USERS)
     def list_users(self, *, actor: Actor) -> list[User]:
         if actor.superuser:
             return self.table.all()
         return [self.get_user(actor.user_id)]
 
+    @audited_read(AuditAction.USER_GET_USER)
     def get_user(self, user_id: str, *, actor: Actor | None = None) -> User:
         if actor is not None and not actor.superuser and actor.user_id != user_id:
             raise NotFound(f"There is no user with id '{user_id}'.")
         return self.table.get(user_id)
 
+    @audited(AuditAction.USER_CREATE_USER)
     def create_user(self, name: str, password: str, *, actor: Actor, email: str = "",
                     first_name: str = "", last_name: str = "",
                     role: RoleName | None = RoleName.USER_ROLE) -> User:
@@ -272,6 +278,7 @@ class Users:
                                user=actor.name)
         return user
 
+    @audited(AuditAction.USER_SET_PASSWORD)
     def set_password(self, user_id: str, password: str, *, actor: Actor) -> None:
         if actor.user_id != user_id:
             require_superuser(actor, "change other users' passwords")
@@ -283,6 +290,7 @@ class Users:
         self.table.update(replace(user, password_hash=hash_password(password)))
         self._forget_verified()
 
+    @audited(AuditAction.USER_REMOVE_USER)
     def remove_user(self, user_id: str, *, actor: Actor) -> None:
         require_superuser(actor, "remove users")
         user = self.get_user(user_id)
@@ -317,6 +325,7 @@ class Users:
         known = ", ".join(r.name.value for r in ROLES)
         raise NotFound(f"There is no role named '{name}'; the roles are {known}.")
 
+    @audited(AuditAction.USER_GRANT)
     def grant(self, *, user_id: str, role_id: str, object_type: ObjectType, object_id: str,
               actor: Actor) -> Permission:
         """Give a user a role on an object (SuperUser only on the system)."""
@@ -338,6 +347,7 @@ class Users:
                                user=actor.name)
         return permission
 
+    @audited_read(AuditAction.USER_PERMISSIONS)
     def permissions(self, *, actor: Actor, object_id: str | None = None,
                     user_id: str | None = None) -> list[Permission]:
         conditions = {k: v for k, v in (("object_id", object_id), ("user_id", user_id))
@@ -347,12 +357,14 @@ class Users:
             return found
         return [p for p in found if p.user_id == actor.user_id]
 
+    @audited_read(AuditAction.USER_GET_PERMISSION)
     def get_permission(self, permission_id: str, *, actor: Actor) -> Permission:
         permission = self.permissions_table.get(permission_id)
         if not actor.superuser and permission.user_id != actor.user_id:
             raise NotFound(f"There is no permission with id '{permission_id}'.")
         return permission
 
+    @audited(AuditAction.USER_REMOVE_PERMISSION)
     def remove_permission(self, permission_id: str, *, actor: Actor) -> None:
         require_superuser(actor, "remove permissions")
         permission = self.permissions_table.get(permission_id)

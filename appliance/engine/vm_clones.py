@@ -8,6 +8,8 @@ import time
 from dataclasses import replace
 
 from appliance.engine import validation
+from appliance.engine.audit import audited
+from appliance.engine.audit_actions import AuditAction
 from appliance.engine.authz import Actor, require_vm
 from appliance.engine.context import EngineContext
 from appliance.engine.disk_copies import DiskCopies
@@ -23,6 +25,7 @@ class VmClones:
         self.ctx = ctx
         self.copies = copies
 
+    @audited(AuditAction.VM_CLONE_CLONE)
     def clone(self, vm_id: str, *, name: str, actor: Actor,
               correlation_id: str = "") -> tuple[Vm, Job]:
         store = self.ctx.store

@@ -10,6 +10,8 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from appliance.engine import validation
+from appliance.engine.audit import audited
+from appliance.engine.audit_actions import AuditAction
 from appliance.engine.authz import Actor, require_vm
 from appliance.engine.context import EngineContext
 from appliance.engine.enums import BootDevice, VmStatus
@@ -36,6 +38,7 @@ class VmUpdates:
         self.vms = vms
         self.placement = placement
 
+    @audited(AuditAction.VM_UPDATE_UPDATE)
     def update(self, vm_id: str, request: VmUpdate, *, actor: Actor) -> Vm:
         with self.ctx.locks.hold(vm_id):
             vm = self.vms.get(vm_id, actor=actor)

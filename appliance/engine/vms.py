@@ -8,6 +8,8 @@ from dataclasses import dataclass, replace
 from typing import TypeVar
 
 from appliance.engine import chains, validation
+from appliance.engine.audit import audited, audited_read
+from appliance.engine.audit_actions import AuditAction
 from appliance.engine.authz import Actor, can_use_vm, require_vm
 from appliance.engine.context import EngineContext
 from appliance.engine.disk_copies import DiskCopies
@@ -64,6 +66,7 @@ class Vms:
 
     # Queries
 
+    @audited_read(AuditAction.VM_LIST)
     def list(self, *, actor: Actor) -> list[Vm]:
         if actor.superuser:
             return self.ctx.store.vms.all()
@@ -72,6 +75,7 @@ class Vms:
                    if (vm := self.ctx.store.vms.find(vm_id)) is not None]
         return owned + granted
 
+    @audited_read(AuditAction.VM_GET)
     def get(self, vm_id: str, *, actor: Actor) -> Vm:
         vm = self.ctx.store.vms.get(vm_id)
         if not can_use_vm(actor, vm):
@@ -81,6 +85,7 @@ class Vms:
 
     # Definition
 
+    @audited(AuditAction.VM_CREATE)
     def create(self, request: VmCreate, *, actor: Actor) -> Vm:
         store = self.ctx.store
         validation.name(request.name, noun="VM")
@@ -119,6 +124,7 @@ class Vms:
                                vm_id=vm.id, user=actor.name)
         return vm
 
+    @audited(AuditAction.VM_REMOVE)
     def remove(self, vm_id: str, *, actor: Actor, keep_disks: bool = False) -> None:
         with self.ctx.locks.hold(vm_id):
             vm = self.get(vm_id, actor=actor)
@@ -140,6 +146,7 @@ class Vms:
         self.ctx.events.record("vm_removed", f"VM {vm.name} was removed by {actor.name}.",
                                vm_id=vm_id, user=actor.name)
 
+    @audited(AuditAction.VM_ATTACH_DISK)
     def attach_disk(self, vm_id: str, disk_id: str, *, actor: Actor,
                     interface: DiskInterface = DiskInterface.VIRTIO, bootable: bool = False,
                     active: bool = True) -> DiskAttachment:
@@ -156,6 +163,7 @@ class Vms:
                                         interface=interface, bootable=bootable, active=active)
             return self.ctx.store.attachments.insert(attachment)
 
+    @audited(AuditAction.VM_DETACH_DISK)
     def detach_disk(self, vm_id: str, disk_id: str, *, actor: Actor,
                     remove: bool = False) -> None:
         """Detach a disk from a VM that is down; ``remove`` also deletes the disk."""
@@ -173,6 +181,7 @@ class Vms:
             else:
                 self.ctx.store.attachments.delete(attachment.id)
 
+    @audited(AuditAction.VM_REMOVE_NIC)
     def remove_nic(self, vm_id: str, nic_id: str, *, actor: Actor) -> None:
         with self.ctx.locks.hold(vm_id):
             vm = self.get(vm_id, actor=actor)
@@ -185,6 +194,7 @@ class Vms:
                                    "removing NICs.")
             self.ctx.store.nics.delete(nic.id)
 
+    @audited(AuditAction.VM_ADD_NIC)
     def add_nic(self, vm_id: str, request: NicCreate, *, actor: Actor) -> Nic:
         with self.ctx.locks.hold(vm_id):
             vm = self.get(vm_id, actor=actor)
@@ -204,6 +214,7 @@ class Vms:
 
     # Lifecycle
 
+    @audited(AuditAction.VM_START)
     def start(self, vm_id: str, *, actor: Actor, correlation_id: str = "") -> Job:
         with self.ctx.locks.hold(vm_id):
             vm = self.get(vm_id, actor=actor)
@@ -232,12 +243,14 @@ class Vms:
         return self.ctx.jobs.record(f"Launching VM {vm.name}", owner=actor.name,
                                     correlation_id=correlation_id, vm_id=vm.id)
 
+    @audited(AuditAction.VM_SHUTDOWN)
     def shutdown(self, vm_id: str, *, actor: Actor, correlation_id: str = "") -> Job:
         """Ask the guest to power off (ACPI); the VM turns Down when it has."""
         return self._running_action(vm_id, actor, correlation_id, verb="shut down",
                                     status=VmStatus.POWERING_DOWN,
                                     call=lambda agent, vid: agent.shutdown(vid))
 
+    @audited(AuditAction.VM_STOP)
     def stop(self, vm_id: str, *, actor: Actor, correlation_id: str = "") -> Job:
         """Power off at once, as pulling the plug."""
         job = self._running_action(vm_id, actor, correlation_id, verb="power off",
@@ -246,6 +259,7 @@ class Vms:
         self.mark_down(vm_id, reason="powered off")
         return job
 
+    @audited(AuditAction.VM_REBOOT)
     def reboot(self, vm_id: str, *, actor: Actor, correlation_id: str = "") -> Job:
         job = self._running_action(vm_id, actor, correlation_id, verb="reboot",
                                    status=VmStatus.REBOOT_IN_PROGRESS,
@@ -257,15 +271,18 @@ class Vms:
                 self._set(vm, status=VmStatus.UP)
         return job
 
+    @audited(AuditAction.VM_RESET)
     def reset(self, vm_id: str, *, actor: Actor, correlation_id: str = "") -> Job:
         return self._running_action(vm_id, actor, correlation_id, verb="reset", status=None,
                                     call=lambda agent, vid: agent.reset(vid))
 
+    @audited(AuditAction.VM_PAUSE)
     def pause(self, vm_id: str, *, actor: Actor, correlation_id: str = "") -> Job:
         return self._running_action(vm_id, actor, correlation_id, verb="pause",
                                     status=VmStatus.PAUSED,
                                     call=lambda agent, vid: agent.pause(vid))
 
+    @audited(AuditAction.VM_RESUME)
     def resume(self, vm_id: str, *, actor: Actor, correlation_id: str = "") -> Job:
         with self.ctx.locks.hold(vm_id):
             vm = self.get(vm_id, actor=actor)

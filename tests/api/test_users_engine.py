@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from appliance.config import Config
+from appliance.engine.audit import AuditLog
 from appliance.engine.authz import SYSTEM
 from appliance.engine.context import EngineContext, Hosts, Locks
 from appliance.engine.events import EventLog
@@ -33,7 +34,7 @@ def users(tmp_path: Path) -> Iterator[Users]:
     events = EventLog(db)
     jobs = Jobs(Store(db).jobs, events)
     ctx = EngineContext(config=config, store=Store(db), events=events, jobs=jobs,
-                        hosts=Hosts(), locks=Locks(), appliance_id="test")
+                        hosts=Hosts(), locks=Locks(), appliance_id="test", audit=AuditLog(db))
     yield Users(ctx)
     jobs.shutdown()
     db.close()

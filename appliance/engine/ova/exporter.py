@@ -11,6 +11,8 @@ from dataclasses import replace
 from pathlib import Path
 
 from appliance.engine import chains
+from appliance.engine.audit import audited
+from appliance.engine.audit_actions import AuditAction
 from appliance.engine.authz import Actor, require_superuser
 from appliance.engine.context import EngineContext
 from appliance.engine.enums import TemplateStatus, VmStatus
@@ -25,6 +27,7 @@ class OvaExporter:
     def __init__(self, ctx: EngineContext) -> None:
         self.ctx = ctx
 
+    @audited(AuditAction.OVA_EXPORTER_EXPORT_VM)
     def export_vm(self, vm_id: str, *, directory: str, filename: str = "", actor: Actor,
                   correlation_id: str = "") -> Job:
         require_superuser(actor, "export VMs")
@@ -52,6 +55,7 @@ class OvaExporter:
         return self.ctx.jobs.run(f"Exporting VM {vm.name} to {target}", work,
                                  owner=actor.name, correlation_id=correlation_id, vm_id=vm.id)
 
+    @audited(AuditAction.OVA_EXPORTER_EXPORT_TEMPLATE)
     def export_template(self, template_id: str, *, directory: str, filename: str = "",
                         actor: Actor, correlation_id: str = "") -> Job:
         require_superuser(actor, "export templates")

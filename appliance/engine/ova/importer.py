@@ -16,6 +16,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from appliance.engine import chains, validation
+from appliance.engine.audit import audited
+from appliance.engine.audit_actions import AuditAction
 from appliance.engine.authz import Actor, require_superuser
 from appliance.engine.bootstrap import MANAGEMENT_NETWORK
 from appliance.engine.context import EngineContext
@@ -77,6 +79,7 @@ class SystemImporter:
         self.domains = domains
         self.copies = copies
 
+    @audited(AuditAction.IMPORTER_IMPORT_OVA)
     def import_ova(self, path: Path, target: ImportTarget, *, actor: Actor) -> Imported:
         require_superuser(actor, "import OVAs")
         system, sources = self.inspect_ova(path)
@@ -113,6 +116,7 @@ class SystemImporter:
             sources.append(DiskSource(disk=disk, format=fmt, size=member.size, fetch=fetch))
         return system, sources
 
+    @audited(AuditAction.IMPORTER_START)
     def start(self, system: OvfSystem, sources: list[DiskSource], target: ImportTarget, *,
               actor: Actor, description: str) -> Imported:
         """Check, record (locked) and convert in a job."""
