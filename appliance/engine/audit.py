@@ -7,6 +7,9 @@ denied), ``@audited_login`` for logging in. The record reaches the log through t
 own context (``self.ctx.audit``), so a service made outside the engine is audited too, and a
 renamed method keeps its action's name. Nested calls (removing a VM removes its disks) record
 only the outer action. The system's own work (``SYSTEM``) is not a user action.
+
+An action that goes on in background jobs (an OVA import) is recorded as started when it is
+accepted, and its entry then takes the jobs' outcome: failed, with why, if any job failed.
 """
 
 from __future__ import annotations
@@ -23,6 +26,9 @@ from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar
 
 from appliance.engine.audit_actions import AuditAction
 from appliance.engine.authz import SYSTEM, Actor
+from appliance.engine.enums import JobStatus
+from appliance.engine.jobs import Jobs
+from appliance.engine.model import Job
 from appliance.engine.store import Database
 from appliance.errors import NotAuthenticated, PermissionDenied, VirtStickError
 
@@ -36,6 +42,7 @@ class AuditResult(StrEnum):
     SUCCESS = "success"
     DENIED = "denied"
     FAILED = "failed"
+    STARTED = "started"  # accepted; its jobs have not ended yet
 
 
 class AuditKind(StrEnum):
@@ -67,9 +74,13 @@ class _Depth(threading.local):
     value = 0  # audited calls under way in this thread
 
 
+RESTARTED = "the service restarted before it finished"
+
+
 class AuditLog:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, jobs: Jobs) -> None:
         self.db = db
+        self.jobs = jobs
         self._depth = _Depth()
 
     def record(self, *, actor: Actor, action: AuditAction, target: str, result: AuditResult,
@@ -118,7 +129,8 @@ class AuditLog:
         read = declared.kind is AuditKind.READ
         self._depth.value = depth + 1
         try:
-            value = call()
+            with self.jobs.started_here() as started:
+                value = call()
         except (PermissionDenied, NotAuthenticated) as exc:
             self._safely(actor, declared.action, target(None), AuditResult.DENIED, exc.detail)
             raise
@@ -129,9 +141,26 @@ class AuditLog:
             raise
         finally:
             self._depth.value = depth
-        if not read:
+        if read:
+            return value
+        if not started:
             self._safely(actor, declared.action, target(value), AuditResult.SUCCESS)
+            return value
+        entry = self._safely(actor, declared.action, target(value), AuditResult.STARTED)
+        if entry is not None:
+            self.jobs.when_done(list(started), lambda jobs: self._settle(entry, jobs))
         return value
+
+    def abort_unfinished(self) -> None:
+        """Actions whose jobs a previous process left running never finished."""
+        rows = self.db.query("SELECT id, data FROM audit WHERE result = ?",
+                             (AuditResult.STARTED.value,))
+        with self.db.transaction() as conn:
+            for row in rows:
+                conn.execute("UPDATE audit SET result = ?, data = ? WHERE id = ?",
+                             (AuditResult.FAILED.value,
+                              json.dumps({**json.loads(row["data"]), "detail": RESTARTED}),
+                              row["id"]))
 
     def login(self, username: str, call: Callable[[], Actor], *, address: str) -> Actor:
         """Logging in has no actor yet: who is the name given, and a refusal is a denial."""
@@ -145,15 +174,32 @@ class AuditLog:
         self._safely(actor, AuditAction.USER_LOGIN, actor.name, AuditResult.SUCCESS)
         return actor
 
+    def _settle(self, entry: AuditRecord, jobs: list[Job]) -> None:
+        """The started entry takes its jobs' outcome."""
+        failed = [j for j in jobs if j.status is not JobStatus.FINISHED]
+        result = AuditResult.FAILED if failed else AuditResult.SUCCESS
+        detail = "; ".join(j.error or j.status.value for j in failed)
+        try:
+            with self.db.transaction() as conn:
+                conn.execute("UPDATE audit SET result = ?, data = ? WHERE id = ?",
+                             (result.value, json.dumps({"user_id": entry.user_id,
+                                                        "detail": detail}), entry.id))
+        except Exception:
+            log.exception("could not settle audit entry %d (%s)", entry.id, entry.action)
+            return
+        log.info("%s from %s: %s %s: %s", entry.user, entry.address or "-", entry.action,
+                 entry.target, result.value)
+
     def _safely(self, actor: Actor, action: AuditAction, target: str, result: AuditResult,
-                detail: str = "") -> None:
+                detail: str = "") -> AuditRecord | None:
         # The action has happened (or was refused); a failing audit write must not undo or
         # mask that, but it must be loud.
         try:
-            self.record(actor=actor, action=action, target=target, result=result,
-                        detail=detail)
+            return self.record(actor=actor, action=action, target=target, result=result,
+                               detail=detail)
         except Exception:
             log.exception("could not record audit entry for %s %s", action, target)
+            return None
 
 
 # Declaring

@@ -60,10 +60,11 @@ class Engine:
         self.db = Database(config.database_path)
         self.store = Store(self.db)
         events = EventLog(self.db)
-        self.ctx = EngineContext(config=config, store=self.store, events=events,
-                                 jobs=Jobs(self.store.jobs, events), hosts=Hosts(),
-                                 locks=Locks(), appliance_id=bootstrap.appliance_id(self.store),
-                                 audit=AuditLog(self.db))
+        jobs = Jobs(self.store.jobs, events)
+        self.ctx = EngineContext(config=config, store=self.store, events=events, jobs=jobs,
+                                 hosts=Hosts(), locks=Locks(),
+                                 appliance_id=bootstrap.appliance_id(self.store),
+                                 audit=AuditLog(self.db, jobs))
         self.events = events
         self.audit = self.ctx.audit
         self.jobs = self.ctx.jobs
@@ -109,6 +110,7 @@ class Engine:
 
     def start(self) -> None:
         self.jobs.abort_unfinished()
+        self.audit.abort_unfinished()
         bootstrap.ensure_defaults(self.store, self.config)
         self._attach_storage()
         self.reconciler.start()

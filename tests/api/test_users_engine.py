@@ -34,7 +34,7 @@ def users(tmp_path: Path) -> Iterator[Users]:
     events = EventLog(db)
     jobs = Jobs(Store(db).jobs, events)
     ctx = EngineContext(config=config, store=Store(db), events=events, jobs=jobs,
-                        hosts=Hosts(), locks=Locks(), appliance_id="test", audit=AuditLog(db))
+                        hosts=Hosts(), locks=Locks(), appliance_id="test", audit=AuditLog(db, jobs))
     yield Users(ctx)
     jobs.shutdown()
     db.close()

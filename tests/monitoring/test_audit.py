@@ -98,3 +98,19 @@ def test_every_service_method_that_acts_for_a_user_declares_its_audit(config: Co
     finally:
         engine.jobs.shutdown()
         engine.db.close()
+
+
+def test_an_action_cut_short_by_a_restart_is_failed_not_started(config: Config) -> None:
+    first = Engine(config)
+    first.start()
+    first.audit.record(actor=ADMIN, action=AuditAction.IMPORTER_IMPORT_OVA, target="big.ova",
+                       result=AuditResult.STARTED)  # its job was running when the power went
+    first.stop()
+    again = Engine(config)
+    again.start()
+    try:
+        [entry] = again.audit.search(action="importer.import_ova")
+        assert (entry.result, entry.target) == (AuditResult.FAILED, "big.ova")
+        assert "restarted" in entry.detail and entry.user_id == ADMIN.user_id
+    finally:
+        again.stop()
