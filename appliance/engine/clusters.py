@@ -10,6 +10,7 @@ from appliance.engine.audit import audited
 from appliance.engine.audit_actions import AuditAction
 from appliance.engine.authz import Actor, require_superuser
 from appliance.engine.context import EngineContext
+from appliance.engine.event_codes import EventCode
 from appliance.engine.model import AffinityGroup, Cluster
 from appliance.engine.scheduling import policies
 from appliance.errors import InvalidInput, NotFound
@@ -62,7 +63,7 @@ class Clusters:
             cluster, scheduling_policy=name.value,
             scheduling_properties=tuple(sorted(properties.items()))))
         shown = ", ".join(f"{k}={v}" for k, v in sorted(properties.items()))
-        self.ctx.events.record("cluster_scheduling_policy", f"Cluster {cluster.name} now "
+        self.ctx.events.record(EventCode.CLUSTER_SCHEDULING_POLICY, f"Cluster {cluster.name} now "
                                f"schedules by {name.value}{f' ({shown})' if shown else ''}; "
                                f"set by {actor.name}.", user=actor.name)
         self._on_policy_change()

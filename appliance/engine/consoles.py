@@ -19,6 +19,7 @@ from appliance.engine.audit import audited
 from appliance.engine.audit_actions import AuditAction
 from appliance.engine.authz import Actor, require_vm
 from appliance.engine.context import EngineContext
+from appliance.engine.event_codes import EventCode
 from appliance.engine.vms import Vms
 from appliance.errors import InvalidState, NotAuthenticated, PermissionDenied
 
@@ -79,7 +80,7 @@ class Consoles:
         with self._lock:
             self._forget_expired(now)
             self._tickets[ticket.token] = ticket
-        self.ctx.events.record("console_ticket", f"{actor.name} opened the console of VM "
+        self.ctx.events.record(EventCode.CONSOLE_TICKET, f"{actor.name} opened the console of VM "
                                f"{vm.name}.", vm_id=vm.id, user=actor.name)
         return ticket
 

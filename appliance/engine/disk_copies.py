@@ -13,6 +13,7 @@ from appliance.engine.audit_actions import AuditAction
 from appliance.engine.authz import Actor
 from appliance.engine.context import EngineContext
 from appliance.engine.enums import DiskFormat, DiskStatus, VmStatus
+from appliance.engine.event_codes import EventCode
 from appliance.engine.ids import new_id
 from appliance.engine.jobs import JobContext
 from appliance.engine.model import Disk, Job, Vm, Volume
@@ -76,7 +77,7 @@ class DiskCopies:
                                                  disk_id=disk.id))
             with self.ctx.locks.hold(vm.id):
                 store.vms.update(replace(store.vms.get(vm.id), status=VmStatus.DOWN))
-            self.ctx.events.record("vm_cloned", f"VM {vm.name} got its copies of template "
+            self.ctx.events.record(EventCode.VM_CLONED, f"VM {vm.name} got its copies of template "
                                    f"{template.name}'s disks.", vm_id=vm.id, user=actor.name)
 
         def undo() -> None:

@@ -7,6 +7,7 @@ import time
 from dataclasses import replace
 
 from appliance.engine.enums import EventSeverity
+from appliance.engine.event_codes import EventCode
 from appliance.engine.model import Event
 from appliance.engine.store import Database, codec
 
@@ -17,7 +18,7 @@ class EventLog:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    def record(self, code: str, description: str, *,
+    def record(self, code: EventCode, description: str, *,
                severity: EventSeverity = EventSeverity.NORMAL, vm_id: str | None = None,
                host_id: str | None = None, storage_domain_id: str | None = None,
                user: str = "", correlation_id: str = "") -> Event:

@@ -15,6 +15,7 @@ from appliance.engine.audit_actions import AuditAction
 from appliance.engine.authz import Actor, require_superuser
 from appliance.engine.context import EngineContext
 from appliance.engine.enums import EventSeverity, HostStatus, MaintenancePolicy, VmStatus
+from appliance.engine.event_codes import EventCode
 from appliance.engine.hosts import HostService
 from appliance.engine.jobs import JobContext
 from appliance.engine.migration import Migrations
@@ -70,7 +71,7 @@ class HostMaintenance:
             self.hosts.connect(self.hosts.get(host.id))
         else:
             self.hosts.set_status(host.id, HostStatus.UP)
-        self.ctx.events.record("host_activated", f"Host {host.name} was activated by "
+        self.ctx.events.record(EventCode.HOST_ACTIVATED, f"Host {host.name} was activated by "
                                f"{actor.name}.", host_id=host.id, user=actor.name)
         return self.hosts.get(host.id)
 
@@ -86,7 +87,7 @@ class HostMaintenance:
                 raise HostAgentError(f"host {host.name} still runs VMs; maintenance stopped")
             time.sleep(0.5)
         self.hosts.set_status(host.id, HostStatus.MAINTENANCE)
-        self.ctx.events.record("host_maintenance", f"Host {host.name} is in maintenance.",
+        self.ctx.events.record(EventCode.HOST_MAINTENANCE, f"Host {host.name} is in maintenance.",
                                host_id=host.id, user=actor.name)
 
     def _move_away(self, vm: Vm, policy: MaintenancePolicy, actor: Actor) -> None:
@@ -119,7 +120,7 @@ class HostMaintenance:
 
     def _back_up(self, host: Host) -> None:
         self.hosts.set_status(host.id, HostStatus.UP)
-        self.ctx.events.record("host_maintenance_failed", f"Host {host.name} could not be "
+        self.ctx.events.record(EventCode.HOST_MAINTENANCE_FAILED, f"Host {host.name} could not be "
                                "emptied and stays up.", host_id=host.id,
                                severity=EventSeverity.ERROR)
 

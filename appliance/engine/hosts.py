@@ -20,6 +20,7 @@ from appliance.engine.audit_actions import AuditAction
 from appliance.engine.authz import Actor, require_superuser
 from appliance.engine.context import EngineContext
 from appliance.engine.enums import EventSeverity, HostKind, HostStatus
+from appliance.engine.event_codes import EventCode
 from appliance.engine.ids import new_id
 from appliance.engine.model import Host, MiB
 from appliance.engine.power import agent_for
@@ -63,7 +64,7 @@ class HostService:
                             self.ctx.config.hosts.lab_memory_mib * MiB)
         host = self._register_lab_host(info, existing, memory)
         self.connect(host)
-        self.ctx.events.record("lab_host_started", f"Lab host {name} was started by "
+        self.ctx.events.record(EventCode.LAB_HOST_STARTED, f"Lab host {name} was started by "
                                f"{actor.name}.", host_id=host.id, user=actor.name)
         return self.ctx.store.hosts.get(host.id)
 
@@ -83,7 +84,7 @@ class HostService:
             self.disconnect(host.id)
             self.lab.stop(info)
             host = self.ctx.store.hosts.update(replace(host, status=HostStatus.DOWN))
-        self.ctx.events.record("lab_host_stopped", f"Lab host {host.name} was "
+        self.ctx.events.record(EventCode.LAB_HOST_STOPPED, f"Lab host {host.name} was "
                                f"{'crashed' if crash else 'stopped'} by {actor.name}.",
                                host_id=host.id, user=actor.name)
         return self.ctx.store.hosts.get(host.id)
@@ -160,8 +161,9 @@ class HostService:
         except HostAgentError:
             self.ctx.store.hosts.delete(host.id)
             raise
-        self.ctx.events.record("host_added", f"Host {name} ({uri}) was added by {actor.name}.",
-                               host_id=host.id, user=actor.name)
+        self.ctx.events.record(
+            EventCode.HOST_ADDED, f"Host {name} ({uri}) was added by {actor.name}.",
+            host_id=host.id, user=actor.name)
         return self.ctx.store.hosts.get(host.id)
 
     @audited(AuditAction.HOST_REMOVE)
@@ -180,7 +182,7 @@ class HostService:
             if info is not None:
                 self.lab.remove(info)
         self.ctx.store.hosts.delete(host.id)
-        self.ctx.events.record("host_removed", f"Host {host.name} was removed by "
+        self.ctx.events.record(EventCode.HOST_REMOVED, f"Host {host.name} was removed by "
                                f"{actor.name}.", user=actor.name)
 
     # Connections
@@ -223,7 +225,7 @@ class HostService:
                 self.connect(host)
             except HostAgentError as exc:
                 self.set_status(host.id, HostStatus.NON_RESPONSIVE)
-                self.ctx.events.record("host_unreachable", f"Host {host.name} could not be "
+                self.ctx.events.record(EventCode.HOST_UNREACHABLE, f"Host {host.name} could not be "
                                        f"reached: {exc.detail}", host_id=host.id,
                                        severity=EventSeverity.WARNING)
 

@@ -21,6 +21,7 @@ from appliance.engine.authz import Actor, require_superuser, require_vm
 from appliance.engine.context import EngineContext
 from appliance.engine.disk_copies import DiskCopies
 from appliance.engine.enums import BootDevice, DiskContentType, DiskFormat, DiskStatus
+from appliance.engine.event_codes import EventCode
 from appliance.engine.ids import new_id
 from appliance.engine.model import Disk, Vm, Volume
 from appliance.engine.storage import StorageDomains
@@ -80,7 +81,7 @@ class Isos:
             raise
         disk = self.ctx.store.disks.update(replace(disk, status=DiskStatus.OK,
                                                    provisioned_size=received, sha256=digest))
-        self.ctx.events.record("iso_uploaded", f"ISO image {name} "
+        self.ctx.events.record(EventCode.ISO_UPLOADED, f"ISO image {name} "
                                f"({validation.human_size(received)}) was uploaded by "
                                f"{actor.name}.", user=actor.name)
         return disk

@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from dataclasses import replace
 
 from appliance.engine.enums import EventSeverity, JobStatus
+from appliance.engine.event_codes import EventCode
 from appliance.engine.events import EventLog
 from appliance.engine.ids import new_id
 from appliance.engine.model import Job
@@ -164,6 +165,6 @@ class Jobs:
         current = self.table.find(job.id) or job
         self.table.update(replace(current, status=JobStatus.FAILED, end_time=time.time(),
                                   error=message))
-        self.events.record("job_failed", f"{job.description} failed: {message}",
+        self.events.record(EventCode.JOB_FAILED, f"{job.description} failed: {message}",
                            severity=EventSeverity.ERROR, vm_id=job.vm_id,
                            user=job.owner, correlation_id=job.correlation_id)

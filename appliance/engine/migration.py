@@ -16,6 +16,7 @@ from appliance.engine.audit_actions import AuditAction
 from appliance.engine.authz import Actor, require_vm
 from appliance.engine.context import EngineContext
 from appliance.engine.enums import EventSeverity, VmStatus
+from appliance.engine.event_codes import EventCode
 from appliance.engine.hosts import HostService
 from appliance.engine.jobs import JobContext
 from appliance.engine.model import Host, Job, Vm
@@ -87,7 +88,7 @@ class Migrations:
         if source_id is None:
             raise InvalidState(f"VM '{vm.name}' is not migrating.")
         self.ctx.hosts.agent(source_id).abort_migration(vm_id)
-        self.ctx.events.record("vm_migration_cancel", f"Migration of VM {vm.name} was "
+        self.ctx.events.record(EventCode.VM_MIGRATION_CANCEL, f"Migration of VM {vm.name} was "
                                f"cancelled by {actor.name}.", vm_id=vm_id, user=actor.name)
 
     def migrating(self, vm_id: str) -> bool:
@@ -122,8 +123,9 @@ class Migrations:
         self.results[vm.id] = MigrationResult(vm.id, source.id, target.id, seconds, downtime)
         why = f" ({reason})" if reason else ""
         self.ctx.events.record(
-            "vm_migrated", f"VM {vm.name} migrated from {source.name} to {target.name}{why} "
-            f"in {seconds:.1f} s (downtime {downtime} ms), requested by {actor.name}.",
+            EventCode.VM_MIGRATED, f"VM {vm.name} migrated from {source.name} to "
+            f"{target.name}{why} in {seconds:.1f} s (downtime {downtime} ms), requested by "
+            f"{actor.name}.",
             vm_id=vm.id, host_id=target.id, user=actor.name)
 
     def _failed(self, vm: Vm, source: Host, exc: Exception) -> None:
@@ -133,7 +135,7 @@ class Migrations:
             if current is not None and current.status is VmStatus.MIGRATING:
                 self.ctx.store.vms.update(replace(current, status=VmStatus.UP,
                                                   host_id=source.id))
-        self.ctx.events.record("vm_migration_failed", f"Migration of VM {vm.name} failed: "
+        self.ctx.events.record(EventCode.VM_MIGRATION_FAILED, f"Migration of VM {vm.name} failed: "
                                f"{getattr(exc, 'detail', exc)}", vm_id=vm.id,
                                severity=EventSeverity.WARNING)
 

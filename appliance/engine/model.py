@@ -27,6 +27,7 @@ from appliance.engine.enums import (
     TemplateStatus,
     VmStatus,
 )
+from appliance.engine.event_codes import EventCode
 
 BLANK_TEMPLATE_ID = "00000000-0000-0000-0000-000000000000"
 MiB = 1024 * 1024
@@ -238,7 +239,7 @@ class Event:
     id: int
     time: float
     severity: EventSeverity
-    code: str
+    code: EventCode
     description: str
     vm_id: str | None = None
     host_id: str | None = None

@@ -25,6 +25,7 @@ from appliance.engine.enums import (
     SnapshotType,
     VmStatus,
 )
+from appliance.engine.event_codes import EventCode
 from appliance.engine.ids import new_id
 from appliance.engine.model import Disk, Snapshot, Vm, Volume
 from appliance.engine.storage import StorageDomains
@@ -87,9 +88,10 @@ class Snapshots:
             self._adopt_layers(disks, layers)
             snapshot = self.ctx.store.snapshots.update(replace(snapshot,
                                                                status=SnapshotStatus.OK))
-        self.ctx.events.record("snapshot_created", f"Snapshot '{description}' of VM {vm.name} "
-                               f"was taken by {actor.name}" + (" with memory." if memory else "."),
-                               vm_id=vm.id, user=actor.name)
+        self.ctx.events.record(
+            EventCode.SNAPSHOT_CREATED, f"Snapshot '{description}' of VM {vm.name} "
+            f"was taken by {actor.name}" + (" with memory." if memory else "."),
+            vm_id=vm.id, user=actor.name)
         return snapshot
 
     @audited(AuditAction.SNAPSHOT_REMOVE)
@@ -112,9 +114,10 @@ class Snapshots:
             self._forget_memory(self.ctx.store.disks.find(snapshot.memory_disk_id)
                                 if snapshot.memory_disk_id else None)
             self.ctx.store.snapshots.delete(snapshot.id)
-        self.ctx.events.record("snapshot_removed", f"Snapshot '{snapshot.description}' of VM "
-                               f"{vm.name} was removed by {actor.name}.", vm_id=vm.id,
-                               user=actor.name)
+        self.ctx.events.record(
+            EventCode.SNAPSHOT_REMOVED, f"Snapshot '{snapshot.description}' of VM "
+            f"{vm.name} was removed by {actor.name}.", vm_id=vm.id,
+            user=actor.name)
 
     # Preview, commit, undo, restore (the VM is down)
 
@@ -141,7 +144,7 @@ class Snapshots:
                 memory_disk_id=snapshot.memory_disk_id if restore_memory else ""))
             snapshot = self.ctx.store.snapshots.update(replace(snapshot,
                                                                status=SnapshotStatus.IN_PREVIEW))
-        self.ctx.events.record("snapshot_preview", f"VM {vm.name} previews snapshot "
+        self.ctx.events.record(EventCode.SNAPSHOT_PREVIEW, f"VM {vm.name} previews snapshot "
                                f"'{snapshot.description}'.", vm_id=vm.id, user=actor.name)
         return snapshot
 
@@ -169,8 +172,9 @@ class Snapshots:
                     self._forget_snapshot(later)
             self.ctx.store.snapshots.delete(before.id)
             self.ctx.store.snapshots.update(replace(previewed, status=SnapshotStatus.OK))
-        self.ctx.events.record("snapshot_committed", f"VM {vm.name} was restored to snapshot "
-                               f"'{previewed.description}'.", vm_id=vm.id, user=actor.name)
+        self.ctx.events.record(
+            EventCode.SNAPSHOT_COMMITTED, f"VM {vm.name} was restored to snapshot "
+            f"'{previewed.description}'.", vm_id=vm.id, user=actor.name)
 
     @audited(AuditAction.SNAPSHOT_UNDO)
     def undo(self, vm_id: str, *, actor: Actor) -> None:
@@ -187,8 +191,9 @@ class Snapshots:
                 self._delete_volume(disk, preview_layer)
             self.ctx.store.snapshots.delete(before.id)
             self.ctx.store.snapshots.update(replace(previewed, status=SnapshotStatus.OK))
-        self.ctx.events.record("snapshot_undone", f"VM {vm.name} left the preview of snapshot "
-                               f"'{previewed.description}'.", vm_id=vm.id, user=actor.name)
+        self.ctx.events.record(
+            EventCode.SNAPSHOT_UNDONE, f"VM {vm.name} left the preview of snapshot "
+            f"'{previewed.description}'.", vm_id=vm.id, user=actor.name)
 
     @audited(AuditAction.SNAPSHOT_RESTORE)
     def restore(self, vm_id: str, snapshot_id: str, *, actor: Actor) -> None:

@@ -13,6 +13,7 @@ from appliance.engine.audit_actions import AuditAction
 from appliance.engine.authz import Actor, require_superuser
 from appliance.engine.context import EngineContext
 from appliance.engine.enums import DiskInterface, DiskStatus, TemplateStatus
+from appliance.engine.event_codes import EventCode
 from appliance.engine.ids import new_id, new_mac
 from appliance.engine.model import (
     BLANK_TEMPLATE_ID,
@@ -80,7 +81,7 @@ class Templates:
             raise
         self.ctx.store.disks.update(replace(disk, status=DiskStatus.OK))
         template = self.ctx.store.templates.update(replace(template, status=TemplateStatus.OK))
-        self.ctx.events.record("template_imported",
+        self.ctx.events.record(EventCode.TEMPLATE_IMPORTED,
                                f"Template {name} was imported from {source.name}.",
                                user=actor.name)
         return template
@@ -102,7 +103,7 @@ class Templates:
             raise InvalidState(f"Template '{template.name}' is used by {len(users)} VM(s) "
                                f"({names}); remove them first.")
         self._forget(template_id)
-        self.ctx.events.record("template_removed", f"Template {template.name} was removed.",
+        self.ctx.events.record(EventCode.TEMPLATE_REMOVED, f"Template {template.name} was removed.",
                                user=actor.name)
 
     def _forget(self, template_id: str) -> None:

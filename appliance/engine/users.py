@@ -22,6 +22,7 @@ from appliance.engine.audit_actions import AuditAction
 from appliance.engine.authz import Actor, require_superuser
 from appliance.engine.context import EngineContext
 from appliance.engine.enums import EventSeverity
+from appliance.engine.event_codes import EventCode
 from appliance.engine.ids import new_id
 from appliance.engine.store.tables import Table
 from appliance.errors import (
@@ -178,7 +179,7 @@ class Users:
         if user is None or not self._password_ok(user, password):
             for throttle, key in throttles:
                 throttle.failed(key, now=now)
-            self.ctx.events.record("user_login_failed",
+            self.ctx.events.record(EventCode.USER_LOGIN_FAILED,
                                    f"Failed login as '{name[:64]}' from {address or 'unknown'}.",
                                    severity=EventSeverity.WARNING, user=name[:64])
             raise NotAuthenticated("The user name or password is incorrect.")
@@ -274,8 +275,9 @@ class Users:
             if role is not None:
                 self._insert_permission(user.id, _role_id(role), ObjectType.SYSTEM,
                                         SYSTEM_OBJECT_ID)
-        self.ctx.events.record("user_added", f"User {user.user_name} was added by {actor.name}.",
-                               user=actor.name)
+        self.ctx.events.record(
+            EventCode.USER_ADDED, f"User {user.user_name} was added by {actor.name}.",
+            user=actor.name)
         return user
 
     @audited(AuditAction.USER_SET_PASSWORD)
@@ -304,7 +306,7 @@ class Users:
             for token in [t for t, s in self._sessions.items() if s.user_id == user_id]:
                 del self._sessions[token]
         self._forget_verified()
-        self.ctx.events.record("user_removed", f"User {user.user_name} was removed by "
+        self.ctx.events.record(EventCode.USER_REMOVED, f"User {user.user_name} was removed by "
                                f"{actor.name}.", user=actor.name)
 
     # Roles and permissions
@@ -342,9 +344,10 @@ class Users:
             if existing.role_id == role_id:
                 return existing
         permission = self._insert_permission(user.id, role.id, object_type, object_id)
-        self.ctx.events.record("permission_granted", f"{actor.name} gave {user.user_name} role "
-                               f"{role.name} on {object_type.value} {object_id}.",
-                               user=actor.name)
+        self.ctx.events.record(
+            EventCode.PERMISSION_GRANTED, f"{actor.name} gave {user.user_name} role "
+            f"{role.name} on {object_type.value} {object_id}.",
+            user=actor.name)
         return permission
 
     @audited_read(AuditAction.USER_PERMISSIONS)

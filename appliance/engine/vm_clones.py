@@ -14,6 +14,7 @@ from appliance.engine.authz import Actor, require_vm
 from appliance.engine.context import EngineContext
 from appliance.engine.disk_copies import DiskCopies
 from appliance.engine.enums import VmStatus
+from appliance.engine.event_codes import EventCode
 from appliance.engine.ids import new_id, new_mac
 from appliance.engine.jobs import JobContext
 from appliance.engine.model import Job, Vm
@@ -62,7 +63,7 @@ class VmClones:
                                                  disk_id=copy.id))
             self._set_down(clone.id)
             self._set_down(source.id)
-            self.ctx.events.record("vm_cloned", f"VM {source.name} was cloned to {name} by "
+            self.ctx.events.record(EventCode.VM_CLONED, f"VM {source.name} was cloned to {name} by "
                                    f"{actor.name}.", vm_id=clone.id, user=actor.name,
                                    correlation_id=correlation_id)
 

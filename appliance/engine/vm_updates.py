@@ -15,6 +15,7 @@ from appliance.engine.audit_actions import AuditAction
 from appliance.engine.authz import Actor, require_vm
 from appliance.engine.context import EngineContext
 from appliance.engine.enums import BootDevice, VmStatus
+from appliance.engine.event_codes import EventCode
 from appliance.engine.model import Vm
 from appliance.engine.placement import Placement
 from appliance.engine.vms import Vms
@@ -57,8 +58,9 @@ class VmUpdates:
                     raise NameInUse(f"The name '{changes['name']}' is already used by "
                                     "another VM.")
                 updated = self.ctx.store.vms.update(replace(vm, **changes))
-        self.ctx.events.record("vm_updated", f"VM {updated.name} was edited by {actor.name} "
-                               f"({', '.join(sorted(changes))}).", vm_id=vm.id, user=actor.name)
+        self.ctx.events.record(
+            EventCode.VM_UPDATED, f"VM {updated.name} was edited by {actor.name} "
+            f"({', '.join(sorted(changes))}).", vm_id=vm.id, user=actor.name)
         return updated
 
     def _hardware_changes(self, vm: Vm, request: VmUpdate) -> dict[str, Any]:

@@ -21,6 +21,7 @@ from appliance.engine.enums import (
     NicInterface,
     VmStatus,
 )
+from appliance.engine.event_codes import EventCode
 from appliance.engine.ids import new_id, new_mac
 from appliance.engine.model import BLANK_TEMPLATE_ID, DiskAttachment, Job, Nic, Vm
 from appliance.engine.placement import Placement
@@ -120,7 +121,7 @@ class Vms:
             self._copy_template_devices(vm, thin_disks=not cloning)
         if cloning:
             DiskCopies(self.ctx, self.disks.domains).clone_template_disks(vm, actor=actor)
-        self.ctx.events.record("vm_created", f"VM {vm.name} was created by {actor.name}.",
+        self.ctx.events.record(EventCode.VM_CREATED, f"VM {vm.name} was created by {actor.name}.",
                                vm_id=vm.id, user=actor.name)
         return vm
 
@@ -143,7 +144,7 @@ class Vms:
                 for snapshot in self.ctx.store.snapshots.where(vm_id=vm_id):
                     self.ctx.store.snapshots.delete(snapshot.id)
                 self.ctx.store.vms.delete(vm_id)
-        self.ctx.events.record("vm_removed", f"VM {vm.name} was removed by {actor.name}.",
+        self.ctx.events.record(EventCode.VM_REMOVED, f"VM {vm.name} was removed by {actor.name}.",
                                vm_id=vm_id, user=actor.name)
 
     @audited(AuditAction.VM_ATTACH_DISK)
@@ -229,15 +230,16 @@ class Vms:
                 self.ctx.hosts.agent(host_id).launch(request)
             except Exception as exc:
                 self._set(vm, status=VmStatus.DOWN, host_id=None)
-                self.ctx.events.record("vm_start_failed", f"VM {vm.name} failed to start: {exc}",
-                                       severity=EventSeverity.ERROR, vm_id=vm.id,
-                                       user=actor.name, correlation_id=correlation_id)
+                self.ctx.events.record(
+                    EventCode.VM_START_FAILED, f"VM {vm.name} failed to start: {exc}",
+                    severity=EventSeverity.ERROR, vm_id=vm.id,
+                    user=actor.name, correlation_id=correlation_id)
                 raise
             current = self.ctx.store.vms.get(vm_id)
             if current.status is VmStatus.WAIT_FOR_LAUNCH:
                 self._set(current, status=VmStatus.UP, start_time=time.time())
         host = self.ctx.store.hosts.get(host_id)
-        self.ctx.events.record("vm_started", f"VM {vm.name} was started by {actor.name} "
+        self.ctx.events.record(EventCode.VM_STARTED, f"VM {vm.name} was started by {actor.name} "
                                f"on host {host.name}.", vm_id=vm.id, host_id=host_id,
                                user=actor.name, correlation_id=correlation_id)
         return self.ctx.jobs.record(f"Launching VM {vm.name}", owner=actor.name,
@@ -247,6 +249,7 @@ class Vms:
     def shutdown(self, vm_id: str, *, actor: Actor, correlation_id: str = "") -> Job:
         """Ask the guest to power off (ACPI); the VM turns Down when it has."""
         return self._running_action(vm_id, actor, correlation_id, verb="shut down",
+                                    event=EventCode.VM_SHUT_DOWN,
                                     status=VmStatus.POWERING_DOWN,
                                     call=lambda agent, vid: agent.shutdown(vid))
 
@@ -254,6 +257,7 @@ class Vms:
     def stop(self, vm_id: str, *, actor: Actor, correlation_id: str = "") -> Job:
         """Power off at once, as pulling the plug."""
         job = self._running_action(vm_id, actor, correlation_id, verb="power off",
+                                   event=EventCode.VM_POWER_OFF,
                                    status=VmStatus.POWERING_DOWN,
                                    call=lambda agent, vid: agent.power_off(vid))
         self.mark_down(vm_id, reason="powered off")
@@ -262,6 +266,7 @@ class Vms:
     @audited(AuditAction.VM_REBOOT)
     def reboot(self, vm_id: str, *, actor: Actor, correlation_id: str = "") -> Job:
         job = self._running_action(vm_id, actor, correlation_id, verb="reboot",
+                                   event=EventCode.VM_REBOOT,
                                    status=VmStatus.REBOOT_IN_PROGRESS,
                                    call=lambda agent, vid: agent.reboot(vid))
         # A guest reboot keeps the QEMU process: libvirt sends no start event to end it.
@@ -273,12 +278,14 @@ class Vms:
 
     @audited(AuditAction.VM_RESET)
     def reset(self, vm_id: str, *, actor: Actor, correlation_id: str = "") -> Job:
-        return self._running_action(vm_id, actor, correlation_id, verb="reset", status=None,
+        return self._running_action(vm_id, actor, correlation_id, verb="reset",
+                                    event=EventCode.VM_RESET, status=None,
                                     call=lambda agent, vid: agent.reset(vid))
 
     @audited(AuditAction.VM_PAUSE)
     def pause(self, vm_id: str, *, actor: Actor, correlation_id: str = "") -> Job:
         return self._running_action(vm_id, actor, correlation_id, verb="pause",
+                                    event=EventCode.VM_PAUSE,
                                     status=VmStatus.PAUSED,
                                     call=lambda agent, vid: agent.pause(vid))
 
@@ -292,7 +299,7 @@ class Vms:
             assert vm.host_id is not None
             self.ctx.hosts.agent(vm.host_id).resume(vm.id)
             self._set(vm, status=VmStatus.UP)
-        self.ctx.events.record("vm_resumed", f"VM {vm.name} was resumed by {actor.name}.",
+        self.ctx.events.record(EventCode.VM_RESUMED, f"VM {vm.name} was resumed by {actor.name}.",
                                vm_id=vm.id, user=actor.name, correlation_id=correlation_id)
         return self.ctx.jobs.record(f"Resuming VM {vm.name}", owner=actor.name,
                                     correlation_id=correlation_id, vm_id=vm.id)
@@ -306,7 +313,7 @@ class Vms:
                 return
             self._set(vm, status=VmStatus.DOWN, host_id=None, stop_time=time.time(),
                       stop_reason=reason)
-        self.ctx.events.record("vm_down", f"VM {vm.name} is down: {reason}.", vm_id=vm_id,
+        self.ctx.events.record(EventCode.VM_DOWN, f"VM {vm.name} is down: {reason}.", vm_id=vm_id,
                                host_id=vm.host_id)
 
     def mark_status(self, vm_id: str, status: VmStatus, *, host_id: str) -> None:
@@ -322,7 +329,7 @@ class Vms:
     # Helpers
 
     def _running_action(self, vm_id: str, actor: Actor, correlation_id: str, *, verb: str,
-                        status: VmStatus | None,
+                        event: EventCode, status: VmStatus | None,
                         call: Callable[[HostAgent, str], None]) -> Job:
         with self.ctx.locks.hold(vm_id):
             vm = self.get(vm_id, actor=actor)
@@ -339,7 +346,7 @@ class Vms:
             except Exception:
                 self._set(vm, status=previous)
                 raise
-        self.ctx.events.record(f"vm_{verb.replace(' ', '_')}",
+        self.ctx.events.record(event,
                                f"VM {vm.name}: {verb} requested by {actor.name}.",
                                vm_id=vm.id, user=actor.name, correlation_id=correlation_id)
         return self.ctx.jobs.record(f"{verb.capitalize()} VM {vm.name}", owner=actor.name,

@@ -16,6 +16,7 @@ from appliance.engine.audit_actions import AuditAction
 from appliance.engine.authz import Actor, require_superuser
 from appliance.engine.context import EngineContext
 from appliance.engine.enums import TemplateStatus, VmStatus
+from appliance.engine.event_codes import EventCode
 from appliance.engine.jobs import JobContext
 from appliance.engine.model import BLANK_TEMPLATE_ID, Job, Template, Vm
 from appliance.engine.ova import archive, ovf_writer
@@ -49,7 +50,7 @@ class OvaExporter:
                 self._write(vm.id, self._system_of_vm(vm), target, "vm.ovf", job)
             finally:
                 unlock()
-            self.ctx.events.record("vm_exported", f"VM {vm.name} was exported to {target}.",
+            self.ctx.events.record(EventCode.VM_EXPORTED, f"VM {vm.name} was exported to {target}.",
                                    vm_id=vm.id, user=actor.name, correlation_id=correlation_id)
 
         return self.ctx.jobs.run(f"Exporting VM {vm.name} to {target}", work,
@@ -68,7 +69,7 @@ class OvaExporter:
         def work(job: JobContext) -> None:
             self._write(template.id, self._system_of_template(template), target,
                         "template.ovf", job)
-            self.ctx.events.record("template_exported", f"Template {template.name} was "
+            self.ctx.events.record(EventCode.TEMPLATE_EXPORTED, f"Template {template.name} was "
                                    f"exported to {target}.", user=actor.name,
                                    correlation_id=correlation_id)
 

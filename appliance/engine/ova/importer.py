@@ -29,6 +29,7 @@ from appliance.engine.enums import (
     TemplateStatus,
     VmStatus,
 )
+from appliance.engine.event_codes import EventCode
 from appliance.engine.ids import new_id, new_mac
 from appliance.engine.jobs import JobContext
 from appliance.engine.model import Disk, DiskAttachment, Job, Nic, Template, Vm, Volume
@@ -136,10 +137,11 @@ class SystemImporter:
         def work(job: JobContext) -> None:
             self._convert(sources, disks, job)
             self._unlock(owner_id, as_template)
-            self.ctx.events.record("imported", f"{'Template' if as_template else 'VM'} {name} "
-                                   f"was imported ({system.producer.value}); not mapped: "
-                                   f"{'; '.join(unmapped) or 'nothing'}.", user=actor.name,
-                                   vm_id=None if as_template else owner_id)
+            self.ctx.events.record(
+                EventCode.IMPORTED, f"{'Template' if as_template else 'VM'} {name} "
+                f"was imported ({system.producer.value}); not mapped: "
+                f"{'; '.join(unmapped) or 'nothing'}.", user=actor.name,
+                vm_id=None if as_template else owner_id)
 
         job = self.ctx.jobs.run(description, work, owner=actor.name,
                                 vm_id=None if as_template else owner_id,
