@@ -10,6 +10,7 @@ from appliance.engine.audit import audited
 from appliance.engine.audit_actions import AuditAction
 from appliance.engine.authz import Actor, require_superuser
 from appliance.engine.context import EngineContext
+from appliance.engine.enums import SchedulingPolicyName
 from appliance.engine.event_codes import EventCode
 from appliance.engine.model import AffinityGroup, Cluster
 from appliance.engine.scheduling import policies
@@ -51,20 +52,19 @@ class Clusters:
         return self.ctx.store.clusters.update(replace(cluster, affinity_groups=groups))
 
     @audited(AuditAction.CLUSTER_SET_SCHEDULING_POLICY)
-    def set_scheduling_policy(self, cluster_id: str, policy: str, *, actor: Actor,
-                              properties: dict[str, str] | None = None) -> Cluster:
+    def set_scheduling_policy(self, cluster_id: str, policy: SchedulingPolicyName, *,
+                              actor: Actor, properties: dict[str, str] | None = None) -> Cluster:
         """Choose the cluster's policy; ``properties`` override oVirt's defaults."""
         require_superuser(actor, "change scheduling policies")
-        name = policies.parse_name(policy)
         properties = properties or {}
-        policies.check_properties(name, properties)
+        policies.check_properties(policy, properties)
         cluster = self.ctx.store.clusters.get(cluster_id)
         cluster = self.ctx.store.clusters.update(replace(
-            cluster, scheduling_policy=name.value,
+            cluster, scheduling_policy=policy,
             scheduling_properties=tuple(sorted(properties.items()))))
         shown = ", ".join(f"{k}={v}" for k, v in sorted(properties.items()))
         self.ctx.events.record(EventCode.CLUSTER_SCHEDULING_POLICY, f"Cluster {cluster.name} now "
-                               f"schedules by {name.value}{f' ({shown})' if shown else ''}; "
+                               f"schedules by {policy.value}{f' ({shown})' if shown else ''}; "
                                f"set by {actor.name}.", user=actor.name)
         self._on_policy_change()
         return cluster

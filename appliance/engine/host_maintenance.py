@@ -36,10 +36,10 @@ class HostMaintenance:
         self.migrations = migrations
 
     @audited(AuditAction.HOST_MAINTENANCE_DEACTIVATE)
-    def deactivate(self, host_id: str, *, actor: Actor, policy: str | None = None,
-                   correlation_id: str = "") -> Job:
+    def deactivate(self, host_id: str, *, actor: Actor,
+                   policy: MaintenancePolicy | None = None, correlation_id: str = "") -> Job:
         require_superuser(actor, "move hosts to maintenance")
-        chosen = _policy(policy or self.ctx.config.hosts.maintenance_policy)
+        chosen = _available(policy or self.ctx.config.hosts.maintenance_policy)
         with self.ctx.locks.hold(host_id):
             host = self.hosts.get(host_id)
             if host.status is HostStatus.MAINTENANCE:
@@ -125,12 +125,7 @@ class HostMaintenance:
                                severity=EventSeverity.ERROR)
 
 
-def _policy(text: str) -> MaintenancePolicy:
-    try:
-        chosen = MaintenancePolicy(text)
-    except ValueError:
-        raise InvalidInput(f"'{text}' is not a maintenance policy; use migrate or "
-                           "shutdown.") from None
+def _available(chosen: MaintenancePolicy) -> MaintenancePolicy:
     if chosen is MaintenancePolicy.SUSPEND:
         raise InvalidInput("Suspending VMs for maintenance is not available yet; use "
                            "migrate or shutdown.")

@@ -20,6 +20,7 @@ from xml.etree import ElementTree as ET
 import libvirt
 from defusedxml import ElementTree as SafeET
 
+from appliance.config import VirtType
 from appliance.errors import HostAgentError, NotFound
 from appliance.vdsm import domxml, stats
 from appliance.vdsm import migration as vdsm_migration
@@ -110,7 +111,7 @@ class GraphicsInfo:
 class AgentSettings:
     appliance_id: str
     run_dir: Path  # consoles' sockets and logs
-    virt_type: str
+    virt_type: VirtType  # kvm or qemu, as chosen for this machine
     domain_prefix: str = ""
     network_attachments: dict[str, str] = field(default_factory=dict)  # name -> bridge:X/user
     host_probe: stats.HostProbe = field(default_factory=stats.HostProbe)

@@ -26,12 +26,12 @@ class HostFacts:
     memory: int  # bytes
     cpus: int
     cpu_model: str
-    virt_type: str
+    virt_type: VirtType  # kvm or qemu
     libvirt_version: str
     uuid: str
 
 
-def facts(conn: libvirt.virConnect, *, virt_type: str) -> HostFacts:
+def facts(conn: libvirt.virConnect, *, virt_type: VirtType) -> HostFacts:
     model, memory_mib, cpus, *_ = conn.getInfo()
     major, rest = divmod(conn.getLibVersion(), 1_000_000)
     minor, micro = divmod(rest, 1000)
@@ -60,7 +60,8 @@ def _hostname(conn: libvirt.virConnect) -> str:
         return socket.gethostname()
 
 
-def choose_virt_type(wanted: VirtType, *, cache_dir: Path, probe_disk: Path | None) -> str:
+def choose_virt_type(wanted: VirtType, *, cache_dir: Path,
+                     probe_disk: Path | None) -> VirtType:
     """KVM when it really runs guests here, else TCG (``qemu``).
 
     The cheap check runs one instruction in a KVM vCPU; where a guest disk is at hand (the
@@ -68,21 +69,21 @@ def choose_virt_type(wanted: VirtType, *, cache_dir: Path, probe_disk: Path | No
     on some nested setups vCPUs run but Linux guests hang. The verdict is kept per boot.
     """
     if wanted is not VirtType.AUTO:
-        return wanted.value
+        return wanted
     boot_id = Path("/proc/sys/kernel/random/boot_id").read_text().strip()
     cache = cache_dir / "virt-type.json"
     try:
         cached = json.loads(cache.read_text())
         if cached.get("boot_id") == boot_id:
-            return str(cached["virt_type"])
+            return VirtType(cached["virt_type"])
     except (OSError, ValueError, KeyError):
         pass
     log.info("checking whether KVM runs guests here (up to 30 s, once per boot)")
     works = kvmprobe.kvm_works() and (probe_disk is None or _guest_boots_under_kvm(probe_disk))
-    chosen = "kvm" if works else "qemu"
+    chosen = VirtType.KVM if works else VirtType.QEMU
     log.info("virtualization: %s", "KVM" if works else "TCG (KVM is not usable here)")
     cache_dir.mkdir(parents=True, exist_ok=True)
-    cache.write_text(json.dumps({"boot_id": boot_id, "virt_type": chosen}))
+    cache.write_text(json.dumps({"boot_id": boot_id, "virt_type": chosen.value}))
     return chosen
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from appliance.config import VirtType
 from appliance.vdsm.agent import (
     AgentSettings,
     LaunchDisk,
@@ -27,7 +28,7 @@ VM_ID = "8e5e7b4e-2a4e-4d0b-9d8c-0b1f7a3c2d11"
 
 def _agent(tmp_path: Path, virt_type: str, network: str) -> LocalHostAgent:
     settings = AgentSettings(appliance_id="appliance-1", run_dir=tmp_path / "consoles",
-                             virt_type=virt_type, domain_prefix="lab-",
+                             virt_type=VirtType(virt_type), domain_prefix="lab-",
                              network_attachments={"ovirtmgmt": network})
     return LocalHostAgent(host_id="h1", uri="test:///default", settings=settings,
                           on_lifecycle=lambda *a: None, on_reconnect=lambda: None)

@@ -259,12 +259,12 @@ def _render_policy(name: SchedulingPolicyName) -> Node:
     return node
 
 
-def _policy_name(reference: Any, current: str) -> str:
+def _policy_name(reference: Any, current: SchedulingPolicyName) -> SchedulingPolicyName:
     if not reference:
         return current
     if not isinstance(reference, dict):
         raise InvalidInput("<scheduling_policy> names a policy: <name>power_saving</name>.")
-    return str(reference.get("name") or reference.get("id") or current)
+    return policies.parse_name(str(reference.get("name") or reference.get("id") or current))
 
 
 def _properties(node: Any) -> dict[str, str] | None:
