@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import secrets
 import threading
-import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -50,12 +48,11 @@ class ConsoleTicket:
 
 
 class Consoles:
-    def __init__(self, ctx: EngineContext, vms: Vms, *,
-                 clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, ctx: EngineContext, vms: Vms) -> None:
         self.ctx = ctx
         self.vms = vms
         self.ttl = float(ctx.config.auth.console_ticket_seconds)
-        self._clock = clock
+        self._clock = ctx.clock
         self._tickets: dict[str, ConsoleTicket] = {}
         self._lock = threading.Lock()
 
@@ -69,7 +66,7 @@ class Consoles:
                                "when it runs.")
         agent = self.ctx.hosts.agent(vm.host_id)
         graphics = agent.graphics(vm.id)
-        now = self._clock()
+        now = self._clock.now()
         expires = now + (seconds if seconds is not None else self.ttl)
         password = secrets.token_urlsafe(6)[:8]
         agent.set_graphics_password(vm.id, password=password, valid_until=expires)
@@ -100,7 +97,7 @@ class Consoles:
             ticket = self._tickets.pop(token, None)
         if ticket is None:
             raise TicketRefused("This console ticket is unknown or was already used.")
-        if self._clock() > ticket.expires:
+        if self._clock.now() > ticket.expires:
             raise TicketRefused("This console ticket has expired; open the console again.")
         if ticket.user_id != actor.user_id:
             raise PermissionDenied("This console ticket was issued to another user.")
@@ -116,7 +113,7 @@ class Consoles:
         if vm is None or vm.host_id is None:
             return
         self.ctx.hosts.agent(vm.host_id).set_graphics_password(
-            vm.id, password=secrets.token_urlsafe(6)[:8], valid_until=self._clock() - 1)
+            vm.id, password=secrets.token_urlsafe(6)[:8], valid_until=self._clock.now() - 1)
 
     def _forget_expired(self, now: float) -> None:
         for token in [t for t, ticket in self._tickets.items() if ticket.expires < now]:

@@ -13,6 +13,7 @@ from appliance.config import Config
 from appliance.engine import bootstrap
 from appliance.engine.audit import AuditLog
 from appliance.engine.authz import SYSTEM
+from appliance.engine.clock import Clock, SystemClock
 from appliance.engine.clusters import Clusters
 from appliance.engine.consoles import Consoles
 from appliance.engine.context import EngineContext, Hosts, Locks
@@ -55,7 +56,7 @@ DEMO_TEMPLATE = "Demo"
 
 
 class Engine:
-    def __init__(self, config: Config) -> None:
+    def __init__(self, config: Config, *, clock: Clock | None = None) -> None:
         self.config = config
         self.db = Database(config.database_path)
         self.store = Store(self.db)
@@ -64,7 +65,7 @@ class Engine:
         self.ctx = EngineContext(config=config, store=self.store, events=events, jobs=jobs,
                                  hosts=Hosts(), locks=Locks(),
                                  appliance_id=bootstrap.appliance_id(self.store),
-                                 audit=AuditLog(self.db, jobs))
+                                 audit=AuditLog(self.db, jobs), clock=clock or SystemClock())
         self.events = events
         self.audit = self.ctx.audit
         self.jobs = self.ctx.jobs

@@ -190,7 +190,7 @@ class Users:
     def issue_token(self, actor: Actor) -> str:
         self.get_user(actor.user_id)
         token = secrets.token_urlsafe(32)
-        now = time.time()
+        now = self.ctx.clock.now()
         with self._lock:
             # Sessions nobody used again would stay forever: drop the dead ones at each login.
             for dead in [t for t, s in self._sessions.items()
@@ -202,7 +202,7 @@ class Users:
 
     def actor_for_token(self, token: str, *, address: str = "") -> Actor:
         """The actor a token stands for; each use restarts its idle time."""
-        now = time.time()
+        now = self.ctx.clock.now()
         with self._lock:
             session = self._sessions.get(token)
             if session is not None and now - session.last_used > self.idle_seconds:
