@@ -14,7 +14,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from appliance import cli_vms
+from appliance import cli_hosts, cli_vms, client
 from appliance import config as configuration
 from appliance.config import Config
 from appliance.errors import VirtStickError
@@ -56,7 +56,9 @@ def _parser() -> argparse.ArgumentParser:
     run = commands.add_parser("run", help="try the service on this machine, state in /tmp")
     run.add_argument("--listen", default="127.0.0.1:8080", help="HOST:PORT (default %(default)s)")
     run.set_defaults(func=_run)
-    cli_vms.add_commands(commands)
+    common = client.connection_arguments()
+    cli_vms.add_commands(commands, common)
+    cli_hosts.add_commands(commands, common)
     return parser
 
 

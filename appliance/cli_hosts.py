@@ -10,8 +10,7 @@ import socket
 from pathlib import Path
 from typing import Any
 
-from appliance.cli_vms import _client
-from appliance.client import ApiClient
+from appliance.client import ApiClient, connect
 from appliance.errors import NotFound
 from appliance.vdsm import join
 
@@ -62,7 +61,7 @@ def add_commands(commands: Any, common: argparse.ArgumentParser) -> None:
 
 
 def _hosts(args: argparse.Namespace) -> int:
-    with _client(args) as client:
+    with connect(args) as client:
         hosts = client.get("/hosts").get("host", [])
     print(f"{'NAME':20} {'STATUS':26} {'MEMORY':>9}  ADDRESS")
     for host in hosts:
@@ -73,7 +72,7 @@ def _hosts(args: argparse.Namespace) -> int:
 
 
 def _lab_host(args: argparse.Namespace) -> int:
-    with _client(args) as client:
+    with connect(args) as client:
         existing = _lookup_host(client, args.name)
         if args.verb == "start" and existing is None:
             body: dict[str, Any] = {"name": args.name, "type": "lab"}
@@ -89,7 +88,7 @@ def _lab_host(args: argparse.Namespace) -> int:
 
 
 def _host_verb(args: argparse.Namespace) -> int:
-    with _client(args) as client:
+    with connect(args) as client:
         host = _find_host(client, args.host)
         verb = "deactivate" if args.verb == "maintenance" else "activate"
         client.action(f"/hosts/{host['id']}/{verb}")
@@ -98,7 +97,7 @@ def _host_verb(args: argparse.Namespace) -> int:
 
 
 def _migrate(args: argparse.Namespace) -> int:
-    with _client(args) as client:
+    with connect(args) as client:
         vm = client.find_vm(args.vm)
         body = {"host": {"name": args.host}} if args.host else {}
         reply = client.action(f"/vms/{vm['id']}/migrate", body)
@@ -114,9 +113,8 @@ def _policy(args: argparse.Namespace) -> int:
         if not equals:
             raise SystemExit(f"virtstick: '{item}' is not KEY=VALUE")
         properties.append({"name": key, "value": value})
-    with _client(args) as client:
-        cluster = next(c for c in client.get("/clusters").get("cluster", [])
-                       if c["name"] == "Default")
+    with connect(args) as client:
+        cluster = client.default_cluster()
         body: dict[str, Any] = {"scheduling_policy": {"name": args.policy}}
         if properties:
             body["custom_scheduling_policy_properties"] = {"property": properties}
@@ -126,7 +124,7 @@ def _policy(args: argparse.Namespace) -> int:
 
 
 def _join_token(args: argparse.Namespace) -> int:
-    with _client(args) as client:
+    with connect(args) as client:
         token = client.send("POST", "/jointokens", {})
     print(token["token"])
     return 0

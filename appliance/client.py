@@ -1,10 +1,16 @@
 """A small client of the appliance's own REST API (JSON variant), for the ``virtstick`` CLI:
-logs in through SSO, turns faults back into the engine's errors, logs out at the end."""
+logs in through SSO, turns faults back into the engine's errors, logs out at the end. The
+connection options every client command shares (``--url``, ``--user``, ``--ca-file`` and
+the password from the environment or a prompt) are here too, so the command modules depend
+on this one alone."""
 
 from __future__ import annotations
 
+import argparse
 import contextlib
+import getpass
 import json
+import os
 import ssl
 import urllib.error
 import urllib.parse
@@ -20,6 +26,10 @@ from appliance.errors import (
     PermissionDenied,
     VirtStickError,
 )
+
+URL_ENV = "VIRTSTICK_URL"
+USER_ENV = "VIRTSTICK_USER"
+PASSWORD_ENV = "VIRTSTICK_PASSWORD"
 
 _BY_STATUS: dict[int, type[VirtStickError]] = {400: InvalidInput, 401: NotAuthenticated,
                                                403: PermissionDenied, 404: NotFound,
@@ -95,6 +105,14 @@ class ApiClient:
         except NotFound:
             raise NotFound(f"There is no VM named or with id '{name_or_id}'.") from None
 
+    def default_cluster(self) -> dict[str, Any]:
+        """The cluster the engine uses when a request names none (the API root says which)."""
+        special = self.get("").get("special_objects", {})
+        found = special.get("default_cluster") if isinstance(special, dict) else None
+        if not isinstance(found, dict) or not found.get("id"):
+            raise NotFound("The appliance names no default cluster.")
+        return self.get(f"/clusters/{urllib.parse.quote(str(found['id']))}")
+
     def _api(self, method: str, path: str, body: bytes | None = None) -> dict[str, Any]:
         if self._token is None:
             self.login()
@@ -120,6 +138,25 @@ class ApiClient:
             raise ServiceUnreachable(f"Cannot reach {self.base}: {exc}. Is the service "
                                      "running (virtstick serve), and is --url right?") from None
         return _json(text) if text.strip() else {}
+
+
+def connection_arguments() -> argparse.ArgumentParser:
+    """The options of every command that talks to a running appliance (a parent parser)."""
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--url", default=os.environ.get(URL_ENV, "http://127.0.0.1:8080"),
+                        help=f"the appliance (default ${URL_ENV} or %(default)s)")
+    common.add_argument("--user", default=os.environ.get(USER_ENV, "admin@internal"),
+                        help=f"user@internal (default ${USER_ENV} or %(default)s)")
+    common.add_argument("--ca-file", help="CA certificate for https (from pki-resource)")
+    return common
+
+
+def connect(args: argparse.Namespace) -> ApiClient:
+    """A client for the options of ``connection_arguments``; the password comes from
+    ``$VIRTSTICK_PASSWORD`` or a prompt."""
+    password = os.environ.get(PASSWORD_ENV) or getpass.getpass(f"Password for {args.user}: ")
+    return ApiClient(ClientSettings(url=args.url, username=args.user, password=password,
+                                    ca_file=args.ca_file))
 
 
 def _json(text: str) -> dict[str, Any]:

@@ -18,7 +18,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from appliance.config import MetricsAccess
 from appliance.engine.audit import AuditResult
 from appliance.engine.audit_actions import AuditAction
-from appliance.engine.authz import Actor
+from appliance.engine.authz import SYSTEM, Actor
 from appliance.engine.engine import Engine
 from appliance.engine.monitoring import Measurement, ObjectKind
 from appliance.errors import VirtStickError
@@ -107,7 +107,7 @@ class EngineCollector:
         yield from _storage(monitor.latest_all(ObjectKind.STORAGE_DOMAIN))
         status = GaugeMetricFamily("virtstick_vms", "VMs defined, by status", labels=["status"])
         counts: dict[str, int] = {}
-        for vm in self.engine.store.vms.all():
+        for vm in self.engine.vms.list(actor=SYSTEM):
             counts[vm.status.value] = counts.get(vm.status.value, 0) + 1
         for value, count in sorted(counts.items()):
             status.add_metric([value], count)

@@ -11,28 +11,18 @@ from datetime import timedelta
 from flask import Blueprint, Flask
 
 from appliance.engine.engine import Engine
-from appliance.engine.enums import VmStatus
 from appliance.engine.validation import human_size
 from appliance.security import certificates
-from webui import (
-    admin_hosts,
-    admin_inventory,
-    admin_monitoring,
-    admin_vms,
-    auth,
-    console,
-    status,
-    userportal,
-)
+from webui import admin, auth, console, status, userportal
 from webui.console_proxy import ConsoleProxy
 from webui.session import COOKIE_NAME, csrf_token, current_actor, session_reader
+from webui.vm_actions import ACTIONS, vm_can
 
 log = logging.getLogger(__name__)
 
-BLUEPRINTS: tuple[Blueprint, ...] = (auth.blueprint, admin_vms.blueprint, userportal.blueprint,
+# Registered in this order; the Admin Portal's pages are nested in admin.blueprint.
+BLUEPRINTS: tuple[Blueprint, ...] = (auth.blueprint, admin.blueprint, userportal.blueprint,
                                      console.blueprint, status.blueprint)
-assert admin_inventory and admin_monitoring  # their views join the admin blueprint on import
-assert admin_hosts  # so do these
 
 
 def register(app: Flask, engine: Engine) -> None:
@@ -48,17 +38,9 @@ def register(app: Flask, engine: Engine) -> None:
     )
     app.jinja_env.filters["size"] = human_size
     app.jinja_env.globals.update(csrf_token=csrf_token, current_actor=current_actor,
-                                  vm_can=vm_can)
+                                  vm_can=vm_can, vm_actions=ACTIONS)
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)
-
-
-def vm_can(status: str, when: str) -> bool:
-    """Whether an action that needs the VM ``when`` (down, up, paused, running) applies now;
-    portal.js applies the same rule as the status changes."""
-    if when == "running":
-        return VmStatus(status).is_running
-    return status == when
 
 
 def start_console_proxy(app: Flask, engine: Engine) -> list[ConsoleProxy]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from flask import flash, redirect, url_for
+from flask import flash, redirect, request, url_for
 from werkzeug.wrappers import Response
 
 from appliance.errors import VirtStickError
@@ -20,3 +20,9 @@ def act(action: Callable[[], object], *, done: str, back: str) -> Response:
     else:
         flash(done, "success")
     return redirect(url_for(back))
+
+
+def back_or(default: str) -> str:
+    """The page a form came from (its ``back`` field), when that is a path on this site."""
+    target = request.form.get("back", "")
+    return target if target.startswith("/") and not target.startswith("//") else default

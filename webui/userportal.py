@@ -1,4 +1,4 @@
-"""User Portal: the VMs a user may use, with start, stop, console and snapshots."""
+"""User Portal: the VMs a user may use, with start, stop, console, snapshots and charts."""
 
 from __future__ import annotations
 
@@ -6,46 +6,40 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from appliance.errors import VirtStickError
-from webui import summaries
-from webui.admin_vms import vm_details
 from webui.blueprint import portal_blueprint
+from webui.history_charts import vm_page
+from webui.outcome import back_or
 from webui.session import actor, engine, login_required
+from webui.vm_actions import USER_ACTIONS, perform
 
 blueprint = portal_blueprint("user", __name__, url_prefix="/user")
-
-ACTIONS = {"start": "is starting", "shutdown": "is shutting down", "stop": "was powered off",
-           "reboot": "is rebooting"}
 
 
 @blueprint.get("/")
 @login_required
 def index() -> str:
-    return render_template("user/index.html", rows=summaries.vm_rows(engine(), actor()))
+    return render_template("user/index.html",
+                           rows=engine().inventory.list_vm_rows(actor=actor()))
 
 
 @blueprint.get("/vms/<vm_id>")
 @login_required
 def vm(vm_id: str) -> str:
-    return render_template("user/vm.html", **vm_details(vm_id))
+    details = engine().inventory.get_vm_details(vm_id, actor=actor())
+    return render_template("user/vm.html", vm=details.vm, details=details)
+
+
+@blueprint.get("/vms/<vm_id>/monitoring")
+@login_required
+def vm_monitoring(vm_id: str) -> str:
+    return vm_page(vm_id, portal="user")
 
 
 @blueprint.post("/vms/<vm_id>/action")
 @login_required
 def vm_action(vm_id: str) -> Response:
-    action = request.form.get("action", "")
-    if action not in ACTIONS:
-        abort(400)
-    try:
-        vm = engine().vms.get(vm_id, actor=actor())
-        getattr(engine().vms, action)(vm_id, actor=actor())
-    except VirtStickError as exc:
-        flash(exc.detail, "error")
-    else:
-        flash(f"VM {vm.name} {ACTIONS[action]}.", "success")
-    back = request.form.get("back", "")
-    if back.startswith("/") and not back.startswith("//"):
-        return redirect(back)
-    return redirect(url_for("user.index"))
+    return perform(vm_id, request.form.get("action", ""), allowed=USER_ACTIONS,
+                   then=back_or(url_for("user.index")))
 
 
 @blueprint.post("/vms/<vm_id>/snapshots")

@@ -1,5 +1,6 @@
 """oVirt's v4 REST API under ``/ovirt-engine``: SSO, the API root and one module per noun in
-``resources/``. ``create_blueprint()`` is registered by ``appliance.web``."""
+``resources/`` (``resources/vms/``: one per sub-collection of a VM), each listed in
+``resource_modules``. ``create_blueprint()`` is registered by ``appliance.web``."""
 
 from __future__ import annotations
 
@@ -34,20 +35,48 @@ def create_blueprint() -> Blueprint:
 
 
 def resource_modules() -> list[ModuleType]:
+    """Every module that installs routes, in the order the OpenAPI document lists types.
+    Imported here, not at the top: the modules import ``appliance.api``'s own parts."""
     from appliance.api.resources import (
-        access,
-        activity,
-        catalog,
+        clusters,
+        datacenters,
         disks,
+        events,
+        externalvmimports,
         hosts,
-        imaging,
-        infra,
+        isoimages,
+        jobs,
+        networks,
+        operatingsystems,
+        permissions,
+        roles,
         root,
+        schedulingpolicies,
+        storagedomains,
+        templates,
+        users,
+        vnicprofiles,
+    )
+    from appliance.api.resources.vms import (
+        cdroms,
+        clone,
+        diskattachments,
+        export,
+        graphicsconsoles,
+        lifecycle,
+        migration,
+        nics,
         snapshots,
         statistics,
-        vm_devices,
-        vms,
     )
+    from appliance.api.resources.vms import permissions as vm_permissions
 
-    return [root, vms, vm_devices, disks, access, infra, catalog, activity, snapshots,
-            hosts, statistics, imaging]
+    return [
+        root,
+        lifecycle, diskattachments, nics, cdroms, graphicsconsoles, snapshots, migration,
+        vm_permissions, statistics, export, clone,
+        disks, templates, operatingsystems, externalvmimports,
+        datacenters, clusters, schedulingpolicies, hosts, storagedomains, isoimages,
+        networks, vnicprofiles,
+        users, roles, permissions, events, jobs,
+    ]

@@ -1,21 +1,23 @@
 """Collections as clients query them: ``search``, ``case_sensitive``, ``max`` and ``follow``
-(embedding linked objects, e.g. ``follow=disk_attachments.disk,nics``); and references in
-request bodies resolved by id or by name."""
+(embedding linked objects, e.g. ``follow=disk_attachments.disk,nics``); references in
+request bodies resolved by id or by name; list and get of the types that are plain rows."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from flask import Response, request
 
 from appliance.api import http, search
 from appliance.api.representation import Node
+from appliance.api.routing import Operation, Routes
 from appliance.api.schema import Type
-from appliance.engine.store.tables import Table
+from appliance.engine.model import Vm
 from appliance.errors import InvalidInput, NotFound
 
 T = TypeVar("T")
+T_co = TypeVar("T_co", covariant=True)
 Follower = Callable[[Any, Node], None]
 
 
@@ -80,7 +82,27 @@ def _followers(follow: Mapping[str, Follower]) -> list[Follower]:
     return found
 
 
-def resolve(table: Table[T], reference: Mapping[str, str] | None, *, noun: str,
+class Finder(Protocol[T_co]):
+    """What the engine's read services offer for references: by id and by name."""
+
+    def find(self, object_id: str, /) -> T_co | None: ...
+    def find_by_name(self, name: str, /) -> T_co | None: ...
+
+
+class VisibleVms:
+    """The VMs the request's actor may see, as a ``Finder``."""
+
+    def __init__(self) -> None:
+        self._vms, self._actor = http.engine().vms, http.actor()
+
+    def find(self, object_id: str, /) -> Vm | None:
+        return self._vms.find(object_id, actor=self._actor)
+
+    def find_by_name(self, name: str, /) -> Vm | None:
+        return self._vms.find_by_name(name, actor=self._actor)
+
+
+def resolve(finder: Finder[T], reference: Mapping[str, str] | None, *, noun: str,
             default: Callable[[], T] | None = None) -> T:
     """The object a body reference names: ``<cluster id="..."/>`` or
     ``<cluster><name>Default</name></cluster>``."""
@@ -89,11 +111,32 @@ def resolve(table: Table[T], reference: Mapping[str, str] | None, *, noun: str,
             raise InvalidInput(f"The request must name a {noun} (by id or name).")
         return default()
     if reference.get("id"):
-        found = table.find(reference["id"])
+        found = finder.find(reference["id"])
         if found is None:
             raise NotFound(f"There is no {noun} with id '{reference['id'][:60]}'.")
         return found
-    by_name = table.by_name(reference.get("name", ""))
+    by_name = finder.find_by_name(reference.get("name", ""))
     if by_name is None:
         raise NotFound(f"There is no {noun} named '{reference.get('name', '')[:60]}'.")
     return by_name
+
+
+class Readable(Protocol):
+    """An engine read service: every object, or one by id."""
+
+    def list(self) -> list[Any]: ...
+    def get(self, object_id: str, /) -> Any: ...
+
+
+def add_list_and_get(routes: Routes, type_: Type, service: Callable[[], Readable]) -> None:
+    """``GET /{plural}`` and ``GET /{plural}/{id}``, for the types that are plain rows."""
+    def list_view() -> Response:
+        return list_response(type_, service().list())
+
+    def get_view(object_id: str) -> Response:
+        return http.respond_object(type_, service().get(object_id))
+
+    routes.add(f"/{type_.plural}", Operation.LIST, tag=type_.tag,
+               summary=f"List {type_.description.lower()}s")(list_view)
+    routes.add(f"/{type_.plural}/<object_id>", Operation.GET, tag=type_.tag,
+               summary=f"Get {type_.description.lower()}")(get_view)

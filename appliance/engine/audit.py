@@ -3,10 +3,12 @@ whether it was done, denied or failed.
 
 Each service method declares its record where it is defined: ``@audited(AuditAction.VM_START)``
 for an action, ``@audited_read(AuditAction.VM_LIST)`` for a read (recorded only when it is
-denied), ``@audited_login`` for logging in. The record reaches the log through the service's
-own context (``self.ctx.audit``), so a service made outside the engine is audited too, and a
-renamed method keeps its action's name. Nested calls (removing a VM removes its disks) record
-only the outer action. The system's own work (``SYSTEM``) is not a user action.
+denied), ``@audited_login`` for logging in, ``@filtered_read`` for a read that never refuses
+(it shows only what the actor may see) and so has nothing to record. The record reaches the
+log through the service's own context (``self.ctx.audit``), so a service made outside the
+engine is audited too, and a renamed method keeps its action's name. Nested calls (removing a
+VM removes its disks) record only the outer action. The system's own work (``SYSTEM``) is not
+a user action.
 
 An action that goes on in background jobs (an OVA import) is recorded as started when it is
 accepted, and its entry then takes the jobs' outcome: failed, with why, if any job failed.
@@ -22,15 +24,17 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from enum import StrEnum
-from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, Protocol, TypeVar
 
 from appliance.engine.audit_actions import AuditAction
 from appliance.engine.authz import SYSTEM, Actor
 from appliance.engine.enums import JobStatus
-from appliance.engine.jobs import Jobs
 from appliance.engine.model import Job
 from appliance.engine.store import Database
 from appliance.errors import NotAuthenticated, PermissionDenied, VirtStickError
+
+if TYPE_CHECKING:  # jobs' own reads are declared here: no import at run time
+    from appliance.engine.jobs import Jobs
 
 log = logging.getLogger("virtstick.audit")
 
@@ -49,6 +53,7 @@ class AuditKind(StrEnum):
     ACTION = "action"  # recorded whatever its outcome
     READ = "read"  # recorded only when denied
     LOGIN = "login"  # no actor yet: who is the name given
+    FILTERED = "filtered"  # shows what the actor may see, never refuses: nothing to record
 
 
 @dataclass(frozen=True)
@@ -217,6 +222,7 @@ class AuditedService(Protocol):
 
 
 S = TypeVar("S", bound=AuditedService)
+F = TypeVar("F", bound=Callable[..., Any])
 _DECLARED: dict[object, AuditDeclaration] = {}
 
 
@@ -244,6 +250,17 @@ def audited_login(method: Callable[Concatenate[S, str, P], Actor]
 
     _DECLARED[login] = AuditDeclaration(AuditAction.USER_LOGIN, AuditKind.LOGIN)
     return login
+
+
+def filtered_read(action: AuditAction) -> Callable[[F], F]:
+    """A read that shows the actor only what they may see instead of refusing: it is never
+    denied, so it records nothing and needs no audit log (``Jobs``, below it, has these)."""
+
+    def declare(method: F) -> F:
+        _DECLARED[method] = AuditDeclaration(action, AuditKind.FILTERED)
+        return method
+
+    return declare
 
 
 def declaration(function: object) -> AuditDeclaration | None:

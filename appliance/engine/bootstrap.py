@@ -21,6 +21,7 @@ from appliance.engine.model import (
     VnicProfile,
 )
 from appliance.engine.store.schema import Store
+from appliance.errors import NotFound
 from appliance.vdsm.host import HostFacts
 
 DEFAULT = "Default"
@@ -64,9 +65,21 @@ def ensure_defaults(store: Store, config: Config) -> None:
         _ensure_ram_domain(store, config, datacenter.id)
 
 
+def default_cluster(store: Store) -> Cluster:
+    """The cluster new VMs and hosts join when none is named: Default, made at first boot,
+    else the first there is (``Clusters.default()`` is how services and faces ask)."""
+    found = store.clusters.by_name(DEFAULT)
+    if found is not None:
+        return found
+    clusters = store.clusters.all()
+    if not clusters:
+        raise NotFound("There is no cluster.")
+    return clusters[0]
+
+
 def register_local_host(store: Store, facts: HostFacts, *, uri: str) -> Host:
     host_id = local_host_id(store)
-    cluster = store.clusters.get_by_name(DEFAULT)
+    cluster = default_cluster(store)
     existing = store.hosts.find(host_id)
     host = Host(id=host_id, name=existing.name if existing else facts.hostname or "localhost",
                 cluster_id=existing.cluster_id if existing else cluster.id,

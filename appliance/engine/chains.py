@@ -1,17 +1,16 @@
-"""The engine's view of volume chains: a disk's volumes from its top down, and references the
-host agent understands. The store is the only record of a chain (libvirt keeps none)."""
+"""The engine's view of volume chains: a disk's volumes from its top down, and the ids the
+host agent names them by. The store is the only record of a chain (libvirt keeps none)."""
 
 from __future__ import annotations
 
 from appliance.engine.model import Disk, Volume
 from appliance.engine.store.schema import Store
-from appliance.vdsm.storage.chain import VolumeRef
+from appliance.vdsm.storage_interface import VolumeId
 
 
-def ref(store: Store, disk: Disk, volume_id: str | None = None) -> VolumeRef:
+def volume(disk: Disk, volume_id: str | None = None) -> VolumeId:
     """The volume ``volume_id`` of ``disk`` (its top when not given)."""
-    domain = store.storage_domains.get(disk.storage_domain_id)
-    return VolumeRef(domain.path, domain.id, disk.id, volume_id or disk.volume_id)
+    return VolumeId(disk.storage_domain_id, disk.id, volume_id or disk.volume_id)
 
 
 def own_chain(store: Store, disk: Disk, top: str | None = None) -> list[Volume]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import replace
 
-from appliance.engine import validation
+from appliance.engine import bootstrap, validation
 from appliance.engine.audit import audited
 from appliance.engine.audit_actions import AuditAction
 from appliance.engine.authz import Actor, require_superuser
@@ -27,6 +27,17 @@ class Clusters:
 
     def get(self, cluster_id: str) -> Cluster:
         return self.ctx.store.clusters.get(cluster_id)
+
+    def find(self, cluster_id: str) -> Cluster | None:
+        return self.ctx.store.clusters.find(cluster_id)
+
+    def find_by_name(self, name: str) -> Cluster | None:
+        return self.ctx.store.clusters.by_name(name)
+
+    def default(self) -> Cluster:
+        """The cluster a new VM or host joins when the caller names none: the one way the
+        engine, the API, the portals and the CLI (through the API root) pick it."""
+        return bootstrap.default_cluster(self.ctx.store)
 
     @audited(AuditAction.CLUSTER_SET_AFFINITY_GROUP)
     def set_affinity_group(self, cluster_id: str, group: AffinityGroup, *,

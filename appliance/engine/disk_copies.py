@@ -48,10 +48,10 @@ class DiskCopies:
                                         created=time.time()))
         try:
             self.ctx.hosts.any().collapse_volume(
-                chains.ref(store, source), chains.ref(store, disk),
+                chains.volume(source), chains.volume(disk),
                 source_format=source.format.qemu_format, progress=progress)
             if template_id is not None:
-                self.ctx.hosts.any().set_volume_read_only(chains.ref(store, disk), True)
+                self.ctx.hosts.any().set_volume_read_only(chains.volume(disk), True)
         except BaseException:
             self.discard(disk.id)
             raise
@@ -97,8 +97,7 @@ class DiskCopies:
         disk = store.disks.find(disk_id)
         if disk is None:
             return
-        domain = store.storage_domains.get(disk.storage_domain_id)
-        self.ctx.hosts.any().delete_image(storage_path=domain.path, storage_domain_id=domain.id,
+        self.ctx.hosts.any().delete_image(storage_domain_id=disk.storage_domain_id,
                                           image_id=disk.id)
         with store.db.transaction():
             for attachment in store.attachments.where(disk_id=disk.id):
@@ -117,9 +116,7 @@ class DiskCopies:
             volumes = chains.own_chain(store, current, top)
             for volume in volumes:
                 total += self.ctx.hosts.any().volume_info(
-                    storage_path=chains.ref(store, current).storage_path,
-                    storage_domain_id=current.storage_domain_id, image_id=current.id,
-                    volume_id=volume.id).actual_size
+                    chains.volume(current, volume.id)).actual_size
             below = store.volumes.find(volumes[-1].parent_id or "") if volumes else None
             current = store.disks.find(below.disk_id) if below is not None else None
             top = below.id if below is not None else ""

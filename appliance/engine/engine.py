@@ -17,11 +17,14 @@ from appliance.engine.clock import Clock, SystemClock
 from appliance.engine.clusters import Clusters
 from appliance.engine.consoles import Consoles
 from appliance.engine.context import EngineContext, Hosts, Locks
+from appliance.engine.datacenters import DataCenters
 from appliance.engine.disk_copies import DiskCopies
-from appliance.engine.events import EventLog
+from appliance.engine.events import EventLog, VisibleEvents
 from appliance.engine.ha import HighAvailability
 from appliance.engine.host_maintenance import HostMaintenance
 from appliance.engine.hosts import HostService
+from appliance.engine.imports.pipeline import SystemImporter
+from appliance.engine.inventory import Inventory
 from appliance.engine.isos import Isos
 from appliance.engine.jobs import JobContext, Jobs
 from appliance.engine.joining import HostJoining
@@ -29,8 +32,9 @@ from appliance.engine.maintenance import Maintenance
 from appliance.engine.migration import Migrations
 from appliance.engine.model import MiB
 from appliance.engine.monitoring import Monitor
+from appliance.engine.networks import Networks, VnicProfiles
 from appliance.engine.ova.exporter import OvaExporter
-from appliance.engine.ova.importer import SystemImporter
+from appliance.engine.ova.importer import OvaImporter
 from appliance.engine.placement import Placement
 from appliance.engine.reconcile import Reconciler
 from appliance.engine.scheduling.balancer import Balancer
@@ -44,11 +48,11 @@ from appliance.engine.thin import ThinProvisioning
 from appliance.engine.users import Users
 from appliance.engine.v2v.service import V2v
 from appliance.engine.vm_clones import VmClones
+from appliance.engine.vm_provisioning import VmProvisioning
 from appliance.engine.vm_updates import VmUpdates
 from appliance.engine.vms import Vms
 from appliance.vdsm.agent import AgentSettings, LocalHostAgent
 from appliance.vdsm.host import choose_virt_type
-from appliance.vdsm.storage.domain import FileStorageDomain
 
 log = logging.getLogger(__name__)
 
@@ -58,14 +62,14 @@ DEMO_TEMPLATE = "Demo"
 class Engine:
     def __init__(self, config: Config, *, clock: Clock | None = None) -> None:
         self.config = config
-        self.db = Database(config.database_path)
-        self.store = Store(self.db)
-        events = EventLog(self.db)
-        jobs = Jobs(self.store.jobs, events)
-        self.ctx = EngineContext(config=config, store=self.store, events=events, jobs=jobs,
+        self._db = Database(config.database_path)
+        self._store = Store(self._db)
+        events = EventLog(self._db)
+        jobs = Jobs(self._store.jobs, events)
+        self.ctx = EngineContext(config=config, store=self._store, events=events, jobs=jobs,
                                  hosts=Hosts(), locks=Locks(),
-                                 appliance_id=bootstrap.appliance_id(self.store),
-                                 audit=AuditLog(self.db, jobs), clock=clock or SystemClock())
+                                 appliance_id=bootstrap.appliance_id(self._store),
+                                 audit=AuditLog(self._db, jobs), clock=clock or SystemClock())
         self.events = events
         self.audit = self.ctx.audit
         self.jobs = self.ctx.jobs
@@ -73,13 +77,18 @@ class Engine:
         self.storage_domains = StorageDomains(self.ctx)
         self.disks = Disks(self.ctx, self.storage_domains)
         self.vms = Vms(self.ctx, self.disks, self.placement)
+        self.datacenters = DataCenters(self.ctx)
+        self.networks = Networks(self.ctx)
+        self.vnic_profiles = VnicProfiles(self.ctx)
+        self.visible_events = VisibleEvents(self.ctx)
         self.templates = Templates(self.ctx, self.storage_domains)
         self.snapshots = Snapshots(self.ctx, self.storage_domains)
         self.disk_copies = DiskCopies(self.ctx, self.storage_domains)
         self.template_builder = TemplateBuilder(self.ctx, self.disk_copies)
         self.ova_exporter = OvaExporter(self.ctx)
-        self.importer = SystemImporter(self.ctx, self.storage_domains, self.disk_copies)
-        self.v2v = V2v(self.importer)
+        imports = SystemImporter(self.ctx, self.storage_domains, self.disk_copies)
+        self.importer = OvaImporter(imports)  # OVAs
+        self.v2v = V2v(imports)  # VMware and Xen guests
         self.isos = Isos(self.ctx, self.storage_domains, self.disk_copies)
         self.vm_clones = VmClones(self.ctx, self.disk_copies)
         self.thin = ThinProvisioning(self.ctx, self.storage_domains, self.disks, self.vms)
@@ -88,14 +97,22 @@ class Engine:
         self.maintenance = Maintenance(self.ctx)
         self.consoles = Consoles(self.ctx, self.vms)
         self.vm_updates = VmUpdates(self.ctx, self.vms, self.placement)
+        self.inventory = Inventory(self.ctx, vms=self.vms, snapshots=self.snapshots,
+                                   isos=self.isos, domains=self.storage_domains)
         self.local_agent: LocalHostAgent | None = None
         self._settings: AgentSettings | None = None
         self._many_hosts()
         self.monitor = Monitor(self.ctx, self.storage_domains)
 
+    @property
+    def appliance_id(self) -> str:
+        """This appliance's id, fixed at first start (oVirt's ``product_info`` instance)."""
+        return self.ctx.appliance_id
+
     def _many_hosts(self) -> None:
         """Other hosts, migration, HA, balancing, power saving and maintenance."""
-        self.hosts = HostService(self.ctx, settings=self.agent_settings,
+        self.hosts = HostService(self.ctx, vms=self.vms, settings=self.agent_settings,
+                                 storage=self.storage_domains,
                                  on_lifecycle=self.reconciler.on_lifecycle,
                                  on_reconnect=self.reconciler.host)
         self.migrations = Migrations(self.ctx, vms=self.vms, hosts=self.hosts,
@@ -108,12 +125,14 @@ class Engine:
         self.placement.wake_standby = self.balancer.wake
         self.clusters = Clusters(self.ctx, on_policy_change=self.balancer.poke)
         self.joining = HostJoining(self.ctx, hosts=self.hosts)
+        self.vm_provisioning = VmProvisioning(
+            self.ctx, vms=self.vms, disks=self.disks, isos=self.isos, clusters=self.clusters,
+            domains=self.storage_domains, copies=self.disk_copies)
 
     def start(self) -> None:
         self.jobs.abort_unfinished()
         self.audit.abort_unfinished()
-        bootstrap.ensure_defaults(self.store, self.config)
-        self._attach_storage()
+        bootstrap.ensure_defaults(self._store, self.config)
         self.reconciler.start()
         self._connect_local_host()
         self.hosts.reconnect_all()
@@ -135,11 +154,7 @@ class Engine:
         if self.local_agent is not None:
             self.local_agent.close()
         self.reconciler.stop()
-        self.db.close()
-
-    def _attach_storage(self) -> None:
-        for domain in self.store.storage_domains.all():
-            FileStorageDomain(Path(domain.path), domain.id).attach()
+        self._db.close()
 
     def agent_settings(self) -> AgentSettings:
         """What every host's agent is made with (lab hosts share the machine's choices)."""
@@ -160,25 +175,26 @@ class Engine:
 
     def _connect_local_host(self) -> None:
         config = self.config
-        host_id = bootstrap.local_host_id(self.store)
+        host_id = bootstrap.local_host_id(self._store)
         agent = LocalHostAgent(
             host_id=host_id, uri=config.appliance.libvirt_uri, settings=self.agent_settings(),
             on_lifecycle=self.reconciler.on_lifecycle,
             on_reconnect=lambda: self.reconciler.host(host_id))
         agent.open()
+        self.storage_domains.connect_host(agent)
         self.local_agent = agent
         self.ctx.hosts.agents[host_id] = agent
-        bootstrap.register_local_host(self.store, agent.facts(),
+        bootstrap.register_local_host(self._store, agent.facts(),
                                       uri=config.appliance.libvirt_uri)
 
     def _import_demo_template(self) -> None:
         source = self.config.appliance.demo_disk
         if not source or not Path(source).is_file():
             return
-        if self.store.templates.by_name(DEMO_TEMPLATE) is not None:
+        if self._store.templates.by_name(DEMO_TEMPLATE) is not None:
             return
-        domain = self.store.storage_domains.get_by_name(bootstrap.RAM_DOMAIN)
-        profile = self.store.vnic_profiles.by_name(bootstrap.MANAGEMENT_NETWORK)
+        domain = self._store.storage_domains.get_by_name(bootstrap.RAM_DOMAIN)
+        profile = self._store.vnic_profiles.by_name(bootstrap.MANAGEMENT_NETWORK)
 
         def work(_job: JobContext) -> None:
             self.templates.import_disk_image(

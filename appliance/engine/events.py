@@ -5,11 +5,19 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
+from appliance.engine.audit import audited_read
+from appliance.engine.audit_actions import AuditAction
+from appliance.engine.authz import Actor, can_use_vm
 from appliance.engine.enums import EventSeverity
 from appliance.engine.event_codes import EventCode
 from appliance.engine.model import Event
 from appliance.engine.store import Database, codec
+from appliance.errors import NotFound
+
+if TYPE_CHECKING:  # the context holds the event log
+    from appliance.engine.context import EngineContext
 
 log = logging.getLogger("virtstick.events")
 
@@ -51,6 +59,35 @@ class EventLog:
             params.append(vm_id)
         rows = self.db.query(sql + " ORDER BY id DESC LIMIT ?", (*params, limit))
         return [codec.decode(Event, row["data"]) for row in rows]
+
+
+class VisibleEvents:
+    """The event log as users read it: a SuperUser sees every event, others the events of
+    the VMs they may use."""
+
+    def __init__(self, ctx: EngineContext) -> None:
+        self.ctx = ctx
+
+    @audited_read(AuditAction.VISIBLE_EVENT_LIST)
+    def list(self, *, actor: Actor, limit: int = 100, since_id: int = 0) -> list[Event]:
+        """Newest first: the visible ones among the latest ``limit`` events."""
+        events = self.ctx.events.recent(limit=limit, since_id=since_id)
+        return [e for e in events if self._visible(e, actor)]
+
+    @audited_read(AuditAction.VISIBLE_EVENT_GET)
+    def get(self, event_id: int, *, actor: Actor) -> Event:
+        found = self.ctx.events.get(event_id)
+        if found is None or not self._visible(found, actor):
+            raise NotFound(f"There is no event with id '{event_id}'.")
+        return found
+
+    def _visible(self, event: Event, actor: Actor) -> bool:
+        if actor.superuser:
+            return True
+        if event.vm_id is None:
+            return False
+        vm = self.ctx.store.vms.find(event.vm_id)
+        return vm is not None and can_use_vm(actor, vm)
 
 
 _LEVELS = {

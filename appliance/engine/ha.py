@@ -17,19 +17,18 @@ from dataclasses import replace
 
 from appliance.engine.audit import audited
 from appliance.engine.audit_actions import AuditAction
-from appliance.engine.authz import SYSTEM, Actor, require_superuser
+from appliance.engine.authz import SYSTEM, Actor
 from appliance.engine.context import EngineContext
 from appliance.engine.enums import EventSeverity, HostStatus, VmStatus
 from appliance.engine.event_codes import EventCode
-from appliance.engine.hosts import HostService
+from appliance.engine.hosts import HOST_FAILED, HostService
 from appliance.engine.model import Host
 from appliance.engine.power import agent_for
 from appliance.engine.vms import Vms
-from appliance.errors import NotSupported, VirtStickError
+from appliance.errors import VirtStickError
 
 log = logging.getLogger(__name__)
 
-HOST_FAILED = "its host failed and was fenced"
 SOFT_FENCE_GRACE = 30.0  # seconds a soft-fenced host has to answer again (slow when busy)
 # Why a VM went down that calls for a restart (the reconciler's and the fencer's words).
 RESTART_REASONS = frozenset({"QEMU failed", "the guest crashed", "found not running on its host",
@@ -133,23 +132,8 @@ class HighAvailability:
 
     @audited(AuditAction.HA_FENCE)
     def fence(self, host_id: str, *, actor: Actor) -> Host:
-        """Cut a host's power on request (oVirt's fence stop): its VMs are down at once and
-        highly available ones start elsewhere."""
-        require_superuser(actor, "fence hosts")
-        host = self.hosts.get(host_id)
-        power = agent_for(host, self.hosts.lab)
-        if power is None:
-            raise NotSupported(f"Host {host.name} has no power management to fence it with.")
-        power.fence(host)
-        self.hosts.disconnect(host.id)
-        for vm in self.ctx.store.vms.where(host_id=host.id):
-            if vm.status is not VmStatus.DOWN:
-                self.vms.mark_down(vm.id, reason=HOST_FAILED)
-        self.ctx.events.record(
-            EventCode.HOST_FENCED, f"Host {host.name} was fenced by {actor.name}.",
-            host_id=host.id, user=actor.name,
-            severity=EventSeverity.WARNING)
-        return self.hosts.set_status(host.id, HostStatus.DOWN)
+        """Cut a host's power on request: ``HostService.fence`` (kept here for the portal)."""
+        return self.hosts.fence(host_id, actor=actor)
 
     def _warn_once(self, host: Host, code: EventCode, text: str) -> None:
         if (host.id, code) in self._warned:

@@ -19,24 +19,30 @@ from appliance.engine.audit import audited
 from appliance.engine.audit_actions import AuditAction
 from appliance.engine.authz import Actor, require_superuser
 from appliance.engine.context import EngineContext
-from appliance.engine.enums import EventSeverity, HostKind, HostStatus
+from appliance.engine.enums import EventSeverity, HostKind, HostStatus, VmStatus
 from appliance.engine.event_codes import EventCode
 from appliance.engine.ids import new_id
 from appliance.engine.model import Host, MiB
 from appliance.engine.power import agent_for
+from appliance.engine.storage import StorageDomains
+from appliance.engine.vms import Vms
 from appliance.errors import HostAgentError, InvalidState, NameInUse, NotSupported
 from appliance.vdsm.agent import AgentSettings, LifecycleHandler, LocalHostAgent
 from appliance.vdsm.labhost import Lab, LabHostInfo
 
 log = logging.getLogger(__name__)
 
+HOST_FAILED = "its host failed and was fenced"  # why its VMs went down (HA restarts them)
+
 
 class HostService:
-    def __init__(self, ctx: EngineContext, *, settings: Callable[[], AgentSettings],
-                 on_lifecycle: LifecycleHandler,
+    def __init__(self, ctx: EngineContext, *, vms: Vms, settings: Callable[[], AgentSettings],
+                 storage: StorageDomains, on_lifecycle: LifecycleHandler,
                  on_reconnect: Callable[[str], None]) -> None:
         self.ctx = ctx
+        self._vms = vms
         self._settings = settings
+        self._storage = storage
         self._on_lifecycle = on_lifecycle
         self._on_reconnect = on_reconnect
         self.lab = Lab(ctx.config.appliance.state_dir / "lab", token=ctx.appliance_id[:6])
@@ -48,6 +54,12 @@ class HostService:
 
     def get(self, host_id: str) -> Host:
         return self.ctx.store.hosts.get(host_id)
+
+    def find(self, host_id: str) -> Host | None:
+        return self.ctx.store.hosts.find(host_id)
+
+    def find_by_name(self, name: str) -> Host | None:
+        return self.ctx.store.hosts.by_name(name)
 
     # Lab hosts
 
@@ -104,6 +116,31 @@ class HostService:
         self.connect(self.ctx.store.hosts.get(host.id))
         return self.ctx.store.hosts.get(host.id)
 
+    @audited(AuditAction.HOST_FENCE)
+    def fence(self, host_id: str, *, actor: Actor) -> Host:
+        """Cut a host's power on request (oVirt's fence stop): its VMs are down at once and
+        highly available ones start elsewhere."""
+        require_superuser(actor, "fence hosts")
+        host = self.ctx.store.hosts.get(host_id)
+        power = agent_for(host, self.lab)
+        if power is None:
+            raise NotSupported(f"Host {host.name} has no power management to fence it with.")
+        power.fence(host)
+        self.disconnect(host.id)
+        for vm in self.ctx.store.vms.where(host_id=host.id):
+            if vm.status is not VmStatus.DOWN:
+                self._vms.mark_down(vm.id, reason=HOST_FAILED)
+        self.ctx.events.record(EventCode.HOST_FENCED, f"Host {host.name} was fenced by "
+                               f"{actor.name}.", host_id=host.id, user=actor.name,
+                               severity=EventSeverity.WARNING)
+        return self.set_status(host.id, HostStatus.DOWN)
+
+    @audited(AuditAction.HOST_RESTART)
+    def restart(self, host_id: str, *, actor: Actor) -> Host:
+        """oVirt's fence restart: cut the power (as ``fence``), then switch the host on."""
+        self.fence(host_id, actor=actor)
+        return self.power_on(host_id, actor=actor)
+
     def powered_on(self, host: Host) -> bool:
         if host.kind is HostKind.LAB:
             info = self.lab.find(host.name)
@@ -116,7 +153,7 @@ class HostService:
 
     def _register_lab_host(self, info: LabHostInfo, existing: Host | None,
                            memory: int) -> Host:
-        cluster = self.ctx.store.clusters.get_by_name(bootstrap.DEFAULT)
+        cluster = bootstrap.default_cluster(self.ctx.store)
         host = Host(id=existing.id if existing else new_id(), name=info.name,
                     cluster_id=existing.cluster_id if existing else cluster.id,
                     address=info.address, status=HostStatus.CONNECTING,
@@ -144,14 +181,17 @@ class HostService:
     # Hosts on other machines
 
     @audited(AuditAction.HOST_ADD)
-    def add(self, name: str, *, uri: str, address: str, actor: Actor,
+    def add(self, name: str, *, address: str, actor: Actor, uri: str = "",
             power_management: str = "") -> Host:
-        """Join a host by the libvirt URI the engine reaches it at (qemu+tls://, qemu+ssh://)."""
+        """Join a host by the libvirt URI the engine reaches it at (qemu+tls://, qemu+ssh://);
+        without one, libvirt over TLS at ``address`` (what a joined ``virtstick agent``
+        listens on)."""
         require_superuser(actor, "add hosts")
+        uri = uri or f"qemu+tls://{address}/system"
         validation.name(name, noun="host")
         if self.ctx.store.hosts.by_name(name) is not None:
             raise NameInUse(f"The name '{name}' is already used by another host.")
-        cluster = self.ctx.store.clusters.get_by_name(bootstrap.DEFAULT)
+        cluster = bootstrap.default_cluster(self.ctx.store)
         host = self.ctx.store.hosts.insert(Host(
             id=new_id(), name=name, cluster_id=cluster.id, address=address,
             status=HostStatus.CONNECTING, libvirt_uri=uri, kind=HostKind.REMOTE,
@@ -195,6 +235,7 @@ class HostService:
                                on_reconnect=lambda: self._on_reconnect(host.id))
         agent.open()
         facts = agent.facts()
+        self._storage.connect_host(agent)  # every host sees the shared storage domains
         self.ctx.hosts.agents[host.id] = agent
         current = self.ctx.store.hosts.get(host.id)
         memory = min(current.memory, facts.memory) if current.memory else facts.memory

@@ -1,9 +1,10 @@
 """The ISO library: ISO images uploaded into a storage domain (as oVirt 4.4+ keeps them: disks
 of content type ``iso``), attached to VMs as their CD-ROM, bootable.
 
-An upload is streamed to a hidden file beside its final place, hashed and counted on the way;
-it is refused (and nothing kept) when it passes the size limit or the size it announced, is
-not an ISO 9660 image, or does not match the checksum the client sent.
+An upload is streamed to the host, which writes it to a hidden file beside its final place;
+it is hashed and counted on the way here, and refused (nothing kept) when it passes the size
+limit or the size it announced, is not an ISO 9660 image, or does not match the checksum the
+client sent: the checks raise from the stream before the host keeps the file.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from appliance.errors import ImageRejected, InvalidState, NotFound
 
 CHUNK = 1024 * 1024
 ISO9660_MAGIC_OFFSET = 0x8001  # "CD001" in the first volume descriptor
+_HEAD = ISO9660_MAGIC_OFFSET + 5
 Progress = Callable[[int], None]  # bytes received
 
 
@@ -67,20 +69,19 @@ class Isos:
             self.ctx.store.volumes.insert(Volume(id=disk.volume_id, disk_id=disk.id,
                                                  storage_domain_id=domain.id, parent_id=None,
                                                  format=DiskFormat.RAW, created=time.time()))
+        upload = _IsoUpload(stream, limit=min(limit, size or limit), size=size, sha256=sha256,
+                            progress=progress)
         try:
-            received, digest = self._receive(stream, disk, limit=min(limit, size or limit),
-                                             progress=progress)
-            if size is not None and received != size:
-                raise ImageRejected(f"The upload ended after {received} bytes; {size} were "
-                                    "announced.")
-            if sha256 and sha256.lower() != digest:
-                raise ImageRejected(f"The ISO image's SHA-256 is {digest}, not {sha256}: it was "
-                                    "damaged on the way.")
+            agent = self.ctx.hosts.any()
+            agent.upload_volume(upload, chains.volume(disk))
+            agent.set_volume_read_only(chains.volume(disk), True)
         except BaseException:
             self.copies.discard(disk.id)
             raise
+        received = upload.received
         disk = self.ctx.store.disks.update(replace(disk, status=DiskStatus.OK,
-                                                   provisioned_size=received, sha256=digest))
+                                                   provisioned_size=received,
+                                                   sha256=upload.digest.hexdigest()))
         self.ctx.events.record(EventCode.ISO_UPLOADED, f"ISO image {name} "
                                f"({validation.human_size(received)}) was uploaded by "
                                f"{actor.name}.", user=actor.name)
@@ -114,42 +115,53 @@ class Isos:
                     (BootDevice.HD,)
             return self.ctx.store.vms.update(replace(vm, cdrom_file_id=disk_id, boot=boot))
 
-    def path_of(self, disk_id: str) -> str:
-        """The host path QEMU opens for the VM's CD-ROM."""
-        return str(chains.ref(self.ctx.store, self._iso(disk_id)).path)
-
-    def _receive(self, stream: IO[bytes], disk: Disk, *, limit: int,
-                 progress: Progress | None) -> tuple[int, str]:
-        final = chains.ref(self.ctx.store, disk).path
-        final.parent.mkdir(parents=True, exist_ok=True)
-        final.parent.chmod(0o755)
-        partial = final.parent / f".upload-{disk.volume_id}"
-        digest = hashlib.sha256()
-        received = 0
-        try:
-            with partial.open("xb") as out:
-                while chunk := stream.read(CHUNK):
-                    received += len(chunk)
-                    if received > limit:
-                        raise ImageRejected(f"The upload passed {validation.human_size(limit)}"
-                                            ", the most allowed; it was stopped.")
-                    digest.update(chunk)
-                    out.write(chunk)
-                    if progress is not None:
-                        progress(received)
-            with partial.open("rb") as image:
-                image.seek(ISO9660_MAGIC_OFFSET)
-                if image.read(5) != b"CD001":
-                    raise ImageRejected("The upload is not an ISO 9660 image (no CD001 "
-                                        "volume descriptor).")
-            partial.chmod(0o444)
-            partial.rename(final)
-        finally:
-            partial.unlink(missing_ok=True)
-        return received, digest.hexdigest()
-
     def _iso(self, disk_id: str) -> Disk:
         disk = self.ctx.store.disks.find(disk_id)
         if disk is None or disk.content_type is not DiskContentType.ISO:
             raise NotFound(f"There is no ISO image with id '{disk_id}'.")
         return disk
+
+
+class _IsoUpload:
+    """The upload as the host reads it: counted, hashed and checked on the way. Passing the
+    limit stops it at once; at its end the ISO 9660 signature, the announced size and the
+    checksum are checked, so a refused upload ends in an error before the host keeps it."""
+
+    def __init__(self, stream: IO[bytes], *, limit: int, size: int | None, sha256: str,
+                 progress: Progress | None) -> None:
+        self._stream = stream
+        self._limit = limit
+        self._size = size
+        self._sha256 = sha256.lower()
+        self._progress = progress
+        self._head = bytearray()
+        self.received = 0
+        self.digest = hashlib.sha256()
+
+    def read(self, size: int = -1, /) -> bytes:
+        chunk = self._stream.read(CHUNK if size < 0 else min(size, CHUNK))
+        if not chunk:
+            self._check_whole()
+            return chunk
+        self.received += len(chunk)
+        if self.received > self._limit:
+            raise ImageRejected(f"The upload passed {validation.human_size(self._limit)}, the "
+                                "most allowed; it was stopped.")
+        self.digest.update(chunk)
+        if len(self._head) < _HEAD:
+            self._head += chunk[:_HEAD - len(self._head)]
+        if self._progress is not None:
+            self._progress(self.received)
+        return chunk
+
+    def _check_whole(self) -> None:
+        if self._head[ISO9660_MAGIC_OFFSET:_HEAD] != b"CD001":
+            raise ImageRejected("The upload is not an ISO 9660 image (no CD001 volume "
+                                "descriptor).")
+        if self._size is not None and self.received != self._size:
+            raise ImageRejected(f"The upload ended after {self.received} bytes; {self._size} "
+                                "were announced.")
+        digest = self.digest.hexdigest()
+        if self._sha256 and self._sha256 != digest:
+            raise ImageRejected(f"The ISO image's SHA-256 is {digest}, not {self._sha256}: it "
+                                "was damaged on the way.")

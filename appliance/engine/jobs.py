@@ -6,6 +6,7 @@ by correlation id find every action.
 
 from __future__ import annotations
 
+import builtins
 import logging
 import threading
 import time
@@ -14,13 +15,16 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import replace
 
+from appliance.engine.audit import filtered_read
+from appliance.engine.audit_actions import AuditAction
+from appliance.engine.authz import Actor
 from appliance.engine.enums import EventSeverity, JobStatus
 from appliance.engine.event_codes import EventCode
 from appliance.engine.events import EventLog
 from appliance.engine.ids import new_id
 from appliance.engine.model import Job
 from appliance.engine.store.tables import Table
-from appliance.errors import VirtStickError
+from appliance.errors import NotFound, VirtStickError
 
 log = logging.getLogger(__name__)
 
@@ -115,6 +119,21 @@ class Jobs:
         """A finished job for an action that completed during the request."""
         job = self._begin(description, owner, correlation_id, vm_id)
         return self._finish(job)
+
+    @filtered_read(AuditAction.JOB_LIST)
+    def list(self, *, actor: Actor, correlation_id: str = "") -> builtins.list[Job]:
+        """The jobs this actor may see (a SuperUser all, others their own), optionally of
+        one correlation id."""
+        jobs = (self.table.where(correlation_id=correlation_id) if correlation_id
+                else self.table.all())
+        return [j for j in jobs if actor.superuser or j.owner == actor.name]
+
+    @filtered_read(AuditAction.JOB_GET)
+    def get(self, job_id: str, *, actor: Actor) -> Job:
+        job = self.table.find(job_id)
+        if job is None or not (actor.superuser or job.owner == actor.name):
+            raise NotFound(f"There is no job with id '{job_id[:60]}'.")
+        return job
 
     def wait(self, job_id: str, timeout: float | None = None) -> Job:
         with self._lock:

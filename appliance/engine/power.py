@@ -15,7 +15,7 @@ from typing import Protocol
 
 from appliance.engine.enums import HostKind
 from appliance.engine.model import Host
-from appliance.errors import HostAgentError, NotSupported
+from appliance.errors import HostAgentError, InvalidInput, NotSupported
 from appliance.vdsm.labhost import Lab
 
 
@@ -112,3 +112,15 @@ def agent_for(host: Host, lab: Lab) -> PowerAgent | None:
     if kind == "wol":
         return WakeOnLan(rest)
     return None
+
+
+def power_management(kind: str, *, address: str = "", username: str = "") -> str:
+    """A host's ``power_management`` from oVirt's fields (``ipmilan`` or ``wol``, with the
+    agent's address and user); empty ``kind``: none."""
+    if not kind:
+        return ""
+    if kind in ("ipmilan", "ipmi"):
+        return f"ipmi:{address}:{username or 'admin'}"
+    if kind == "wol":
+        return f"wol:{address}"
+    raise InvalidInput(f"Power management type '{kind}' is not supported; use ipmilan or wol.")

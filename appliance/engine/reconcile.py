@@ -83,8 +83,7 @@ class Reconciler:
     def storage(self) -> None:
         agent = self.ctx.hosts.any()
         for domain in self.ctx.store.storage_domains.all():
-            on_disk = agent.storage_volumes(storage_path=domain.path,
-                                            storage_domain_id=domain.id)
+            on_disk = {(v.image_id, v.volume_id) for v in agent.storage_volumes(domain.id)}
             known = {(v.disk_id, v.id) for v in self.ctx.store.volumes.all()
                      if v.storage_domain_id == domain.id}
             for image_id, volume_id in sorted(on_disk - known):

@@ -30,7 +30,7 @@ from appliance.engine.ids import new_id
 from appliance.engine.model import Disk, Snapshot, Vm, Volume
 from appliance.engine.storage import StorageDomains
 from appliance.errors import InvalidState, NotFound
-from appliance.vdsm.storage.live import LiveLayer
+from appliance.vdsm.storage_interface import LiveLayer
 
 _LIVE = (VmStatus.UP, VmStatus.PAUSED)
 PREVIEW_DESCRIPTION = "Active VM before the preview"
@@ -73,8 +73,8 @@ class Snapshots:
                                 status=SnapshotStatus.LOCKED,
                                 persist_memorystate=persist_memory and live, date=time.time(),
                                 volumes=tuple((d.id, d.volume_id) for d in disks))
-            layers = tuple(LiveLayer(current=chains.ref(self.ctx.store, d),
-                                     new=chains.ref(self.ctx.store, d, new_id())) for d in disks)
+            layers = tuple(LiveLayer(current=chains.volume(d), new=chains.volume(d, new_id()))
+                           for d in disks)
             memory = self._memory_disk(vm, disks[0] if disks else None,
                                        wanted=snapshot.persist_memorystate)
             snapshot = replace(snapshot, memory_disk_id=memory.id if memory else "")
@@ -208,19 +208,14 @@ class Snapshots:
         if live:
             assert vm.host_id is not None
             self.ctx.hosts.agent(vm.host_id).snapshot_live(
-                vm.id, layers,
-                memory=chains.ref(self.ctx.store, memory) if memory is not None else None)
+                vm.id, layers, memory=chains.volume(memory) if memory is not None else None)
             return
         agent = self.ctx.hosts.any()
         made: builtins.list[LiveLayer] = []
         try:
             for layer in layers:
                 disk = self.ctx.store.disks.get(layer.current.image_id)
-                agent.create_volume(storage_path=layer.new.storage_path,
-                                    storage_domain_id=layer.new.storage_domain_id,
-                                    image_id=disk.id, volume_id=layer.new.volume_id,
-                                    size=disk.provisioned_size,
-                                    parent=(disk.id, layer.current.volume_id))
+                agent.create_volume(layer.new, size=disk.provisioned_size, parent=layer.current)
                 made.append(layer)
         except Exception:
             for layer in made:
@@ -249,9 +244,9 @@ class Snapshots:
         running = vm.status in _LIVE and vm.host_id is not None
         agent = self.ctx.hosts.agent(vm.host_id) if running and vm.host_id else \
             self.ctx.hosts.any()
-        agent.commit_volume(top=chains.ref(store, disk, above.id),
-                            base=chains.ref(store, disk, volume_id),
-                            child=chains.ref(store, disk, grandchild.id) if grandchild else None,
+        agent.commit_volume(top=chains.volume(disk, above.id),
+                            base=chains.volume(disk, volume_id),
+                            child=chains.volume(disk, grandchild.id) if grandchild else None,
                             vm_id=vm.id if running else None)
         with store.db.transaction():
             if grandchild is not None:
@@ -266,10 +261,8 @@ class Snapshots:
 
     def _new_top(self, disk: Disk, *, over: str) -> Disk:
         new = new_id()
-        self.ctx.hosts.any().create_volume(
-            storage_path=chains.ref(self.ctx.store, disk).storage_path,
-            storage_domain_id=disk.storage_domain_id, image_id=disk.id, volume_id=new,
-            size=disk.provisioned_size, parent=(disk.id, over))
+        self.ctx.hosts.any().create_volume(chains.volume(disk, new), size=disk.provisioned_size,
+                                           parent=chains.volume(disk, over))
         with self.ctx.store.db.transaction():
             self.ctx.store.volumes.insert(Volume(id=new, disk_id=disk.id,
                                                  storage_domain_id=disk.storage_domain_id,
@@ -277,7 +270,7 @@ class Snapshots:
             return self.ctx.store.disks.update(replace(disk, volume_id=new))
 
     def _delete_volume(self, disk: Disk, volume: Volume) -> None:
-        self.ctx.hosts.any().delete_volume(chains.ref(self.ctx.store, disk, volume.id))
+        self.ctx.hosts.any().delete_volume(chains.volume(disk, volume.id))
         self.ctx.store.volumes.delete(volume.id)
 
     def _memory_disk(self, vm: Vm, first: Disk | None, *, wanted: bool) -> Disk | None:
@@ -303,9 +296,8 @@ class Snapshots:
     def _forget_memory(self, memory: Disk | None) -> None:
         if memory is None:
             return
-        domain = self.ctx.store.storage_domains.get(memory.storage_domain_id)
-        self.ctx.hosts.any().delete_image(storage_path=domain.path,
-                                          storage_domain_id=domain.id, image_id=memory.id)
+        self.ctx.hosts.any().delete_image(storage_domain_id=memory.storage_domain_id,
+                                          image_id=memory.id)
         with self.ctx.store.db.transaction():
             for volume in self.ctx.store.volumes.where(disk_id=memory.id):
                 self.ctx.store.volumes.delete(volume.id)

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import builtins
 import time
 from dataclasses import dataclass, replace
 
-from appliance.engine import validation
-from appliance.engine.audit import audited
+from appliance.engine import chains, permissions, validation
+from appliance.engine.audit import audited, audited_read
 from appliance.engine.audit_actions import AuditAction
 from appliance.engine.authz import Actor
 from appliance.engine.context import EngineContext
 from appliance.engine.enums import DiskFormat, DiskStatus, StorageDomainStatus
 from appliance.engine.ids import new_id
 from appliance.engine.model import Disk, StorageDomain, Volume
-from appliance.errors import InsufficientResources, InvalidState
+from appliance.errors import InsufficientResources, InvalidState, NotFound, PermissionDenied
+from appliance.vdsm.agent import HostAgent
+from appliance.vdsm.storage_interface import StorageConnection
 
 
 @dataclass(frozen=True)
@@ -48,9 +51,35 @@ class StorageDomains:
     def __init__(self, ctx: EngineContext) -> None:
         self.ctx = ctx
 
+    def list(self) -> builtins.list[StorageDomain]:
+        return self.ctx.store.storage_domains.all()
+
+    def get(self, domain_id: str) -> StorageDomain:
+        return self.ctx.store.storage_domains.get(domain_id)
+
+    def find(self, domain_id: str) -> StorageDomain | None:
+        return self.ctx.store.storage_domains.find(domain_id)
+
+    def find_by_name(self, name: str) -> StorageDomain | None:
+        return self.ctx.store.storage_domains.by_name(name)
+
+    def default(self) -> StorageDomain:
+        """Where a new disk, ISO or import goes when no storage domain is named: the
+        first."""
+        domains = self.list()
+        if not domains:
+            raise NotFound("There is no storage domain.")
+        return domains[0]
+
+    def connect_host(self, agent: HostAgent) -> None:
+        """Tell a host where every storage domain lives (VDSM's ``connectStorageServer``),
+        before anything uses it: from then on the engine names storage by ids only."""
+        for domain in self.ctx.store.storage_domains.all():
+            agent.connect_storage_domain(StorageConnection(storage_domain_id=domain.id,
+                                                           path=domain.path))
+
     def usage(self, domain: StorageDomain) -> DomainUsage:
-        stats = self.ctx.hosts.any().storage_stats(storage_path=domain.path,
-                                                   storage_domain_id=domain.id)
+        stats = self.ctx.hosts.any().storage_stats(domain.id)
         committed = sum(d.provisioned_size for d in
                         self.ctx.store.disks.where(storage_domain_id=domain.id))
         return DomainUsage(stats.capacity, stats.used, stats.free, committed)
@@ -82,6 +111,15 @@ class Disks:
         self.ctx = ctx
         self.domains = domains
 
+    @audited_read(AuditAction.DISK_LIST)
+    def list(self, *, actor: Actor) -> builtins.list[Disk]:
+        """The disks this actor may see: all for SuperUsers, their VMs' disks for others."""
+        return permissions.visible_disks(self.ctx.store, actor)
+
+    @audited_read(AuditAction.DISK_GET)
+    def get(self, disk_id: str, *, actor: Actor) -> Disk:
+        return permissions.get_disk(self.ctx.store, actor, disk_id)
+
     @audited(AuditAction.DISK_CREATE)
     def create(self, request: DiskCreate, *, actor: Actor) -> Disk:
         validation.name(request.name, noun="disk")
@@ -103,12 +141,13 @@ class Disks:
                     provisioned_size=base.provisioned_size, volume_id=new_id(),
                     format=DiskFormat.COW, sparse=True, template_id=template_id,
                     created=time.time())
-        return self._store_new(disk, self._create_volume(domain, disk,
-                                                         parent=(base.id, base.volume_id)))
+        return self._store_new(disk, self._create_volume(domain, disk, parent=base))
 
     @audited(AuditAction.DISK_REMOVE)
     def remove(self, disk_id: str, *, actor: Actor) -> None:
-        disk = self.ctx.store.disks.get(disk_id)
+        disk = permissions.get_disk(self.ctx.store, actor, disk_id)
+        if disk.template_id is not None and not actor.superuser:
+            raise PermissionDenied(f"{actor.name} may not remove template disk '{disk.name}'.")
         for attachment in self.ctx.store.attachments.where(disk_id=disk_id):
             vm = self.ctx.store.vms.get(attachment.vm_id)
             if vm.status.is_running:
@@ -117,9 +156,8 @@ class Disks:
                  and v.disk_id != disk.id]
         if users:
             raise InvalidState(f"Disk '{disk.name}' is the base of {len(users)} other disk(s).")
-        domain = self.ctx.store.storage_domains.get(disk.storage_domain_id)
-        self.ctx.hosts.any().delete_image(storage_path=domain.path,
-                                          storage_domain_id=domain.id, image_id=disk.id)
+        self.ctx.hosts.any().delete_image(storage_domain_id=disk.storage_domain_id,
+                                          image_id=disk.id)
         with self.ctx.store.db.transaction():
             for attachment in self.ctx.store.attachments.where(disk_id=disk_id):
                 self.ctx.store.attachments.delete(attachment.id)
@@ -129,13 +167,11 @@ class Disks:
 
     def sizes(self, disk: Disk) -> DiskSizes:
         """Virtual size of the top volume; actual size of this disk's own volumes."""
-        domain = self.ctx.store.storage_domains.get(disk.storage_domain_id)
         agent = self.ctx.hosts.any()
         actual = 0
         virtual = disk.provisioned_size
         for vol in self.ctx.store.volumes.where(disk_id=disk.id):
-            info = agent.volume_info(storage_path=domain.path, storage_domain_id=domain.id,
-                                     image_id=disk.id, volume_id=vol.id)
+            info = agent.volume_info(chains.volume(disk, vol.id))
             actual += info.actual_size
             if vol.id == disk.volume_id:
                 virtual = info.virtual_size
@@ -150,11 +186,11 @@ class Disks:
             return self.ctx.store.disks.insert(disk)
 
     def _create_volume(self, domain: StorageDomain, disk: Disk,
-                       parent: tuple[str, str] | None) -> Volume:
+                       parent: Disk | None) -> Volume:
+        """The disk's first volume; over ``parent``'s top when given (a template's disk)."""
         self.ctx.hosts.any().create_volume(
-            storage_path=domain.path, storage_domain_id=domain.id, image_id=disk.id,
-            volume_id=disk.volume_id, size=disk.provisioned_size,
-            fmt=disk.format.qemu_format, parent=parent)
+            chains.volume(disk), size=disk.provisioned_size, fmt=disk.format.qemu_format,
+            parent=chains.volume(parent) if parent is not None else None)
         return Volume(id=disk.volume_id, disk_id=disk.id, storage_domain_id=domain.id,
-                      parent_id=parent[1] if parent else None, format=disk.format,
+                      parent_id=parent.volume_id if parent else None, format=disk.format,
                       created=time.time())

@@ -3,11 +3,12 @@
 
 from __future__ import annotations
 
+import builtins
 import time
 from dataclasses import replace
 from pathlib import Path
 
-from appliance.engine import validation
+from appliance.engine import chains, validation
 from appliance.engine.audit import audited
 from appliance.engine.audit_actions import AuditAction
 from appliance.engine.authz import Actor, require_superuser
@@ -26,8 +27,7 @@ from appliance.engine.model import (
 )
 from appliance.engine.storage import StorageDomains
 from appliance.errors import InvalidInput, InvalidState, NameInUse
-from appliance.vdsm.storage import volume
-from appliance.vdsm.storage.chain import VolumeRef
+from appliance.vdsm.storage_interface import ForeignImage
 
 
 class Templates:
@@ -38,18 +38,37 @@ class Templates:
     def list(self) -> list[Template]:
         return self.ctx.store.templates.all()
 
+    def get(self, template_id: str) -> Template:
+        return self.ctx.store.templates.get(template_id)
+
+    def find(self, template_id: str) -> Template | None:
+        return self.ctx.store.templates.find(template_id)
+
+    def find_by_name(self, name: str) -> Template | None:
+        return self.ctx.store.templates.by_name(name)
+
+    def list_disk_attachments(self, template_id: str) -> builtins.list[DiskAttachment]:
+        template = self.get(template_id)
+        return self.ctx.store.attachments.where(vm_id=template.id)
+
+    def list_nics(self, template_id: str) -> builtins.list[Nic]:
+        template = self.get(template_id)
+        return self.ctx.store.nics.where(vm_id=template.id)
+
     @audited(AuditAction.TEMPLATE_IMPORT_DISK_IMAGE)
     def import_disk_image(self, source: Path, *, name: str, domain: StorageDomain,
                           actor: Actor, memory: int, description: str = "",
                           vnic_profile_id: str | None = None) -> Template:
-        """A template whose one bootable disk is a copy of ``source`` (qcow2 or raw)."""
+        """A template whose one bootable disk is a copy of ``source`` (qcow2 or raw: an image
+        the appliance ships, whose format qemu-img may probe)."""
         require_superuser(actor, "import templates")
         validation.name(name, noun="template")
         if not source.is_file():
             raise InvalidInput(f"{source} is not a disk image file.")
         if self.ctx.store.templates.by_name(name) is not None:
             raise NameInUse(f"The name '{name}' is already used by another template.")
-        info = volume.info(source)
+        agent = self.ctx.hosts.any()
+        info = agent.inspect_image(ForeignImage(source))
         self.domains.require_room(domain, info.actual_size, sparse=False)
         template = Template(id=new_id(), name=name, cluster_id=None, memory=memory,
                             description=description, status=TemplateStatus.LOCKED,
@@ -70,10 +89,8 @@ class Templates:
                 self.ctx.store.nics.insert(Nic(id=new_id(), vm_id=template.id, name="nic1",
                                                mac=new_mac(), vnic_profile_id=vnic_profile_id))
         try:
-            target = VolumeRef(storage_path=domain.path, storage_domain_id=domain.id,
-                               image_id=disk.id, volume_id=disk.volume_id)
-            agent = self.ctx.hosts.any()
-            agent.import_volume(source, target, source_format=info.format)
+            target = chains.volume(disk)
+            agent.import_volume(ForeignImage(source, format=info.format), target)
             # A template's volume is never written again: read-only guards the VMs on it.
             agent.set_volume_read_only(target, True)
         except Exception:
@@ -111,9 +128,7 @@ class Templates:
         agent = self.ctx.hosts.any()
         for attachment in self.ctx.store.attachments.where(vm_id=template_id):
             disk = self.ctx.store.disks.get(attachment.disk_id)
-            domain = self.ctx.store.storage_domains.get(disk.storage_domain_id)
-            agent.delete_image(storage_path=domain.path, storage_domain_id=domain.id,
-                               image_id=disk.id)
+            agent.delete_image(storage_domain_id=disk.storage_domain_id, image_id=disk.id)
             with self.ctx.store.db.transaction():
                 self.ctx.store.attachments.delete(attachment.id)
                 for vol in self.ctx.store.volumes.where(disk_id=disk.id):

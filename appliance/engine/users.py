@@ -257,6 +257,13 @@ class Users:
             raise NotFound(f"There is no user with id '{user_id}'.")
         return self.table.get(user_id)
 
+    def find_user(self, user_id: str) -> User | None:
+        return self.table.find(user_id)
+
+    def find_user_by_name(self, name: str) -> User | None:
+        """By name, with or without the domain: ``jdoe`` or ``jdoe@internal``."""
+        return self.table.by_name(name.partition("@")[0])
+
     @audited(AuditAction.USER_CREATE_USER)
     def create_user(self, name: str, password: str, *, actor: Actor, email: str = "",
                     first_name: str = "", last_name: str = "",

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import builtins
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
-from appliance.engine import chains, validation
+from appliance.engine import chains, permissions, validation
 from appliance.engine.audit import audited, audited_read
 from appliance.engine.audit_actions import AuditAction
 from appliance.engine.authz import Actor, can_use_vm, require_vm
@@ -26,11 +27,19 @@ from appliance.engine.ids import new_id, new_mac
 from appliance.engine.model import BLANK_TEMPLATE_ID, DiskAttachment, Job, Nic, Vm
 from appliance.engine.placement import Placement
 from appliance.engine.snapshot_memory import memory_to_restore
-from appliance.engine.storage import Disks
+from appliance.engine.storage import DiskCreate, Disks
 from appliance.errors import InvalidState, NameInUse, NotFound, NotSupported
 from appliance.vdsm.agent import HostAgent, LaunchDisk, LaunchNic, LaunchRequest
 
 T = TypeVar("T")
+
+
+class _HasId(Protocol):
+    @property
+    def id(self) -> str: ...
+
+
+U = TypeVar("U", bound=_HasId)
 
 
 @dataclass(frozen=True)
@@ -83,6 +92,37 @@ class Vms:
             # Someone else's VM does not exist as far as this user can tell.
             raise NotFound(f"There is no VM with id '{vm_id}'.")
         return vm
+
+    @audited_read(AuditAction.VM_FIND)
+    def find(self, vm_id: str, *, actor: Actor) -> Vm | None:
+        """The VM, or None when there is none this actor may see."""
+        vm = self.ctx.store.vms.find(vm_id)
+        return vm if vm is not None and can_use_vm(actor, vm) else None
+
+    @audited_read(AuditAction.VM_FIND_BY_NAME)
+    def find_by_name(self, name: str, *, actor: Actor) -> Vm | None:
+        vm = self.ctx.store.vms.by_name(name)
+        return vm if vm is not None and can_use_vm(actor, vm) else None
+
+    @audited_read(AuditAction.VM_LIST_DISK_ATTACHMENTS)
+    def list_disk_attachments(self, vm_id: str, *,
+                              actor: Actor) -> builtins.list[DiskAttachment]:
+        vm = self.get(vm_id, actor=actor)
+        return self.ctx.store.attachments.where(vm_id=vm.id)
+
+    @audited_read(AuditAction.VM_GET_DISK_ATTACHMENT)
+    def get_disk_attachment(self, vm_id: str, attachment_id: str, *,
+                            actor: Actor) -> DiskAttachment:
+        return _one_of(self.list_disk_attachments(vm_id, actor=actor), attachment_id, "disk")
+
+    @audited_read(AuditAction.VM_LIST_NICS)
+    def list_nics(self, vm_id: str, *, actor: Actor) -> builtins.list[Nic]:
+        vm = self.get(vm_id, actor=actor)
+        return self.ctx.store.nics.where(vm_id=vm.id)
+
+    @audited_read(AuditAction.VM_GET_NIC)
+    def get_nic(self, vm_id: str, nic_id: str, *, actor: Actor) -> Nic:
+        return _one_of(self.list_nics(vm_id, actor=actor), nic_id, "NIC")
 
     # Definition
 
@@ -152,17 +192,26 @@ class Vms:
                     interface: DiskInterface = DiskInterface.VIRTIO, bootable: bool = False,
                     active: bool = True) -> DiskAttachment:
         with self.ctx.locks.hold(vm_id):
-            vm = self.get(vm_id, actor=actor)
-            require_vm(actor, vm, "change the disks of")
-            disk = self.ctx.store.disks.get(disk_id)
+            vm = self._attachable(vm_id, actor, active=active)
+            disk = permissions.get_disk(self.ctx.store, actor, disk_id)
             if self.ctx.store.attachments.where(disk_id=disk_id):
                 raise InvalidState(f"Disk '{disk.name}' is already attached to a VM.")
-            if vm.status is not VmStatus.DOWN and active:
-                raise NotSupported("Disks can be attached to running VMs only inactive for now; "
-                                   "stop the VM first.")
-            attachment = DiskAttachment(id=disk.id, vm_id=vm.id, disk_id=disk.id,
-                                        interface=interface, bootable=bootable, active=active)
-            return self.ctx.store.attachments.insert(attachment)
+            return self.ctx.store.attachments.insert(DiskAttachment(
+                id=disk.id, vm_id=vm.id, disk_id=disk.id, interface=interface,
+                bootable=bootable, active=active))
+
+    @audited(AuditAction.VM_ATTACH_NEW_DISK)
+    def attach_new_disk(self, vm_id: str, request: DiskCreate, *, actor: Actor,
+                        interface: DiskInterface = DiskInterface.VIRTIO,
+                        bootable: bool = False, active: bool = True) -> DiskAttachment:
+        """A new empty disk, attached: refused before the disk is made when the VM may not
+        take it."""
+        with self.ctx.locks.hold(vm_id):
+            vm = self._attachable(vm_id, actor, active=active)
+            disk = self.disks.create(request, actor=actor)
+            return self.ctx.store.attachments.insert(DiskAttachment(
+                id=disk.id, vm_id=vm.id, disk_id=disk.id, interface=interface,
+                bootable=bootable, active=active))
 
     @audited(AuditAction.VM_DETACH_DISK)
     def detach_disk(self, vm_id: str, disk_id: str, *, actor: Actor,
@@ -214,6 +263,14 @@ class Vms:
             return self.ctx.store.nics.insert(nic)
 
     # Lifecycle
+
+    @audited(AuditAction.VM_START_OR_RESUME)
+    def start_or_resume(self, vm_id: str, *, actor: Actor, correlation_id: str = "") -> Job:
+        """oVirt's start verb: a paused VM is resumed, one that is down is started."""
+        with self.ctx.locks.hold(vm_id):
+            if self.get(vm_id, actor=actor).status is VmStatus.PAUSED:
+                return self.resume(vm_id, actor=actor, correlation_id=correlation_id)
+            return self.start(vm_id, actor=actor, correlation_id=correlation_id)
 
     @audited(AuditAction.VM_START)
     def start(self, vm_id: str, *, actor: Actor, correlation_id: str = "") -> Job:
@@ -352,6 +409,14 @@ class Vms:
         return self.ctx.jobs.record(f"{verb.capitalize()} VM {vm.name}", owner=actor.name,
                                     correlation_id=correlation_id, vm_id=vm.id)
 
+    def _attachable(self, vm_id: str, actor: Actor, *, active: bool) -> Vm:
+        vm = self.get(vm_id, actor=actor)
+        require_vm(actor, vm, "change the disks of")
+        if vm.status is not VmStatus.DOWN and active:
+            raise NotSupported("Disks can be attached to running VMs only inactive for now; "
+                               "stop the VM first.")
+        return vm
+
     def _set(self, vm: Vm, **changes: object) -> Vm:
         return self.ctx.store.vms.update(replace(vm, **changes))  # type: ignore[arg-type]
 
@@ -362,9 +427,8 @@ class Vms:
             if not attachment.active:
                 continue
             disk = store.disks.get(attachment.disk_id)
-            domain = store.storage_domains.get(disk.storage_domain_id)
             disks.append(LaunchDisk(
-                storage_domain_id=domain.id, storage_path=domain.path, image_id=disk.id,
+                storage_domain_id=disk.storage_domain_id, image_id=disk.id,
                 volume_id=disk.volume_id, interface=attachment.interface.value,
                 bootable=attachment.bootable, read_only=attachment.read_only,
                 format=disk.format.qemu_format))
@@ -382,7 +446,7 @@ class Vms:
         iso = store.disks.find(vm.cdrom_file_id) if vm.cdrom_file_id else None
         return LaunchRequest(vm_id=vm.id, name=vm.name, memory=vm.memory, vcpus=vm.vcpus,
                              disks=tuple(disks), nics=tuple(nics),
-                             cdrom=str(chains.ref(store, iso).path) if iso else None,
+                             cdrom=chains.volume(iso) if iso else None,
                              restore_from=memory_to_restore(store, vm.id),
                              boot=tuple(b.value for b in vm.boot), display=vm.display.value)
 
@@ -400,3 +464,10 @@ class Vms:
 
 def _pick(value: T | None, default: T) -> T:
     return default if value is None else value
+
+
+def _one_of(items: list[U], item_id: str, noun: str) -> U:
+    for item in items:
+        if item.id == item_id:
+            return item
+    raise NotFound(f"There is no {noun} with id '{item_id[:60]}' on this VM.")

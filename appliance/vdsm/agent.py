@@ -2,7 +2,8 @@
 
 The engine sends host-neutral requests (``LaunchRequest``: ids, sizes, devices by storage
 domain and network name); the agent turns them into libvirt XML with what only the host
-knows (KVM or TCG, which bridge a network is, where consoles live).
+knows (KVM or TCG, which bridge a network is, where consoles live, where a storage domain is
+mounted). Storage is named by ids (``storage_interface``); the paths stay here.
 """
 
 from __future__ import annotations
@@ -26,10 +27,18 @@ from appliance.vdsm import domxml, stats
 from appliance.vdsm import migration as vdsm_migration
 from appliance.vdsm.connection import LibvirtConnection
 from appliance.vdsm.host import HostFacts, facts
-from appliance.vdsm.storage import chain, live, volume
-from appliance.vdsm.storage.chain import Progress, VolumeRef
-from appliance.vdsm.storage.domain import DomainStats, FileStorageDomain
-from appliance.vdsm.storage.live import LiveLayer
+from appliance.vdsm.storage import live
+from appliance.vdsm.storage.repository import Repository
+from appliance.vdsm.storage_interface import (
+    DomainStats,
+    ForeignImage,
+    LiveLayer,
+    Progress,
+    Readable,
+    StorageConnection,
+    VolumeId,
+    VolumeInfo,
+)
 
 log = logging.getLogger(__name__)
 
@@ -65,13 +74,16 @@ class DomainInfo:
 @dataclass(frozen=True)
 class LaunchDisk:
     storage_domain_id: str
-    storage_path: str
     image_id: str
-    volume_id: str
+    volume_id: str  # the top of the image's chain
     interface: str = "virtio"
     bootable: bool = False
     read_only: bool = False
     format: str = "qcow2"
+
+    @property
+    def volume(self) -> VolumeId:
+        return VolumeId(self.storage_domain_id, self.image_id, self.volume_id)
 
 
 @dataclass(frozen=True)
@@ -90,12 +102,12 @@ class LaunchRequest:
     vcpus: int
     disks: tuple[LaunchDisk, ...] = ()
     nics: tuple[LaunchNic, ...] = ()
-    cdrom: str | None = None
+    cdrom: VolumeId | None = None  # an ISO image's volume
     boot: tuple[str, ...] = ("hd",)
     display: str = "vnc"
     console_password: str = ""
     # A memory snapshot's saved RAM: the guest resumes from it instead of booting.
-    restore_from: str | None = None
+    restore_from: VolumeId | None = None
 
 
 @dataclass(frozen=True)
@@ -147,30 +159,33 @@ class HostAgent(Protocol):
     def graphics(self, vm_id: str) -> GraphicsInfo: ...
     def set_graphics_password(self, vm_id: str, *, password: str,
                               valid_until: float) -> None: ...
-    def create_volume(self, *, storage_path: str, storage_domain_id: str, image_id: str,
-                      volume_id: str, size: int, fmt: str = "qcow2",
-                      parent: tuple[str, str] | None = None) -> None: ...
-    def delete_image(self, *, storage_path: str, storage_domain_id: str, image_id: str) -> None: ...
-    def volume_info(self, *, storage_path: str, storage_domain_id: str, image_id: str,
-                    volume_id: str) -> volume.VolumeInfo: ...
-    def storage_stats(self, *, storage_path: str, storage_domain_id: str) -> DomainStats: ...
-    def storage_volumes(self, *, storage_path: str,
-                        storage_domain_id: str) -> set[tuple[str, str]]: ...
-    # Volume chains (snapshots, templates, import and export)
-    def volume_path(self, ref: VolumeRef) -> Path: ...
+    # Storage domains: told once where each lives, then named by id
+    def connect_storage_domain(self, connection: StorageConnection) -> None: ...
+    def disconnect_storage_domain(self, storage_domain_id: str) -> None: ...
+    def storage_stats(self, storage_domain_id: str) -> DomainStats: ...
+    def storage_volumes(self, storage_domain_id: str) -> frozenset[VolumeId]: ...
+    def delete_image(self, *, storage_domain_id: str, image_id: str) -> None: ...
+    # Volumes and their chains (snapshots, templates, copies)
+    def create_volume(self, volume: VolumeId, *, size: int, fmt: str = "qcow2",
+                      parent: VolumeId | None = None) -> None: ...
+    def volume_info(self, volume: VolumeId) -> VolumeInfo: ...
+    def delete_volume(self, volume: VolumeId) -> None: ...
+    def set_volume_read_only(self, volume: VolumeId, read_only: bool) -> None: ...
     def snapshot_live(self, vm_id: str, layers: tuple[LiveLayer, ...], *,
-                      memory: VolumeRef | None) -> None: ...
-    def commit_volume(self, *, top: VolumeRef, base: VolumeRef, child: VolumeRef | None,
+                      memory: VolumeId | None) -> None: ...
+    def commit_volume(self, *, top: VolumeId, base: VolumeId, child: VolumeId | None,
                       vm_id: str | None) -> None: ...
-    def collapse_volume(self, source: VolumeRef, target: VolumeRef, *, fmt: str = "qcow2",
+    def collapse_volume(self, source: VolumeId, target: VolumeId, *, fmt: str = "qcow2",
                         source_format: str = "qcow2",
                         progress: Progress | None = None) -> None: ...
-    def import_volume(self, source: Path, target: VolumeRef, *, source_format: str | None = None,
+    # Images from outside the domains: imports, exports, uploads
+    def inspect_image(self, image: ForeignImage) -> VolumeInfo: ...
+    def import_volume(self, image: ForeignImage, target: VolumeId, *,
+                      max_virtual_size: int | None = None, staged: Progress | None = None,
+                      progress: Progress | None = None) -> VolumeInfo: ...
+    def export_volume(self, source: VolumeId, target: Path, *, source_format: str = "qcow2",
                       progress: Progress | None = None) -> None: ...
-    def export_volume(self, source: VolumeRef, target: Path, *, source_format: str = "qcow2",
-                      progress: Progress | None = None) -> None: ...
-    def delete_volume(self, ref: VolumeRef) -> None: ...
-    def set_volume_read_only(self, ref: VolumeRef, read_only: bool) -> None: ...
+    def upload_volume(self, stream: Readable, target: VolumeId) -> int: ...
 
 
 class LocalHostAgent:
@@ -183,6 +198,7 @@ class LocalHostAgent:
         self._on_lifecycle = on_lifecycle
         self.connection = LibvirtConnection(uri, on_lifecycle=self._lifecycle,
                                             on_reconnect=on_reconnect)
+        self.storage = Repository(host_id)
         settings.run_dir.mkdir(parents=True, exist_ok=True)
         settings.run_dir.chmod(0o755)
 
@@ -228,8 +244,9 @@ class LocalHostAgent:
         try:
             if request.restore_from is not None:
                 conn = self.connection.conn
-                saved = conn.saveImageGetXMLDesc(request.restore_from, 0)
-                conn.restoreFlags(request.restore_from,
+                saved_ram = str(self.storage.volume_path(request.restore_from))
+                saved = conn.saveImageGetXMLDesc(saved_ram, 0)
+                conn.restoreFlags(saved_ram,
                                   live.retarget_disks(saved, [d.path for d in spec.disks]),
                                   libvirt.VIR_DOMAIN_SAVE_RUNNING)
                 return
@@ -335,72 +352,73 @@ class LocalHostAgent:
             raise NotFound("the VM has no graphical console")
         return graphics
 
-    # Storage: the domain is a directory every host of the lab reaches at the same path.
+    # Storage: the domains are directories every host of the lab reaches (see ``Repository``)
 
-    def create_volume(self, *, storage_path: str, storage_domain_id: str, image_id: str,
-                      volume_id: str, size: int, fmt: str = "qcow2",
-                      parent: tuple[str, str] | None = None) -> None:
-        domain = self._storage(storage_path, storage_domain_id)
-        parent_path = None
-        if parent is not None:
-            parent_path = domain.volume_path(image_id=parent[0], volume_id=parent[1])
-        domain.create_volume(image_id=image_id, volume_id=volume_id, size=size, fmt=fmt,
-                             parent=parent_path)
+    def connect_storage_domain(self, connection: StorageConnection) -> None:
+        self.storage.connect(connection)
 
-    def delete_image(self, *, storage_path: str, storage_domain_id: str, image_id: str) -> None:
-        self._storage(storage_path, storage_domain_id).delete_image(image_id)
+    def disconnect_storage_domain(self, storage_domain_id: str) -> None:
+        self.storage.disconnect(storage_domain_id)
 
-    def volume_info(self, *, storage_path: str, storage_domain_id: str, image_id: str,
-                    volume_id: str) -> volume.VolumeInfo:
-        path = self._storage(storage_path, storage_domain_id).volume_path(
-            image_id=image_id, volume_id=volume_id)
-        return volume.info(path)
+    def storage_stats(self, storage_domain_id: str) -> DomainStats:
+        return self.storage.stats(storage_domain_id)
 
-    def storage_stats(self, *, storage_path: str, storage_domain_id: str) -> DomainStats:
-        return self._storage(storage_path, storage_domain_id).stats()
+    def storage_volumes(self, storage_domain_id: str) -> frozenset[VolumeId]:
+        return self.storage.volumes(storage_domain_id)
 
-    def storage_volumes(self, *, storage_path: str,
-                        storage_domain_id: str) -> set[tuple[str, str]]:
-        return self._storage(storage_path, storage_domain_id).volumes()
+    def delete_image(self, *, storage_domain_id: str, image_id: str) -> None:
+        self.storage.delete_image(storage_domain_id=storage_domain_id, image_id=image_id)
 
-    def volume_path(self, ref: VolumeRef) -> Path:
-        return ref.path
+    def create_volume(self, volume: VolumeId, *, size: int, fmt: str = "qcow2",
+                      parent: VolumeId | None = None) -> None:
+        self.storage.create_volume(volume, size=size, fmt=fmt, parent=parent)
+
+    def volume_info(self, volume: VolumeId) -> VolumeInfo:
+        return self.storage.volume_info(volume)
+
+    def delete_volume(self, volume: VolumeId) -> None:
+        self.storage.delete_volume(volume)
+
+    def set_volume_read_only(self, volume: VolumeId, read_only: bool) -> None:
+        self.storage.set_read_only(volume, read_only)
 
     def snapshot_live(self, vm_id: str, layers: tuple[LiveLayer, ...], *,
-                      memory: VolumeRef | None) -> None:
-        if memory is not None:
-            memory.path.parent.mkdir(parents=True, exist_ok=True)
-            memory.path.parent.chmod(0o755)
-        live.snapshot(self._domain(vm_id), layers,
-                      memory=memory.path if memory is not None else None)
+                      memory: VolumeId | None) -> None:
+        files = tuple(self.storage.layer_files(layer) for layer in layers)
+        live.snapshot(self._domain(vm_id), files,
+                      memory=self.storage.new_file(memory).path if memory is not None else None)
 
-    def commit_volume(self, *, top: VolumeRef, base: VolumeRef, child: VolumeRef | None,
+    def commit_volume(self, *, top: VolumeId, base: VolumeId, child: VolumeId | None,
                       vm_id: str | None) -> None:
         """Merge ``top`` into ``base``: by libvirt block commit when ``vm_id`` runs here,
         by qemu-img otherwise."""
         if vm_id is None:
-            chain.commit_down(top=top, base=base, child=child)
+            self.storage.commit_down(top=top, base=base, child=child)
         else:
-            live.block_commit(self._domain(vm_id), top=top, base=base, active=child is None)
+            live.block_commit(self._domain(vm_id), top=self.storage.file(top),
+                              base=self.storage.file(base), active=child is None)
 
-    def collapse_volume(self, source: VolumeRef, target: VolumeRef, *, fmt: str = "qcow2",
+    def collapse_volume(self, source: VolumeId, target: VolumeId, *, fmt: str = "qcow2",
                         source_format: str = "qcow2",
                         progress: Progress | None = None) -> None:
-        chain.collapse(source, target, fmt=fmt, source_format=source_format, progress=progress)
+        self.storage.collapse(source, target, fmt=fmt, source_format=source_format,
+                              progress=progress)
 
-    def import_volume(self, source: Path, target: VolumeRef, *, source_format: str | None = None,
+    def inspect_image(self, image: ForeignImage) -> VolumeInfo:
+        return self.storage.inspect(image)
+
+    def import_volume(self, image: ForeignImage, target: VolumeId, *,
+                      max_virtual_size: int | None = None, staged: Progress | None = None,
+                      progress: Progress | None = None) -> VolumeInfo:
+        return self.storage.bring_in(image, target, max_virtual_size=max_virtual_size,
+                                     staged=staged, progress=progress)
+
+    def export_volume(self, source: VolumeId, target: Path, *, source_format: str = "qcow2",
                       progress: Progress | None = None) -> None:
-        chain.import_file(source, target, source_format=source_format, progress=progress)
+        self.storage.export(source, target, source_format=source_format, progress=progress)
 
-    def export_volume(self, source: VolumeRef, target: Path, *, source_format: str = "qcow2",
-                      progress: Progress | None = None) -> None:
-        chain.export(source, target, source_format=source_format, progress=progress)
-
-    def delete_volume(self, ref: VolumeRef) -> None:
-        chain.delete(ref)
-
-    def set_volume_read_only(self, ref: VolumeRef, read_only: bool) -> None:
-        chain.set_read_only(ref, read_only)
+    def upload_volume(self, stream: Readable, target: VolumeId) -> int:
+        return self.storage.receive(stream, target)
 
     def _domain(self, vm_id: str) -> libvirt.virDomain:
         try:
@@ -408,15 +426,11 @@ class LocalHostAgent:
         except libvirt.libvirtError:
             raise NotFound(f"VM {vm_id} is not running on host {self.host_id}") from None
 
-    def _storage(self, storage_path: str, storage_domain_id: str) -> FileStorageDomain:
-        return FileStorageDomain(Path(storage_path), storage_domain_id)
-
     def _domain_spec(self, request: LaunchRequest) -> domxml.DomainSpec:
         order = _BootOrder(request.boot)
         disks = tuple(
             domxml.DiskDevice(
-                path=self._storage(d.storage_path, d.storage_domain_id).volume_path(
-                    image_id=d.image_id, volume_id=d.volume_id),
+                path=self.storage.volume_path(d.volume),
                 target=_target(d.interface, index),
                 bus=_bus(d.interface),
                 format=d.format,
@@ -428,7 +442,8 @@ class LocalHostAgent:
         )
         cdroms: tuple[domxml.CdromDevice, ...] = ()
         if request.cdrom is not None or "cdrom" in request.boot:
-            cdroms = (domxml.CdromDevice(Path(request.cdrom) if request.cdrom else None,
+            cdroms = (domxml.CdromDevice(self.storage.volume_path(request.cdrom)
+                                         if request.cdrom is not None else None,
                                          boot_order=order.take("cdrom")),)
         interfaces = tuple(
             domxml.InterfaceDevice(mac=n.mac, attachment=self._attachment(n.network),

@@ -76,6 +76,18 @@ def test_blank_vm_with_disk_and_nic_runs(admin: sdk.Connection, blank_vm: types.
 
     service.start()
     assert wait_status(service, types.VmStatus.UP).start_time is not None
+    disks = len(system.disks_service().list())
+    with pytest.raises(sdk.Error) as refused:  # refused before a disk is made for it
+        service.disk_attachments_service().add(types.DiskAttachment(
+            disk=types.Disk(name=f"{blank_vm.name}_hot", provisioned_size=64 * MiB,
+                            storage_domains=[types.StorageDomain(name="ram")]),
+            interface=types.DiskInterface.VIRTIO, active=True))
+    assert refused.value.code == 501 and "stop the VM first" in str(refused.value)
+    assert len(system.disks_service().list()) == disks
+    service.suspend()
+    assert service.get().status == types.VmStatus.PAUSED
+    service.start()  # oVirt's start resumes a paused VM
+    assert service.get().status == types.VmStatus.UP
     service.stop()
     assert service.get().status == types.VmStatus.DOWN
     service.remove()

@@ -22,7 +22,7 @@ READY = "VIRTSTICK-GUEST-READY"
 def wait_for_demo_template(engine: Engine, timeout: float = 120) -> str:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        template = engine.store.templates.by_name(DEMO_TEMPLATE)
+        template = engine.ctx.store.templates.by_name(DEMO_TEMPLATE)
         if template is not None and template.status is TemplateStatus.OK:
             return template.id
         time.sleep(0.2)
@@ -31,7 +31,7 @@ def wait_for_demo_template(engine: Engine, timeout: float = 120) -> str:
 
 def create_demo_vm(engine: Engine, name: str) -> Vm:
     return engine.vms.create(
-        VmCreate(name=name, cluster_id=engine.store.clusters.get_by_name("Default").id,
+        VmCreate(name=name, cluster_id=engine.clusters.default().id,
                  template_id=wait_for_demo_template(engine)),
         actor=SYSTEM)
 
@@ -44,9 +44,9 @@ def console(engine: Engine, vm: Vm) -> GuestConsole:
 
 def wait_status(engine: Engine, vm_id: str, status: VmStatus, timeout: float = 90) -> Vm:
     deadline = time.monotonic() + timeout
-    vm = engine.store.vms.get(vm_id)
+    vm = engine.ctx.store.vms.get(vm_id)
     while time.monotonic() < deadline:
-        vm = engine.store.vms.get(vm_id)
+        vm = engine.ctx.store.vms.get(vm_id)
         if vm.status is status:
             return vm
         time.sleep(0.2)

@@ -20,15 +20,15 @@ from appliance.errors import (
 
 
 def _cluster(engine: Engine) -> str:
-    return engine.store.clusters.get_by_name("Default").id
+    return engine.clusters.default().id
 
 
 def _ram(engine: Engine) -> str:
-    return engine.store.storage_domains.get_by_name("ram").id
+    return engine.ctx.store.storage_domains.get_by_name("ram").id
 
 
 def _state(engine: Engine) -> tuple[int, int, int, int]:
-    store = engine.store
+    store = engine.ctx.store
     return (store.vms.count(), store.disks.count(), store.volumes.count(),
             len(list((engine.config.storage.path).rglob("*"))))
 
@@ -73,7 +73,7 @@ def test_disk_larger_than_free_space_without_overcommit(state_dir: object,
     engine = Engine(config.replace(storage={"overcommit_percent": 100}))
     engine.start()
     try:
-        free = engine.storage_domains.usage(engine.store.storage_domains.get_by_name("ram")).free
+        free = engine.storage_domains.usage(engine.storage_domains.default()).free
         before = _state(engine)
         with pytest.raises(InsufficientResources, match="free; the disk needs"):
             engine.disks.create(DiskCreate(name="huge", provisioned_size=free + GiB,
@@ -84,7 +84,7 @@ def test_disk_larger_than_free_space_without_overcommit(state_dir: object,
 
 
 def test_thin_disks_may_overcommit_up_to_the_limit(engine: Engine) -> None:
-    usage = engine.storage_domains.usage(engine.store.storage_domains.get_by_name("ram"))
+    usage = engine.storage_domains.usage(engine.ctx.store.storage_domains.get_by_name("ram"))
     big = engine.disks.create(DiskCreate(name="big", provisioned_size=usage.free + GiB,
                                          storage_domain_id=_ram(engine)), actor=SYSTEM)
     sizes = engine.disks.sizes(big)

@@ -13,8 +13,8 @@ from appliance.errors import InvalidState, NotFound
 
 
 def test_detach_and_remove_nic_only_while_down(engine: Engine) -> None:
-    cluster = engine.store.clusters.get_by_name("Default").id
-    ram = engine.store.storage_domains.get_by_name("ram").id
+    cluster = engine.clusters.default().id
+    ram = engine.ctx.store.storage_domains.get_by_name("ram").id
     vm = engine.vms.create(VmCreate(name="dev1", cluster_id=cluster, memory=64 * MiB),
                            actor=SYSTEM)
     other = engine.vms.create(VmCreate(name="dev2", cluster_id=cluster, memory=64 * MiB),
@@ -38,12 +38,12 @@ def test_detach_and_remove_nic_only_while_down(engine: Engine) -> None:
     with pytest.raises(InvalidState, match="stop it before removing"):
         engine.vms.remove_nic(vm.id, nic.id, actor=SYSTEM)
     engine.vms.stop(vm.id, actor=SYSTEM)
-    assert len(engine.store.attachments.where(vm_id=vm.id)) == 2
+    assert len(engine.ctx.store.attachments.where(vm_id=vm.id)) == 2
 
     engine.vms.detach_disk(vm.id, kept.id, actor=SYSTEM)
     engine.vms.detach_disk(vm.id, gone.id, actor=SYSTEM, remove=True)
     engine.vms.remove_nic(vm.id, nic.id, actor=SYSTEM)
-    assert engine.store.attachments.where(vm_id=vm.id) == []
-    assert engine.store.disks.find(kept.id) is not None  # detached, still there
-    assert engine.store.disks.find(gone.id) is None
-    assert engine.store.nics.where(vm_id=vm.id) == []
+    assert engine.ctx.store.attachments.where(vm_id=vm.id) == []
+    assert engine.ctx.store.disks.find(kept.id) is not None  # detached, still there
+    assert engine.ctx.store.disks.find(gone.id) is None
+    assert engine.ctx.store.nics.where(vm_id=vm.id) == []

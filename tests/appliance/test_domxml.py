@@ -21,26 +21,31 @@ from appliance.vdsm.agent import (
     LocalHostAgent,
 )
 from appliance.vdsm.domxml import DomainSpec, parse_metadata
+from appliance.vdsm.storage_interface import StorageConnection, VolumeId
 
 GOLDEN = Path(__file__).parent / "golden"
 VM_ID = "8e5e7b4e-2a4e-4d0b-9d8c-0b1f7a3c2d11"
+STICK_STORAGE = "/run/virtstick/storage"  # where the golden files have the RAM domain
 
 
 def _agent(tmp_path: Path, virt_type: str, network: str) -> LocalHostAgent:
     settings = AgentSettings(appliance_id="appliance-1", run_dir=tmp_path / "consoles",
                              virt_type=VirtType(virt_type), domain_prefix="lab-",
                              network_attachments={"ovirtmgmt": network})
-    return LocalHostAgent(host_id="h1", uri="test:///default", settings=settings,
-                          on_lifecycle=lambda *a: None, on_reconnect=lambda: None)
+    agent = LocalHostAgent(host_id="h1", uri="test:///default", settings=settings,
+                           on_lifecycle=lambda *a: None, on_reconnect=lambda: None)
+    agent.connect_storage_domain(StorageConnection(storage_domain_id="sd1",
+                                                   path=str(tmp_path / "storage")))
+    return agent
 
 
 def _request(**changes: object) -> LaunchRequest:
     base = dict(
         vm_id=VM_ID, name="web1", memory=512 * 1024 * 1024, vcpus=2,
-        disks=(LaunchDisk(storage_domain_id="sd1", storage_path="/run/virtstick/storage",
-                          image_id="img1", volume_id="vol1", bootable=True),
-               LaunchDisk(storage_domain_id="sd1", storage_path="/run/virtstick/storage",
-                          image_id="img2", volume_id="vol2", interface="sata")),
+        disks=(LaunchDisk(storage_domain_id="sd1", image_id="img1", volume_id="vol1",
+                          bootable=True),
+               LaunchDisk(storage_domain_id="sd1", image_id="img2", volume_id="vol2",
+                          interface="sata")),
         nics=(LaunchNic(mac="56:6f:00:00:00:01", network="ovirtmgmt"),),
         boot=("hd", "cdrom"),
         console_password="pinned1",
@@ -52,7 +57,8 @@ def _request(**changes: object) -> LaunchRequest:
 CASES = {
     "tcg-user-network": ("qemu", "user", {}),
     "kvm-bridge": ("kvm", "bridge:ovirtmgmt", {}),
-    "cdrom-first-spice": ("qemu", "user", {"boot": ("cdrom", "hd"), "cdrom": "/isos/x.iso",
+    "cdrom-first-spice": ("qemu", "user", {"boot": ("cdrom", "hd"),
+                                           "cdrom": VolumeId("sd1", "iso1", "x.iso"),
                                            "display": "spice", "console_password": "s3cret"}),
 }
 
@@ -61,7 +67,8 @@ CASES = {
 def test_domain_xml_matches_golden_file(tmp_path: Path, case: str) -> None:
     virt_type, network, changes = CASES[case]
     spec = _agent(tmp_path, virt_type, network).domain_spec(_request(**changes))
-    xml = spec.to_xml().replace(str(tmp_path), "/RUN")
+    xml = spec.to_xml().replace(str(tmp_path / "storage"), STICK_STORAGE)
+    xml = xml.replace(str(tmp_path), "/RUN")
     golden = GOLDEN / f"{case}.xml"
     if os.environ.get("VIRTSTICK_REGENERATE"):
         golden.write_text(xml)

@@ -38,21 +38,21 @@ def test_whole_lifecycle(demo_engine: Engine) -> None:
     engine = demo_engine
     vm = create_demo_vm(engine, "life")
 
-    disk = engine.store.disks.get(engine.store.attachments.where(vm_id=vm.id)[0].disk_id)
-    domain = engine.store.storage_domains.get(disk.storage_domain_id)
+    disk = engine.ctx.store.disks.get(engine.ctx.store.attachments.where(vm_id=vm.id)[0].disk_id)
+    domain = engine.ctx.store.storage_domains.get(disk.storage_domain_id)
     top = Path(domain.path) / domain.id / "images" / disk.id / disk.volume_id
     assert volume.info(top).backing_file is not None  # thin: a layer over the template
     assert engine.disks.sizes(disk).actual < 2 * MiB
 
     engine.vms.start(vm.id, actor=SYSTEM)
-    assert engine.store.vms.get(vm.id).status is VmStatus.UP
+    assert engine.ctx.store.vms.get(vm.id).status is VmStatus.UP
     assert libvirt_state(vm.id) == libvirt.VIR_DOMAIN_RUNNING
     guest = console(engine, vm)
     guest.wait_for(READY, timeout=120)
 
     engine.vms.pause(vm.id, actor=SYSTEM)
     assert libvirt_state(vm.id) == libvirt.VIR_DOMAIN_PAUSED
-    assert engine.store.vms.get(vm.id).status is VmStatus.PAUSED
+    assert engine.ctx.store.vms.get(vm.id).status is VmStatus.PAUSED
     engine.vms.resume(vm.id, actor=SYSTEM)
     assert libvirt_state(vm.id) == libvirt.VIR_DOMAIN_RUNNING
     wait_status(engine, vm.id, VmStatus.UP)
@@ -69,11 +69,11 @@ def test_whole_lifecycle(demo_engine: Engine) -> None:
     engine.vms.start(vm.id, actor=SYSTEM)
     wait_status(engine, vm.id, VmStatus.UP)
     engine.vms.stop(vm.id, actor=SYSTEM)
-    assert engine.store.vms.get(vm.id).status is VmStatus.DOWN
+    assert engine.ctx.store.vms.get(vm.id).status is VmStatus.DOWN
     assert libvirt_state(vm.id) is None
 
     engine.vms.remove(vm.id, actor=SYSTEM)
-    assert engine.store.vms.find(vm.id) is None
+    assert engine.ctx.store.vms.find(vm.id) is None
     assert not top.parent.exists()
     codes = [e.code for e in engine.events.recent(vm_id=vm.id)]
     assert {"vm_created", "vm_started", "vm_down", "vm_removed"} <= set(codes)

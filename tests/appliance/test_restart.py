@@ -54,7 +54,7 @@ def test_sigkill_of_the_service_loses_nothing(config: Config, demo_disk: Path,
     engine = Engine(config)
     engine.start()
     try:
-        vm = engine.store.vms.get(vm_id)
+        vm = engine.ctx.store.vms.get(vm_id)
         assert vm.status is VmStatus.UP
         assert libvirt_state(vm_id) == libvirt.VIR_DOMAIN_RUNNING
         guest = console(engine, vm)
@@ -79,7 +79,7 @@ def test_libvirtd_restart_is_survived(config: Config, demo_disk: Path) -> None:
         while not engine.local_agent.connection.connected and time.monotonic() < deadline:
             time.sleep(0.2)
         assert engine.local_agent.connection.connected
-        assert engine.store.vms.get(vm.id).status is VmStatus.UP
+        assert engine.ctx.store.vms.get(vm.id).status is VmStatus.UP
         # Events flow again: a guest shutdown after the restart is seen.
         engine.vms.shutdown(vm.id, actor=SYSTEM)
         wait_status(engine, vm.id, VmStatus.DOWN, timeout=120)
@@ -91,7 +91,7 @@ def test_unknown_domains_and_volumes_are_reported_not_deleted(config: Config,
                                                              domain_prefix: str) -> None:
     engine = Engine(config)
     engine.start()
-    ram = engine.store.storage_domains.get_by_name("ram")
+    ram = engine.ctx.store.storage_domains.get_by_name("ram")
     engine.stop()
     stray = Path(ram.path) / ram.id / "images" / "stray-image" / "stray-volume"
     stray.parent.mkdir(parents=True)

@@ -51,8 +51,8 @@ def run() -> list[Figure]:
 def _engine_start(config: Config, state: Path) -> list[Figure]:
     engine = Engine(config)
     engine.start()
-    cluster = engine.store.clusters.get_by_name("Default").id
-    ram = engine.store.storage_domains.get_by_name("ram").id
+    cluster = engine.clusters.default().id
+    ram = engine.ctx.store.storage_domains.get_by_name("ram").id
     conn = libvirt.open(config.appliance.libvirt_uri)
     ours, raw = [], []
     try:
@@ -101,7 +101,7 @@ def _virsh_define_start(config: Config, state: Path, xml: str, name: str) -> flo
 def _thin_disks(config: Config, state: Path) -> list[Figure]:
     engine = Engine(config)
     engine.start()
-    ram = engine.store.storage_domains.get_by_name("ram").id
+    ram = engine.ctx.store.storage_domains.get_by_name("ram").id
     figures = []
     try:
         base = engine.disks.create(DiskCreate(name="base", provisioned_size=2 * GiB,
@@ -131,7 +131,7 @@ def _service_memory(config: Config, state: Path) -> list[Figure]:
     empty = _rss_of_service(config, state)
     engine = Engine(config)
     engine.start()
-    cluster = engine.store.clusters.get_by_name("Default").id
+    cluster = engine.clusters.default().id
     for i in range(500):
         engine.vms.create(VmCreate(name=f"m{i}", cluster_id=cluster, memory=64 * MiB),
                           actor=SYSTEM)

@@ -58,7 +58,7 @@ def _template(engine: Engine, scratch: Path, *, size: int, data: int, prefix: st
     args = [arg for command in commands for arg in ("-c", command)]
     subprocess.run(["qemu-io", "-f", "qcow2", *args, str(image)], check=True,
                    capture_output=True)
-    domain = engine.store.storage_domains.get_by_name(RAM_DOMAIN)
+    domain = engine.ctx.store.storage_domains.get_by_name(RAM_DOMAIN)
     template = engine.templates.import_disk_image(image, name=f"{prefix}t{size // GiB}g",
                                                   domain=domain, actor=SYSTEM, memory=256 * MiB)
     image.unlink()
@@ -68,7 +68,7 @@ def _template(engine: Engine, scratch: Path, *, size: int, data: int, prefix: st
 def _thin_and_clone(engine: Engine, template: Template, scratch: Path,
                     prefix: str) -> list[Figure]:
     label = f"{template.name.removeprefix(prefix)} template"
-    cluster = engine.store.clusters.all()[0]
+    cluster = engine.clusters.default()
     base = _top_volume(engine, template.id)
 
     def thin() -> None:
@@ -80,7 +80,7 @@ def _thin_and_clone(engine: Engine, template: Template, scratch: Path,
         vm = engine.vms.create(VmCreate(name=f"{prefix}clone{secrets.token_hex(2)}",
                                         cluster_id=cluster.id, template_id=template.id,
                                         clone=True), actor=SYSTEM)
-        for job in engine.store.jobs.all():
+        for job in engine.ctx.store.jobs.all():
             if job.vm_id == vm.id:
                 engine.jobs.wait(job.id, 1800)
 
@@ -118,7 +118,7 @@ def _snapshots(engine: Engine, scratch: Path, prefix: str) -> list[Figure]:
     for size in SNAPSHOT_DISKS:
         template = _template(engine, scratch, size=size, data=128 * MiB, prefix=f"{prefix}s")
         vm = engine.vms.create(VmCreate(name=f"{prefix}snap{size // GiB}",
-                                        cluster_id=engine.store.clusters.all()[0].id,
+                                        cluster_id=engine.clusters.default().id,
                                         template_id=template.id), actor=SYSTEM)
         subprocess.run(["qemu-io", "-f", "qcow2", "-c", "write -P 0x6b 0 256M",
                         str(_top_volume(engine, vm.id))], check=True, capture_output=True)
@@ -134,9 +134,9 @@ def _snapshots(engine: Engine, scratch: Path, prefix: str) -> list[Figure]:
 
 
 def _export(engine: Engine, scratch: Path, prefix: str) -> list[Figure]:
-    template = engine.store.templates.get_by_name(f"{prefix}t1g")
+    template = engine.ctx.store.templates.get_by_name(f"{prefix}t1g")
     vm = engine.vms.create(VmCreate(name=f"{prefix}export",
-                                    cluster_id=engine.store.clusters.all()[0].id,
+                                    cluster_id=engine.clusters.default().id,
                                     template_id=template.id), actor=SYSTEM)
     top = _top_volume(engine, vm.id)
     data = 512 * MiB
@@ -157,7 +157,7 @@ def _export(engine: Engine, scratch: Path, prefix: str) -> list[Figure]:
 
 
 def _top_volume(engine: Engine, owner_id: str) -> Path:
-    store = engine.store
+    store = engine.ctx.store
     disk = store.disks.get(store.attachments.where(vm_id=owner_id)[0].disk_id)
     domain = store.storage_domains.get(disk.storage_domain_id)
     return Path(domain.path) / domain.id / "images" / disk.id / disk.volume_id

@@ -33,10 +33,10 @@ class Lab:
     template_id: str
 
     def host(self, host_id: str) -> Host:
-        return self.engine.store.hosts.get(host_id)
+        return self.engine.ctx.store.hosts.get(host_id)
 
     def vm(self, vm_id: str) -> Vm:
-        return self.engine.store.vms.get(vm_id)
+        return self.engine.ctx.store.vms.get(vm_id)
 
     def console(self, vm_id: str) -> GuestConsole:
         vm = self.vm(vm_id)
@@ -45,7 +45,7 @@ class Lab:
         return GuestConsole(socket_path, log_path)
 
     def start_vm(self, name: str, *, memory: int = 256 * MiB, ha: bool = False) -> Vm:
-        cluster = self.engine.store.clusters.get_by_name("Default")
+        cluster = self.engine.clusters.default()
         vm = self.engine.vms.create(VmCreate(name=name, cluster_id=cluster.id,
                                              template_id=self.template_id, memory=memory,
                                              high_availability=ha), actor=SYSTEM)
@@ -98,10 +98,10 @@ def lab_engine(demo_disk: Path) -> Iterator[Lab]:
     the_lab: Lab | None = None
     try:
         engine.start()
-        wait_until(lambda: engine.store.templates.by_name(DEMO_TEMPLATE) is not None
-                   and not engine.store.jobs.where(status=JobStatus.STARTED), 120,
+        wait_until(lambda: engine.ctx.store.templates.by_name(DEMO_TEMPLATE) is not None
+                   and not engine.ctx.store.jobs.where(status=JobStatus.STARTED), 120,
                    "the demo template")
-        template = engine.store.templates.get_by_name(DEMO_TEMPLATE)
+        template = engine.ctx.store.templates.get_by_name(DEMO_TEMPLATE)
         a = engine.hosts.start_lab_host("lab-a", actor=SYSTEM)
         b = engine.hosts.start_lab_host("lab-b", actor=SYSTEM)
         the_lab = Lab(engine, a, b, template.id)
@@ -115,7 +115,7 @@ def lab_engine(demo_disk: Path) -> Iterator[Lab]:
 
 
 def _teardown(engine: Engine, state: Path) -> None:
-    for vm in engine.store.vms.all():
+    for vm in engine.ctx.store.vms.all():
         if vm.host_id is not None and vm.status is not VmStatus.DOWN:
             with contextlib.suppress(Exception):
                 engine.ctx.hosts.agent(vm.host_id).power_off(vm.id)

@@ -17,7 +17,7 @@ pytestmark = pytest.mark.slow
 
 
 def _create(lab: Lab, name: str) -> str:
-    cluster = lab.engine.store.clusters.get_by_name("Default")
+    cluster = lab.engine.clusters.default()
     vm = lab.engine.vms.create(VmCreate(name=name, cluster_id=cluster.id,
                                         template_id=lab.template_id, memory=128 * MiB),
                                actor=SYSTEM)
@@ -25,7 +25,7 @@ def _create(lab: Lab, name: str) -> str:
 
 
 def test_affinity_groups_filter_hosts(lab: Lab) -> None:
-    cluster = lab.engine.store.clusters.get_by_name("Default")
+    cluster = lab.engine.clusters.default()
     apart = [_create(lab, "apart1"), _create(lab, "apart2")]
     together = [_create(lab, "together1"), _create(lab, "together2")]
     lab.engine.clusters.set_affinity_group(

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 
-from appliance.engine.enums import JobStatus, VmStatus
+from appliance.engine.enums import HostStatus, JobStatus, VmStatus
 from appliance.web import create_app
 from tests.hosts.labenv import ADMIN_PASSWORD, Lab, MiB
 
@@ -44,6 +44,12 @@ def test_hosts_migration_and_scheduling_policy_through_the_api(lab: Lab) -> None
     status = client.post(f"{API}/hosts/{lab_c['id']}/fence", headers=headers,
                          data="<action><fence_type>status</fence_type></action>")
     assert status.get_json()["power_management"]["status"] == "on"
+    restarted = client.post(f"{API}/hosts/{lab_c['id']}/fence", headers=headers,
+                            data="<action><fence_type>restart</fence_type></action>")
+    assert restarted.status_code == 200, restarted.get_data(as_text=True)
+    assert lab.host(lab_c["id"]).status is HostStatus.UP  # fenced, then switched on
+    assert any(e.code == "host_fenced" and e.host_id == lab_c["id"]
+               for e in lab.engine.events.recent(limit=50))
 
     vm = lab.start_vm("api1", memory=384 * MiB)
     other = "lab-b" if lab.vm(vm.id).host_id == lab.a.id else "lab-a"
@@ -60,7 +66,7 @@ def test_hosts_migration_and_scheduling_policy_through_the_api(lab: Lab) -> None
                          data="<action/>")
     assert cancel.status_code == 409 and "not migrating" in cancel.get_data(as_text=True)
 
-    cluster = lab.engine.store.clusters.get_by_name("Default")
+    cluster = lab.engine.clusters.default()
     updated = client.put(
         f"{API}/clusters/{cluster.id}", headers=headers,
         data="<cluster><scheduling_policy><name>vm_evenly_distributed</name>"
@@ -69,7 +75,7 @@ def test_hosts_migration_and_scheduling_policy_through_the_api(lab: Lab) -> None
              "</custom_scheduling_policy_properties></cluster>")
     assert updated.status_code == 200, updated.get_data(as_text=True)
     assert updated.get_json()["scheduling_policy"]["name"] == "vm_evenly_distributed"
-    assert lab.engine.store.clusters.get(cluster.id).scheduling_properties == (
+    assert lab.engine.ctx.store.clusters.get(cluster.id).scheduling_properties == (
         ("HighVmCount", "3"),)
     bad = client.put(f"{API}/clusters/{cluster.id}", headers=headers,
                      data="<cluster><scheduling_policy><name>fastest</name>"
@@ -89,7 +95,7 @@ def test_hosts_migration_and_scheduling_policy_through_the_api(lab: Lab) -> None
 
 def test_affinity_groups_through_the_api(lab: Lab) -> None:
     client, headers = _client(lab)
-    cluster = lab.engine.store.clusters.get_by_name("Default")
+    cluster = lab.engine.clusters.default()
     first, second = lab.start_vm("aff1"), lab.start_vm("aff2")
     base = f"{API}/clusters/{cluster.id}/affinitygroups"
     added = client.post(base, headers=headers, data=(
@@ -106,4 +112,4 @@ def test_affinity_groups_through_the_api(lab: Lab) -> None:
                           data=f"<action><host id='{target}'/></action>")
     assert refused.status_code == 409 and "affinity group pair" in refused.get_data(as_text=True)
     assert client.delete(f"{base}/pair", headers=headers).status_code == 200
-    assert lab.engine.store.clusters.get(cluster.id).affinity_groups == ()
+    assert lab.engine.ctx.store.clusters.get(cluster.id).affinity_groups == ()

@@ -14,14 +14,14 @@ pytestmark = pytest.mark.slow
 
 def _counts(lab: Lab) -> dict[str, int]:
     counts = {lab.a.id: 0, lab.b.id: 0}
-    for vm in lab.engine.store.vms.all():
+    for vm in lab.engine.ctx.store.vms.all():
         if vm.host_id in counts and vm.status is VmStatus.UP:
             counts[vm.host_id] += 1
     return counts
 
 
 def _set_policy(lab: Lab, policy: SchedulingPolicyName, **properties: int) -> None:
-    cluster = lab.engine.store.clusters.get_by_name("Default")
+    cluster = lab.engine.clusters.default()
     lab.engine.clusters.set_scheduling_policy(
         cluster.id, policy, actor=SYSTEM,
         properties={k: str(v) for k, v in properties.items()})

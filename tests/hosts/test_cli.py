@@ -44,15 +44,15 @@ def test_lab_hosts_migration_and_policy_from_the_cli(lab: Lab, url: str) -> None
     vm = lab.start_vm("cli1")
     target = "lab-b" if lab.vm(vm.id).host_id == lab.a.id else "lab-a"
     assert "migration started" in _cli(url, "migrate", "cli1", "--host", target)
-    wait_until(lambda: not lab.engine.store.jobs.where(status=JobStatus.STARTED), 120,
+    wait_until(lambda: not lab.engine.ctx.store.jobs.where(status=JobStatus.STARTED), 120,
                "the migration job")
     assert lab.host(lab.vm(vm.id).host_id or "").name == target
     _cli(url, "policy", "power_saving", "HostsInReserve=1")
-    cluster = lab.engine.store.clusters.get_by_name("Default")
+    cluster = lab.engine.clusters.default()
     assert cluster.scheduling_policy == "power_saving"
     assert cluster.scheduling_properties == (("HostsInReserve", "1"),)
     _cli(url, "policy", "none")
-    lab_c = lab.engine.store.hosts.get_by_name("lab-c")
+    lab_c = lab.engine.ctx.store.hosts.get_by_name("lab-c")
     assert "status down" in _cli(url, "lab-host", "stop", "lab-c")
     assert lab.host(lab_c.id).status is HostStatus.DOWN
     assert "status up" in _cli(url, "lab-host", "start", "lab-c")

@@ -47,9 +47,9 @@ def test_a_host_joins_with_a_token_and_takes_a_migration(lab: Lab, engine_url: s
         "--pid-file", str(root / "libvirtd.pid")])
     info = lab_net.start("far", agent_command=command)
     assert info.root == root
-    wait_until(lambda: (h := lab.engine.store.hosts.by_name("far")) is not None
+    wait_until(lambda: (h := lab.engine.ctx.store.hosts.by_name("far")) is not None
                and h.status is HostStatus.UP, 60, "the joined host up")
-    host = lab.engine.store.hosts.get_by_name("far")
+    host = lab.engine.ctx.store.hosts.get_by_name("far")
     assert host.kind is HostKind.REMOTE and host.libvirt_uri.startswith("qemu+tls://")
     assert host.host_uuid == info.host_uuid  # its own libvirtd, in its own namespace
 

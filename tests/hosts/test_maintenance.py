@@ -19,7 +19,7 @@ def test_maintenance_migrates_the_vms_away_and_activate_brings_the_host_back(lab
     other = lab.b.id if busy == lab.a.id else lab.a.id
     lab.wait_ready(first.id).close()
     lab.maintenance(busy)
-    assert [v.id for v in lab.engine.store.vms.where(host_id=busy)] == []
+    assert [v.id for v in lab.engine.ctx.store.vms.where(host_id=busy)] == []
     assert lab.vm(first.id).host_id == other and lab.vm(first.id).status is VmStatus.UP
     assert lab.vm(second.id).host_id == other
     lab.engine.host_maintenance.activate(busy, actor=SYSTEM)

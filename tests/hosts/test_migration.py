@@ -76,7 +76,7 @@ def test_a_slow_migration_reports_progress_and_can_be_cancelled(lab: Lab) -> Non
     source = lab.vm(vm.id).host_id
     job = lab.engine.migrations.migrate(vm.id, actor=SYSTEM, bandwidth_mib=4)
     assert lab.vm(vm.id).status is VmStatus.MIGRATING
-    wait_until(lambda: lab.engine.store.jobs.get(job.id).progress > 0, 60, "some progress")
+    wait_until(lambda: lab.engine.ctx.store.jobs.get(job.id).progress > 0, 60, "some progress")
     lab.engine.migrations.cancel(vm.id, actor=SYSTEM)
     finished = lab.engine.jobs.wait(job.id, 60)
     assert finished.status is JobStatus.FAILED and "cancelled" in finished.error

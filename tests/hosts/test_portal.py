@@ -25,20 +25,20 @@ def test_lab_hosts_policy_and_migration_from_the_admin_portal(lab: Lab) -> None:
     assert "Start lab host" in page and "Scheduling policy of cluster Default" in page
 
     client.post("/admin/labhosts", data={**form, "name": "lab-p", "memory_mib": "512"})
-    lab_p = lab.engine.store.hosts.get_by_name("lab-p")
+    lab_p = lab.engine.ctx.store.hosts.get_by_name("lab-p")
     assert lab_p.status is HostStatus.UP and lab_p.memory == 512 * MiB
     assert "lab-p" in client.get("/admin/hosts").get_data(as_text=True)
 
-    cluster = lab.engine.store.clusters.get_by_name("Default")
+    cluster = lab.engine.clusters.default()
     client.post(f"/admin/clusters/{cluster.id}/policy",
                 data={**form, "policy": "vm_evenly_distributed", "properties": "HighVmCount=4"})
-    assert lab.engine.store.clusters.get(cluster.id).scheduling_properties == (
+    assert lab.engine.ctx.store.clusters.get(cluster.id).scheduling_properties == (
         ("HighVmCount", "4"),)
 
     vm = lab.start_vm("portal1")
     source = lab.vm(vm.id).host_id
     client.post(f"/admin/vms/{vm.id}/migrate", data=form)
-    wait_until(lambda: not lab.engine.store.jobs.where(status=JobStatus.STARTED), 120,
+    wait_until(lambda: not lab.engine.ctx.store.jobs.where(status=JobStatus.STARTED), 120,
                "the migration")
     assert lab.vm(vm.id).host_id not in (None, source)
 

@@ -20,8 +20,9 @@ from appliance.engine.authz import SYSTEM
 from appliance.engine.bootstrap import RAM_DOMAIN
 from appliance.engine.engine import Engine
 from appliance.engine.enums import VmStatus
-from appliance.engine.model import MiB, Template, Vm
+from appliance.engine.model import Disk, MiB, Template, Vm
 from appliance.engine.vms import VmCreate
+from appliance.vdsm.storage_interface import VolumeId
 from tests import sandbox
 
 
@@ -32,18 +33,22 @@ class Lab:
     prefix: str
 
     def vm(self, name: str, template: Template, *, clone: bool = False) -> Vm:
-        cluster = self.engine.store.clusters.all()[0]
+        cluster = self.engine.clusters.default()
         return self.engine.vms.create(
             VmCreate(name=f"{self.prefix}{name}", cluster_id=cluster.id,
                      template_id=template.id, clone=clone), actor=SYSTEM)
 
     def volume_path(self, vm_or_template_id: str) -> Path:
         """The top volume of the first disk of a VM or template."""
-        store = self.engine.store
+        store = self.engine.ctx.store
         attachment = store.attachments.where(vm_id=vm_or_template_id)[0]
-        disk = store.disks.get(attachment.disk_id)
-        domain = store.storage_domains.get(disk.storage_domain_id)
-        return Path(domain.path) / domain.id / "images" / disk.id / disk.volume_id
+        return self.disk_path(store.disks.get(attachment.disk_id))
+
+    def disk_path(self, disk: Disk) -> Path:
+        """Where the local host keeps the disk's top volume (the engine never knows)."""
+        assert self.engine.local_agent is not None
+        return self.engine.local_agent.storage.volume_path(
+            VolumeId(disk.storage_domain_id, disk.id, disk.volume_id))
 
 
 def make_engine(directory: Path, prefix: str, demo_disk: str = "",
@@ -59,7 +64,7 @@ def make_engine(directory: Path, prefix: str, demo_disk: str = "",
 
 def stop_engine(engine: Engine, prefix: str) -> None:
     """Power off what this test started (only our own, prefixed domains), then stop."""
-    for vm in engine.store.vms.all():
+    for vm in engine.ctx.store.vms.all():
         if vm.status is not VmStatus.DOWN and vm.host_id is not None:
             with contextlib.suppress(Exception):  # already gone
                 engine.ctx.hosts.agent(vm.host_id).power_off(vm.id)
@@ -105,7 +110,7 @@ def data_template(lab: Lab, tmp_path: Path) -> Template:
     subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", str(image), str(64 * MiB)],
                    check=True)
     qemu_io(image, "write -P 0x11 0 64k")
-    domain = lab.engine.store.storage_domains.get_by_name(RAM_DOMAIN)
+    domain = lab.engine.ctx.store.storage_domains.get_by_name(RAM_DOMAIN)
     return lab.engine.templates.import_disk_image(image, name=f"{lab.prefix}data",
                                                   domain=domain, actor=SYSTEM, memory=128 * MiB)
 
@@ -144,10 +149,10 @@ class GuestLab(Lab):
     def stop(self, vm: Vm) -> None:
         """Power off and wait for Down. A late libvirt "shutdown" event can follow the
         "stopped" one and leave the VM powering_down; reconciling with the host settles it."""
-        host_id = self.engine.store.vms.get(vm.id).host_id
+        host_id = self.engine.ctx.store.vms.get(vm.id).host_id
         self.engine.vms.stop(vm.id, actor=SYSTEM)
         deadline = time.monotonic() + 30
-        while self.engine.store.vms.get(vm.id).status is not VmStatus.DOWN:
+        while self.engine.ctx.store.vms.get(vm.id).status is not VmStatus.DOWN:
             assert time.monotonic() < deadline, "the VM did not turn down"
             time.sleep(0.2)
             if host_id is not None:
@@ -179,9 +184,9 @@ def guest_lab(demo_disk: Path) -> Iterator[GuestLab]:
         shutil.rmtree(directory, ignore_errors=True)
         raise
     try:
-        for job in engine.store.jobs.all():
+        for job in engine.ctx.store.jobs.all():
             engine.jobs.wait(job.id, 300)
-        demo = engine.store.templates.get_by_name("Demo")
+        demo = engine.ctx.store.templates.get_by_name("Demo")
         lab = GuestLab(engine, directory, prefix, demo)
         yield lab
         for console in lab.consoles:

@@ -92,13 +92,13 @@ def test_template_clone_snapshot_export_import(api: Api, tmp_path: Path) -> None
                      f"<action><vm><name>{lab.prefix}apiclone</name></vm></action>")
     api.wait_job(clone)
     clone_id = clone.find("vm").get("id")  # type: ignore[union-attr]
-    assert lab.engine.store.vms.get(clone_id).status is VmStatus.DOWN
+    assert lab.engine.ctx.store.vms.get(clone_id).status is VmStatus.DOWN
     qemu_io(lab.volume_path(clone_id), "read -P 0x43 1M 64k")
 
     template = api.call("POST", "/templates", f'<template><name>{lab.prefix}apitpl</name>'
                         f'<vm id="{vm.id}"/></template>', status=201)
     for _ in range(300):
-        if lab.engine.store.templates.get(template.get("id") or "").status.value == "ok":
+        if lab.engine.ctx.store.templates.get(template.get("id") or "").status.value == "ok":
             break
         time.sleep(0.1)
 
@@ -121,12 +121,12 @@ def test_template_clone_snapshot_export_import(api: Api, tmp_path: Path) -> None
 def test_iso_upload_and_cdrom(api: Api, tmp_path: Path) -> None:
     lab = api.lab
     data = small_iso(tmp_path).read_bytes()
-    domain = lab.engine.store.storage_domains.all()[0].id
+    domain = lab.engine.ctx.store.storage_domains.all()[0].id
     disk = api.call("POST", f"/storagedomains/{domain}/isoimages?name=api.iso&sha256="
                     f"{hashlib.sha256(data).hexdigest()}", data,
                     content_type="application/octet-stream", status=201)
     assert disk.findtext("content_type") == "iso"
-    stored = lab.engine.store.disks.get(disk.get("id") or "")
+    stored = lab.engine.ctx.store.disks.get(disk.get("id") or "")
     assert stored.content_type is DiskContentType.ISO
     bad = api.call("POST", f"/storagedomains/{domain}/isoimages?name=bad.iso&sha256={'0' * 64}",
                    data, content_type="application/octet-stream", status=400)
@@ -136,4 +136,4 @@ def test_iso_upload_and_cdrom(api: Api, tmp_path: Path) -> None:
     cdrom = api.call("PUT", f"/vms/{vm.id}/cdroms/00000000-0000-0000-0000-000000000000"
                      "?boot_first=true", f'<cdrom><file id="{stored.id}"/></cdrom>')
     assert cdrom.find("file").get("id") == stored.id  # type: ignore[union-attr]
-    assert lab.engine.store.vms.get(vm.id).boot[0].value == "cdrom"
+    assert lab.engine.ctx.store.vms.get(vm.id).boot[0].value == "cdrom"

@@ -28,7 +28,7 @@ def test_thin_vm_from_template_boots_and_restore_drops_marker(guest_lab: GuestLa
 def test_live_snapshot_delete_keeps_guest_running(guest_lab: GuestLab) -> None:
     vm = guest_lab.vm("merge", guest_lab.demo)
     console = guest_lab.start(vm)
-    store = guest_lab.engine.store
+    store = guest_lab.engine.ctx.store
     disk_id = store.attachments.where(vm_id=vm.id)[0].disk_id
     first = guest_lab.engine.snapshots.create(vm.id, description="one", actor=SYSTEM)
     write_marker(console, "m1")
@@ -55,12 +55,12 @@ def test_snapshot_with_memory_saves_ram(guest_lab: GuestLab) -> None:
     snap = guest_lab.engine.snapshots.create(vm.id, description="mem", persist_memory=True,
                                              actor=SYSTEM)
     assert snap.persist_memorystate and snap.memory_disk_id
-    memory = guest_lab.engine.store.disks.get(snap.memory_disk_id)
+    memory = guest_lab.engine.ctx.store.disks.get(snap.memory_disk_id)
     sizes = guest_lab.engine.disks.sizes(memory)
     assert sizes.actual > 1024 * 1024  # the guest's RAM was written
     write_marker(console, "still-running")
     guest_lab.engine.snapshots.remove(vm.id, snap.id, actor=SYSTEM)
-    assert guest_lab.engine.store.disks.find(snap.memory_disk_id) is None
+    assert guest_lab.engine.ctx.store.disks.find(snap.memory_disk_id) is None
 
 
 

@@ -13,6 +13,7 @@ from appliance.engine.authz import SYSTEM
 from appliance.engine.enums import BootDevice, DiskStatus
 from appliance.engine.model import Template
 from appliance.errors import ImageRejected, InvalidState
+from appliance.vdsm.storage_interface import VolumeId
 from tests.imaging.conftest import BOOT_TIMEOUT, GuestLab, Lab
 
 GRUB_CFG = """serial --unit=0 --speed=115200
@@ -52,7 +53,7 @@ def bootable_iso(tmp: Path, demo_disk: Path) -> Path:
 
 
 def _domain(lab: Lab) -> str:
-    return lab.engine.store.storage_domains.all()[0].id
+    return lab.engine.ctx.store.storage_domains.all()[0].id
 
 
 def test_upload_checks_and_attach(lab: Lab, data_template: Template, tmp_path: Path) -> None:
@@ -65,13 +66,13 @@ def test_upload_checks_and_attach(lab: Lab, data_template: Template, tmp_path: P
     assert disk.status is DiskStatus.OK and disk.provisioned_size == len(data)
     assert seen[-1] == len(data)
     assert [d.id for d in lab.engine.isos.list()] == [disk.id]
-    assert Path(lab.engine.isos.path_of(disk.id)).read_bytes() == data
+    assert lab.disk_path(disk).read_bytes() == data
 
     vm = lab.vm("cd", data_template)
     vm = lab.engine.isos.insert(vm.id, disk.id, actor=SYSTEM, boot_first=True)
     assert vm.boot[0] is BootDevice.CDROM and vm.cdrom_file_id == disk.id
     request = lab.engine.vms._launch_request(vm)  # what the host is asked to run
-    assert request.cdrom == lab.engine.isos.path_of(disk.id)
+    assert request.cdrom == VolumeId(disk.storage_domain_id, disk.id, disk.volume_id)
     with pytest.raises(InvalidState, match="eject"):
         lab.engine.isos.remove(disk.id, actor=SYSTEM)
     lab.engine.isos.insert(vm.id, "", actor=SYSTEM)
@@ -93,14 +94,14 @@ def test_bad_upload_leaves_nothing(lab: Lab, tmp_path: Path, case: str) -> None:
     elif case == "too-big":
         kwargs["size"] = None
         lab.engine.ctx.config = lab.engine.ctx.config.replace(storage={"iso_max_size": 40000})
-    disks_before = {d.id for d in lab.engine.store.disks.all()}
-    domain = lab.engine.store.storage_domains.all()[0]
+    disks_before = {d.id for d in lab.engine.ctx.store.disks.all()}
+    domain = lab.engine.ctx.store.storage_domains.all()[0]
     images = Path(domain.path) / domain.id / "images"
     files_before = set(images.rglob("*"))
     with pytest.raises(ImageRejected):
         lab.engine.isos.upload(io.BytesIO(data), name="bad.iso", storage_domain_id=domain.id,
                                actor=SYSTEM, **kwargs)  # type: ignore[arg-type]
-    assert {d.id for d in lab.engine.store.disks.all()} == disks_before
+    assert {d.id for d in lab.engine.ctx.store.disks.all()} == disks_before
     assert set(images.rglob("*")) == files_before
 
 

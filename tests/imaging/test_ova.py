@@ -14,10 +14,10 @@ import pytest
 from appliance.engine.audit import AuditResult
 from appliance.engine.authz import SYSTEM, Actor
 from appliance.engine.enums import DiskInterface, JobStatus, VmStatus
+from appliance.engine.imports.model import OvfDisk, OvfNic, OvfProducer, OvfSystem
+from appliance.engine.imports.pipeline import ImportTarget
 from appliance.engine.model import MiB, Template
 from appliance.engine.ova import ovf_reader, ovf_writer
-from appliance.engine.ova.importer import ImportTarget
-from appliance.engine.ova.model import OvfDisk, OvfNic, OvfProducer, OvfSystem
 from appliance.engine.users import ADMIN_USER_ID
 from appliance.errors import ImageRejected, InsufficientResources
 from tests.imaging.conftest import Lab, qemu_io
@@ -36,9 +36,9 @@ def disk_sha256(path: Path, tmp: Path) -> str:
 
 
 def target(lab: Lab, **changes: object) -> ImportTarget:
-    store = lab.engine.store
-    base = ImportTarget(cluster_id=store.clusters.all()[0].id,
-                        storage_domain_id=store.storage_domains.all()[0].id)
+    engine = lab.engine
+    base = ImportTarget(cluster_id=engine.clusters.default().id,
+                        storage_domain_id=engine.storage_domains.default().id)
     return ImportTarget(**{**base.__dict__, **changes})  # type: ignore[arg-type]
 
 
@@ -76,14 +76,14 @@ def test_ova_round_trip_keeps_configuration_and_data(lab: Lab, data_template: Te
 
     job = lab.engine.ova_exporter.export_vm(vm.id, directory=str(tmp_path),
                                             filename="vm.ova", actor=SYSTEM)
-    assert lab.engine.store.vms.get(vm.id).status is VmStatus.IMAGE_LOCKED
+    assert lab.engine.ctx.store.vms.get(vm.id).status is VmStatus.IMAGE_LOCKED
     assert wait(lab, job.id) is JobStatus.FINISHED
-    assert lab.engine.store.vms.get(vm.id).status is VmStatus.DOWN
+    assert lab.engine.ctx.store.vms.get(vm.id).status is VmStatus.DOWN
 
     ova = tmp_path / "vm.ova"
     with tarfile.open(ova) as tar:
         names = tar.getnames()
-    disk = lab.engine.store.disks.get(lab.volume_path(vm.id).parent.name)
+    disk = lab.engine.ctx.store.disks.get(lab.volume_path(vm.id).parent.name)
     assert names == ["vm.ovf", disk.volume_id]  # oVirt's layout: the OVF first
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no leftovers
 
@@ -91,14 +91,14 @@ def test_ova_round_trip_keeps_configuration_and_data(lab: Lab, data_template: Te
                                               actor=SYSTEM)
     assert imported.kind == "vm" and imported.unmapped == ()
     assert wait(lab, imported.job.id) is JobStatus.FINISHED
-    copy = lab.engine.store.vms.get(imported.id)
-    original = lab.engine.store.vms.get(vm.id)
+    copy = lab.engine.ctx.store.vms.get(imported.id)
+    original = lab.engine.ctx.store.vms.get(vm.id)
     for field in ("memory", "cpu_sockets", "cpu_cores", "cpu_threads", "os_type", "status"):
         assert getattr(copy, field) == getattr(original, field), field
-    attachment = lab.engine.store.attachments.where(vm_id=copy.id)[0]
+    attachment = lab.engine.ctx.store.attachments.where(vm_id=copy.id)[0]
     assert attachment.bootable and attachment.interface is DiskInterface.VIRTIO
-    assert len(lab.engine.store.nics.where(vm_id=copy.id)) == len(
-        lab.engine.store.nics.where(vm_id=vm.id))
+    assert len(lab.engine.ctx.store.nics.where(vm_id=copy.id)) == len(
+        lab.engine.ctx.store.nics.where(vm_id=vm.id))
     assert disk_sha256(lab.volume_path(copy.id), tmp_path) == before
 
 
@@ -113,7 +113,7 @@ def test_template_exports_as_template(lab: Lab, data_template: Template, tmp_pat
                                               actor=SYSTEM)
     assert imported.kind == "template"
     assert wait(lab, imported.job.id) is JobStatus.FINISHED
-    vm = lab.vm("fromimported", lab.engine.store.templates.get(imported.id))
+    vm = lab.vm("fromimported", lab.engine.ctx.store.templates.get(imported.id))
     assert vm.template_id == imported.id
 
 
@@ -187,11 +187,11 @@ def test_vmware_ova_is_mapped_and_converted(lab: Lab, tmp_path: Path) -> None:
     ova = make_vmware_ova(tmp_path)
     imported = lab.engine.importer.import_ova(ova, target(lab), actor=SYSTEM)
     assert wait(lab, imported.job.id) is JobStatus.FINISHED
-    vm = lab.engine.store.vms.get(imported.id)
+    vm = lab.engine.ctx.store.vms.get(imported.id)
     assert (vm.name, vm.memory, vm.cpu_sockets, vm.cpu_cores) == ("legacy_app", 768 * MiB, 2, 2)
-    attachment = lab.engine.store.attachments.where(vm_id=vm.id)[0]
+    attachment = lab.engine.ctx.store.attachments.where(vm_id=vm.id)[0]
     assert attachment.interface is DiskInterface.SATA and attachment.bootable
-    nic = lab.engine.store.nics.where(vm_id=vm.id)[0]
+    nic = lab.engine.ctx.store.nics.where(vm_id=vm.id)[0]
     assert nic.interface.value == "e1000"
     report = " | ".join(imported.unmapped)
     for words in ("sound card", "UEFI", "lsilogic", "VM Network", "debian10_64Guest"):
@@ -221,7 +221,7 @@ def test_the_audit_log_gives_an_import_its_jobs_outcome(lab: Lab, tmp_path: Path
 
 
 def _state(lab: Lab) -> tuple[set[str], set[str], set[str]]:
-    store = lab.engine.store
+    store = lab.engine.ctx.store
     domain = store.storage_domains.all()[0]
     images = Path(domain.path) / domain.id / "images"
     return ({v.id for v in store.vms.all()}, {d.id for d in store.disks.all()},

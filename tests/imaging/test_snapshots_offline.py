@@ -33,7 +33,7 @@ def test_snapshot_restore_drops_later_writes(lab: Lab, data_template: Template) 
     assert [s.id for s in remaining] == [first.id]
     assert second.id not in {s.id for s in remaining}
     chain_files = {p.name for p in top.parent.iterdir()}
-    known = {v.id for v in lab.engine.store.volumes.where(disk_id=top.parent.name)}
+    known = {v.id for v in lab.engine.ctx.store.volumes.where(disk_id=top.parent.name)}
     assert chain_files == known  # nothing left behind on disk
 
 
@@ -80,16 +80,16 @@ def test_remove_snapshot_while_down_merges_layers(lab: Lab, data_template: Templ
     second = snaps.create(vm.id, description="second", actor=SYSTEM)
     qemu_io(lab.volume_path(vm.id), f"write -P 0x44 {3 * OFFSET} 64k")
     disk_id = lab.volume_path(vm.id).parent.name
-    assert len(lab.engine.store.volumes.where(disk_id=disk_id)) == 3
+    assert len(lab.engine.ctx.store.volumes.where(disk_id=disk_id)) == 3
 
     snaps.remove(vm.id, first.id, actor=SYSTEM)  # merges a middle layer
 
-    assert len(lab.engine.store.volumes.where(disk_id=disk_id)) == 2
+    assert len(lab.engine.ctx.store.volumes.where(disk_id=disk_id)) == 2
     for offset, byte in ((OFFSET, 0x22), (2 * OFFSET, 0x33), (3 * OFFSET, 0x44), (0, 0x11)):
         assert pattern_at(lab.volume_path(vm.id), offset, byte)
     snaps.restore(vm.id, second.id, actor=SYSTEM)  # the later snapshot still works
     assert pattern_at(lab.volume_path(vm.id), 2 * OFFSET, 0x33)
     assert not pattern_at(lab.volume_path(vm.id), 3 * OFFSET, 0x44)
     snaps.remove(vm.id, second.id, actor=SYSTEM)  # merges the active layer
-    assert len(lab.engine.store.volumes.where(disk_id=disk_id)) == 1
+    assert len(lab.engine.ctx.store.volumes.where(disk_id=disk_id)) == 1
     assert pattern_at(lab.volume_path(vm.id), OFFSET, 0x22)

@@ -15,7 +15,7 @@ OFFSET = 1024 * 1024
 
 
 def _wait_vm_job(lab: Lab, vm_id: str) -> None:
-    for job in lab.engine.store.jobs.all():
+    for job in lab.engine.ctx.store.jobs.all():
         if job.vm_id == vm_id:
             assert lab.engine.jobs.wait(job.id, 120).status is JobStatus.FINISHED, job
 
@@ -31,12 +31,12 @@ def test_template_from_vm_collapses_chain(lab: Lab, data_template: Template) -> 
     assert started.template.status is TemplateStatus.LOCKED
     job = lab.engine.jobs.wait(started.job.id, 120)
     assert job.status is JobStatus.FINISHED, job.error
-    template = lab.engine.store.templates.get(started.template.id)
+    template = lab.engine.ctx.store.templates.get(started.template.id)
     assert template.status is TemplateStatus.OK
-    assert lab.engine.store.vms.get(vm.id).status is VmStatus.DOWN
+    assert lab.engine.ctx.store.vms.get(vm.id).status is VmStatus.DOWN
 
     base = lab.volume_path(template.id)
-    info = lab.engine.store.volumes.where(disk_id=base.parent.name)
+    info = lab.engine.ctx.store.volumes.where(disk_id=base.parent.name)
     assert len(info) == 1 and info[0].parent_id is None  # one independent volume
     for offset, byte in ((0, 0x11), (OFFSET, 0x22), (2 * OFFSET, 0x33)):
         assert pattern_at(base, offset, byte)
@@ -46,12 +46,12 @@ def test_template_from_vm_collapses_chain(lab: Lab, data_template: Template) -> 
     clone = lab.vm("clone", template, clone=True)
     assert clone.status is VmStatus.IMAGE_LOCKED
     _wait_vm_job(lab, clone.id)
-    assert lab.engine.store.vms.get(clone.id).status is VmStatus.DOWN
+    assert lab.engine.ctx.store.vms.get(clone.id).status is VmStatus.DOWN
     cloned = lab.volume_path(clone.id)
     assert pattern_at(cloned, 2 * OFFSET, 0x33)
-    disk = lab.engine.store.disks.get(cloned.parent.name)
+    disk = lab.engine.ctx.store.disks.get(cloned.parent.name)
     assert disk.status is DiskStatus.OK
-    assert lab.engine.store.volumes.get(disk.volume_id).parent_id is None  # independent
+    assert lab.engine.ctx.store.volumes.get(disk.volume_id).parent_id is None  # independent
 
     with pytest.raises(InvalidState, match="used by 2 VM"):
         lab.engine.templates.remove(template.id, actor=SYSTEM)
@@ -80,8 +80,8 @@ def test_failed_template_leaves_nothing(lab: Lab, data_template: Template) -> No
     template, disk or file of it remains; the VM is unlocked."""
     vm = lab.vm("broken", data_template)
     qemu_io(lab.volume_path(vm.id), f"write -P 0x22 {OFFSET} 64k")
-    disks_before = {d.id for d in lab.engine.store.disks.all()}
-    templates_before = {t.id for t in lab.engine.store.templates.all()}
+    disks_before = {d.id for d in lab.engine.ctx.store.disks.all()}
+    templates_before = {t.id for t in lab.engine.ctx.store.templates.all()}
     images = lab.volume_path(vm.id).parent.parent
     dirs_before = set(images.iterdir())
     with lab.volume_path(vm.id).open("r+b") as volume:
@@ -92,7 +92,7 @@ def test_failed_template_leaves_nothing(lab: Lab, data_template: Template) -> No
     job = lab.engine.jobs.wait(started.job.id, 120)
 
     assert job.status is JobStatus.FAILED and job.error
-    assert {t.id for t in lab.engine.store.templates.all()} == templates_before
-    assert {d.id for d in lab.engine.store.disks.all()} == disks_before
+    assert {t.id for t in lab.engine.ctx.store.templates.all()} == templates_before
+    assert {d.id for d in lab.engine.ctx.store.disks.all()} == disks_before
     assert set(images.iterdir()) == dirs_before
-    assert lab.engine.store.vms.get(vm.id).status is VmStatus.DOWN
+    assert lab.engine.ctx.store.vms.get(vm.id).status is VmStatus.DOWN

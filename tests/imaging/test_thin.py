@@ -32,7 +32,7 @@ def test_sizes_and_overcommit_warning(tmp_path: Path) -> None:
     with tmpfs_lab(None, 64) as lab:
         template = data_template.__wrapped__(lab, tmp_path)  # type: ignore[attr-defined]
         vm = lab.vm("thin", template)
-        store = lab.engine.store
+        store = lab.engine.ctx.store
         disk = store.disks.get(store.attachments.where(vm_id=vm.id)[0].disk_id)
         empty = lab.engine.thin.disk_fill(disk)
         assert empty.virtual == 64 * MiB and empty.actual < MiB  # a layer costs nothing yet
@@ -69,9 +69,9 @@ def tmpfs_lab(demo_disk: Path | None, size_mib: int) -> Iterator[GuestLab]:
     try:
         engine = make_engine(directory, prefix, demo_disk=str(demo_disk or ""),
                              storage_path=mount)
-        for job in engine.store.jobs.all():
+        for job in engine.ctx.store.jobs.all():
             engine.jobs.wait(job.id, 300)
-        demo = engine.store.templates.by_name("Demo") or engine.store.templates.all()[0]
+        demo = engine.ctx.store.templates.by_name("Demo") or engine.ctx.store.templates.all()[0]
         lab = GuestLab(engine, directory, prefix, demo)
         yield lab
         for console in lab.consoles:
@@ -95,21 +95,21 @@ def test_full_ram_domain_pauses_and_resumes(demo_disk: Path) -> None:
     with tmpfs_lab(demo_disk, 160) as lab:
         vm = lab.vm("fill", lab.demo)
         console = lab.start(vm)
-        mount = Path(lab.engine.store.storage_domains.all()[0].path)
+        mount = Path(lab.engine.ctx.store.storage_domains.all()[0].path)
         filler = mount / "filler"
         subprocess.run(["dd", "if=/dev/zero", f"of={filler}", "bs=1M"], capture_output=True,
                        check=False)  # until the tmpfs is full
         console.send("marker write after-full")
-        _wait(lambda: lab.engine.store.vms.get(vm.id).status is VmStatus.PAUSED, 60,
+        _wait(lambda: lab.engine.ctx.store.vms.get(vm.id).status is VmStatus.PAUSED, 60,
               "the guest did not pause on the full domain")
         codes = {e.code for e in lab.engine.events.recent(vm_id=vm.id)}
         assert "vm_paused_io_error" in codes
         lab.engine.thin.check()
-        assert lab.engine.store.vms.get(vm.id).status is VmStatus.PAUSED  # still full
+        assert lab.engine.ctx.store.vms.get(vm.id).status is VmStatus.PAUSED  # still full
         assert any(e.code == "storage_low" for e in lab.engine.events.recent())
 
         filler.unlink()
-        _wait(lambda: lab.engine.store.vms.get(vm.id).status is VmStatus.UP, 30,
+        _wait(lambda: lab.engine.ctx.store.vms.get(vm.id).status is VmStatus.UP, 30,
               "the guest was not resumed when space came back")
         console.wait_for(r"^VIRTSTICK-MARKER-WRITTEN=after-full\r?$", 30)
         assert read_marker(console) == "after-full"

@@ -10,8 +10,8 @@ import pytest
 
 from appliance.engine.authz import SYSTEM
 from appliance.engine.enums import DiskInterface, JobStatus, NicInterface, VmStatus
+from appliance.engine.imports.pipeline import ImportTarget
 from appliance.engine.model import MiB
-from appliance.engine.ova.importer import ImportTarget
 from appliance.engine.v2v import vmx, xen
 from appliance.errors import ImageRejected
 from tests.imaging.conftest import GuestLab, Lab, qemu_io
@@ -52,9 +52,9 @@ def make_vmx(directory: Path, source: Path, *, name: str, disk_bus: str = "sata"
 
 
 def target(lab: Lab) -> ImportTarget:
-    store = lab.engine.store
-    return ImportTarget(cluster_id=store.clusters.all()[0].id,
-                        storage_domain_id=store.storage_domains.all()[0].id)
+    engine = lab.engine
+    return ImportTarget(cluster_id=engine.clusters.default().id,
+                        storage_domain_id=engine.storage_domains.default().id)
 
 
 def small_disk(tmp: Path) -> Path:
@@ -75,11 +75,11 @@ def test_vmx_is_mapped(lab: Lab, tmp_path: Path) -> None:
         assert words in report
     imported = lab.engine.v2v.import_vmx(path, target(lab), actor=SYSTEM)
     assert lab.engine.jobs.wait(imported.job.id, 120).status is JobStatus.FINISHED
-    vm = lab.engine.store.vms.get(imported.id)
+    vm = lab.engine.ctx.store.vms.get(imported.id)
     assert vm.status is VmStatus.DOWN and vm.name == f"{lab.prefix}vmw"
-    nic = lab.engine.store.nics.where(vm_id=vm.id)[0]
+    nic = lab.engine.ctx.store.nics.where(vm_id=vm.id)[0]
     assert (nic.mac, nic.interface) == ("00:0c:29:12:34:56", NicInterface.VIRTIO)
-    assert lab.engine.store.attachments.where(vm_id=vm.id)[0].interface is DiskInterface.SATA
+    assert lab.engine.ctx.store.attachments.where(vm_id=vm.id)[0].interface is DiskInterface.SATA
     qemu_io(lab.volume_path(vm.id), "read -P 0x3c 0 64k")
 
 
@@ -95,7 +95,7 @@ def test_vmx_disk_outside_its_directory_is_refused(lab: Lab, tmp_path: Path) -> 
     (descriptor / "x.vmx").write_text(VMX.format(name="x", disk_bus="sata", disk="disk.vmdk"))
     with pytest.raises(ImageRejected, match="outside its own directory"):
         lab.engine.v2v.import_vmx(descriptor / "x.vmx", target(lab), actor=SYSTEM)
-    assert lab.engine.store.vms.where(name="x") == []
+    assert lab.engine.ctx.store.vms.where(name="x") == []
 
 
 def test_xen_guest_is_mapped(lab: Lab, tmp_path: Path) -> None:
@@ -121,8 +121,8 @@ usbdevice = "tablet"
     imported = lab.engine.v2v.import_xen(config, target(lab), actor=SYSTEM)
     assert lab.engine.jobs.wait(imported.job.id, 120).status is JobStatus.FINISHED
     assert any("xenbr0" in item for item in imported.unmapped)
-    vm = lab.engine.store.vms.get(imported.id)
-    assert lab.engine.store.attachments.where(vm_id=vm.id)[0].interface is DiskInterface.IDE
+    vm = lab.engine.ctx.store.vms.get(imported.id)
+    assert lab.engine.ctx.store.attachments.where(vm_id=vm.id)[0].interface is DiskInterface.IDE
     qemu_io(lab.volume_path(vm.id), "read -P 0x3c 0 64k")
     with pytest.raises(ImageRejected, match="not a plain"):
         xen.parse("import os\nos.system('true')\n")
@@ -139,5 +139,5 @@ def test_vmware_vm_imports_and_boots(guest_lab: GuestLab, demo_disk: Path, tmp_p
     imported = guest_lab.engine.v2v.import_vmx(path, target(guest_lab), actor=SYSTEM)
     job = guest_lab.engine.jobs.wait(imported.job.id, 300)
     assert job.status is JobStatus.FINISHED, job.error
-    vm = guest_lab.engine.store.vms.get(imported.id)
+    vm = guest_lab.engine.ctx.store.vms.get(imported.id)
     guest_lab.start(vm)  # waits for VIRTSTICK-GUEST-READY on the serial console

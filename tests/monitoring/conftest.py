@@ -68,12 +68,12 @@ def demo_engine(state_dir: Path, domain_prefix: str, demo_disk: Path) -> Iterato
     engine = Engine(make_config(state_dir, domain_prefix, demo_disk=str(demo_disk)))
     engine.start()
     deadline = time.monotonic() + 120
-    while (template := engine.store.templates.by_name(DEMO_TEMPLATE)) is None or \
+    while (template := engine.ctx.store.templates.by_name(DEMO_TEMPLATE)) is None or \
             template.status is not TemplateStatus.OK:
         assert time.monotonic() < deadline, "the Demo template was not imported in 120 s"
         time.sleep(0.2)
     yield engine
-    for vm in engine.store.vms.all():
+    for vm in engine.ctx.store.vms.all():
         if vm.status is not VmStatus.DOWN:
             with contextlib.suppress(VirtStickError):
                 engine.vms.stop(vm.id, actor=SYSTEM)

@@ -6,7 +6,6 @@ import ovirtsdk4 as sdk
 import ovirtsdk4.types as types
 import pytest
 
-from appliance.engine.bootstrap import DEFAULT
 from appliance.engine.enums import EventSeverity
 from appliance.engine.event_codes import EventCode
 from appliance.engine.model import MiB
@@ -41,7 +40,7 @@ def test_host_statistics_are_oVirt_statistics(served: Served) -> None:
 
 def test_a_down_vm_has_its_configured_values_only(served: Served) -> None:
     engine = served.engine
-    cluster = engine.store.clusters.get_by_name(DEFAULT)
+    cluster = engine.clusters.default()
     vm = engine.vms.create(VmCreate(name="idle", cluster_id=cluster.id, memory=96 * MiB),
                            actor=ADMIN)
     connection = served.connect()
@@ -58,7 +57,7 @@ def test_a_down_vm_has_its_configured_values_only(served: Served) -> None:
 
 def test_events_search_by_severity_host_and_words(served: Served) -> None:
     engine = served.engine
-    [host] = engine.store.hosts.all()
+    [host] = engine.ctx.store.hosts.all()
     engine.events.record(EventCode.HOST_UNREACHABLE, "Host is hot.",
                          severity=EventSeverity.WARNING, host_id=host.id)
     engine.events.record(EventCode.VM_PAUSED_IO_ERROR, "A VM is cold.",

@@ -6,7 +6,6 @@ from __future__ import annotations
 import collections
 
 from appliance.engine.authz import SYSTEM
-from appliance.engine.bootstrap import DEFAULT
 from appliance.engine.event_codes import PRIVATE, EventCode
 from appliance.engine.model import MiB
 from appliance.engine.vms import VmCreate
@@ -30,7 +29,7 @@ def test_numbers_are_positive_and_private_ones_stay_in_their_range() -> None:
 
 
 def test_clients_find_events_by_number(served: Served) -> None:
-    cluster = served.engine.store.clusters.get_by_name(DEFAULT)
+    cluster = served.engine.clusters.default()
     served.engine.vms.create(VmCreate(name="numbered", cluster_id=cluster.id, memory=64 * MiB),
                              actor=SYSTEM)
     connection = served.connect()

@@ -8,7 +8,6 @@ import pytest
 
 from appliance.demoguest.console import GuestConsole
 from appliance.engine.authz import Actor
-from appliance.engine.bootstrap import DEFAULT
 from appliance.engine.engine import DEMO_TEMPLATE, Engine
 from appliance.engine.monitoring import ObjectKind
 from appliance.engine.vms import VmCreate
@@ -38,7 +37,7 @@ def _api_cpu(engine: Engine, vm_id: str) -> float:
             stats = {s.name: s for s in service.statistics_service().list()}
         finally:
             connection.close()
-    assert stats["memory.installed"].values[0].datum == engine.store.vms.get(vm_id).memory
+    assert stats["memory.installed"].values[0].datum == engine.ctx.store.vms.get(vm_id).memory
     assert stats["data.total.read"].values[0].datum > 0  # it booted from its disk
     return float(stats["cpu.current.total"].values[0].datum)
 
@@ -46,12 +45,12 @@ def _api_cpu(engine: Engine, vm_id: str) -> float:
 @pytest.mark.slow
 def test_a_spinning_guest_shows_in_its_statistics(demo_engine: Engine) -> None:
     engine = demo_engine
-    cluster = engine.store.clusters.get_by_name(DEFAULT)
-    template = engine.store.templates.get_by_name(DEMO_TEMPLATE)
+    cluster = engine.clusters.default()
+    template = engine.ctx.store.templates.get_by_name(DEMO_TEMPLATE)
     vm = engine.vms.create(VmCreate(name="spinner", cluster_id=cluster.id,
                                     template_id=template.id), actor=ADMIN)
     engine.vms.start(vm.id, actor=ADMIN)
-    host_id = engine.store.vms.get(vm.id).host_id
+    host_id = engine.ctx.store.vms.get(vm.id).host_id
     assert host_id is not None
     socket_path, log_path = engine.ctx.hosts.agent(host_id).console_paths(vm.id)
     with GuestConsole(socket_path, log_path) as console:

@@ -12,7 +12,6 @@ from flask.testing import FlaskClient
 from lxml import html
 
 from appliance.engine.authz import Actor
-from appliance.engine.bootstrap import DEFAULT
 from appliance.engine.engine import Engine
 from appliance.engine.enums import EventSeverity
 from appliance.engine.event_codes import EventCode
@@ -50,7 +49,7 @@ def test_monitoring_page_draws_the_hosts_and_storage(engine: Engine) -> None:
 
 
 def test_reports_download_as_csv_and_json(engine: Engine) -> None:
-    cluster = engine.store.clusters.get_by_name(DEFAULT)
+    cluster = engine.clusters.default()
     admin = engine.users.authenticate("admin@internal", ADMIN_PASSWORD)
     engine.vms.create(VmCreate(name="reported", cluster_id=cluster.id, memory=64 * MiB),
                       actor=admin)
@@ -90,7 +89,7 @@ def test_a_user_sees_the_charts_of_their_own_vms_only(engine: Engine) -> None:
     admin = engine.users.authenticate("admin@internal", ADMIN_PASSWORD)
     user = engine.users.create_user("carol", "carol-password-1", actor=admin)
     carol = engine.users.actor(user.id)
-    cluster = engine.store.clusters.get_by_name(DEFAULT)
+    cluster = engine.clusters.default()
     mine = engine.vms.create(VmCreate(name="carols", cluster_id=cluster.id, memory=64 * MiB),
                              actor=carol)
     other = engine.vms.create(VmCreate(name="admins", cluster_id=cluster.id, memory=64 * MiB),

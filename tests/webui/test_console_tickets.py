@@ -15,7 +15,6 @@ from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect
 
 from appliance.engine.authz import Actor
-from appliance.engine.bootstrap import DEFAULT
 from appliance.engine.clock import ManualClock
 from appliance.engine.engine import Engine
 from appliance.engine.model import MiB
@@ -54,7 +53,7 @@ def console(state_dir: Path, domain_prefix: str) -> Iterator[Console]:
         app = create_app(engine)
         proxies = start_console_proxy(app, engine)
         admin = engine.users.authenticate("admin@internal", ADMIN_PASSWORD)
-        cluster = engine.store.clusters.get_by_name(DEFAULT)
+        cluster = engine.clusters.default()
         # No disk: the firmware finds nothing to boot, but the display is there.
         vm = engine.vms.create(VmCreate(name="ticketed", cluster_id=cluster.id,
                                         memory=64 * MiB), actor=admin)

@@ -8,12 +8,15 @@ from pathlib import Path
 
 import pytest
 from flask.testing import FlaskClient
+from lxml import html
 
 from appliance.cli import development_config
 from appliance.engine.authz import SYSTEM
 from appliance.engine.engine import Engine
-from appliance.engine.model import MiB
+from appliance.engine.enums import VmStatus
+from appliance.engine.model import BLANK_TEMPLATE_ID, MiB
 from appliance.engine.users import ADMIN_USER_ID, ObjectType
+from appliance.engine.vm_provisioning import NewVm
 from appliance.engine.vms import VmCreate
 from appliance.web import create_app
 
@@ -41,7 +44,7 @@ def admin(engine: Engine) -> FlaskClient:
 def test_removing_a_permission_and_a_user(engine: Engine, admin: FlaskClient) -> None:
     user = engine.users.create_user("dora@internal", "a long passphrase 1", actor=SYSTEM)
     vm = engine.vms.create(VmCreate(name="doras", memory=64 * MiB,
-                                    cluster_id=engine.store.clusters.get_by_name("Default").id),
+                                    cluster_id=engine.clusters.default().id),
                            actor=SYSTEM)
     role = engine.users.role_named("UserRole")
     permission = engine.users.grant(user_id=user.id, role_id=role.id,
@@ -68,3 +71,46 @@ def test_a_refused_removal_says_why_and_changes_nothing(engine: Engine,
                       follow_redirects=True).get_data(as_text=True)
     assert "no-such-disk" in page
     assert "The ISO image was removed." not in page
+
+
+def test_the_vm_toolbar_runs_each_action(engine: Engine, admin: FlaskClient) -> None:
+    vm = engine.vm_provisioning.create(NewVm(name="toolbar", memory=64 * MiB), actor=SYSTEM)
+    for action, said, status in [("start", "is starting", VmStatus.UP),
+                                 ("pause", "was paused", VmStatus.PAUSED),
+                                 ("resume", "was resumed", VmStatus.UP),
+                                 ("reboot", "is rebooting", VmStatus.UP),
+                                 ("stop", "was powered off", VmStatus.DOWN)]:
+        page = admin.post(f"/admin/vms/{vm.id}/action", data={**CSRF, "action": action},
+                          follow_redirects=True).get_data(as_text=True)
+        assert f"VM toolbar {said}." in page, action
+        assert engine.vms.get(vm.id, actor=SYSTEM).status is status, action
+    refused = admin.post(f"/admin/vms/{vm.id}/action", data={**CSRF, "action": "stop"},
+                         follow_redirects=True).get_data(as_text=True)
+    assert "it must be running to power off" in refused and "was powered off" not in refused
+    # Only the actions a portal offers: the User Portal has no Pause, neither has "remove".
+    assert admin.post(f"/user/vms/{vm.id}/action",
+                      data={**CSRF, "action": "pause"}).status_code == 400
+    assert admin.post(f"/admin/vms/{vm.id}/action",
+                      data={**CSRF, "action": "remove"}).status_code == 400
+    assert engine.vms.get(vm.id, actor=SYSTEM).status is VmStatus.DOWN
+
+
+def test_a_refused_new_vm_says_why_in_its_dialog(engine: Engine, admin: FlaskClient) -> None:
+    """A taken name, or more memory than any host has: the dialog opens again with the
+    engine's message and what was typed, and no VM is made."""
+    engine.vm_provisioning.create(NewVm(name="taken", memory=64 * MiB), actor=SYSTEM)
+    huge = str(64 * 1024 * 1024)  # MiB: 64 TiB
+    for name, memory, reason in [("taken", "64", "already used by another VM"),
+                                 ("huge", huge, "the largest host in its cluster has")]:
+        response = admin.post("/admin/vms", data={
+            **CSRF, "name": name, "memory_mib": memory, "template_id": BLANK_TEMPLATE_ID,
+            "description": "typed by hand", "disk_gib": "3"})
+        assert response.status_code == 409, response.get_data(as_text=True)[:300]
+        [dialog] = html.fromstring(response.get_data(as_text=True)).xpath(
+            "//dialog[@id='new-vm']")
+        assert dialog.get("data-open-now") is not None
+        assert reason in dialog.xpath(".//*[@role='alert']")[0].text_content()
+        typed = {i.get("name"): i.get("value") for i in dialog.xpath(".//input[@value]")}
+        assert (typed["name"], typed["memory_mib"], typed["description"], typed["disk_gib"]) \
+            == (name, memory, "typed by hand", "3")
+    assert sorted(engine.inventory.list_vm_names(actor=SYSTEM).values()) == ["taken"]

@@ -121,3 +121,32 @@ def test_the_vm_list_pages_by_100(admin: Page, service: Service) -> None:
     expect(pager).to_contain_text("1–100 of 101")
     pager.get_by_role("link", name="Next").click()
     expect(admin.locator("#vm-table tbody tr[data-vm-row]")).to_have_count(1)
+
+
+def test_a_refused_new_vm_says_why_in_its_dialog(admin: Page, service: Service) -> None:
+    """A taken name, then more memory than the host has: each time the dialog stays open
+    with the engine's reason, and what was typed is still there."""
+    post(admin, service, "/admin/vms", name="taken-name", template_id=BLANK_TEMPLATE_ID,
+         memory_mib="64", disk_gib="0")
+    admin.goto(service.url + "/admin/vms")
+    admin.get_by_role("button", name="New VM").click()
+    dialog = admin.locator("dialog#new-vm")
+    huge = str(64 * 1024 * 1024)  # MiB: 64 TiB
+    for name, memory, reason in [("taken-name", "64", "already used by another VM"),
+                                 ("too-big", huge, "the largest host in its cluster has")]:
+        admin.fill("#vm-name", name)
+        admin.locator("#vm-template").select_option(label="Blank")
+        admin.fill("#vm-memory", memory)
+        admin.fill("#vm-description", "typed by hand")
+        with admin.expect_response(lambda r: r.request.method == "POST") as answer:
+            dialog.get_by_role("button", name="Create").click()
+        assert answer.value.status == 409
+        expect(dialog).to_be_visible()
+        expect(dialog.get_by_role("alert")).to_contain_text(reason)
+        expect(admin.locator("#vm-name")).to_have_value(name)
+        expect(admin.locator("#vm-memory")).to_have_value(memory)
+        expect(admin.locator("#vm-description")).to_have_value("typed by hand")
+        expect(admin.locator("#vm-template option:checked")).to_have_text("Blank")
+        shot(admin, f"new-vm-refused-{name}")
+    admin.goto(service.url + "/admin/vms?q=too-big")
+    expect(admin.locator("#vm-table tbody tr[data-vm-row]")).to_have_count(0)

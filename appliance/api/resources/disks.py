@@ -9,12 +9,10 @@ from flask import Response
 from appliance.api import http, listing, ovirtnames
 from appliance.api.routing import Operation, Routes
 from appliance.api.schema import Field, Kind, Type
-from appliance.engine import permissions
-from appliance.engine.authz import Actor
 from appliance.engine.enums import DiskFormat, DiskStatus
 from appliance.engine.model import Disk
 from appliance.engine.storage import DiskCreate
-from appliance.errors import InvalidInput, PermissionDenied
+from appliance.errors import InvalidInput
 
 DISK = Type(
     tag="disk", plural="disks", accepted=ovirtnames.DISK, links=("permissions", "statistics"),
@@ -61,21 +59,20 @@ def render(disk: Disk, *, sizes: bool = False) -> dict[str, Any]:
 
 
 def list_disks() -> Response:
-    disks = permissions.visible_disks(http.engine().store, http.actor())
-    return listing.list_response(DISK, disks)
+    return listing.list_response(DISK, http.engine().disks.list(actor=http.actor()))
 
 
 def get_disk(disk_id: str) -> Response:
-    disk = permissions.get_disk(http.engine().store, http.actor(), disk_id)
+    disk = http.engine().disks.get(disk_id, actor=http.actor())
     return listing.object_response(DISK, disk, node=render(disk, sizes=True))
 
 
 def add_disk() -> Response:
-    disk = create_from(http.read(DISK), actor=http.actor())
+    disk = http.engine().disks.create(request_from(http.read(DISK)), actor=http.actor())
     return http.respond_object(DISK, disk, created=True)
 
 
-def create_from(values: dict[str, Any], *, actor: Actor) -> Disk:
+def request_from(values: dict[str, Any]) -> DiskCreate:
     """A new empty disk from the fields of a ``<disk>`` body."""
     engine = http.engine()
     name = values.get("name") or values.get("alias")
@@ -83,23 +80,16 @@ def create_from(values: dict[str, Any], *, actor: Actor) -> Disk:
         raise InvalidInput("A new disk needs a <name>.")
     if "provisioned_size" not in values:
         raise InvalidInput("A new disk needs a <provisioned_size> in bytes.")
-    domain = listing.resolve(engine.store.storage_domains,
+    domain = listing.resolve(engine.storage_domains,
                              values.get("storage_domains/storage_domain"),
-                             noun="storage domain",
-                             default=lambda: engine.store.storage_domains.get_by_name("ram"))
-    request = DiskCreate(name=name, provisioned_size=values["provisioned_size"],
-                         storage_domain_id=domain.id,
-                         format=DiskFormat(values.get("format", DiskFormat.COW.value)),
-                         sparse=values.get("sparse", True),
-                         description=values.get("description", ""))
-    return engine.disks.create(request, actor=actor)
+                             noun="storage domain", default=engine.storage_domains.default)
+    return DiskCreate(name=name, provisioned_size=values["provisioned_size"],
+                      storage_domain_id=domain.id,
+                      format=DiskFormat(values.get("format", DiskFormat.COW.value)),
+                      sparse=values.get("sparse", True),
+                      description=values.get("description", ""))
 
 
 def remove_disk(disk_id: str) -> Response:
-    engine = http.engine()
-    actor = http.actor()
-    disk = permissions.get_disk(engine.store, actor, disk_id)
-    if disk.template_id is not None and not actor.superuser:
-        raise PermissionDenied(f"{actor.name} may not remove template disk '{disk.name}'.")
-    engine.disks.remove(disk.id, actor=actor)
+    http.engine().disks.remove(disk_id, actor=http.actor())
     return Response(status=200)

@@ -17,10 +17,10 @@ from appliance.engine.authz import Actor, require_superuser
 from appliance.engine.context import EngineContext
 from appliance.engine.enums import TemplateStatus, VmStatus
 from appliance.engine.event_codes import EventCode
+from appliance.engine.imports.model import OvfDisk, OvfNic, OvfSystem
 from appliance.engine.jobs import JobContext
 from appliance.engine.model import BLANK_TEMPLATE_ID, Job, Template, Vm
 from appliance.engine.ova import archive, ovf_writer
-from appliance.engine.ova.model import OvfDisk, OvfNic, OvfSystem
 from appliance.errors import InvalidInput, InvalidState, NameInUse
 
 
@@ -93,7 +93,7 @@ class OvaExporter:
                     # Converting is most of the work: 0-80 %, the archive the rest.
                     job.progress((index * 100 + percent) * 80 // (100 * len(attachments)))
 
-                agent.export_volume(chains.ref(store, disk), path,
+                agent.export_volume(chains.volume(disk), path,
                                     source_format=disk.format.qemu_format, progress=progress)
                 files.append((disk.volume_id, path))
                 disks.append(OvfDisk(disk_id=disk.volume_id, file_href=disk.volume_id,

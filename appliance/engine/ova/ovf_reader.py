@@ -14,7 +14,7 @@ from xml.etree.ElementTree import Element
 import defusedxml.ElementTree as SafeET
 from defusedxml import DefusedXmlException
 
-from appliance.engine.ova.model import OvfDisk, OvfNic, OvfProducer, OvfSystem
+from appliance.engine.imports.model import OvfDisk, OvfNic, OvfProducer, OvfSystem
 from appliance.errors import ImageRejected
 
 MAX_DESCRIPTOR = 4 * 1024 * 1024

@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from xml.etree import ElementTree as ET
 
-from appliance.engine.ova.model import OvfDisk, OvfNic, OvfSystem
+from appliance.engine.imports.model import OvfDisk, OvfNic, OvfSystem
 
 OVF = "http://schemas.dmtf.org/ovf/envelope/1/"
 RASD = "http://schemas.dmtf.org/wbem/wscim/1/cim-schema/2/CIM_ResourceAllocationSettingData"

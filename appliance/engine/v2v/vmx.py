@@ -1,18 +1,18 @@
 """VMware ``.vmx`` files: ``key = "value"`` lines describing CPUs, memory, disks on their
 controllers, NICs and firmware. Disks must lie beside the ``.vmx`` (VMware's own layout), so
-a crafted file cannot make the import read other files of the host."""
+a crafted file cannot make the import read other files of the host. Their capacities are
+left to the import pipeline, which asks a host what each image holds."""
 
 from __future__ import annotations
 
 import re
 from pathlib import Path
 
+from appliance.engine.imports import vmdk
+from appliance.engine.imports.model import ImageFormat, OvfDisk, OvfNic, OvfProducer, OvfSystem
+from appliance.engine.imports.pipeline import DiskSource
 from appliance.engine.model import MiB
-from appliance.engine.ova.importer import DiskSource
-from appliance.engine.ova.model import ImageFormat, OvfDisk, OvfNic, OvfProducer, OvfSystem
-from appliance.engine.v2v import vmdk
 from appliance.errors import ImageRejected
-from appliance.vdsm.storage import volume
 
 MAX_VMX = 1024 * 1024
 _LINE = re.compile(r'^\s*([A-Za-z0-9_.:-]+)\s*=\s*"(.*)"\s*$')
@@ -102,8 +102,7 @@ def _source(image: Path, prefix: str, *, interface: str, bootable: bool) -> Disk
         size = sum(e.stat().st_size for e in extents)
     else:
         size = image.stat().st_size
-    capacity = volume.info(image, fmt=fmt.value).virtual_size
-    disk = OvfDisk(disk_id=prefix, file_href=image.name, capacity=capacity,
+    disk = OvfDisk(disk_id=prefix, file_href=image.name, capacity=0,
                    interface=interface, bootable=bootable, alias=image.stem, file_size=size)
     return DiskSource(disk=disk, format=fmt, size=size, path=image)
 

@@ -1,5 +1,6 @@
 """Xen guests: an xl (or xm) configuration file with its disk images. The file is Python-like
-``key = value`` assignments; it is read with ``ast`` and literals only, never executed."""
+``key = value`` assignments; it is read with ``ast`` and literals only, never executed. The
+disks' capacities are left to the import pipeline, which asks a host what each image holds."""
 
 from __future__ import annotations
 
@@ -8,11 +9,10 @@ import re
 from pathlib import Path
 from typing import Any
 
+from appliance.engine.imports.model import ImageFormat, OvfDisk, OvfNic, OvfProducer, OvfSystem
+from appliance.engine.imports.pipeline import DiskSource
 from appliance.engine.model import MiB
-from appliance.engine.ova.importer import DiskSource
-from appliance.engine.ova.model import ImageFormat, OvfDisk, OvfNic, OvfProducer, OvfSystem
 from appliance.errors import ImageRejected
-from appliance.vdsm.storage import volume
 
 MAX_CONFIG = 256 * 1024
 _NIC_MODELS = {"e1000": "e1000", "rtl8139": "rtl8139", "virtio-net": "virtio",
@@ -97,8 +97,7 @@ def _disk(spec: str, directory: Path, index: int, *,
     interface = "ide" if vdev.startswith("hd") else "sata" if vdev.startswith("sd") else "virtio"
     if vdev.startswith("xvd"):
         unmapped.append(f"Xen PV disk {vdev} (on virtio: the guest needs virtio_blk)")
-    disk = OvfDisk(disk_id=vdev, file_href=image.name,
-                   capacity=volume.info(image, fmt=fmt.value).virtual_size, interface=interface,
+    disk = OvfDisk(disk_id=vdev, file_href=image.name, capacity=0, interface=interface,
                    bootable=index == 0, alias=image.stem, file_size=image.stat().st_size)
     return DiskSource(disk=disk, format=fmt, size=image.stat().st_size, path=image)
 

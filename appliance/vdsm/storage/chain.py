@@ -1,44 +1,18 @@
 """Volume chains of a file storage domain while no QEMU holds them: merge a layer into the one
-below, collapse a chain into one independent volume, bring foreign disk images in.
-
-A ``VolumeRef`` names one volume the way the engine knows it (domain, image, volume); the
-paths are the host's business.
+below, collapse a chain into one independent volume, bring disk image files in and out.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 from appliance.errors import HostAgentError
 from appliance.vdsm.storage import volume
-from appliance.vdsm.storage.domain import FileStorageDomain
-
-Progress = Callable[[int], None]
-
-
-@dataclass(frozen=True)
-class VolumeRef:
-    storage_path: str
-    storage_domain_id: str
-    image_id: str
-    volume_id: str
-
-    @property
-    def domain(self) -> FileStorageDomain:
-        return FileStorageDomain(Path(self.storage_path), self.storage_domain_id)
-
-    @property
-    def path(self) -> Path:
-        return self.domain.volume_path(image_id=self.image_id, volume_id=self.volume_id)
-
-    def sibling(self, volume_id: str) -> VolumeRef:
-        """Another volume of the same image."""
-        return VolumeRef(self.storage_path, self.storage_domain_id, self.image_id, volume_id)
+from appliance.vdsm.storage.domain import VolumeFile
+from appliance.vdsm.storage_interface import Progress
 
 
-def commit_down(*, top: VolumeRef, base: VolumeRef, child: VolumeRef | None) -> None:
+def commit_down(*, top: VolumeFile, base: VolumeFile, child: VolumeFile | None) -> None:
     """Merge ``top`` into its backing ``base`` and drop it; ``child`` (the layer above
     ``top``, if any) is rebased onto ``base``, whose content is now what ``top`` showed."""
     _require(top)
@@ -51,7 +25,7 @@ def commit_down(*, top: VolumeRef, base: VolumeRef, child: VolumeRef | None) -> 
     top.path.unlink()
 
 
-def collapse(source: VolumeRef, target: VolumeRef, *, fmt: str = "qcow2",
+def collapse(source: VolumeFile, target: VolumeFile, *, fmt: str = "qcow2",
              source_format: str = "qcow2", progress: Progress | None = None) -> None:
     """Copy the whole chain under ``source`` into a new independent volume ``target``.
 
@@ -60,20 +34,20 @@ def collapse(source: VolumeRef, target: VolumeRef, *, fmt: str = "qcow2",
     import_file(source.path, target, fmt=fmt, source_format=source_format, progress=progress)
 
 
-def import_file(source: Path, target: VolumeRef, *, fmt: str = "qcow2",
+def import_file(source: Path, target: VolumeFile, *, fmt: str = "qcow2",
                 source_format: str | None = None, progress: Progress | None = None) -> None:
     """Convert a disk image file (qcow2, raw, vmdk, vdi...) into a new volume ``target``."""
     directory = target.path.parent
     directory.mkdir(parents=True, exist_ok=True)
     directory.chmod(0o755)
     if target.path.exists():
-        raise HostAgentError(f"volume {target.volume_id} already exists")
+        raise HostAgentError(f"volume {target.id.volume_id} already exists")
     volume.convert(source, target.path, target_format=fmt, source_format=source_format,
                    progress=progress)
     target.path.chmod(0o644)
 
 
-def export(source: VolumeRef, target: Path, *, fmt: str = "qcow2",
+def export(source: VolumeFile, target: Path, *, fmt: str = "qcow2",
            source_format: str = "qcow2", progress: Progress | None = None) -> None:
     """Write the whole chain under ``source`` to a file outside the domain (an OVA's disk)."""
     _require(source)
@@ -81,18 +55,18 @@ def export(source: VolumeRef, target: Path, *, fmt: str = "qcow2",
                    progress=progress)
 
 
-def delete(ref: VolumeRef) -> None:
+def delete(ref: VolumeFile) -> None:
     ref.path.unlink(missing_ok=True)
 
 
-def set_read_only(ref: VolumeRef, read_only: bool) -> None:
+def set_read_only(ref: VolumeFile, read_only: bool) -> None:
     """Template volumes are read-only files, so no mistake can write into a shared base."""
     ref.path.chmod(0o444 if read_only else 0o644)
 
 
-def _require(ref: VolumeRef) -> None:
+def _require(ref: VolumeFile) -> None:
     if not ref.path.is_file():
-        raise HostAgentError(f"volume {ref.volume_id} of image {ref.image_id} is missing")
+        raise HostAgentError(f"volume {ref.id.volume_id} of image {ref.id.image_id} is missing")
 
 
 def _writable(path: Path) -> None:

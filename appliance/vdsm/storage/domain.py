@@ -13,13 +13,18 @@ from pathlib import Path
 
 from appliance.errors import HostAgentError
 from appliance.vdsm.storage import volume
+from appliance.vdsm.storage_interface import DomainStats, VolumeId
 
 
 @dataclass(frozen=True)
-class DomainStats:
-    capacity: int
-    used: int
-    free: int
+class VolumeFile:
+    """A volume and the file that holds it on this host."""
+
+    id: VolumeId
+    path: Path
+
+    def sibling(self, volume_id: str) -> VolumeFile:
+        return VolumeFile(self.id.sibling(volume_id), self.path.with_name(volume_id))
 
 
 @dataclass(frozen=True)
@@ -46,6 +51,10 @@ class FileStorageDomain:
     def volume_path(self, *, image_id: str, volume_id: str) -> Path:
         return self.images_dir / image_id / volume_id
 
+    def file(self, volume_id: VolumeId) -> VolumeFile:
+        return VolumeFile(volume_id, self.volume_path(image_id=volume_id.image_id,
+                                                      volume_id=volume_id.volume_id))
+
     def create_volume(self, *, image_id: str, volume_id: str, size: int,
                       fmt: str = "qcow2", parent: Path | None = None) -> Path:
         path = self.volume_path(image_id=image_id, volume_id=volume_id)
@@ -66,12 +75,12 @@ class FileStorageDomain:
     def delete_image(self, image_id: str) -> None:
         shutil.rmtree(self.images_dir / image_id, ignore_errors=True)
 
-    def volumes(self) -> set[tuple[str, str]]:
-        """Every (image id, volume id) present on disk, for reconciliation."""
+    def volumes(self) -> frozenset[VolumeId]:
+        """Every volume present on disk, for reconciliation."""
         if not self.images_dir.is_dir():
-            return set()
-        return {
-            (image.name, vol.name)
+            return frozenset()
+        return frozenset(
+            VolumeId(self.id, image.name, vol.name)
             for image in self.images_dir.iterdir() if image.is_dir()
             for vol in image.iterdir() if vol.is_file() and not vol.name.startswith(".")
-        }
+        )

@@ -16,21 +16,21 @@ import defusedxml.ElementTree as SafeET
 import libvirt
 
 from appliance.errors import HostAgentError
-from appliance.vdsm.storage.chain import VolumeRef
+from appliance.vdsm.storage.domain import VolumeFile
 
 COMMIT_TIMEOUT = 600.0
 _POLL = 0.05
 
 
 @dataclass(frozen=True)
-class LiveLayer:
+class LayerFiles:
     """Freeze ``current`` (the disk's top) and continue on the new layer ``new`` above it."""
 
-    current: VolumeRef
-    new: VolumeRef
+    current: VolumeFile
+    new: VolumeFile
 
 
-def snapshot(dom: libvirt.virDomain, layers: tuple[LiveLayer, ...], *,
+def snapshot(dom: libvirt.virDomain, layers: tuple[LayerFiles, ...], *,
              memory: Path | None) -> None:
     """One atomic external snapshot of the listed disks; with ``memory`` the guest's RAM is
     saved to that file too (the guest pauses briefly while it is written)."""
@@ -43,7 +43,7 @@ def snapshot(dom: libvirt.virDomain, layers: tuple[LiveLayer, ...], *,
     for layer in layers:
         target = targets.get(str(layer.current.path))
         if target is None:
-            raise HostAgentError(f"volume {layer.current.volume_id} is not the top of any "
+            raise HostAgentError(f"volume {layer.current.id.volume_id} is not the top of any "
                                  "disk of the running VM")
         covered.add(target)
         disk = ET.SubElement(disks, "disk", name=target, snapshot="external", type="file")
@@ -68,7 +68,7 @@ def snapshot(dom: libvirt.virDomain, layers: tuple[LiveLayer, ...], *,
         memory.chmod(0o644)
 
 
-def block_commit(dom: libvirt.virDomain, *, top: VolumeRef, base: VolumeRef,
+def block_commit(dom: libvirt.virDomain, *, top: VolumeFile, base: VolumeFile,
                  active: bool, timeout: float = COMMIT_TIMEOUT) -> None:
     """Merge ``top`` into ``base`` while the guest runs. When ``top`` is the active layer the
     job is pivoted, so the guest continues on ``base``; otherwise libvirt rebases the layer
@@ -78,7 +78,7 @@ def block_commit(dom: libvirt.virDomain, *, top: VolumeRef, base: VolumeRef,
     try:
         dom.blockCommit(target, str(base.path), str(top.path), 0, flags)
     except libvirt.libvirtError as exc:
-        raise HostAgentError(f"libvirt could not start merging volume {top.volume_id}: "
+        raise HostAgentError(f"libvirt could not start merging volume {top.id.volume_id}: "
                              f"{exc.get_error_message()}") from None
     deadline = time.monotonic() + timeout
     while True:
@@ -92,13 +92,13 @@ def block_commit(dom: libvirt.virDomain, *, top: VolumeRef, base: VolumeRef,
                 if "not ready" in exc.get_error_message():
                     time.sleep(_POLL)
                     continue
-                raise HostAgentError(f"libvirt could not pivot to volume {base.volume_id}: "
+                raise HostAgentError(f"libvirt could not pivot to volume {base.id.volume_id}: "
                                      f"{exc.get_error_message()}") from None
             _wait_gone(dom, target, deadline)
             break
         if time.monotonic() > deadline:
             dom.blockJobAbort(target, 0)
-            raise HostAgentError(f"merging volume {top.volume_id} took longer than "
+            raise HostAgentError(f"merging volume {top.id.volume_id} took longer than "
                                  f"{timeout:g} s and was cancelled")
         time.sleep(_POLL)
     top.path.unlink(missing_ok=True)
@@ -142,9 +142,9 @@ def _targets_by_path(dom: libvirt.virDomain) -> dict[str, str]:
     return found
 
 
-def _target_holding(dom: libvirt.virDomain, ref: VolumeRef) -> str:
+def _target_holding(dom: libvirt.virDomain, ref: VolumeFile) -> str:
     """The disk whose chain contains the image of ``ref``: volumes of one image are one disk."""
     for path, target in _targets_by_path(dom).items():
         if Path(path).parent == ref.path.parent:
             return target
-    raise HostAgentError(f"image {ref.image_id} is not a disk of the running VM")
+    raise HostAgentError(f"image {ref.id.image_id} is not a disk of the running VM")

@@ -6,18 +6,10 @@ import json
 import re
 import subprocess
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 from appliance.errors import HostAgentError
-
-
-@dataclass(frozen=True)
-class VolumeInfo:
-    virtual_size: int
-    actual_size: int
-    format: str
-    backing_file: str | None
+from appliance.vdsm.storage_interface import VolumeInfo
 
 
 def create(path: Path, *, size: int, fmt: str = "qcow2") -> None:

@@ -1,16 +1,43 @@
-"""Admin Portal, many hosts: start and stop lab hosts, switch hosts on and off (power
-management), the cluster's scheduling policy and live migration of a VM."""
+"""Admin Portal, hosts: their load, maintenance and activation, lab hosts on this machine,
+switching hosts on and off (power management) and each cluster's scheduling policy."""
 
 from __future__ import annotations
 
-from flask import flash, redirect, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from appliance.engine.model import MiB
 from appliance.engine.scheduling import policies
 from appliance.errors import InvalidInput, VirtStickError
-from webui.admin_vms import blueprint
 from webui.session import actor, admin_required, engine
+
+blueprint = Blueprint("hosts", __name__)
+
+
+@blueprint.get("/hosts")
+@admin_required
+def index() -> str:
+    return render_template("admin/hosts.html",
+                           rows=engine().inventory.list_host_loads(actor=actor()),
+                           clusters=engine().clusters.list())
+
+
+@blueprint.post("/hosts/<host_id>/<action>")
+@admin_required
+def action(host_id: str, action: str) -> Response:
+    service = engine().host_maintenance
+    try:
+        if action == "maintenance":
+            service.deactivate(host_id, actor=actor())
+            flash("The host is going to maintenance: its VMs move or shut down.", "success")
+        elif action == "activate":
+            host = service.activate(host_id, actor=actor())
+            flash(f"Host {host.name} was activated.", "success")
+        else:
+            abort(404)
+    except VirtStickError as exc:
+        flash(exc.detail, "error")
+    return redirect(url_for("admin.hosts.index"))
 
 
 @blueprint.post("/labhosts")
@@ -25,12 +52,12 @@ def start_lab_host() -> Response:
         flash("The memory must be a whole number of MiB.", "error")
     except VirtStickError as exc:
         flash(exc.detail, "error")
-    return redirect(url_for("admin.hosts"))
+    return redirect(url_for("admin.hosts.index"))
 
 
 @blueprint.post("/hosts/<host_id>/power/<verb>")
 @admin_required
-def host_power(host_id: str, verb: str) -> Response:
+def power(host_id: str, verb: str) -> Response:
     try:
         if verb == "start":
             host = engine().hosts.power_on(host_id, actor=actor())
@@ -43,7 +70,7 @@ def host_power(host_id: str, verb: str) -> Response:
             raise InvalidInput(f"'{verb}' is not start or stop.")
     except VirtStickError as exc:
         flash(exc.detail, "error")
-    return redirect(url_for("admin.hosts"))
+    return redirect(url_for("admin.hosts.index"))
 
 
 @blueprint.post("/clusters/<cluster_id>/policy")
@@ -62,16 +89,4 @@ def cluster_policy(cluster_id: str) -> Response:
               "success")
     except VirtStickError as exc:
         flash(exc.detail, "error")
-    return redirect(url_for("admin.hosts"))
-
-
-@blueprint.post("/vms/<vm_id>/migrate")
-@admin_required
-def migrate_vm(vm_id: str) -> Response:
-    target = request.form.get("host_id") or None
-    try:
-        engine().migrations.migrate(vm_id, actor=actor(), host_id=target)
-        flash("The migration started; the VM keeps running meanwhile.", "success")
-    except VirtStickError as exc:
-        flash(exc.detail, "error")
-    return redirect(request.referrer or url_for("admin.hosts"))
+    return redirect(url_for("admin.hosts.index"))

@@ -1,4 +1,5 @@
-"""``/vms``: list, get, add, remove and the lifecycle actions of VMs."""
+"""``/vms``: list, get, add, edit, remove and the lifecycle actions of VMs (start, stop,
+shutdown, reboot, reset, suspend)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from typing import Any
 from flask import Response
 
 from appliance.api import http, listing, ovirtnames
+from appliance.api.resources.vms import diskattachments, nics
 from appliance.api.routing import Operation, Routes
 from appliance.api.schema import Field, Kind, Type, iso_time
 from appliance.engine.enums import BootDevice, DisplayType, VmStatus
@@ -90,9 +92,7 @@ def install(routes: Routes) -> None:
 
 
 def followers() -> dict[str, listing.Follower]:
-    from appliance.api.resources import vm_devices
-
-    return vm_devices.vm_followers()
+    return {**diskattachments.followers(), **nics.followers()}
 
 
 def list_vms() -> Response:
@@ -107,15 +107,14 @@ def get_vm(vm_id: str) -> Response:
 
 def add_vm() -> Response:
     engine = http.engine()
-    store = engine.store
     values = http.read(VM)
     name = values.get("name")
     if not name:
         raise InvalidInput("A new VM needs a <name>.")
-    cluster = listing.resolve(store.clusters, values.get("cluster"), noun="cluster",
-                              default=lambda: store.clusters.get_by_name("Default"))
-    template = listing.resolve(store.templates, values.get("template"), noun="template",
-                               default=lambda: store.templates.get(BLANK_TEMPLATE_ID))
+    cluster = listing.resolve(engine.clusters, values.get("cluster"), noun="cluster",
+                              default=engine.clusters.default)
+    template = listing.resolve(engine.templates, values.get("template"), noun="template",
+                               default=lambda: engine.templates.get(BLANK_TEMPLATE_ID))
     boot = values.get("os/boot/devices")
     request = VmCreate(
         name=name, cluster_id=cluster.id, template_id=template.id,
@@ -182,28 +181,23 @@ def _action_view(name: str) -> Any:
 def _run_action(name: str, vm_id: str) -> Job:
     vms = http.engine().vms
     actor, correlation = http.actor(), http.correlation_id()
-    if name == "start":
-        vm = vms.get(vm_id, actor=actor)
-        if vm.status is VmStatus.PAUSED:
-            return vms.resume(vm_id, actor=actor, correlation_id=correlation)
-        return vms.start(vm_id, actor=actor, correlation_id=correlation)
-    action = {"stop": vms.stop, "shutdown": vms.shutdown, "reboot": vms.reboot,
-              "reset": vms.reset, "suspend": vms.pause}[name]
+    action = {"start": vms.start_or_resume, "stop": vms.stop, "shutdown": vms.shutdown,
+              "reboot": vms.reboot, "reset": vms.reset, "suspend": vms.pause}[name]
     return action(vm_id, actor=actor, correlation_id=correlation)
 
 
 def _cluster_name(cluster_id: str) -> str:
-    found = http.engine().store.clusters.find(cluster_id)
+    found = http.engine().clusters.find(cluster_id)
     return found.name if found else ""
 
 
 def _host_name(host_id: str | None) -> str:
-    found = http.engine().store.hosts.find(host_id) if host_id else None
+    found = http.engine().hosts.find(host_id) if host_id else None
     return found.name if found else ""
 
 
 def _template_name(template_id: str) -> str:
-    found = http.engine().store.templates.find(template_id)
+    found = http.engine().templates.find(template_id)
     return found.name if found else ""
 
 

@@ -1,19 +1,20 @@
-"""``/templates`` (with their disks and NICs) and ``/operatingsystems``."""
+"""``/templates``: templates for VMs (Blank, imported, or made from a VM by a job, with
+versions), their disks and NICs, and their export as OVA."""
 
 from __future__ import annotations
-
-from dataclasses import dataclass
 
 from flask import Response
 
 from appliance.api import http, listing, ovirtnames
 from appliance.api.representation import Node
-from appliance.api.resources.vm_devices import DISK_ATTACHMENT, NIC
+from appliance.api.resources.vms.diskattachments import DISK_ATTACHMENT
+from appliance.api.resources.vms.export import read_export_target
+from appliance.api.resources.vms.nics import NIC
 from appliance.api.routing import Operation, Routes
 from appliance.api.schema import Field, Kind, Type
 from appliance.engine.enums import TemplateStatus
 from appliance.engine.template_builder import TemplateFromVm
-from appliance.errors import InvalidInput, NotFound
+from appliance.errors import InvalidInput
 
 TEMPLATE = Type(
     tag="template", plural="templates", accepted=ovirtnames.TEMPLATE,
@@ -43,31 +44,6 @@ TEMPLATE = Type(
 )
 
 
-@dataclass(frozen=True)
-class OperatingSystem:
-    id: str
-    name: str
-    description: str
-
-
-OPERATING_SYSTEMS = (
-    OperatingSystem("0", "other", "Other OS"),
-    OperatingSystem("5", "other_linux", "Linux"),
-    OperatingSystem("1500", "debian_12", "Debian 12"),
-    OperatingSystem("33", "rhel_9x64", "Red Hat Enterprise Linux 9.x x64"),
-    OperatingSystem("24", "rhel_8x64", "Red Hat Enterprise Linux 8.x x64"),
-    OperatingSystem("1252", "ubuntu_22_04", "Ubuntu 22.04"),
-    OperatingSystem("27", "windows_2019x64", "Windows 2019 x64"),
-)
-
-OPERATING_SYSTEM = Type(
-    tag="operating_system", plural="operatingsystems",
-    list_tag="operation_systems",  # sic: oVirt's model spells it so
-    description="An operating system a VM may declare",
-    fields=(Field("name", get=lambda o: o.name), Field("description", get=lambda o: o.description),
-            Field("architecture", get=lambda o: "x86_64")))
-
-
 def install(routes: Routes) -> None:
     routes.add("/templates", Operation.LIST, tag="template",
                summary="List templates")(list_templates)
@@ -81,10 +57,8 @@ def install(routes: Routes) -> None:
                tag="disk_attachment", summary="A template's disks")(list_template_disks)
     routes.add("/templates/<template_id>/nics", Operation.LIST, tag="nic",
                summary="A template's NICs")(list_template_nics)
-    routes.add("/operatingsystems", Operation.LIST, tag="operating_system",
-               summary="List operating systems")(list_operating_systems)
-    routes.add("/operatingsystems/<os_id>", Operation.GET, tag="operating_system",
-               summary="Get an operating system")(get_operating_system)
+    routes.add("/templates/<template_id>/export", Operation.ACTION, tag="action",
+               summary="Export a template to an OVA on the host")(export_template)
 
 
 def list_templates() -> Response:
@@ -92,7 +66,7 @@ def list_templates() -> Response:
 
 
 def get_template(template_id: str) -> Response:
-    return http.respond_object(TEMPLATE, http.engine().store.templates.get(template_id))
+    return http.respond_object(TEMPLATE, http.engine().templates.get(template_id))
 
 
 def add_template() -> Response:
@@ -105,8 +79,7 @@ def add_template() -> Response:
     vm_ref = values.get("vm")
     if not vm_ref:
         raise InvalidInput("A template is made from a VM: send <vm id=\"...\"/>.")
-    vm = listing.resolve(engine.store.vms, vm_ref, noun="VM")
-    engine.vms.get(vm.id, actor=http.actor())
+    vm = listing.resolve(listing.VisibleVms(), vm_ref, noun="VM")
     version = node.get("version") if isinstance(node.get("version"), dict) else {}
     base = version.get("base_template") if isinstance(version, dict) else None
     request = TemplateFromVm(
@@ -126,34 +99,28 @@ def remove_template(template_id: str) -> Response:
 
 
 def list_template_disks(template_id: str) -> Response:
-    store = http.engine().store
-    template = store.templates.get(template_id)
+    attachments = http.engine().templates.list_disk_attachments(template_id)
     nodes: list[Node] = [
-        DISK_ATTACHMENT.render(a, href=http.href("templates", template.id, "diskattachments",
+        DISK_ATTACHMENT.render(a, href=http.href("templates", template_id, "diskattachments",
                                                  a.id))
-        for a in store.attachments.where(vm_id=template.id)]
+        for a in attachments]
     for node in nodes:
         node.pop("vm", None)
-        node["template"] = {"href": http.href("templates", template.id), "id": template.id}
+        node["template"] = {"href": http.href("templates", template_id), "id": template_id}
     return http.respond_list(DISK_ATTACHMENT, nodes)
 
 
 def list_template_nics(template_id: str) -> Response:
-    store = http.engine().store
-    template = store.templates.get(template_id)
-    nodes = [NIC.render(n, href=http.href("templates", template.id, "nics", n.id))
-             for n in store.nics.where(vm_id=template.id)]
+    nodes = [NIC.render(n, href=http.href("templates", template_id, "nics", n.id))
+             for n in http.engine().templates.list_nics(template_id)]
     for node in nodes:
         node.pop("vm", None)
     return http.respond_list(NIC, nodes)
 
 
-def list_operating_systems() -> Response:
-    return listing.list_response(OPERATING_SYSTEM, list(OPERATING_SYSTEMS))
-
-
-def get_operating_system(os_id: str) -> Response:
-    for system in OPERATING_SYSTEMS:
-        if system.id == os_id:
-            return http.respond_object(OPERATING_SYSTEM, system)
-    raise NotFound(f"There is no operating system with id '{os_id[:40]}'.")
+def export_template(template_id: str) -> Response:
+    directory, filename = read_export_target()
+    job = http.engine().ova_exporter.export_template(
+        template_id, directory=directory, filename=filename, actor=http.actor(),
+        correlation_id=http.correlation_id())
+    return http.respond_action(job)

@@ -1,4 +1,5 @@
-"""What an OVF descriptor says about one virtual system, independent of who wrote it."""
+"""What a foreign description (an OVF, a VMware .vmx, a Xen configuration) says about one
+virtual system, independent of who wrote it."""
 
 from __future__ import annotations
 

@@ -1,0 +1,16 @@
+"""Admin Portal, disks: every disk with its storage domain and the VM it belongs to."""
+
+from __future__ import annotations
+
+from flask import Blueprint, render_template
+
+from webui.session import actor, admin_required, engine
+
+blueprint = Blueprint("disks", __name__)
+
+
+@blueprint.get("/disks")
+@admin_required
+def index() -> str:
+    return render_template("admin/disks.html",
+                           rows=engine().inventory.list_disk_rows(actor=actor()))

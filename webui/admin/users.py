@@ -1,0 +1,78 @@
+"""Admin Portal, users and permissions: add and remove users, give a user a VM."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response
+
+from appliance.engine.users import ObjectType, RoleName
+from appliance.errors import VirtStickError
+from webui.outcome import act
+from webui.session import actor, admin_required, engine
+
+blueprint = Blueprint("users", __name__)
+
+
+@blueprint.get("/users")
+@admin_required
+def index() -> str:
+    directory = engine().users
+    roles = {r.id: r.name.value for r in directory.roles()}
+    vm_names = engine().inventory.list_vm_names(actor=actor())
+    rows = []
+    for user in sorted(directory.list_users(actor=actor()), key=lambda u: u.name):
+        grants = [(p, roles.get(p.role_id, "?"),
+                   "System" if p.object_type is ObjectType.SYSTEM
+                   else f"VM {vm_names.get(p.object_id, p.object_id)}")
+                  for p in directory.permissions(actor=actor(), user_id=user.id)]
+        rows.append((user, grants))
+    return render_template("admin/users.html", rows=rows, roles=directory.roles(),
+                           vms=sorted(vm_names.items(), key=lambda kv: kv[1].lower()))
+
+
+@blueprint.post("/users")
+@admin_required
+def create() -> Response:
+    form = request.form
+    try:
+        role = RoleName(form.get("role", RoleName.USER_ROLE.value))
+        user = engine().users.create_user(form.get("name", "").strip(), form.get("password", ""),
+                                          actor=actor(), email=form.get("email", "").strip(),
+                                          role=role)
+    except ValueError:
+        flash("Choose one of the roles offered.", "error")
+    except VirtStickError as exc:
+        flash(exc.detail, "error")
+    else:
+        flash(f"User {user.user_name} was added.", "success")
+    return redirect(url_for("admin.users.index"))
+
+
+@blueprint.post("/users/<user_id>/permissions")
+@admin_required
+def grant(user_id: str) -> Response:
+    """A UserRole on one VM: the user may then run it and open its console."""
+    directory = engine().users
+    try:
+        directory.grant(user_id=user_id, role_id=directory.role_named("UserRole").id,
+                        object_type=ObjectType.VM, object_id=request.form.get("vm_id", ""),
+                        actor=actor())
+    except VirtStickError as exc:
+        flash(exc.detail, "error")
+    else:
+        flash("The permission was given.", "success")
+    return redirect(url_for("admin.users.index"))
+
+
+@blueprint.post("/permissions/<permission_id>/delete")
+@admin_required
+def revoke(permission_id: str) -> Response:
+    return act(lambda: engine().users.remove_permission(permission_id, actor=actor()),
+               done="The permission was removed.", back="admin.users.index")
+
+
+@blueprint.post("/users/<user_id>/delete")
+@admin_required
+def delete(user_id: str) -> Response:
+    return act(lambda: engine().users.remove_user(user_id, actor=actor()),
+               done="The user was removed.", back="admin.users.index")
