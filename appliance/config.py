@@ -59,6 +59,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+from appliance.engine.enums import MaintenancePolicy
 from appliance.errors import ConfigError
 
 DEFAULT_CONFIG_PATH = Path("/etc/virtstick/virtstick.toml")
@@ -129,7 +130,8 @@ class HostsSection:
     fence_after: float = 4.0  # seconds a host may not answer before it is fenced
     balance_interval: float = 60.0  # seconds between load-balancing runs (oVirt's minute)
     lab_memory_mib: int = 1024  # memory a lab host offers VMs
-    maintenance_policy: str = "shutdown"  # VMs no host can take: shutdown; migrate: refuse
+    # VMs no other host can take: shutdown; migrate: refuse maintenance instead
+    maintenance_policy: MaintenancePolicy = MaintenancePolicy.SHUTDOWN
 
 
 @dataclass(frozen=True)

@@ -14,12 +14,14 @@ from appliance.config import Config, VirtType
 from appliance.engine import bootstrap
 from appliance.engine.audit import AuditLog
 from appliance.engine.authz import SYSTEM
+from appliance.engine.clock import Clock, SystemClock
 from appliance.engine.clusters import Clusters
 from appliance.engine.consoles import Consoles
 from appliance.engine.context import EngineContext, Hosts, Locks
 from appliance.engine.datacenters import DataCenters
 from appliance.engine.disk_copies import DiskCopies
 from appliance.engine.enums import EventSeverity
+from appliance.engine.event_codes import EventCode
 from appliance.engine.events import EventLog, VisibleEvents
 from appliance.engine.ha import HighAvailability
 from appliance.engine.host_maintenance import HostMaintenance
@@ -71,15 +73,18 @@ DEMO_TEMPLATE = "Demo"
 
 
 class Engine:
-    def __init__(self, config: Config) -> None:
+    def __init__(self, config: Config, *, clock: Clock | None = None) -> None:
         self.config = config
         self._db = Database(config.database_path)
         self._store = Store(self._db)
         events = EventLog(self._db)
-        self.ctx = EngineContext(config=config, store=self._store, events=events,
-                                 jobs=Jobs(self._store.jobs, events), hosts=Hosts(),
-                                 locks=Locks(), appliance_id=bootstrap.appliance_id(self._store))
+        jobs = Jobs(self._store.jobs, events)
+        self.ctx = EngineContext(config=config, store=self._store, events=events, jobs=jobs,
+                                 hosts=Hosts(), locks=Locks(),
+                                 appliance_id=bootstrap.appliance_id(self._store),
+                                 audit=AuditLog(self._db, jobs), clock=clock or SystemClock())
         self.events = events
+        self.audit = self.ctx.audit
         self.jobs = self.ctx.jobs
         self.placement = Placement(self.ctx)
         self.storage_domains = StorageDomains(self.ctx)
@@ -118,7 +123,6 @@ class Engine:
         self._settings: AgentSettings | None = None
         self._many_hosts()
         self.monitor = Monitor(self.ctx, self.storage_domains)
-        self.audit = AuditLog(self._db)
 
     @property
     def appliance_id(self) -> str:
@@ -146,8 +150,8 @@ class Engine:
             domains=self.storage_domains, copies=self.disk_copies)
 
     def start(self) -> None:
-        self.audit.instrument(self)  # every service made in __init__ records user actions
         self.jobs.abort_unfinished()
+        self.audit.abort_unfinished()
         bootstrap.ensure_defaults(self._store, self.config)
         self.reconciler.start()
         self._connect_local_host()
@@ -203,12 +207,12 @@ class Engine:
 
     def _kvm_fell_back(self, vm: str, reason: str) -> None:
         self.ctx.events.record(
-            "kvm_fallback", f"VM {vm} could not start under KVM ({reason}); it was started "
+            EventCode.KVM_FALLBACK, f"VM {vm} could not start under KVM ({reason}); it was started "
             "under TCG (emulation, slower), as every VM will be until the next boot.",
             severity=EventSeverity.WARNING)
         for host in self._store.hosts.all():  # the verdict is the machine's, for all its hosts
-            if host.virt_type == "kvm":
-                self._store.hosts.update(replace(host, virt_type="qemu"))
+            if host.virt_type is VirtType.KVM:
+                self._store.hosts.update(replace(host, virt_type=VirtType.QEMU))
 
     def _connect_local_host(self) -> None:
         config = self.config

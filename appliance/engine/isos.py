@@ -16,10 +16,13 @@ from dataclasses import replace
 from typing import IO
 
 from appliance.engine import chains, validation
+from appliance.engine.audit import audited
+from appliance.engine.audit_actions import AuditAction
 from appliance.engine.authz import Actor, require_superuser, require_vm
 from appliance.engine.context import EngineContext
 from appliance.engine.disk_copies import DiskCopies
 from appliance.engine.enums import BootDevice, DiskContentType, DiskFormat, DiskStatus
+from appliance.engine.event_codes import EventCode
 from appliance.engine.ids import new_id
 from appliance.engine.model import Disk, Vm, Volume
 from appliance.engine.storage import StorageDomains
@@ -40,6 +43,7 @@ class Isos:
     def list(self) -> list[Disk]:
         return [d for d in self.ctx.store.disks.all() if d.content_type is DiskContentType.ISO]
 
+    @audited(AuditAction.ISO_UPLOAD)
     def upload(self, stream: IO[bytes], *, name: str, storage_domain_id: str, actor: Actor,
                size: int | None = None, sha256: str = "",
                progress: Progress | None = None) -> Disk:
@@ -78,11 +82,12 @@ class Isos:
         disk = self.ctx.store.disks.update(replace(disk, status=DiskStatus.OK,
                                                    provisioned_size=received,
                                                    sha256=upload.digest.hexdigest()))
-        self.ctx.events.record("iso_uploaded", f"ISO image {name} "
+        self.ctx.events.record(EventCode.ISO_UPLOADED, f"ISO image {name} "
                                f"({validation.human_size(received)}) was uploaded by "
                                f"{actor.name}.", user=actor.name)
         return disk
 
+    @audited(AuditAction.ISO_REMOVE)
     def remove(self, disk_id: str, *, actor: Actor) -> None:
         require_superuser(actor, "remove ISO images")
         disk = self._iso(disk_id)
@@ -92,6 +97,7 @@ class Isos:
                                f"{', '.join(sorted(users)[:5])}; eject it first.")
         self.copies.discard(disk.id)
 
+    @audited(AuditAction.ISO_INSERT)
     def insert(self, vm_id: str, disk_id: str, *, actor: Actor,
                boot_first: bool = False) -> Vm:
         """Put the ISO in the VM's CD-ROM (``disk_id`` empty ejects); with ``boot_first`` the

@@ -8,6 +8,8 @@ import uuid
 from dataclasses import dataclass, replace
 
 from appliance.engine import chains, permissions, quotas, validation
+from appliance.engine.audit import audited, audited_read
+from appliance.engine.audit_actions import AuditAction
 from appliance.engine.authz import Actor, can_use_vm
 from appliance.engine.context import EngineContext
 from appliance.engine.enums import DiskContentType, DiskFormat, DiskStatus, StorageDomainStatus
@@ -119,13 +121,16 @@ class Disks:
         self.ctx = ctx
         self.domains = domains
 
+    @audited_read(AuditAction.DISK_LIST)
     def list(self, *, actor: Actor) -> builtins.list[Disk]:
         """The disks this actor may see: all for SuperUsers, their VMs' disks for others."""
         return permissions.visible_disks(self.ctx.store, actor)
 
+    @audited_read(AuditAction.DISK_GET)
     def get(self, disk_id: str, *, actor: Actor) -> Disk:
         return permissions.get_disk(self.ctx.store, actor, disk_id)
 
+    @audited(AuditAction.DISK_CREATE)
     def create(self, request: DiskCreate, *, actor: Actor) -> Disk:
         validation.name(request.name, noun="disk")
         validation.positive_size(request.provisioned_size)
@@ -151,6 +156,7 @@ class Disks:
                     created=time.time())
         return self._store_new(disk, self._create_volume(domain, disk, parent=base))
 
+    @audited(AuditAction.DISK_REMOVE)
     def remove(self, disk_id: str, *, actor: Actor) -> None:
         disk = permissions.get_disk(self.ctx.store, actor, disk_id)
         if disk.template_id is not None and not actor.superuser:

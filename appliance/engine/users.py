@@ -17,9 +17,12 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 
 from appliance.engine import validation
+from appliance.engine.audit import audited, audited_login, audited_read
+from appliance.engine.audit_actions import AuditAction
 from appliance.engine.authz import Actor, require_superuser
 from appliance.engine.context import EngineContext
 from appliance.engine.enums import EventSeverity
+from appliance.engine.event_codes import EventCode
 from appliance.engine.ids import new_id
 from appliance.engine.login_throttle import LoginThrottles
 from appliance.engine.store.tables import Table
@@ -123,6 +126,7 @@ class Users:
 
     # Logging in
 
+    @audited_login
     def authenticate(self, username: str, password: str, *, address: str = "") -> Actor:
         """The actor for a user name (``jdoe`` or ``jdoe@internal``) and password.
 
@@ -137,7 +141,7 @@ class Users:
             verify_password(password, self._dummy_hash)
         if user is None or not self._password_ok(user, password):
             self.throttles.failed(name, address, now=now)
-            self.ctx.events.record("user_login_failed",
+            self.ctx.events.record(EventCode.USER_LOGIN_FAILED,
                                    f"Failed login as '{name[:64]}' from {address or 'unknown'}.",
                                    severity=EventSeverity.WARNING, user=name[:64])
             raise NotAuthenticated("The user name or password is incorrect.")
@@ -147,7 +151,7 @@ class Users:
     def issue_token(self, actor: Actor) -> str:
         self.get_user(actor.user_id)
         token = secrets.token_urlsafe(32)
-        now = time.time()
+        now = self.ctx.clock.now()
         with self._lock:
             # Sessions nobody used again would stay forever: drop the dead ones at each login.
             for dead in [t for t, s in self._sessions.items()
@@ -159,7 +163,7 @@ class Users:
 
     def actor_for_token(self, token: str, *, address: str = "") -> Actor:
         """The actor a token stands for; each use restarts its idle time."""
-        now = time.time()
+        now = self.ctx.clock.now()
         with self._lock:
             session = self._sessions.get(token)
             if session is not None and now - session.last_used > self.idle_seconds:
@@ -202,11 +206,13 @@ class Users:
 
     # Users
 
+    @audited_read(AuditAction.USER_LIST_USERS)
     def list_users(self, *, actor: Actor) -> list[User]:
         if actor.superuser:
             return self.table.all()
         return [self.get_user(actor.user_id)]
 
+    @audited_read(AuditAction.USER_GET_USER)
     def get_user(self, user_id: str, *, actor: Actor | None = None) -> User:
         if actor is not None and not actor.superuser and actor.user_id != user_id:
             raise NotFound(f"There is no user with id '{user_id}'.")
@@ -219,6 +225,7 @@ class Users:
         """By name, with or without the domain: ``jdoe`` or ``jdoe@internal``."""
         return self.table.by_name(name.partition("@")[0])
 
+    @audited(AuditAction.USER_CREATE_USER)
     def create_user(self, name: str, password: str, *, actor: Actor, email: str = "",
                     first_name: str = "", last_name: str = "",
                     role: RoleName | None = RoleName.USER_ROLE) -> User:
@@ -236,10 +243,12 @@ class Users:
             if role is not None:
                 self._insert_permission(user.id, _role_id(role), ObjectType.SYSTEM,
                                         SYSTEM_OBJECT_ID)
-        self.ctx.events.record("user_added", f"User {user.user_name} was added by {actor.name}.",
-                               user=actor.name)
+        self.ctx.events.record(
+            EventCode.USER_ADDED, f"User {user.user_name} was added by {actor.name}.",
+            user=actor.name)
         return user
 
+    @audited(AuditAction.USER_SET_PASSWORD)
     def set_password(self, user_id: str, password: str, *, actor: Actor) -> None:
         if actor.user_id != user_id:
             require_superuser(actor, "change other users' passwords")
@@ -251,6 +260,7 @@ class Users:
         self.table.update(replace(user, password_hash=hash_password(password)))
         self._forget_verified()
 
+    @audited(AuditAction.USER_REMOVE_USER)
     def remove_user(self, user_id: str, *, actor: Actor) -> None:
         require_superuser(actor, "remove users")
         user = self.get_user(user_id)
@@ -264,7 +274,7 @@ class Users:
             for token in [t for t, s in self._sessions.items() if s.user_id == user_id]:
                 del self._sessions[token]
         self._forget_verified()
-        self.ctx.events.record("user_removed", f"User {user.user_name} was removed by "
+        self.ctx.events.record(EventCode.USER_REMOVED, f"User {user.user_name} was removed by "
                                f"{actor.name}.", user=actor.name)
 
     # Roles and permissions
@@ -285,6 +295,7 @@ class Users:
         known = ", ".join(r.name.value for r in ROLES)
         raise NotFound(f"There is no role named '{name}'; the roles are {known}.")
 
+    @audited(AuditAction.USER_GRANT)
     def grant(self, *, user_id: str, role_id: str, object_type: ObjectType, object_id: str,
               actor: Actor) -> Permission:
         """Give a user a role on an object (SuperUser only on the system)."""
@@ -301,11 +312,13 @@ class Users:
             if existing.role_id == role_id:
                 return existing
         permission = self._insert_permission(user.id, role.id, object_type, object_id)
-        self.ctx.events.record("permission_granted", f"{actor.name} gave {user.user_name} role "
-                               f"{role.name} on {object_type.value} {object_id}.",
-                               user=actor.name)
+        self.ctx.events.record(
+            EventCode.PERMISSION_GRANTED, f"{actor.name} gave {user.user_name} role "
+            f"{role.name} on {object_type.value} {object_id}.",
+            user=actor.name)
         return permission
 
+    @audited_read(AuditAction.USER_PERMISSIONS)
     def permissions(self, *, actor: Actor, object_id: str | None = None,
                     user_id: str | None = None) -> list[Permission]:
         conditions = {k: v for k, v in (("object_id", object_id), ("user_id", user_id))
@@ -315,12 +328,14 @@ class Users:
             return found
         return [p for p in found if p.user_id == actor.user_id]
 
+    @audited_read(AuditAction.USER_GET_PERMISSION)
     def get_permission(self, permission_id: str, *, actor: Actor) -> Permission:
         permission = self.permissions_table.get(permission_id)
         if not actor.superuser and permission.user_id != actor.user_id:
             raise NotFound(f"There is no permission with id '{permission_id}'.")
         return permission
 
+    @audited(AuditAction.USER_REMOVE_PERMISSION)
     def remove_permission(self, permission_id: str, *, actor: Actor) -> None:
         require_superuser(actor, "remove permissions")
         permission = self.permissions_table.get(permission_id)

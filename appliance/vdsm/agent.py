@@ -21,6 +21,7 @@ from xml.etree import ElementTree as ET
 import libvirt
 from defusedxml import ElementTree as SafeET
 
+from appliance.config import VirtType
 from appliance.errors import HostAgentError, NotFound, NotSupported
 from appliance.vdsm import domxml, stats
 from appliance.vdsm import migration as vdsm_migration
@@ -125,7 +126,7 @@ class GraphicsInfo:
 class AgentSettings:
     appliance_id: str
     run_dir: Path  # consoles' sockets and logs
-    virt_type: str
+    virt_type: VirtType  # kvm or qemu, as chosen for this machine
     domain_prefix: str = ""
     network_attachments: dict[str, str] = field(default_factory=dict)  # name -> bridge:X/user
     host_probe: stats.HostProbe = field(default_factory=stats.HostProbe)
@@ -133,7 +134,7 @@ class AgentSettings:
     # KVM (and starting under TCG) changes for every later start. None: virt_type holds.
     verdict: VirtVerdict | None = None
 
-    def current_virt_type(self) -> str:
+    def current_virt_type(self) -> VirtType:
         return self.verdict.virt_type if self.verdict is not None else self.virt_type
 
 

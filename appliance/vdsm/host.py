@@ -30,12 +30,12 @@ class HostFacts:
     memory: int  # bytes
     cpus: int
     cpu_model: str
-    virt_type: str
+    virt_type: VirtType  # kvm or qemu
     libvirt_version: str
     uuid: str
 
 
-def facts(conn: libvirt.virConnect, *, virt_type: str) -> HostFacts:
+def facts(conn: libvirt.virConnect, *, virt_type: VirtType) -> HostFacts:
     model, memory_mib, cpus, *_ = conn.getInfo()
     major, rest = divmod(conn.getLibVersion(), 1_000_000)
     minor, micro = divmod(rest, 1000)
@@ -69,7 +69,7 @@ PROBE_TIMEOUT_S = 30.0
 
 
 def choose_virt_type(wanted: VirtType, *, cache_dir: Path, probe_disk: Path | None,
-                     libvirt_uri: str = "qemu:///system") -> str:
+                     libvirt_uri: str = "qemu:///system") -> VirtType:
     """KVM when it really runs guests here, else TCG (``qemu``).
 
     The cheap check runs one instruction in a KVM vCPU; then a transient kvm domain with
@@ -79,7 +79,7 @@ def choose_virt_type(wanted: VirtType, *, cache_dir: Path, probe_disk: Path | No
     ``PROBE_TIMEOUT_S``); the verdict is kept per boot.
     """
     if wanted is not VirtType.AUTO:
-        return wanted.value
+        return wanted
     cached = _cached_verdict(cache_dir)
     if cached is not None:
         return cached
@@ -91,7 +91,7 @@ def choose_virt_type(wanted: VirtType, *, cache_dir: Path, probe_disk: Path | No
         result = kvmprobe.guest_runs_under_kvm(
             libvirt_uri, work_dir=cache_dir / "kvm-probe", disk=probe_disk,
             timeout=PROBE_TIMEOUT_S)
-    chosen = "kvm" if result.works else "qemu"
+    chosen = VirtType.KVM if result.works else VirtType.QEMU
     log.info("virtualization: %s (%s)", "KVM" if result.works else "TCG", result.reason)
     _write_verdict(cache_dir, chosen, result.reason)
     return chosen
@@ -107,7 +107,7 @@ class VirtVerdict:
     that in the runtime directory for the rest of the boot, and tells ``on_fallback``.
     """
 
-    def __init__(self, virt_type: str, *, cache_dir: Path,
+    def __init__(self, virt_type: VirtType, *, cache_dir: Path,
                  on_fallback: FallbackHandler | None = None) -> None:
         self._virt_type = virt_type
         self._cache_dir = cache_dir
@@ -115,23 +115,23 @@ class VirtVerdict:
         self._lock = threading.Lock()
 
     @property
-    def virt_type(self) -> str:
+    def virt_type(self) -> VirtType:
         return self._virt_type
 
     def fall_back(self, *, vm: str, reason: str) -> None:
         with self._lock:
-            if self._virt_type != "kvm":
+            if self._virt_type is not VirtType.KVM:
                 return  # another start fell back first
-            self._virt_type = "qemu"
-            _write_verdict(self._cache_dir, "qemu", f"VM {vm} failed under KVM: {reason}")
+            self._virt_type = VirtType.QEMU
+            _write_verdict(self._cache_dir, VirtType.QEMU, f"VM {vm} failed under KVM: {reason}")
         log.warning("VM %s failed to start under KVM (%s): VMs run under TCG from now on",
                     vm, reason)
         if self._on_fallback is not None:
             self._on_fallback(vm, reason)
 
 
-def start_with_fallback(start: Callable[[str], object], *, virt_type: str,
-                        verdict: VirtVerdict | None, vm: str) -> str:
+def start_with_fallback(start: Callable[[VirtType], object], *, virt_type: VirtType,
+                        verdict: VirtVerdict | None, vm: str) -> VirtType:
     """``start(virt_type)``; when that fails under KVM but the same VM starts under TCG, KVM
     was the problem: the verdict falls back. Returns the type the VM runs under.
 
@@ -142,31 +142,31 @@ def start_with_fallback(start: Callable[[str], object], *, virt_type: str,
         start(virt_type)
         return virt_type
     except libvirt.libvirtError as under_kvm:
-        if virt_type != "kvm" or verdict is None:
+        if virt_type is not VirtType.KVM or verdict is None:
             raise
         try:
-            start("qemu")
+            start(VirtType.QEMU)
         except libvirt.libvirtError:
             raise under_kvm from None
         verdict.fall_back(vm=vm, reason=under_kvm.get_error_message())
-        return "qemu"
+        return VirtType.QEMU
 
 
 def _boot_id() -> str:
     return Path("/proc/sys/kernel/random/boot_id").read_text().strip()
 
 
-def _cached_verdict(cache_dir: Path) -> str | None:
+def _cached_verdict(cache_dir: Path) -> VirtType | None:
     try:
         cached = json.loads((cache_dir / VERDICT_FILE).read_text())
         if cached.get("boot_id") == _boot_id():
-            return str(cached["virt_type"])
+            return VirtType(cached["virt_type"])
     except (OSError, ValueError, KeyError):
         pass
     return None
 
 
-def _write_verdict(cache_dir: Path, virt_type: str, reason: str) -> None:
+def _write_verdict(cache_dir: Path, virt_type: VirtType, reason: str) -> None:
     cache_dir.mkdir(parents=True, exist_ok=True)
     (cache_dir / VERDICT_FILE).write_text(json.dumps(
-        {"boot_id": _boot_id(), "virt_type": virt_type, "reason": reason}))
+        {"boot_id": _boot_id(), "virt_type": virt_type.value, "reason": reason}))

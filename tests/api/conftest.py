@@ -27,7 +27,7 @@ from appliance.config import Config, to_toml
 from tests import sandbox
 
 ADMIN_PASSWORD = "admin-" + secrets.token_hex(6)
-TOKEN_IDLE_MINUTES = 0.1  # 6 s: the expiry test waits it out; the SDK logs in again by itself
+TOKEN_IDLE_MINUTES = 0.1  # 6 s: tokens die during the session; the SDK logs in again by itself
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,9 @@ from pathlib import Path
 import pytest
 
 from appliance.config import Config
+from appliance.engine.audit import AuditLog
 from appliance.engine.authz import SYSTEM
+from appliance.engine.clock import ManualClock
 from appliance.engine.context import EngineContext, Hosts, Locks
 from appliance.engine.events import EventLog
 from appliance.engine.jobs import Jobs
@@ -26,15 +28,20 @@ ADMIN_PASSWORD = "admin-password"
 
 
 @pytest.fixture
-def users(tmp_path: Path) -> Iterator[Users]:
+def clock() -> ManualClock:
+    return ManualClock(time.time())
+
+
+@pytest.fixture
+def users(tmp_path: Path, clock: ManualClock) -> Iterator[Users]:
     config = Config().replace(appliance={"state_dir": tmp_path},
-                              auth={"admin_password_hash": hash_password(ADMIN_PASSWORD),
-                                    "token_idle_minutes": 0.02})
+                              auth={"admin_password_hash": hash_password(ADMIN_PASSWORD)})
     db = Database(config.database_path)
     events = EventLog(db)
     jobs = Jobs(Store(db).jobs, events)
     ctx = EngineContext(config=config, store=Store(db), events=events, jobs=jobs,
-                        hosts=Hosts(), locks=Locks(), appliance_id="test")
+                        hosts=Hosts(), locks=Locks(), appliance_id="test", audit=AuditLog(db, jobs),
+                        clock=clock)
     yield Users(ctx)
     jobs.shutdown()
     db.close()
@@ -50,11 +57,22 @@ def test_admin_logs_in_and_tokens_work(users: Users) -> None:
         users.actor_for_token(token)
 
 
-def test_idle_tokens_expire(users: Users) -> None:
+def test_idle_tokens_expire(users: Users, clock: ManualClock) -> None:
     token = users.issue_token(users.authenticate("admin", ADMIN_PASSWORD))
-    time.sleep(users.idle_seconds + 0.3)
+    clock.advance(users.idle_seconds + 0.3)
     with pytest.raises(NotAuthenticated, match="expired"):
         users.actor_for_token(token)
+
+
+def test_use_keeps_a_token_alive(users: Users, clock: ManualClock) -> None:
+    admin = users.authenticate("admin", ADMIN_PASSWORD)
+    kept, dropped = users.issue_token(admin), users.issue_token(admin)
+    for _ in range(4):
+        clock.advance(users.idle_seconds * 0.75)
+        assert users.actor_for_token(kept).superuser
+    assert users.token_expiry(kept) == clock.now() + users.idle_seconds
+    with pytest.raises(NotAuthenticated, match="expired"):
+        users.actor_for_token(dropped)
 
 
 def test_wrong_passwords_throttle_the_name_from_that_address(users: Users) -> None:

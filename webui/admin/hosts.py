@@ -7,6 +7,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from werkzeug.wrappers import Response
 
 from appliance.engine.model import MiB
+from appliance.engine.scheduling import policies
 from appliance.errors import InvalidInput, VirtStickError
 from webui.session import actor, admin_required, engine
 
@@ -81,8 +82,9 @@ def cluster_policy(cluster_id: str) -> Response:
         if key.strip():
             properties[key.strip()] = value.strip()
     try:
-        cluster = engine().clusters.set_scheduling_policy(
-            cluster_id, request.form.get("policy", ""), actor=actor(), properties=properties)
+        policy = policies.parse_name(request.form.get("policy", ""))
+        cluster = engine().clusters.set_scheduling_policy(cluster_id, policy, actor=actor(),
+                                                          properties=properties)
         flash(f"Cluster {cluster.name} now schedules by {cluster.scheduling_policy}.",
               "success")
     except VirtStickError as exc:

@@ -9,10 +9,13 @@ import time
 from dataclasses import replace
 
 from appliance.engine import chains, validation
+from appliance.engine.audit import audited
+from appliance.engine.audit_actions import AuditAction
 from appliance.engine.authz import Actor, require_superuser
 from appliance.engine.bootstrap import MANAGEMENT_NETWORK
 from appliance.engine.context import EngineContext
 from appliance.engine.enums import DiskInterface, DiskStatus, NicInterface, TemplateStatus
+from appliance.engine.event_codes import EventCode
 from appliance.engine.ids import new_id, new_mac
 from appliance.engine.imports.model import OvfDisk, OvfSystem
 from appliance.engine.model import Disk, DiskAttachment, Nic, Template, Vm
@@ -24,6 +27,7 @@ class OvfConfigurations:
     def __init__(self, ctx: EngineContext) -> None:
         self.ctx = ctx
 
+    @audited(AuditAction.OVA_CONFIGURATION_CREATE_VM)
     def create_vm(self, descriptor: bytes, *, cluster_id: str, actor: Actor,
                   name: str = "") -> Vm:
         require_superuser(actor, "create VMs from OVF configurations")
@@ -41,10 +45,11 @@ class OvfConfigurations:
                 cpu_sockets=system.cpu_sockets, cpu_cores=system.cpu_cores,
                 cpu_threads=system.cpu_threads, os_type=system.os_type))
             self._attach(vm.id, system, disks)
-        self.ctx.events.record("vm_created", f"VM {name} was created by {actor.name} from an "
-                               "OVF configuration.", vm_id=vm.id, user=actor.name)
+        self.ctx.events.record(EventCode.VM_CREATED, f"VM {name} was created by {actor.name} "
+                               "from an OVF configuration.", vm_id=vm.id, user=actor.name)
         return vm
 
+    @audited(AuditAction.OVA_CONFIGURATION_CREATE_TEMPLATE)
     def create_template(self, descriptor: bytes, *, cluster_id: str, actor: Actor,
                         name: str = "") -> Template:
         require_superuser(actor, "create templates from OVF configurations")

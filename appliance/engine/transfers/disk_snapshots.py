@@ -7,6 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from appliance.engine import chains, permissions
+from appliance.engine.audit import audited_read
+from appliance.engine.audit_actions import AuditAction
 from appliance.engine.authz import Actor
 from appliance.engine.context import EngineContext
 from appliance.engine.model import Disk, Snapshot, Volume
@@ -31,14 +33,17 @@ class DiskSnapshots:
     def __init__(self, ctx: EngineContext) -> None:
         self.ctx = ctx
 
+    @audited_read(AuditAction.DISK_SNAPSHOT_LIST_OF_DOMAIN)
     def of_domain(self, domain_id: str, *, actor: Actor) -> list[DiskSnapshot]:
         self.ctx.store.storage_domains.get(domain_id)
         return [s for disk in permissions.visible_disks(self.ctx.store, actor)
                 if disk.storage_domain_id == domain_id for s in self._of(disk)]
 
+    @audited_read(AuditAction.DISK_SNAPSHOT_LIST_OF_DISK)
     def of_disk(self, disk_id: str, *, actor: Actor) -> list[DiskSnapshot]:
         return self._of(permissions.get_disk(self.ctx.store, actor, disk_id))
 
+    @audited_read(AuditAction.DISK_SNAPSHOT_GET)
     def get(self, snapshot_id: str, *, actor: Actor, disk_id: str = "",
             domain_id: str = "") -> DiskSnapshot:
         volume = self.ctx.store.volumes.find(snapshot_id)

@@ -18,9 +18,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from appliance.engine import chains, permissions
+from appliance.engine.audit import audited, audited_read
+from appliance.engine.audit_actions import AuditAction
 from appliance.engine.authz import Actor
 from appliance.engine.context import EngineContext
 from appliance.engine.enums import DiskContentType, DiskStatus, EventSeverity
+from appliance.engine.event_codes import EventCode
 from appliance.engine.ids import new_id
 from appliance.engine.model import Disk
 from appliance.engine.transfers.model import ImageTransfer, TimeoutPolicy, TransferPhase
@@ -64,9 +67,11 @@ class ImageTransfers:
 
     # Reads
 
+    @audited_read(AuditAction.IMAGE_TRANSFER_LIST)
     def list(self, *, actor: Actor) -> builtins.list[ImageTransfer]:
         return [t for t in self.ctx.store.image_transfers.all() if _may_see(actor, t)]
 
+    @audited_read(AuditAction.IMAGE_TRANSFER_GET)
     def get(self, transfer_id: str, *, actor: Actor) -> ImageTransfer:
         found = self.ctx.store.image_transfers.find(transfer_id)
         if found is None or not _may_see(actor, found):
@@ -87,6 +92,7 @@ class ImageTransfers:
 
     # Actions
 
+    @audited(AuditAction.IMAGE_TRANSFER_START)
     def start(self, request: TransferStart, *, actor: Actor,
               owns_disk: bool = False) -> ImageTransfer:
         """``owns_disk``: the disk was made for this upload and is removed if it fails."""
@@ -114,11 +120,12 @@ class ImageTransfers:
         transfer = self._update(transfer, phase=TransferPhase.TRANSFERRING, size=endpoint.size,
                                 port=endpoint.port)
         self.ctx.events.record(
-            "image_transfer_started", f"{actor.name} started to {transfer.direction.value} "
+            EventCode.IMAGE_TRANSFER_STARTED, f"{actor.name} started to {transfer.direction.value} "
             f"disk {disk.name}{' (snapshot ' + volume_id + ')' if request.snapshot_id else ''}.",
             storage_domain_id=disk.storage_domain_id, user=actor.name)
         return transfer
 
+    @audited(AuditAction.IMAGE_TRANSFER_FINALIZE)
     def finalize(self, transfer_id: str, *, actor: Actor) -> ImageTransfer:
         """Finish the transfer: for an upload, what the client wrote becomes the disk's
         content once it is checked. Runs in the background; poll the phase."""
@@ -136,6 +143,7 @@ class ImageTransfers:
                           lambda _job: self._close(transfer, commit=True), owner=actor.name)
         return transfer
 
+    @audited(AuditAction.IMAGE_TRANSFER_CANCEL)
     def cancel(self, transfer_id: str, *, actor: Actor) -> ImageTransfer:
         """Stop the transfer: the ticket is removed at once and the disk keeps what it had."""
         with self.ctx.locks.hold(transfer_id):
@@ -301,8 +309,9 @@ class ImageTransfers:
                 TransferPhase.FINISHED_SUCCESS:
             self._forget_disk(disk)
         if phase is TransferPhase.FINISHED_FAILURE:
-            self.ctx.events.record("image_transfer_failed", f"Image transfer {transfer.id} of "
-                                   f"disk {disk.name if disk else transfer.disk_id} ended: "
+            self.ctx.events.record(EventCode.IMAGE_TRANSFER_FAILED,
+                                   f"Image transfer {transfer.id} of disk "
+                                   f"{disk.name if disk else transfer.disk_id} ended: "
                                    f"{message}", severity=EventSeverity.WARNING,
                                    user=transfer.owner)
 

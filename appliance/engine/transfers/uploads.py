@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from appliance.engine import validation
+from appliance.engine.audit import audited
+from appliance.engine.audit_actions import AuditAction
 from appliance.engine.authz import Actor, require_superuser
 from appliance.engine.context import EngineContext
 from appliance.engine.enums import DiskContentType, DiskFormat
@@ -40,6 +42,7 @@ class DiskUploads:
         self.disks = disks
         self.transfers = transfers
 
+    @audited(AuditAction.DISK_UPLOAD_START)
     def start(self, request: DiskUpload, *, actor: Actor) -> ImageTransfer:
         require_superuser(actor, "upload disk images")
         self._check(request)
