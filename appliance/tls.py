@@ -1,5 +1,5 @@
-"""HTTPS in front of waitress (which has no TLS): a threaded TLS terminator that pipes each
-connection to waitress's internal loopback listener.
+"""HTTPS in front of waitress (which has no TLS): a TLS terminator (asyncio, one thread) that
+pipes each connection to waitress's internal loopback listener.
 
 The client's real address travels beside the bytes: the front records which local port
 each piped connection uses, and ``ClientAddresses.middleware`` puts the address (and the
@@ -8,15 +8,17 @@ https scheme) back into the WSGI environ, so login throttling and the audit trai
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import socket
 import ssl
 import threading
+import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from appliance.connection_limits import ConnectionLimiter, ConnectionLimits, OpeningSocket
+from appliance.connection_limits import ConnectionLimiter, ConnectionLimits, client_address
 from appliance.errors import ConfigError
 from appliance.security.certificates import Certificates
 
@@ -58,7 +60,12 @@ class ClientAddresses:
 class TlsFront:
     """Counts connections by the client's real address (waitress behind it sees only
     loopback); waitress's deadlines close what the client does not send in time, which
-    ends the pipe here too."""
+    ends the pipe here too.
+
+    One asyncio loop on its own thread owns every TLS connection: an ``ssl.SSLSocket`` read
+    by one thread while another writes it corrupts OpenSSL's state (clients then see "bad
+    record mac"), and asyncio's TLS runs through memory buffers on the loop's one thread.
+    """
 
     def __init__(self, listener: socket.socket, *, backend_port: int,
                  certificates: Certificates, addresses: ClientAddresses,
@@ -71,8 +78,9 @@ class TlsFront:
         self.context.minimum_version = ssl.TLSVersion.TLSv1_2
         self.context.load_cert_chain(str(certificates.cert), str(certificates.key))
         self.listener = listener
-        self._closed = threading.Event()
-        self._thread = threading.Thread(target=self._accept, name="tls-front", daemon=True)
+        self._loop = asyncio.new_event_loop()
+        self._stopped = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="tls-front", daemon=True)
 
     @property
     def port(self) -> int:
@@ -82,75 +90,103 @@ class TlsFront:
         self._thread.start()
 
     def close(self) -> None:
-        self._closed.set()
+        if self._thread.is_alive() and not self._stopped.is_set():
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join(timeout=5)
         with contextlib.suppress(OSError):
             self.listener.close()
 
-    def _accept(self) -> None:
-        while not self._closed.is_set():
-            try:
-                client, address = self.listener.accept()
-            except OSError:
-                if self._closed.is_set():
-                    return
-                continue
-            held = OpeningSocket(client, self.limits.header_seconds)
-            if not self.limiter.admit(address[0], held):
-                with contextlib.suppress(OSError):
-                    client.close()
-                continue
-            threading.Thread(target=self._serve, args=(client, address[0], held), daemon=True,
-                             name="tls-conn").start()
-
-    def _serve(self, raw: socket.socket, address: str, held: OpeningSocket) -> None:
+    def _run(self) -> None:
+        asyncio.set_event_loop(self._loop)
+        self.listener.setblocking(False)
+        server = self._loop.run_until_complete(asyncio.start_server(
+            self._accepted, sock=self.listener, limit=PIPE_CHUNK))
         try:
-            self._relay(raw, address)
+            self._loop.run_forever()
+        finally:
+            self._stopped.set()
+            server.close()
+            for task in asyncio.all_tasks(self._loop):
+                task.cancel()
+            with contextlib.suppress(Exception):
+                self._loop.run_until_complete(self._loop.shutdown_asyncgens())
+            self._loop.close()
+
+    async def _accepted(self, reader: asyncio.StreamReader,
+                        writer: asyncio.StreamWriter) -> None:
+        address = client_address(writer.get_extra_info("peername"))
+        held = _OpeningStream(self._loop, writer, self.limits.header_seconds)
+        if not self.limiter.admit(address, held):
+            writer.transport.abort()
+            return
+        try:
+            await self._relay(reader, writer, address)
         finally:
             self.limiter.release(held)
+            writer.transport.abort()
 
-    def _relay(self, raw: socket.socket, address: str) -> None:
+    async def _relay(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
+                     address: str) -> None:
         try:
-            raw.settimeout(self.limits.header_seconds)
-            client = self.context.wrap_socket(raw, server_side=True)
-            client.settimeout(None)
-        except (OSError, ssl.SSLError) as exc:
+            await writer.start_tls(self.context,
+                                   ssl_handshake_timeout=self.limits.header_seconds)
+        except (TimeoutError, OSError, ssl.SSLError, ConnectionError) as exc:
             log.debug("TLS handshake with %s failed: %s", address, exc)
-            raw.close()
             return
         try:
-            backend = socket.create_connection(("127.0.0.1", self.backend_port))
+            backend_reader, backend_writer = await asyncio.open_connection(
+                "127.0.0.1", self.backend_port, limit=PIPE_CHUNK)
         except OSError:
-            client.close()
             return
-        port = int(backend.getsockname()[1])
+        port = int(backend_writer.get_extra_info("sockname")[1])
         self.addresses.add(port, address)
-        upstream = threading.Thread(target=_pipe, args=(client, backend), daemon=True,
-                                    name="tls-up")
-        upstream.start()
-        _pipe(backend, client)
-        upstream.join()
-        self.addresses.remove(port)
-        for s in (client, backend):
-            with contextlib.suppress(OSError):
-                s.close()
-
-
-def _pipe(source: socket.socket, target: socket.socket) -> None:
-    try:
-        while data := source.recv(65536):
-            target.sendall(data)
-    except OSError:
-        pass
-    finally:
-        # The backend gets a half-close (it answers what it has, then closes); the TLS side
-        # cannot half-close, so it is closed, which also ends the other direction.
         try:
-            if isinstance(target, ssl.SSLSocket):
-                target.close()
-            else:
-                target.shutdown(socket.SHUT_WR)
-        except OSError:
-            pass
+            # The backend gets a half-close (it answers what it has, then closes); the TLS
+            # side cannot half-close, so the backend's end closes it, ending both.
+            upstream = asyncio.ensure_future(_pipe(reader, backend_writer, half_close=True))
+            await _pipe(backend_reader, writer, half_close=False)
+            upstream.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await upstream
+        finally:
+            self.addresses.remove(port)
+            backend_writer.transport.abort()
+
+
+PIPE_CHUNK = 65536
+
+
+async def _pipe(source: asyncio.StreamReader, target: asyncio.StreamWriter, *,
+                half_close: bool) -> None:
+    try:
+        while data := await source.read(PIPE_CHUNK):
+            target.write(data)
+            await target.drain()  # a slow reader slows the writer, nothing piles up here
+        if half_close and target.can_write_eof():
+            target.write_eof()
+    except (OSError, ConnectionError, ssl.SSLError):
+        pass
+
+
+class _OpeningStream:
+    """A TLS connection as the limiter sees it: evictable while it opens (its handshake and
+    first ``opening_seconds``), in use afterwards."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, writer: asyncio.StreamWriter,
+                 opening_seconds: float) -> None:
+        self._loop = loop
+        self._writer = writer
+        self.accepted = time.monotonic()
+        self.opening_seconds = opening_seconds
+
+    def waiting_since(self) -> float | None:
+        if time.monotonic() - self.accepted > self.opening_seconds:
+            return None
+        return self.accepted
+
+    def evict(self) -> None:
+        # Called from the loop's thread (admit runs there), or another: abort on the loop.
+        self._loop.call_soon_threadsafe(self._writer.transport.abort)
 
 
 def bind(listen: str) -> socket.socket:

@@ -3,8 +3,10 @@ downloads from pki-resource, and the client's address reaches the engine."""
 
 from __future__ import annotations
 
+import asyncio
 import http.client
 import ssl
+import threading
 import urllib.parse
 import urllib.request
 from pathlib import Path
@@ -60,3 +62,67 @@ def test_pages_over_https_get_a_secure_cookie_and_guard_headers(appliance: Appli
     plain = appliance.request("GET", "/login")  # localhost: plain HTTP is still served
     assert plain.status == 200 and "Secure" not in plain.headers.get("set-cookie", "")
     assert plain.headers["x-frame-options"] == "DENY"
+
+
+def test_pipelined_requests_over_https_all_get_whole_answers(appliance: Appliance) -> None:
+    """Requests keep arriving while answers leave, on one TLS connection: the front reads
+    and writes it at the same time (an SSL object read by one thread while another writes
+    it once made clients see "bad record mac")."""
+    parsed = urllib.parse.urlparse(appliance.https_url)
+    count = 600
+    request = (f"GET /health HTTP/1.1\r\nHost: {parsed.hostname}\r\n\r\n").encode()
+
+    async def exchange() -> bytes:
+        reader, writer = await asyncio.open_connection(
+            parsed.hostname, parsed.port, ssl=ssl._create_unverified_context())
+
+        async def send() -> None:
+            for _ in range(count):
+                writer.write(request)  # one TLS record each, while answers stream back
+                await writer.drain()
+                await asyncio.sleep(0)
+
+        sending = asyncio.ensure_future(send())
+        received = b""
+        while received.count(b"HTTP/1.1 200") < count:
+            chunk = await asyncio.wait_for(reader.read(65536), timeout=60)
+            if not chunk:
+                break
+            received += chunk
+        await sending
+        writer.close()
+        return received
+
+    received = asyncio.run(exchange())
+    assert received.count(b"HTTP/1.1 200") == count
+    assert received.count(b'"status":"ok"') == count
+
+
+def test_many_kept_alive_https_clients_at_once_get_whole_answers(appliance: Appliance) -> None:
+    """Requests and answers cross the TLS front in both directions at once on every
+    connection; each answer must arrive whole (an SSL object read by one thread while another
+    writes it once made clients see "bad record mac" under load)."""
+    parsed = urllib.parse.urlparse(appliance.https_url)
+    failures: list[str] = []
+
+    def client() -> None:
+        conn = http.client.HTTPSConnection(parsed.hostname, parsed.port, timeout=60,
+                                           context=ssl._create_unverified_context())
+        try:
+            for _ in range(40):
+                conn.request("GET", "/health")
+                response = conn.getresponse()
+                body = response.read()
+                if response.status != 200 or b'"ok"' not in body:
+                    failures.append(f"{response.status} {body[:80]!r}")
+        except (OSError, http.client.HTTPException) as exc:
+            failures.append(f"{type(exc).__name__}: {exc}")
+        finally:
+            conn.close()
+
+    threads = [threading.Thread(target=client) for _ in range(12)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failures == []

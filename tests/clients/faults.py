@@ -44,7 +44,6 @@ EXAMPLE_FAULTS: dict[str, str] = {
     "deactivate_disk_attachment": "PUT /vms/{id}/diskattachments/{id} (active=false): 405",
     "delete_disks": "GET /storagedomains/{id}/disks: 404",
     "sparsify_disk": "POST /disks/{id}/sparsify: 404",
-    "list_disk_snapshots": "GET /disks/{id}/disksnapshots: 404",
     # snapshots, backups
     "list_vm_snapshots": "GET /vms/{id}/snapshots/{id}/disks: 404",
     "clone_vm_from_snapshot": "POST /vms with <snapshots><snapshot id> ignores the snapshot: "
