@@ -26,12 +26,13 @@ def list_response(type_: Type, objects: list[T], *,
                   render: Callable[[T], Node] | None = None,
                   follow: Mapping[str, Follower] | None = None) -> Response:
     text = request.args.get("search")
+    limit = http.query_int("max")
     if text:
         fields = searchable if searchable is not None else default_searchable(objects)
         query = search.parse(text)
         objects = query.apply(objects, fields,
-                              case_sensitive=http.query_flag("case_sensitive", True))
-    limit = http.query_int("max")
+                              case_sensitive=http.query_flag("case_sensitive", True),
+                              page_size=limit if limit and limit > 0 else search.PAGE_SIZE)
     if limit is not None and limit >= 0:
         objects = objects[:limit]
     followers = _followers(follow or {})
@@ -128,10 +129,11 @@ class Readable(Protocol):
     def get(self, object_id: str, /) -> Any: ...
 
 
-def add_list_and_get(routes: Routes, type_: Type, service: Callable[[], Readable]) -> None:
+def add_list_and_get(routes: Routes, type_: Type, service: Callable[[], Readable], *,
+                     searchable: Mapping[str, search.Getter] | None = None) -> None:
     """``GET /{plural}`` and ``GET /{plural}/{id}``, for the types that are plain rows."""
     def list_view() -> Response:
-        return list_response(type_, service().list())
+        return list_response(type_, service().list(), searchable=searchable)
 
     def get_view(object_id: str) -> Response:
         return http.respond_object(type_, service().get(object_id))

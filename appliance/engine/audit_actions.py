@@ -112,6 +112,7 @@ class AuditAction(StrEnum):
     VM_GET_DISK_ATTACHMENT = "vm.get_disk_attachment"
     VM_GET_NIC = "vm.get_nic"
     VM_LIST = "vm.list"
+    VM_LIST_ATTACHMENTS = "vm.list_attachments"
     VM_LIST_DISK_ATTACHMENTS = "vm.list_disk_attachments"
     VM_LIST_NICS = "vm.list_nics"
     VM_PAUSE = "vm.pause"

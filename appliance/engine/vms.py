@@ -9,7 +9,7 @@ from dataclasses import dataclass, replace
 from typing import Protocol, TypeVar
 
 from appliance.engine import chains, permissions, quotas, validation
-from appliance.engine.audit import audited, audited_read
+from appliance.engine.audit import audited, audited_read, filtered_read
 from appliance.engine.audit_actions import AuditAction
 from appliance.engine.authz import Actor, can_use_vm, require_vm
 from appliance.engine.context import EngineContext
@@ -111,6 +111,12 @@ class Vms:
                               actor: Actor) -> builtins.list[DiskAttachment]:
         vm = self.get(vm_id, actor=actor)
         return self.ctx.store.attachments.where(vm_id=vm.id)
+
+    @filtered_read(AuditAction.VM_LIST_ATTACHMENTS)
+    def list_attachments(self, *, actor: Actor) -> builtins.list[DiskAttachment]:
+        """The disk attachments of every VM this actor may see."""
+        visible = {vm.id for vm in self.list(actor=actor)}
+        return [a for a in self.ctx.store.attachments.all() if a.vm_id in visible]
 
     @audited_read(AuditAction.VM_GET_DISK_ATTACHMENT)
     def get_disk_attachment(self, vm_id: str, attachment_id: str, *,

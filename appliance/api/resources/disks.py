@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import Response
 
-from appliance.api import http, listing, ovirtnames
+from appliance.api import http, listing, ovirtnames, terms
 from appliance.api.routing import Operation, Routes
 from appliance.api.schema import Field, Kind, Type
 from appliance.engine.enums import DiskContentType, DiskFormat, DiskStatus
@@ -41,6 +41,17 @@ DISK = Type(
     ),
 )
 
+SEARCHABLE: terms.Terms = {
+    **terms.basic("status", "provisioned_size", "format", "shareable"),
+    "alias": lambda d: d.name,
+    "storage": lambda d: terms.storage_domain_name(d.storage_domain_id),
+    "storage.name": lambda d: terms.storage_domain_name(d.storage_domain_id),
+    "vm_names": lambda d: terms.vm_names_of_disk(d.id),
+    "disk_type": lambda d: "image",
+    "content_type": lambda d: d.content_type.value,
+    "tag": lambda d: terms.tag_names(d.id),
+}
+
 
 def install(routes: Routes) -> None:
     routes.add("/disks", Operation.LIST, tag="disk", summary="List disks")(list_disks)
@@ -60,17 +71,8 @@ def render(disk: Disk, *, sizes: bool = False) -> dict[str, Any]:
 
 
 def list_disks() -> Response:
-    engine = http.engine()
-    domains = {d.id: d.name for d in engine.storage_domains.list()}
-
-    def domain_name(disk: Disk) -> str:
-        return domains.get(disk.storage_domain_id, "")
-
-    # ovirt_disk looks disks up by name and domain: "name=x and Storage.name=y".
-    return listing.list_response(DISK, engine.disks.list(actor=http.actor()), searchable={
-        "name": lambda d: d.name, "alias": lambda d: d.name, "id": lambda d: d.id,
-        "description": lambda d: d.description, "status": lambda d: d.status.value,
-        "storage.name": domain_name, "storage": domain_name})
+    return listing.list_response(DISK, http.engine().disks.list(actor=http.actor()),
+                                 searchable=SEARCHABLE)
 
 
 def get_disk(disk_id: str) -> Response:

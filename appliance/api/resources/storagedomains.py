@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import Response
 
-from appliance.api import http, listing
+from appliance.api import http, listing, terms
 from appliance.api.representation import Node
 from appliance.api.routing import Operation, Routes
 from appliance.api.schema import Field, Kind, Type
@@ -32,6 +32,11 @@ STORAGE_DOMAIN = Type(
                   get=lambda s: s["domain"].data_center_id),
             Field("data_center", Kind.REF, ref="datacenters",
                   get=lambda s: s["domain"].data_center_id if "status" in s else None)))
+
+SEARCHABLE: terms.Terms = {
+    **terms.basic("status", "type"),
+    "datacenter": lambda d: terms.data_center_name(d.data_center_id),
+}
 
 
 def install(routes: Routes) -> None:
@@ -60,7 +65,8 @@ def render_domain(domain: StorageDomain, *, attached: bool = False) -> Node:
 
 def list_domains() -> Response:
     domains = http.engine().storage_domains.list()
-    return listing.list_response(STORAGE_DOMAIN, domains, render=render_domain)
+    return listing.list_response(STORAGE_DOMAIN, domains, render=render_domain,
+                                 searchable=SEARCHABLE)
 
 
 def get_domain(domain_id: str) -> Response:

@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import Response
 
-from appliance.api import http, listing, ovirtnames
+from appliance.api import http, listing, ovirtnames, terms
 from appliance.api.resources import ovf_configurations
 from appliance.api.resources.vms import diskattachments, nics
 from appliance.api.routing import Operation, Routes
@@ -64,15 +64,13 @@ VM = Type(
     ),
 )
 
-SEARCHABLE = {
-    "name": lambda v: v.name,
-    "id": lambda v: v.id,
-    "status": lambda v: v.status.value,
-    "description": lambda v: v.description,
-    "memory": lambda v: v.memory,
-    "cluster": lambda v: _cluster_name(v.cluster_id),
-    "host": lambda v: _host_name(v.host_id),
-    "template": lambda v: _template_name(v.template_id),
+SEARCHABLE: terms.Terms = {
+    **terms.basic("status", "memory"),
+    "cluster": lambda v: terms.cluster_name(v.cluster_id),
+    "datacenter": lambda v: terms.cluster_data_center_name(v.cluster_id),
+    "host": lambda v: terms.host_name(v.host_id),
+    "template": lambda v: terms.template_name(v.template_id),
+    "tag": lambda v: terms.tag_names(v.id),
     "creationdate": lambda v: iso_time(v.created),
 }
 
@@ -189,21 +187,6 @@ def _run_action(name: str, vm_id: str) -> Job:
     action = {"start": vms.start_or_resume, "stop": vms.stop, "shutdown": vms.shutdown,
               "reboot": vms.reboot, "reset": vms.reset, "suspend": vms.pause}[name]
     return action(vm_id, actor=actor, correlation_id=correlation)
-
-
-def _cluster_name(cluster_id: str) -> str:
-    found = http.engine().clusters.find(cluster_id)
-    return found.name if found else ""
-
-
-def _host_name(host_id: str | None) -> str:
-    found = http.engine().hosts.find(host_id) if host_id else None
-    return found.name if found else ""
-
-
-def _template_name(template_id: str) -> str:
-    found = http.engine().templates.find(template_id)
-    return found.name if found else ""
 
 
 __all__ = ["VM", "Vm"]
