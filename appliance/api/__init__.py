@@ -60,23 +60,27 @@ def resource_modules() -> list[ModuleType]:
         vnicprofiles,
     )
     from appliance.api.resources.vms import (
+        backups,
         cdroms,
         clone,
+        devices,
         diskattachments,
         export,
         graphicsconsoles,
+        guest,
         lifecycle,
         migration,
         nics,
         snapshots,
         statistics,
+        tags,
     )
     from appliance.api.resources.vms import permissions as vm_permissions
 
     return [
         root,
         lifecycle, diskattachments, nics, cdroms, graphicsconsoles, snapshots, migration,
-        vm_permissions, statistics, export, clone,
+        vm_permissions, statistics, export, clone, devices, guest, backups, tags,
         disks, imagetransfers, templates, operatingsystems, externalvmimports,
         external_template_imports,
         datacenters, clusters, schedulingpolicies, hosts, storagedomains, isoimages,

@@ -142,3 +142,24 @@ def add_list_and_get(routes: Routes, type_: Type, service: Callable[[], Readable
                summary=f"List {type_.description.lower()}s")(list_view)
     routes.add(f"/{type_.plural}/<object_id>", Operation.GET, tag=type_.tag,
                summary=f"Get {type_.description.lower()}")(get_view)
+
+
+def add_empty_vm_list(routes: Routes, rel: str, type_: Type, *, summary: str,
+                      why: str) -> None:
+    """``GET /vms/{id}/{rel}`` (an empty list: VirtStick's VMs have none of these, for the
+    reason ``why``) and ``GET /vms/{id}/{rel}/{item}``, which finds nothing. Clients follow
+    these links after every change; oVirt answers an empty list where there is nothing."""
+    def list_view(vm_id: str) -> Response:
+        http.engine().vms.get(vm_id, actor=http.actor())  # someone else's VM is not found
+        return http.respond_list(type_, [])
+
+    def get_view(vm_id: str, item_id: str) -> Response:
+        vm = http.engine().vms.get(vm_id, actor=http.actor())
+        raise NotFound(f"VM '{vm.name}' has no {type_.tag.replace('_', ' ')} with id "
+                       f"'{item_id[:60]}': {why}.")
+
+    list_view.__name__, get_view.__name__ = f"list_vm_{rel}", f"get_vm_{rel}"
+    routes.add(f"/vms/<vm_id>/{rel}", Operation.LIST, tag=type_.tag,
+               summary=summary)(list_view)
+    routes.add(f"/vms/<vm_id>/{rel}/<item_id>", Operation.GET, tag=type_.tag,
+               summary=f"One of {summary[0].lower()}{summary[1:]}")(get_view)

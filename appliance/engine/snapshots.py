@@ -56,6 +56,18 @@ class Snapshots:
             raise NotFound(f"VM {vm_id} has no snapshot with id '{snapshot_id}'.")
         return snapshot
 
+    def disks(self, vm_id: str, snapshot_id: str, *,
+              actor: Actor) -> builtins.list[tuple[Disk, str]]:
+        """The snapshot's disks, each with the volume that was its top when it was taken
+        (disks removed since are left out)."""
+        snapshot = self.get(vm_id, snapshot_id, actor=actor)
+        found = []
+        for disk_id, volume_id in snapshot.volumes:
+            disk = self.ctx.store.disks.find(disk_id)
+            if disk is not None:
+                found.append((disk, volume_id))
+        return found
+
     # Create and remove
 
     @audited(AuditAction.SNAPSHOT_CREATE)

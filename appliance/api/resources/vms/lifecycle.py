@@ -19,7 +19,9 @@ from appliance.engine.vms import VmCreate
 from appliance.errors import InvalidInput, NotSupported
 
 VM_LINKS = ("diskattachments", "nics", "snapshots", "cdroms", "graphicsconsoles",
-            "permissions", "statistics")
+            "permissions", "statistics", "numanodes", "watchdogs", "hostdevices",
+            "mediateddevices", "reporteddevices", "sessions", "applications", "katelloerrata",
+            "tags", "affinitylabels", "backups", "checkpoints")
 
 VM = Type(
     tag="vm", plural="vms", links=VM_LINKS, accepted=ovirtnames.VM,
