@@ -14,6 +14,7 @@ class AuditAction(StrEnum):
     CLUSTER_REMOVE_AFFINITY_GROUP = "cluster.remove_affinity_group"
     CLUSTER_SET_AFFINITY_GROUP = "cluster.set_affinity_group"
     CLUSTER_SET_SCHEDULING_POLICY = "cluster.set_scheduling_policy"
+    CONSOLE_GET_DISPLAY = "console.get_display"
     CONSOLE_ISSUE = "console.issue"
     CONSOLE_ISSUE_NATIVE = "console.issue_native"
     CONSOLE_REDEEM = "console.redeem"
