@@ -75,6 +75,7 @@ class AuditAction(StrEnum):
     OVA_CONFIGURATION_CREATE_TEMPLATE = "ova_configuration.create_template"
     OVA_CONFIGURATION_CREATE_VM = "ova_configuration.create_vm"
     OVA_EXPORTER_EXPORT_TEMPLATE = "ova_exporter.export_template"
+    OVA_EXPORTER_GET_OVF = "ova_exporter.get_ovf"
     OVA_EXPORTER_EXPORT_VM = "ova_exporter.export_vm"
     SNAPSHOT_COMMIT = "snapshot.commit"
     SNAPSHOT_CREATE = "snapshot.create"

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Protocol, TypeVar
 
-from appliance.engine import chains, permissions, quotas, validation
+from appliance.engine import chains, permissions, quotas, validation, vm_settings
 from appliance.engine.audit import audited, audited_read, filtered_read
 from appliance.engine.audit_actions import AuditAction
 from appliance.engine.authz import Actor, can_use_vm, require_vm
@@ -25,7 +25,16 @@ from appliance.engine.enums import (
 )
 from appliance.engine.event_codes import EventCode
 from appliance.engine.ids import new_id, new_mac
-from appliance.engine.model import BLANK_TEMPLATE_ID, DiskAttachment, Job, Nic, Vm
+from appliance.engine.model import (
+    BLANK_TEMPLATE_ID,
+    DiskAttachment,
+    Host,
+    Job,
+    Nic,
+    SerialNumber,
+    Vm,
+    VmPlacement,
+)
 from appliance.engine.placement import Placement
 from appliance.engine.snapshot_memory import memory_to_restore
 from appliance.engine.storage import DiskCreate, Disks
@@ -59,6 +68,11 @@ class VmCreate:
     boot: tuple[BootDevice, ...] | None = None
     high_availability: bool = False
     clone: bool = False  # copies of the template's disks instead of thin layers
+    memory_guaranteed: int = 0  # 0: oVirt's default (all of the memory)
+    memory_max: int = 0  # 0: oVirt's default (four times the memory)
+    serial_number: SerialNumber | None = None
+    placement: VmPlacement = VmPlacement()
+    initialization: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -157,7 +171,12 @@ class Vms:
             high_availability=request.high_availability,
             owner_id=None if actor.superuser else actor.user_id,
             created=time.time(),
+            memory_guaranteed=request.memory_guaranteed, memory_max=request.memory_max,
+            serial_number=vm_settings.check_serial_number(request.serial_number),
+            placement=vm_settings.check_placement(store, cluster.id, request.placement),
+            initialization=vm_settings.check_initialization(request.initialization),
         )
+        vm_settings.check_memory_policy(vm)
         self.placement.require_memory_fits(cluster.id, vm.memory)
         quotas.require(store, self.ctx.config.quotas, actor, memory=vm.memory, vcpus=vm.vcpus,
                        storage=_template_disks_size(store, template.id))
@@ -291,7 +310,7 @@ class Vms:
                 raise InvalidState(f"VM '{vm.name}' is {vm.status.value}; only a VM that is "
                                    "down can be started.")
             host_id = self.placement.pick_host(vm)
-            request = self._launch_request(vm)
+            request = self._launch_request(vm, self.ctx.store.hosts.get(host_id))
             vm = self._set(vm, status=VmStatus.WAIT_FOR_LAUNCH, host_id=host_id)
             try:
                 self.ctx.hosts.agent(host_id).launch(request)
@@ -430,7 +449,7 @@ class Vms:
     def _set(self, vm: Vm, **changes: object) -> Vm:
         return self.ctx.store.vms.update(replace(vm, **changes))  # type: ignore[arg-type]
 
-    def _launch_request(self, vm: Vm) -> LaunchRequest:
+    def _launch_request(self, vm: Vm, host: Host) -> LaunchRequest:
         store = self.ctx.store
         disks = []
         for attachment in store.attachments.where(vm_id=vm.id):
@@ -461,7 +480,8 @@ class Vms:
                              disks=tuple(disks), nics=tuple(nics),
                              cdrom=chains.volume(iso) if iso else None,
                              restore_from=memory_to_restore(store, vm.id),
-                             boot=tuple(b.value for b in vm.boot), display=vm.display.value)
+                             boot=tuple(b.value for b in vm.boot), display=vm.display.value,
+                             serial_number=vm_settings.guest_serial(vm, host))
 
     def _copy_template_devices(self, vm: Vm, *, thin_disks: bool = True) -> None:
         """A VM from a template gets a thin layer over each template disk and its NICs."""

@@ -111,6 +111,7 @@ class LaunchRequest:
     console_password: str = ""
     # A memory snapshot's saved RAM: the guest resumes from it instead of booting.
     restore_from: VolumeId | None = None
+    serial_number: str = ""  # what the guest reads in SMBIOS; "" for QEMU's default
 
 
 @dataclass(frozen=True)
@@ -511,6 +512,7 @@ class LocalHostAgent:
                                            or secrets.token_hex(4)),
             serial=domxml.SerialConsole(socket=socket_path, log=log_path),
             boot_network="network" in request.boot,
+            serial_number=request.serial_number,
         )
 
     def _attachment(self, network: str) -> str:

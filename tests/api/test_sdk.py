@@ -131,6 +131,6 @@ def test_update_a_down_vm(admin: sdk.Connection, blank_vm: types.Vm) -> None:
     service.update(types.Vm(memory=256 * MiB, high_availability=types.HighAvailability(
         enabled=False)))
     with pytest.raises(sdk.Error) as refused:
-        service.update(types.Vm(high_availability=types.HighAvailability(enabled=True)))
+        service.update(types.Vm(cluster=types.Cluster(id="another-cluster")))
     assert refused.value.code == 501 and "not supported" in str(refused.value)
-    assert service.get().high_availability.enabled is False
+    assert service.get().cluster.id != "another-cluster"
