@@ -128,5 +128,6 @@ class AuditAction(StrEnum):
     VM_START_OR_RESUME = "vm.start_or_resume"
     VM_STOP = "vm.stop"
     VM_CLONE_CLONE = "vm_clone.clone"
+    VM_CLONE_CLONE_FROM_SNAPSHOT = "vm_clone.clone_from_snapshot"
     VM_PROVISIONING_CREATE = "vm_provisioning.create"
     VM_UPDATE_UPDATE = "vm_update.update"

@@ -29,6 +29,7 @@ from appliance.engine.event_codes import EventCode
 from appliance.engine.ids import new_id
 from appliance.engine.model import Disk, Snapshot, Vm, Volume
 from appliance.engine.storage import StorageDomains
+from appliance.engine.store.schema import Store
 from appliance.errors import InvalidState, NotFound
 from appliance.vdsm.storage_interface import LiveLayer
 
@@ -113,6 +114,7 @@ class Snapshots:
             snapshot = self.get(vm_id, snapshot_id, actor=actor)
             vm = self._vm(vm_id, actor, "remove snapshots of")
             self._require_no_preview(vm)
+            require_no_locked_snapshot(self.ctx.store, vm)
             if vm.status not in (*_LIVE, VmStatus.DOWN):
                 raise InvalidState(f"VM '{vm.name}' is {vm.status.value}; wait until it is up "
                                    "or down to remove a snapshot.")
@@ -142,6 +144,7 @@ class Snapshots:
             snapshot = self.get(vm_id, snapshot_id, actor=actor)
             vm = self._down_vm(vm_id, actor, "preview snapshots of")
             self._require_no_preview(vm)
+            require_no_locked_snapshot(self.ctx.store, vm)
             previous: builtins.list[tuple[str, str]] = []
             for disk_id, volume_id in snapshot.volumes:
                 disk = self.ctx.store.disks.find(disk_id)
@@ -165,6 +168,7 @@ class Snapshots:
         """Keep the previewed state: what was written after the snapshot is dropped."""
         with self.ctx.locks.hold(vm_id):
             vm = self._down_vm(vm_id, actor, "commit snapshots of")
+            require_no_locked_snapshot(self.ctx.store, vm)
             previewed, before = self._preview_pair(vm)
             frozen = dict(previewed.volumes)
             dropped: set[str] = set()
@@ -193,6 +197,7 @@ class Snapshots:
         """Leave the preview: the disks go back to what they were before it."""
         with self.ctx.locks.hold(vm_id):
             vm = self._down_vm(vm_id, actor, "undo snapshot previews of")
+            require_no_locked_snapshot(self.ctx.store, vm)
             previewed, before = self._preview_pair(vm)
             for disk_id, old_top in before.volumes:
                 disk = self.ctx.store.disks.find(disk_id)
@@ -356,3 +361,11 @@ class Snapshots:
         if not previewed or not before:
             raise InvalidState(f"VM '{vm.name}' is not previewing a snapshot.")
         return previewed[0], before[0]
+
+
+def require_no_locked_snapshot(store: Store, vm: Vm) -> None:
+    """A locked snapshot is being read (a VM is made from it): its volumes must stay."""
+    for snapshot in store.snapshots.where(vm_id=vm.id):
+        if snapshot.status is SnapshotStatus.LOCKED:
+            raise InvalidState(f"Snapshot '{snapshot.description}' of VM '{vm.name}' is in "
+                               "use; try again when it is ok.")

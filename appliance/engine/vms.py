@@ -21,6 +21,7 @@ from appliance.engine.enums import (
     DisplayType,
     EventSeverity,
     NicInterface,
+    SnapshotStatus,
     VmStatus,
 )
 from appliance.engine.event_codes import EventCode
@@ -202,6 +203,10 @@ class Vms:
             if vm.status is not VmStatus.DOWN:
                 raise InvalidState(f"VM '{vm.name}' is {vm.status.value}; it must be down "
                                    "to be removed.")
+            if any(s.status is SnapshotStatus.LOCKED
+                   for s in self.ctx.store.snapshots.where(vm_id=vm.id)):
+                raise InvalidState(f"VM '{vm.name}' has a snapshot in use (a VM is being "
+                                   "made from it); remove it when that is done.")
             for attachment in self.ctx.store.attachments.where(vm_id=vm_id):
                 if keep_disks:
                     self.ctx.store.attachments.delete(attachment.id)

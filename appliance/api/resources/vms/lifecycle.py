@@ -9,7 +9,7 @@ from flask import Response
 
 from appliance.api import http, listing, terms
 from appliance.api.resources import ovf_configurations
-from appliance.api.resources.vms import diskattachments, fields, nics
+from appliance.api.resources.vms import clone, diskattachments, fields, nics
 from appliance.api.resources.vms.fields import VM
 from appliance.api.routing import Operation, Routes
 from appliance.api.schema import iso_time
@@ -71,6 +71,9 @@ def add_vm() -> Response:
     name = values.get("name")
     if not name:
         raise InvalidInput("A new VM needs a <name>.")
+    snapshot_id = clone.snapshot_named(node)
+    if snapshot_id is not None:
+        return clone.add_from_snapshot(snapshot_id, values)
     cluster = listing.resolve(engine.clusters, values.get("cluster"), noun="cluster",
                               default=engine.clusters.default)
     template = listing.resolve(engine.templates, values.get("template"), noun="template",
