@@ -40,6 +40,7 @@ def resource_modules() -> list[ModuleType]:
     from appliance.api.resources import (
         clusters,
         datacenters,
+        diskprofiles,
         disks,
         events,
         external_template_imports,
@@ -81,7 +82,7 @@ def resource_modules() -> list[ModuleType]:
         root,
         lifecycle, diskattachments, nics, cdroms, graphicsconsoles, snapshots, migration,
         vm_permissions, statistics, export, clone, devices, guest, backups, tags,
-        disks, imagetransfers, templates, operatingsystems, externalvmimports,
+        disks, diskprofiles, imagetransfers, templates, operatingsystems, externalvmimports,
         external_template_imports,
         datacenters, clusters, schedulingpolicies, hosts, storagedomains, isoimages,
         networks, vnicprofiles,

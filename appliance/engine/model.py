@@ -103,6 +103,16 @@ class StorageDomain:
 
 
 @dataclass(frozen=True)
+class DiskProfile:
+    """oVirt's disk profile (QoS for the disks of a domain): each storage domain has one,
+    named after it, with no limits."""
+
+    id: str
+    name: str
+    storage_domain_id: str
+
+
+@dataclass(frozen=True)
 class Disk:
     """oVirt's disk, VDSM's image: a chain of volumes of which ``volume_id`` is the top."""
 

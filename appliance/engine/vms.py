@@ -38,7 +38,7 @@ from appliance.engine.model import (
 )
 from appliance.engine.placement import Placement
 from appliance.engine.snapshot_memory import memory_to_restore
-from appliance.engine.storage import DiskCreate, Disks
+from appliance.engine.storage import DiskCreate, Disks, DiskUpdate
 from appliance.engine.store.schema import Store
 from appliance.errors import InvalidState, NameInUse, NotFound, NotSupported
 from appliance.vdsm.agent import HostAgent, LaunchDisk, LaunchNic, LaunchRequest
@@ -74,6 +74,15 @@ class VmCreate:
     serial_number: SerialNumber | None = None
     placement: VmPlacement = VmPlacement()
     initialization: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class AttachmentUpdate:
+    """How a VM uses one of its disks; only the fields given (not None) change."""
+
+    active: bool | None = None
+    bootable: bool | None = None
+    interface: DiskInterface | None = None
 
 
 @dataclass(frozen=True)
@@ -246,6 +255,30 @@ class Vms:
             return self.ctx.store.attachments.insert(DiskAttachment(
                 id=disk.id, vm_id=vm.id, disk_id=disk.id, interface=interface,
                 bootable=bootable, active=active))
+
+    @audited(AuditAction.VM_UPDATE_DISK_ATTACHMENT)
+    def update_disk_attachment(self, vm_id: str, attachment_id: str,
+                               change: AttachmentUpdate, *, actor: Actor,
+                               disk: DiskUpdate | None = None) -> DiskAttachment:
+        """Plug or unplug (``active``), make bootable, change the bus of a disk of a VM that
+        is down; and rename or grow the disk itself (live while the VM runs). Refused
+        before anything changes when the VM may not take it."""
+        with self.ctx.locks.hold(vm_id):
+            vm = self.get(vm_id, actor=actor)
+            require_vm(actor, vm, "change the disks of")
+            attachment = _one_of(self.ctx.store.attachments.where(vm_id=vm.id),
+                                 attachment_id, "disk")
+            changes = {name: value for name, value in vars(change).items()
+                       if value is not None and value != getattr(attachment, name)}
+            if changes and vm.status is not VmStatus.DOWN:
+                raise NotSupported(f"VM '{vm.name}' is {vm.status.value}: plugging, "
+                                   "unplugging and changing how it uses a disk take a VM "
+                                   "that is down for now; stop it first.")
+            if disk is not None:
+                self.disks.update(attachment.disk_id, disk, actor=actor)
+            if not changes:
+                return attachment
+            return self.ctx.store.attachments.update(replace(attachment, **changes))
 
     @audited(AuditAction.VM_DETACH_DISK)
     def detach_disk(self, vm_id: str, disk_id: str, *, actor: Actor,

@@ -179,6 +179,9 @@ class HostAgent(Protocol):
     def create_volume(self, volume: VolumeId, *, size: int, fmt: str = "qcow2",
                       parent: VolumeId | None = None) -> None: ...
     def volume_info(self, volume: VolumeId) -> VolumeInfo: ...
+    def resize_volume(self, volume: VolumeId, *, size: int, fmt: str = "qcow2",
+                      vm_id: str | None = None) -> None: ...
+    def allocated_size(self, volume: VolumeId) -> int: ...
     def delete_volume(self, volume: VolumeId) -> None: ...
     def set_volume_read_only(self, volume: VolumeId, read_only: bool) -> None: ...
     def snapshot_live(self, vm_id: str, layers: tuple[LiveLayer, ...], *,
@@ -400,6 +403,18 @@ class LocalHostAgent:
 
     def volume_info(self, volume: VolumeId) -> VolumeInfo:
         return self.storage.volume_info(volume)
+
+    def allocated_size(self, volume: VolumeId) -> int:
+        return self.storage.allocated(volume)
+
+    def resize_volume(self, volume: VolumeId, *, size: int, fmt: str = "qcow2",
+                      vm_id: str | None = None) -> None:
+        """Grow a disk's top volume: through libvirt's block resize when ``vm_id`` runs
+        here with the disk, with qemu-img otherwise."""
+        if vm_id is None:
+            self.storage.resize(volume, size=size, fmt=fmt)
+        else:
+            live.block_resize(self._domain(vm_id), self.storage.file(volume), size)
 
     def delete_volume(self, volume: VolumeId) -> None:
         self.storage.delete_volume(volume)
