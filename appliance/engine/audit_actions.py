@@ -128,6 +128,7 @@ class AuditAction(StrEnum):
     VM_START = "vm.start"
     VM_START_OR_RESUME = "vm.start_or_resume"
     VM_STOP = "vm.stop"
+    VM_SUSPEND = "vm.suspend"
     VM_UPDATE_DISK_ATTACHMENT = "vm.update_disk_attachment"
     VM_CLONE_CLONE = "vm_clone.clone"
     VM_CLONE_CLONE_FROM_SNAPSHOT = "vm_clone.clone_from_snapshot"

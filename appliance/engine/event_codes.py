@@ -108,3 +108,5 @@ class EventCode(StrEnum):
     UNKNOWN_DOMAIN = "unknown_domain", PRIVATE + 12
     KVM_FALLBACK = "kvm_fallback", PRIVATE + 13
     DISK_UPDATED = "disk_updated", PRIVATE + 20
+    VM_SUSPENDED = "vm_suspended", PRIVATE + 21
+    VM_SUSPEND_FAILED = "vm_suspend_failed", PRIVATE + 22

@@ -202,6 +202,7 @@ class Vm:
     # element path: kept and answered back; VirtStick's guests do not read them
     initialization: tuple[tuple[str, str], ...] = ()
     lease_storage_domain_id: str = ""  # where oVirt would keep an HA VM's lease; kept
+    saved_state_disk_id: str = ""  # a suspended VM's saved RAM and devices (suspension.py)
 
     @property
     def vcpus(self) -> int:

@@ -13,14 +13,12 @@ import builtins
 import time
 from dataclasses import replace
 
-from appliance.engine import chains
+from appliance.engine import chains, snapshot_memory
 from appliance.engine.audit import audited, audited_read
 from appliance.engine.audit_actions import AuditAction
 from appliance.engine.authz import Actor, require_vm
 from appliance.engine.context import EngineContext
 from appliance.engine.enums import (
-    DiskContentType,
-    DiskFormat,
     SnapshotStatus,
     SnapshotType,
     VmStatus,
@@ -295,30 +293,12 @@ class Snapshots:
         dump disk)."""
         if not wanted:
             return None
-        domain_id = first.storage_domain_id if first is not None else \
-            self.ctx.store.storage_domains.all()[0].id
-        domain = self.ctx.store.storage_domains.get(domain_id)
-        self.domains.require_room(domain, vm.memory, sparse=False)
-        disk = Disk(id=new_id(), name=f"{vm.name}_memory_{int(time.time())}",
-                    storage_domain_id=domain.id, provisioned_size=vm.memory,
-                    volume_id=new_id(), format=DiskFormat.RAW, sparse=False,
-                    description=f"Memory of VM {vm.name}", created=time.time(),
-                    content_type=DiskContentType.MEMORY_DUMP)
-        with self.ctx.store.db.transaction():
-            self.ctx.store.volumes.insert(Volume(id=disk.volume_id, disk_id=disk.id,
-                                                 storage_domain_id=domain.id, parent_id=None,
-                                                 format=DiskFormat.RAW, created=time.time()))
-            return self.ctx.store.disks.insert(disk)
+        return snapshot_memory.new_memory_disk(
+            self.ctx, self.domains, vm, near=first,
+            name=f"{vm.name}_memory_{int(time.time())}", description=f"Memory of VM {vm.name}")
 
     def _forget_memory(self, memory: Disk | None) -> None:
-        if memory is None:
-            return
-        self.ctx.hosts.any().delete_image(storage_domain_id=memory.storage_domain_id,
-                                          image_id=memory.id)
-        with self.ctx.store.db.transaction():
-            for volume in self.ctx.store.volumes.where(disk_id=memory.id):
-                self.ctx.store.volumes.delete(volume.id)
-            self.ctx.store.disks.delete(memory.id)
+        snapshot_memory.forget_memory_disk(self.ctx, memory)
 
     def _forget_snapshot(self, snapshot: Snapshot) -> None:
         if snapshot.memory_disk_id:

@@ -8,7 +8,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Protocol, TypeVar
 
-from appliance.engine import chains, permissions, quotas, validation, vm_settings
+from appliance.engine import (
+    chains,
+    permissions,
+    quotas,
+    snapshot_memory,
+    validation,
+    vm_settings,
+)
 from appliance.engine.audit import audited, audited_read, filtered_read
 from appliance.engine.audit_actions import AuditAction
 from appliance.engine.authz import Actor, can_use_vm, require_vm
@@ -333,7 +340,8 @@ class Vms:
 
     @audited(AuditAction.VM_START_OR_RESUME)
     def start_or_resume(self, vm_id: str, *, actor: Actor, correlation_id: str = "") -> Job:
-        """oVirt's start verb: a paused VM is resumed, one that is down is started."""
+        """oVirt's start verb: a paused VM is resumed, one that is down is started, one that
+        is suspended is restored from its saved state."""
         with self.ctx.locks.hold(vm_id):
             if self.get(vm_id, actor=actor).status is VmStatus.PAUSED:
                 return self.resume(vm_id, actor=actor, correlation_id=correlation_id)
@@ -344,23 +352,28 @@ class Vms:
         with self.ctx.locks.hold(vm_id):
             vm = self.get(vm_id, actor=actor)
             require_vm(actor, vm, "start")
-            if vm.status is not VmStatus.DOWN:
+            if vm.status not in (VmStatus.DOWN, VmStatus.SUSPENDED):
                 raise InvalidState(f"VM '{vm.name}' is {vm.status.value}; only a VM that is "
-                                   "down can be started.")
+                                   "down or suspended can be started.")
+            before = vm.status
             host_id = self.placement.pick_host(vm)
             request = self._launch_request(vm, self.ctx.store.hosts.get(host_id))
-            vm = self._set(vm, status=VmStatus.WAIT_FOR_LAUNCH, host_id=host_id)
+            launching = (VmStatus.RESTORING_STATE if before is VmStatus.SUSPENDED
+                         else VmStatus.WAIT_FOR_LAUNCH)
+            vm = self._set(vm, status=launching, host_id=host_id)
             try:
                 self.ctx.hosts.agent(host_id).launch(request)
             except Exception as exc:
-                self._set(vm, status=VmStatus.DOWN, host_id=None)
+                self._set(vm, status=before, host_id=None)  # a suspended VM keeps its state
                 self.ctx.events.record(
                     EventCode.VM_START_FAILED, f"VM {vm.name} failed to start: {exc}",
                     severity=EventSeverity.ERROR, vm_id=vm.id,
                     user=actor.name, correlation_id=correlation_id)
                 raise
             current = self.ctx.store.vms.get(vm_id)
-            if current.status is VmStatus.WAIT_FOR_LAUNCH:
+            if before is VmStatus.SUSPENDED:
+                current = snapshot_memory.discard_saved_state(self.ctx, current)
+            if current.status in (VmStatus.WAIT_FOR_LAUNCH, VmStatus.RESTORING_STATE):
                 self._set(current, status=VmStatus.UP, start_time=time.time())
         host = self.ctx.store.hosts.get(host_id)
         self.ctx.events.record(EventCode.VM_STARTED, f"VM {vm.name} was started by {actor.name} "
@@ -379,7 +392,19 @@ class Vms:
 
     @audited(AuditAction.VM_STOP)
     def stop(self, vm_id: str, *, actor: Actor, correlation_id: str = "") -> Job:
-        """Power off at once, as pulling the plug."""
+        """Power off at once, as pulling the plug; a suspended VM's saved state is thrown
+        away."""
+        with self.ctx.locks.hold(vm_id):
+            vm = self.get(vm_id, actor=actor)
+            if vm.status is VmStatus.SUSPENDED:
+                require_vm(actor, vm, "power off")
+                self._set(snapshot_memory.discard_saved_state(self.ctx, vm),
+                          status=VmStatus.DOWN, stop_reason="powered off")
+                self.ctx.events.record(EventCode.VM_POWER_OFF, f"VM {vm.name}: its saved state was "
+                                       f"discarded by {actor.name}.", vm_id=vm.id,
+                                       user=actor.name, correlation_id=correlation_id)
+                return self.ctx.jobs.record(f"Power off VM {vm.name}", owner=actor.name,
+                                            correlation_id=correlation_id, vm_id=vm.id)
         job = self._running_action(vm_id, actor, correlation_id, verb="power off",
                                    event=EventCode.VM_POWER_OFF,
                                    status=VmStatus.POWERING_DOWN,
@@ -433,8 +458,8 @@ class Vms:
     def mark_down(self, vm_id: str, *, reason: str) -> None:
         with self.ctx.locks.hold(vm_id):
             vm = self.ctx.store.vms.find(vm_id)
-            if vm is None or vm.status is VmStatus.DOWN:
-                return
+            if vm is None or vm.status in (VmStatus.DOWN, VmStatus.SUSPENDED):
+                return  # a suspended VM has no QEMU to lose: its state is on disk
             self._set(vm, status=VmStatus.DOWN, host_id=None, stop_time=time.time(),
                       stop_reason=reason)
         self.ctx.events.record(EventCode.VM_DOWN, f"VM {vm.name} is down: {reason}.", vm_id=vm_id,
@@ -459,7 +484,8 @@ class Vms:
             vm = self.get(vm_id, actor=actor)
             require_vm(actor, vm, verb)
             host_id = vm.host_id
-            if not vm.status.is_running or host_id is None:
+            if not vm.status.is_running or host_id is None or vm.status in (
+                    VmStatus.SAVING_STATE, VmStatus.RESTORING_STATE):
                 raise InvalidState(f"VM '{vm.name}' is {vm.status.value}; it must be running "
                                    f"to {verb} it.")
             previous = vm.status
@@ -514,10 +540,11 @@ class Vms:
             nics.append(LaunchNic(mac=nic.mac, network=network.name,
                                   model=nic.interface.value, linked=nic.linked))
         iso = store.disks.find(vm.cdrom_file_id) if vm.cdrom_file_id else None
+        saved = snapshot_memory.saved_state_of(self.ctx, vm)
         return LaunchRequest(vm_id=vm.id, name=vm.name, memory=vm.memory, vcpus=vm.vcpus,
                              disks=tuple(disks), nics=tuple(nics),
                              cdrom=chains.volume(iso) if iso else None,
-                             restore_from=memory_to_restore(store, vm.id),
+                             restore_from=saved or memory_to_restore(store, vm.id),
                              boot=tuple(b.value for b in vm.boot), display=vm.display.value,
                              serial_number=vm_settings.guest_serial(vm, host))
 

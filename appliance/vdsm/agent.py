@@ -156,6 +156,7 @@ class HostAgent(Protocol):
     def reset(self, vm_id: str) -> None: ...
     def pause(self, vm_id: str) -> None: ...
     def resume(self, vm_id: str) -> None: ...
+    def save_state(self, vm_id: str, target: VolumeId) -> None: ...
     def console_paths(self, vm_id: str) -> tuple[Path, Path]: ...
     def migrate(self, vm_id: str, *, peer_uri: str, migrate_uri: str,
                 bandwidth_mib: int = 0) -> None: ...
@@ -301,6 +302,12 @@ class LocalHostAgent:
 
     def resume(self, vm_id: str) -> None:
         self._call(vm_id, "resume", lambda d: d.resume())
+
+    def save_state(self, vm_id: str, target: VolumeId) -> None:
+        """Suspend to disk: libvirt writes the guest's RAM and device state into ``target``
+        and the domain ends; ``launch`` with ``restore_from`` brings it back."""
+        path = self.storage.new_file(target).path
+        self._call(vm_id, "save the state of", lambda dom: dom.save(str(path)))
 
     def console_paths(self, vm_id: str) -> tuple[Path, Path]:
         return (self.settings.run_dir / f"{vm_id}.sock", self.settings.run_dir / f"{vm_id}.log")

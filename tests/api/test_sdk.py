@@ -84,10 +84,10 @@ def test_blank_vm_with_disk_and_nic_runs(admin: sdk.Connection, blank_vm: types.
             interface=types.DiskInterface.VIRTIO, active=True))
     assert refused.value.code == 501 and "stop the VM first" in str(refused.value)
     assert len(system.disks_service().list()) == disks
-    service.suspend()
-    assert service.get().status == types.VmStatus.PAUSED
-    service.start()  # oVirt's start resumes a paused VM
-    assert service.get().status == types.VmStatus.UP
+    service.suspend()  # oVirt's suspend saves the guest's state to disk and ends QEMU
+    assert wait_status(service, types.VmStatus.SUSPENDED).host is None
+    service.start()  # and start restores it
+    assert wait_status(service, types.VmStatus.UP).host is not None
     service.stop()
     assert service.get().status == types.VmStatus.DOWN
     service.remove()

@@ -1,5 +1,5 @@
 """``/vms``: list, get, add, edit, remove and the lifecycle actions of VMs (start, stop,
-shutdown, reboot, reset, suspend)."""
+shutdown, reboot, reset, suspend: saved to disk, as oVirt suspends)."""
 
 from __future__ import annotations
 
@@ -39,7 +39,8 @@ def install(routes: Routes) -> None:
     for name, summary in (("start", "Start (or resume) a VM"), ("stop", "Power off a VM"),
                           ("shutdown", "Shut a VM down through ACPI"),
                           ("reboot", "Reboot a VM"), ("reset", "Reset a VM"),
-                          ("suspend", "Pause a VM (it keeps its memory)")):
+                          ("suspend", "Suspend a VM to disk (its state is saved; start "
+                                      "restores it)")):
         routes.add(f"/vms/<vm_id>/{name}", Operation.ACTION, tag="action",
                    summary=summary)(_action_view(name))
 
@@ -142,7 +143,8 @@ def _run_action(name: str, vm_id: str) -> Job:
     vms = http.engine().vms
     actor, correlation = http.actor(), http.correlation_id()
     action = {"start": vms.start_or_resume, "stop": vms.stop, "shutdown": vms.shutdown,
-              "reboot": vms.reboot, "reset": vms.reset, "suspend": vms.pause}[name]
+              "reboot": vms.reboot, "reset": vms.reset,
+              "suspend": http.engine().suspensions.suspend}[name]
     return action(vm_id, actor=actor, correlation_id=correlation)
 
 
