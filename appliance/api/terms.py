@@ -106,6 +106,18 @@ def vm_names_of_template(template_id: str) -> tuple[str, ...]:
     return _memo("template_vms", by_template).get(template_id, NO_NAMES)
 
 
+def template_data_center_names(template_id: str) -> tuple[str, ...]:
+    """The data centers of the storage domains a template's disks are on."""
+    engine = http.engine()
+    centers = _memo("domain_centers", lambda: {
+        d.id: d.data_center_id for d in engine.storage_domains.list()})
+    names = []
+    for attachment in engine.templates.list_disk_attachments(template_id):
+        disk = engine.disks.get(attachment.disk_id, actor=http.actor())
+        names.append(data_center_name(centers.get(disk.storage_domain_id)))
+    return tuple(dict.fromkeys(n for n in names if n))
+
+
 def tag_names(object_id: str) -> tuple[str, ...]:
     """The tags of an object, by name. No object has tags yet: the tags service fills this."""
     del object_id

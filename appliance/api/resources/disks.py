@@ -45,8 +45,7 @@ DISK = Type(
 )
 
 # What PUT /disks/{id} changes; other fields sent must be what the disk has.
-EDITABLE = frozenset({"name", "alias", "description", "provisioned_size",
-                      "storage_domains/storage_domain"})
+EDITABLE = frozenset({"name", "alias", "description", "provisioned_size"})
 
 SEARCHABLE: terms.Terms = {
     **terms.basic("status", "provisioned_size", "format", "shareable"),
@@ -135,7 +134,10 @@ def request_from(values: dict[str, Any]) -> DiskCreate:
 
 def update_disk(disk_id: str) -> Response:
     engine, actor = http.engine(), http.actor()
-    values = http.read(DISK)
+    node = http.read_node(DISK.tag)
+    # Where a disk is stays as it is: oVirt moves disks with the move action, and ovirt_disk
+    # sends <storage_domains> with an empty domain when none was named.
+    values = DISK.read({k: v for k, v in node.items() if k != "storage_domains"})
     disk = engine.disks.get(disk_id, actor=actor)
     updated = engine.disks.update(disk.id, update_request(values, disk), actor=actor)
     return http.respond(DISK.tag, render(updated, sizes=True))

@@ -47,9 +47,13 @@ TEMPLATE = Type(
 
 
 def _data_centers(template: Template) -> str | tuple[str, ...]:
-    if template.id == BLANK_TEMPLATE_ID:  # Blank is in every data center
+    """A template is in its cluster's data center, else in those of the storage domains
+    its disks are on; Blank (no disks) is in every one."""
+    if template.cluster_id:
+        return terms.cluster_data_center_name(template.cluster_id)
+    if template.id == BLANK_TEMPLATE_ID:
         return terms.all_data_center_names()
-    return terms.cluster_data_center_name(template.cluster_id)
+    return terms.template_data_center_names(template.id)
 
 
 SEARCHABLE: terms.Terms = {

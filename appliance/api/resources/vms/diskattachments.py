@@ -97,7 +97,8 @@ def update_attachment(vm_id: str, attachment_id: str) -> Response:
     disk_change = None
     if isinstance(disk_node, dict):
         disk = engine.disks.get(attachment.disk_id, actor=actor)
-        disk_change = disks.update_request(disks.DISK.read(disk_node), disk)
+        disk_change = disks.update_request(disks.DISK.read(
+            {k: v for k, v in disk_node.items() if k != "storage_domains"}), disk)
     interface = values.get("interface")
     updated = engine.vms.update_disk_attachment(
         attachment.vm_id, attachment.id, AttachmentUpdate(

@@ -38,6 +38,10 @@ VM = Type(
         Field("memory_policy/max", Kind.INTEGER, get=lambda v: v.max_memory, writable=True),
         Field("memory_policy/ballooning", Kind.BOOLEAN, get=lambda v: True, detail=True),
         Field("cpu/architecture", get=lambda v: "x86_64", detail=True),
+        Field("bios/type", get=lambda v: "i440fx_sea_bios", detail=True),  # pc, SeaBIOS
+        Field("bios/boot_menu/enabled", Kind.BOOLEAN, get=lambda v: False, detail=True),
+        Field("usb/enabled", Kind.BOOLEAN, get=lambda v: False, detail=True),
+        Field("io/threads", Kind.INTEGER, get=lambda v: 0, detail=True),
         Field("cpu/topology/sockets", Kind.INTEGER, get=lambda v: v.cpu_sockets,
               writable=True),
         Field("cpu/topology/cores", Kind.INTEGER, get=lambda v: v.cpu_cores, writable=True),
