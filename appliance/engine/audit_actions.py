@@ -80,6 +80,7 @@ class AuditAction(StrEnum):
     OVA_EXPORTER_EXPORT_VM = "ova_exporter.export_vm"
     SNAPSHOT_COMMIT = "snapshot.commit"
     SNAPSHOT_CREATE = "snapshot.create"
+    SNAPSHOT_DISKS = "snapshot.disks"
     SNAPSHOT_GET = "snapshot.get"
     SNAPSHOT_LIST = "snapshot.list"
     SNAPSHOT_PREVIEW = "snapshot.preview"

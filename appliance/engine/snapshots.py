@@ -55,6 +55,7 @@ class Snapshots:
             raise NotFound(f"VM {vm_id} has no snapshot with id '{snapshot_id}'.")
         return snapshot
 
+    @audited_read(AuditAction.SNAPSHOT_DISKS)
     def disks(self, vm_id: str, snapshot_id: str, *,
               actor: Actor) -> builtins.list[tuple[Disk, str]]:
         """The snapshot's disks, each with the volume that was its top when it was taken
