@@ -13,7 +13,8 @@ EXAMPLE_FAULTS: dict[str, str] = {
     "list_cluster_networks": "GET /clusters/{id}/networks: 404",
     "add_logical_network": "POST /networks: 405 (logical networks cannot be added)",
     "assign_network_to_cluster": "preparing network mynetwork: POST /networks: 405",
-    "add_vm_nic": "GET /datacenters?search=Clusters.name=Default: 400 (no Clusters.name term)",
+    "add_vm_nic": "GET /datacenters/{id}/networks: 404 (its data center is found by "
+                  "Clusters.name=)",
     "add_mac_pool": "POST /macpools: 404",
     "update_quota_limits": "GET /datacenters/{id}/quotas: 404",
     "data_center_maintenance": "GET /datacenters/{id}/clusters: 404",
