@@ -63,6 +63,12 @@ class InvalidState(Conflict):
     code = "invalid-state"
 
 
+class DiskCannotShrink(Conflict):
+    """oVirt grows disks only: a smaller size would cut off what the guest wrote."""
+
+    code = "disk-cannot-shrink"
+
+
 class NotAuthenticated(VirtStickError):
     status = 401
     code = "not-authenticated"

@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import current_app, jsonify, render_template, request
 from werkzeug.wrappers import Response
 
-from appliance.engine.consoles import ConsoleTicket
+from appliance.engine.consoles import remote_viewer_file
 from appliance.errors import NotSupported
 from webui.blueprint import portal_blueprint
 from webui.session import actor, engine, login_required
@@ -50,19 +50,3 @@ def native(vm_id: str) -> Response:
     response.headers["Cache-Control"] = "no-store"
     return response
 
-
-def remote_viewer_file(ticket: ConsoleTicket) -> str:
-    """virt-viewer's connection file: the display's address and its one-time password."""
-    lines = [
-        "[virt-viewer]",
-        f"type={ticket.protocol.value}",
-        f"host={ticket.address}",
-        f"port={ticket.port}",
-        f"password={ticket.password}",
-        f"title={ticket.vm_name} - VirtStick console - press SHIFT+F12 to release the cursor",
-        "delete-this-file=1",
-        "fullscreen=0",
-        "toggle-fullscreen=shift+f11",
-        "release-cursor=shift+f12",
-    ]
-    return "\n".join(lines) + "\n"

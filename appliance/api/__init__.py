@@ -40,6 +40,7 @@ def resource_modules() -> list[ModuleType]:
     from appliance.api.resources import (
         clusters,
         datacenters,
+        diskprofiles,
         disks,
         events,
         external_template_imports,
@@ -60,24 +61,28 @@ def resource_modules() -> list[ModuleType]:
         vnicprofiles,
     )
     from appliance.api.resources.vms import (
+        backups,
         cdroms,
         clone,
+        devices,
         diskattachments,
         export,
         graphicsconsoles,
+        guest,
         lifecycle,
         migration,
         nics,
         snapshots,
         statistics,
+        tags,
     )
     from appliance.api.resources.vms import permissions as vm_permissions
 
     return [
         root,
         lifecycle, diskattachments, nics, cdroms, graphicsconsoles, snapshots, migration,
-        vm_permissions, statistics, export, clone,
-        disks, imagetransfers, templates, operatingsystems, externalvmimports,
+        vm_permissions, statistics, export, clone, devices, guest, backups, tags,
+        disks, diskprofiles, imagetransfers, templates, operatingsystems, externalvmimports,
         external_template_imports,
         datacenters, clusters, schedulingpolicies, hosts, storagedomains, isoimages,
         networks, vnicprofiles,

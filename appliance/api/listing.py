@@ -26,12 +26,13 @@ def list_response(type_: Type, objects: list[T], *,
                   render: Callable[[T], Node] | None = None,
                   follow: Mapping[str, Follower] | None = None) -> Response:
     text = request.args.get("search")
+    limit = http.query_int("max")
     if text:
         fields = searchable if searchable is not None else default_searchable(objects)
         query = search.parse(text)
         objects = query.apply(objects, fields,
-                              case_sensitive=http.query_flag("case_sensitive", True))
-    limit = http.query_int("max")
+                              case_sensitive=http.query_flag("case_sensitive", True),
+                              page_size=limit if limit and limit > 0 else search.PAGE_SIZE)
     if limit is not None and limit >= 0:
         objects = objects[:limit]
     followers = _followers(follow or {})
@@ -128,10 +129,11 @@ class Readable(Protocol):
     def get(self, object_id: str, /) -> Any: ...
 
 
-def add_list_and_get(routes: Routes, type_: Type, service: Callable[[], Readable]) -> None:
+def add_list_and_get(routes: Routes, type_: Type, service: Callable[[], Readable], *,
+                     searchable: Mapping[str, search.Getter] | None = None) -> None:
     """``GET /{plural}`` and ``GET /{plural}/{id}``, for the types that are plain rows."""
     def list_view() -> Response:
-        return list_response(type_, service().list())
+        return list_response(type_, service().list(), searchable=searchable)
 
     def get_view(object_id: str) -> Response:
         return http.respond_object(type_, service().get(object_id))
@@ -140,3 +142,24 @@ def add_list_and_get(routes: Routes, type_: Type, service: Callable[[], Readable
                summary=f"List {type_.description.lower()}s")(list_view)
     routes.add(f"/{type_.plural}/<object_id>", Operation.GET, tag=type_.tag,
                summary=f"Get {type_.description.lower()}")(get_view)
+
+
+def add_empty_vm_list(routes: Routes, rel: str, type_: Type, *, summary: str,
+                      why: str) -> None:
+    """``GET /vms/{id}/{rel}`` (an empty list: VirtStick's VMs have none of these, for the
+    reason ``why``) and ``GET /vms/{id}/{rel}/{item}``, which finds nothing. Clients follow
+    these links after every change; oVirt answers an empty list where there is nothing."""
+    def list_view(vm_id: str) -> Response:
+        http.engine().vms.get(vm_id, actor=http.actor())  # someone else's VM is not found
+        return http.respond_list(type_, [])
+
+    def get_view(vm_id: str, item_id: str) -> Response:
+        vm = http.engine().vms.get(vm_id, actor=http.actor())
+        raise NotFound(f"VM '{vm.name}' has no {type_.tag.replace('_', ' ')} with id "
+                       f"'{item_id[:60]}': {why}.")
+
+    list_view.__name__, get_view.__name__ = f"list_vm_{rel}", f"get_vm_{rel}"
+    routes.add(f"/vms/<vm_id>/{rel}", Operation.LIST, tag=type_.tag,
+               summary=summary)(list_view)
+    routes.add(f"/vms/<vm_id>/{rel}/<item_id>", Operation.GET, tag=type_.tag,
+               summary=f"One of {summary[0].lower()}{summary[1:]}")(get_view)

@@ -110,7 +110,10 @@ def _field(field: Field) -> dict[str, Any]:
     if field.kind is Kind.REF:
         schema = {"$ref": "#/components/schemas/ref"}
         return schema if field.writable else {"allOf": [schema], "readOnly": True}
-    if field.kind is Kind.STRINGS:
+    if field.kind is Kind.REFS:
+        schema = {"type": "object", "properties": {field.item: {
+            "type": "array", "items": {"$ref": "#/components/schemas/ref"}}}}
+    elif field.kind is Kind.STRINGS:
         item: dict[str, Any] = {"type": "string"}
         if field.values:
             item["enum"] = list(field.values)

@@ -118,7 +118,8 @@ def _parse_xml(body: bytes, expected: str) -> Node:
 def _element(element: Element, depth: int) -> Node | str:
     children = list(element)
     if not children and not element.attrib:
-        return (element.text or "").strip()
+        text = element.text or ""
+        return text if text.strip() else ""  # as sent (a script keeps its last newline)
     if depth >= MAX_DEPTH:
         raise _too_deep()
     node: Node = {k: v for k, v in element.attrib.items() if k in ATTRIBUTES}

@@ -26,6 +26,7 @@ class Kind(StrEnum):
     DATE = "date"
     REF = "ref"  # a link to another object: id and href, or id/name on input
     STRINGS = "strings"  # a list of strings: <devices><device>hd</device></devices>
+    REFS = "refs"  # a list of links: <hosts><host id="..."/></hosts>, id or name on input
 
 
 @dataclass(frozen=True)
@@ -34,9 +35,9 @@ class Field:
     kind: Kind = Kind.STRING
     get: Callable[[Any], Any] | None = None  # None: write-only
     writable: bool = False
-    ref: str = ""  # REF: the collection the id points into ("clusters")
+    ref: str = ""  # REF, REFS: the collection the ids point into ("clusters")
     values: tuple[str, ...] = ()  # allowed values of an enumerated string
-    item: str = ""  # STRINGS: the element of one item
+    item: str = ""  # STRINGS, REFS: the element of one item
     detail: bool = False  # constant or costly: in lists only with all_content=true
 
     @property
@@ -184,6 +185,8 @@ def _render_value(f: Field, value: Any) -> Any:
         return value if isinstance(value, dict) else ref(f.ref, str(value))
     if f.kind is Kind.STRINGS:
         return {f.item: [str(v) for v in value]}
+    if f.kind is Kind.REFS:
+        return {f.item: [ref(f.ref, str(v)) for v in value]} if value else None
     return str(value)
 
 
@@ -212,6 +215,16 @@ def _read_value(f: Field, raw: Any, tag: str) -> Any:
         items = raw.get(f.item, []) if isinstance(raw, dict) else []
         items = items if isinstance(items, list) else [items]
         return tuple(_check_value(f, _text(i, where), where) for i in items)
+    if f.kind is Kind.REFS:
+        items = raw.get(f.item, []) if isinstance(raw, dict) else []
+        items = items if isinstance(items, list) else [items]
+        refs = []
+        for item in items:
+            if not isinstance(item, dict) or not (item.get("id") or item.get("name")):
+                raise InvalidInput(f"{where}<{f.item}> needs an id attribute or a <name>.")
+            refs.append({"id": _text(item.get("id"), where),
+                         "name": _text(item.get("name"), where)})
+        return tuple(refs)
     text = _text(raw, where)
     if f.kind is Kind.INTEGER:
         try:

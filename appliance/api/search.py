@@ -1,6 +1,11 @@
 """oVirt's search language, the part clients use: ``name=myvm``, ``name="my vm"``,
 wildcards (``name=web*``), ``and``/``or``, ``!=``, ``<``/``>`` on numbers, ``sortby name desc``
-and ``page N``; an optional ``Vms:`` prefix is ignored."""
+and ``page N`` (pages of ``max`` objects); an optional ``Vms:`` prefix is ignored.
+
+Terms are case-insensitive (``Storage.name`` is ``storage.name``); each collection names its
+own in a table of getters (``terms.py`` has the cross-object ones). A getter may answer a
+tuple of values for a term that names several objects (a disk's ``vm_names``): ``=`` matches
+when one of them does, ``!=`` when none does."""
 
 from __future__ import annotations
 
@@ -39,13 +44,13 @@ class Query:
     page: int | None = None
 
     def apply(self, objects: list[T], fields: Mapping[str, Getter], *,
-              case_sensitive: bool = True) -> list[T]:
+              case_sensitive: bool = True, page_size: int = PAGE_SIZE) -> list[T]:
         for group in self.any_of:
             for condition in group:
                 if condition.field not in fields:
                     raise InvalidInput(f"Cannot search by '{condition.field[:40]}': use "
                                        f"{', '.join(sorted(fields))}.")
-        matchers = [[_matcher(c, fields[c.field], case_sensitive) for c in group]
+        matchers = [[_term_matcher(c, fields[c.field], case_sensitive) for c in group]
                     for group in self.any_of]
         found = [o for o in objects
                  if not matchers or any(all(m(o) for m in group) for group in matchers)]
@@ -56,7 +61,7 @@ class Query:
             getter = fields[self.sort]
             found.sort(key=lambda o: _sort_key(getter(o)), reverse=self.descending)
         if self.page is not None:
-            found = found[(self.page - 1) * PAGE_SIZE:self.page * PAGE_SIZE]
+            found = found[(self.page - 1) * page_size:self.page * page_size]
         return found
 
 
@@ -145,6 +150,25 @@ def _group(conditions: list[Condition], text: str) -> tuple[Condition, ...]:
         raise InvalidInput(f"Cannot understand the search '{text[:100]}': 'or' needs a "
                            "condition on each side.")
     return tuple(conditions)
+
+
+def _term_matcher(condition: Condition, getter: Getter,
+                  case_sensitive: bool) -> Callable[[Any], bool]:
+    """A term that answers a tuple matches by any of its values."""
+    if condition.op == "!=":
+        equal = _matcher(Condition(condition.field, "=", condition.value), _itself,
+                         case_sensitive)
+        return lambda o: not any(equal(v) for v in _values(getter(o)))
+    one = _matcher(condition, _itself, case_sensitive)
+    return lambda o: any(one(v) for v in _values(getter(o)))
+
+
+def _itself(value: object) -> object:
+    return value
+
+
+def _values(value: object) -> tuple[object, ...]:
+    return value if isinstance(value, tuple) else (value,)
 
 
 def _matcher(condition: Condition, getter: Getter,

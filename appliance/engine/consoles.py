@@ -13,16 +13,18 @@ import threading
 from dataclasses import dataclass
 from enum import StrEnum
 
-from appliance.engine.audit import audited
+from appliance.engine.audit import audited, audited_read
 from appliance.engine.audit_actions import AuditAction
 from appliance.engine.authz import Actor, require_vm
 from appliance.engine.context import EngineContext
 from appliance.engine.event_codes import EventCode
 from appliance.engine.vms import Vms
-from appliance.errors import InvalidState, NotAuthenticated, PermissionDenied
+from appliance.errors import InvalidInput, InvalidState, NotAuthenticated, PermissionDenied
+from appliance.vdsm.agent import GraphicsInfo
 
 # remote-viewer is started by hand after the download: its password lives longer.
 NATIVE_CLIENT_SECONDS = 120
+MAX_NATIVE_SECONDS = 3600
 
 
 class ConsoleProtocol(StrEnum):
@@ -56,6 +58,15 @@ class Consoles:
         self._tickets: dict[str, ConsoleTicket] = {}
         self._lock = threading.Lock()
 
+    @audited_read(AuditAction.CONSOLE_GET_DISPLAY)
+    def get_display(self, vm_id: str, *, actor: Actor) -> GraphicsInfo | None:
+        """Where a running VM's display listens (None while it is not running). Reaching it
+        still takes a ticket's password."""
+        vm = self.vms.get(vm_id, actor=actor)
+        if not vm.status.is_running or vm.host_id is None:
+            return None
+        return self.ctx.hosts.agent(vm.host_id).graphics(vm.id)
+
     @audited(AuditAction.CONSOLE_ISSUE)
     def issue(self, vm_id: str, *, actor: Actor, seconds: float | None = None) -> ConsoleTicket:
         """A ticket for ``actor`` alone to open the console of ``vm_id`` once."""
@@ -82,9 +93,15 @@ class Consoles:
         return ticket
 
     @audited(AuditAction.CONSOLE_ISSUE_NATIVE)
-    def issue_native(self, vm_id: str, *, actor: Actor) -> ConsoleTicket:
-        """For remote-viewer: only the display password matters; the ticket is not redeemed."""
-        ticket = self.issue(vm_id, actor=actor, seconds=NATIVE_CLIENT_SECONDS)
+    def issue_native(self, vm_id: str, *, actor: Actor,
+                     seconds: float = NATIVE_CLIENT_SECONDS) -> ConsoleTicket:
+        """For remote-viewer and oVirt's ``ticket`` action: only the display password
+        matters; the ticket is not redeemed. ``seconds`` is bounded: a display password is
+        short-lived."""
+        if not 1 <= seconds <= MAX_NATIVE_SECONDS:
+            raise InvalidInput(f"A console ticket lives from 1 to {MAX_NATIVE_SECONDS} "
+                               f"seconds, not {seconds:g}.")
+        ticket = self.issue(vm_id, actor=actor, seconds=seconds)
         with self._lock:
             self._tickets.pop(ticket.token, None)
         return ticket
@@ -118,3 +135,21 @@ class Consoles:
     def _forget_expired(self, now: float) -> None:
         for token in [t for t, ticket in self._tickets.items() if ticket.expires < now]:
             del self._tickets[token]
+
+
+def remote_viewer_file(ticket: ConsoleTicket) -> str:
+    """virt-viewer's connection file (``.vv``): the display's address and its one-time
+    password."""
+    lines = [
+        "[virt-viewer]",
+        f"type={ticket.protocol.value}",
+        f"host={ticket.address}",
+        f"port={ticket.port}",
+        f"password={ticket.password}",
+        f"title={ticket.vm_name} - VirtStick console - press SHIFT+F12 to release the cursor",
+        "delete-this-file=1",
+        "fullscreen=0",
+        "toggle-fullscreen=shift+f11",
+        "release-cursor=shift+f12",
+    ]
+    return "\n".join(lines) + "\n"

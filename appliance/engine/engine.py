@@ -46,6 +46,7 @@ from appliance.engine.snapshots import Snapshots
 from appliance.engine.storage import Disks, StorageDomains
 from appliance.engine.store import Database
 from appliance.engine.store.schema import Store
+from appliance.engine.suspension import Suspensions
 from appliance.engine.template_builder import TemplateBuilder
 from appliance.engine.templates import Templates
 from appliance.engine.thin import ThinProvisioning
@@ -105,6 +106,7 @@ class Engine:
         self.v2v = V2v(imports)  # VMware and Xen guests
         self.isos = Isos(self.ctx, self.storage_domains, self.disk_copies)
         self.vm_clones = VmClones(self.ctx, self.disk_copies)
+        self.suspensions = Suspensions(self.ctx, self.vms, self.storage_domains)
         self.thin = ThinProvisioning(self.ctx, self.storage_domains, self.disks, self.vms)
         self.reconciler = Reconciler(self.ctx, self.vms)
         self.users = Users(self.ctx)

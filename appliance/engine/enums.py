@@ -118,6 +118,22 @@ class DisplayType(StrEnum):
     SPICE = "spice"
 
 
+class SerialNumberPolicy(StrEnum):
+    """Where the serial number a guest reads (SMBIOS) comes from, as oVirt names it."""
+
+    HOST = "host"  # the host's
+    VM = "vm"  # the VM's id
+    CUSTOM = "custom"  # a value given
+
+
+class VmAffinity(StrEnum):
+    """Whether a VM may leave its host (oVirt's placement policy affinity)."""
+
+    MIGRATABLE = "migratable"
+    USER_MIGRATABLE = "user_migratable"  # only when a user asks, never by the engine
+    PINNED = "pinned"  # never
+
+
 class TemplateStatus(StrEnum):
     OK = "ok"
     LOCKED = "locked"

@@ -107,3 +107,6 @@ class EventCode(StrEnum):
     UNKNOWN_VOLUME = "unknown_volume", PRIVATE + 11
     UNKNOWN_DOMAIN = "unknown_domain", PRIVATE + 12
     KVM_FALLBACK = "kvm_fallback", PRIVATE + 13
+    DISK_UPDATED = "disk_updated", PRIVATE + 20
+    VM_SUSPENDED = "vm_suspended", PRIVATE + 21
+    VM_SUSPEND_FAILED = "vm_suspend_failed", PRIVATE + 22

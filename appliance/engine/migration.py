@@ -13,9 +13,9 @@ from dataclasses import dataclass, replace
 
 from appliance.engine.audit import audited
 from appliance.engine.audit_actions import AuditAction
-from appliance.engine.authz import Actor, require_vm
+from appliance.engine.authz import SYSTEM, Actor, require_vm
 from appliance.engine.context import EngineContext
-from appliance.engine.enums import EventSeverity, VmStatus
+from appliance.engine.enums import EventSeverity, VmAffinity, VmStatus
 from appliance.engine.event_codes import EventCode
 from appliance.engine.hosts import HostService
 from appliance.engine.jobs import JobContext
@@ -55,6 +55,7 @@ class Migrations:
         with self.ctx.locks.hold(vm_id):
             vm = self.vms.get(vm_id, actor=actor)
             require_vm(actor, vm, "migrate")
+            _require_migratable(vm, actor)
             if vm.status is not VmStatus.UP or vm.host_id is None:
                 raise InvalidState(f"VM '{vm.name}' is {vm.status.value}; only a VM that is "
                                    "up can be migrated.")
@@ -154,3 +155,13 @@ class Migrations:
                 continue
             if progress is not None:
                 job.progress(progress.percent)
+
+
+def _require_migratable(vm: Vm, actor: Actor) -> None:
+    affinity = vm.placement.affinity
+    if affinity is VmAffinity.PINNED:
+        raise InvalidState(f"VM '{vm.name}' is pinned to its host: its placement policy does "
+                           "not let it migrate.")
+    if affinity is VmAffinity.USER_MIGRATABLE and actor.user_id == SYSTEM.user_id:
+        raise InvalidState(f"VM '{vm.name}' migrates only when a user asks (its placement "
+                           "policy).")

@@ -22,11 +22,13 @@ from appliance.engine.enums import (
     JobStatus,
     NicInterface,
     SchedulingPolicyName,
+    SerialNumberPolicy,
     SnapshotStatus,
     SnapshotType,
     StorageDomainStatus,
     StorageDomainType,
     TemplateStatus,
+    VmAffinity,
     VmStatus,
 )
 from appliance.engine.event_codes import EventCode
@@ -101,6 +103,16 @@ class StorageDomain:
 
 
 @dataclass(frozen=True)
+class DiskProfile:
+    """oVirt's disk profile (QoS for the disks of a domain): each storage domain has one,
+    named after it, with no limits."""
+
+    id: str
+    name: str
+    storage_domain_id: str
+
+
+@dataclass(frozen=True)
 class Disk:
     """oVirt's disk, VDSM's image: a chain of volumes of which ``volume_id`` is the top."""
 
@@ -145,6 +157,21 @@ class DiskAttachment:
 
 
 @dataclass(frozen=True)
+class SerialNumber:
+    policy: SerialNumberPolicy
+    value: str = ""  # CUSTOM's
+
+
+@dataclass(frozen=True)
+class VmPlacement:
+    """Where a VM may run: on the hosts named (none: any host of its cluster), and whether it
+    may move."""
+
+    affinity: VmAffinity = VmAffinity.MIGRATABLE
+    host_ids: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Vm:
     id: str
     name: str
@@ -167,10 +194,27 @@ class Vm:
     start_time: float = 0.0
     stop_time: float = 0.0
     stop_reason: str = ""
+    memory_guaranteed: int = 0  # 0: all of ``memory``, oVirt's default
+    memory_max: int = 0  # 0: four times ``memory``, oVirt's default
+    serial_number: SerialNumber | None = None  # None: the cluster's default (the host's)
+    placement: VmPlacement = VmPlacement()
+    # cloud-init/sysprep settings as a client gave them (oVirt's <initialization>), by
+    # element path: kept and answered back; VirtStick's guests do not read them
+    initialization: tuple[tuple[str, str], ...] = ()
+    lease_storage_domain_id: str = ""  # where oVirt would keep an HA VM's lease; kept
+    saved_state_disk_id: str = ""  # a suspended VM's saved RAM and devices (suspension.py)
 
     @property
     def vcpus(self) -> int:
         return self.cpu_sockets * self.cpu_cores * self.cpu_threads
+
+    @property
+    def guaranteed_memory(self) -> int:
+        return self.memory_guaranteed or self.memory
+
+    @property
+    def max_memory(self) -> int:
+        return self.memory_max or 4 * self.memory
 
 
 @dataclass(frozen=True)

@@ -32,6 +32,12 @@ _STATUS = {
 }
 
 
+# Statuses whose job, not the domain's events, decides what comes next: a migrating VM is on
+# two hosts for a moment, a VM saving its state stops when the save is done (and the stop's
+# event may come when it is suspended already).
+_SETTLED_ELSEWHERE = (VmStatus.MIGRATING, VmStatus.SAVING_STATE, VmStatus.SUSPENDED)
+
+
 class Reconciler:
     def __init__(self, ctx: EngineContext, vms: Vms) -> None:
         self.ctx = ctx
@@ -72,12 +78,12 @@ class Reconciler:
                                   host_id=host_id)
                 continue
             running.add(vm.id)
-            if vm.status is VmStatus.MIGRATING:
-                continue  # on both hosts for a moment; the migration job settles it
+            if vm.status in _SETTLED_ELSEWHERE:
+                continue  # a migration or a suspend job settles it
             if domain.state in _STATUS:
                 self.vms.mark_status(vm.id, _STATUS[domain.state], host_id=host_id)
         for vm in self.ctx.store.vms.where(host_id=host_id):
-            if vm.id not in running and vm.status not in (VmStatus.DOWN, VmStatus.MIGRATING):
+            if vm.id not in running and vm.status not in (VmStatus.DOWN, *_SETTLED_ELSEWHERE):
                 self.vms.mark_down(vm.id, reason="found not running on its host")
 
     def storage(self) -> None:
@@ -122,8 +128,8 @@ class Reconciler:
 
     def _handle_locked(self, host_id: str, vm_id: str, event: int, detail: int) -> None:
         vm = self.ctx.store.vms.find(vm_id)
-        if vm is None or vm.status is VmStatus.MIGRATING or host_id not in self.ctx.hosts.agents:
-            return  # a migration's events on both hosts: the migration job settles them
+        if vm is None or vm.status in _SETTLED_ELSEWHERE or host_id not in self.ctx.hosts.agents:
+            return  # a migration's events on both hosts, a save's stop: their jobs settle them
         if vm.host_id not in (None, host_id):
             return  # e.g. the source side of a migration: the VM runs elsewhere now
         state = self.ctx.hosts.agent(host_id).domain_state(vm_id)

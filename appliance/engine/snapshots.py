@@ -13,14 +13,12 @@ import builtins
 import time
 from dataclasses import replace
 
-from appliance.engine import chains
+from appliance.engine import chains, snapshot_memory
 from appliance.engine.audit import audited, audited_read
 from appliance.engine.audit_actions import AuditAction
 from appliance.engine.authz import Actor, require_vm
 from appliance.engine.context import EngineContext
 from appliance.engine.enums import (
-    DiskContentType,
-    DiskFormat,
     SnapshotStatus,
     SnapshotType,
     VmStatus,
@@ -29,6 +27,7 @@ from appliance.engine.event_codes import EventCode
 from appliance.engine.ids import new_id
 from appliance.engine.model import Disk, Snapshot, Vm, Volume
 from appliance.engine.storage import StorageDomains
+from appliance.engine.store.schema import Store
 from appliance.errors import InvalidState, NotFound
 from appliance.vdsm.storage_interface import LiveLayer
 
@@ -55,6 +54,19 @@ class Snapshots:
         if snapshot is None or snapshot.vm_id != vm_id:
             raise NotFound(f"VM {vm_id} has no snapshot with id '{snapshot_id}'.")
         return snapshot
+
+    @audited_read(AuditAction.SNAPSHOT_DISKS)
+    def disks(self, vm_id: str, snapshot_id: str, *,
+              actor: Actor) -> builtins.list[tuple[Disk, str]]:
+        """The snapshot's disks, each with the volume that was its top when it was taken
+        (disks removed since are left out)."""
+        snapshot = self.get(vm_id, snapshot_id, actor=actor)
+        found = []
+        for disk_id, volume_id in snapshot.volumes:
+            disk = self.ctx.store.disks.find(disk_id)
+            if disk is not None:
+                found.append((disk, volume_id))
+        return found
 
     # Create and remove
 
@@ -101,6 +113,7 @@ class Snapshots:
             snapshot = self.get(vm_id, snapshot_id, actor=actor)
             vm = self._vm(vm_id, actor, "remove snapshots of")
             self._require_no_preview(vm)
+            require_no_locked_snapshot(self.ctx.store, vm)
             if vm.status not in (*_LIVE, VmStatus.DOWN):
                 raise InvalidState(f"VM '{vm.name}' is {vm.status.value}; wait until it is up "
                                    "or down to remove a snapshot.")
@@ -130,6 +143,7 @@ class Snapshots:
             snapshot = self.get(vm_id, snapshot_id, actor=actor)
             vm = self._down_vm(vm_id, actor, "preview snapshots of")
             self._require_no_preview(vm)
+            require_no_locked_snapshot(self.ctx.store, vm)
             previous: builtins.list[tuple[str, str]] = []
             for disk_id, volume_id in snapshot.volumes:
                 disk = self.ctx.store.disks.find(disk_id)
@@ -153,6 +167,7 @@ class Snapshots:
         """Keep the previewed state: what was written after the snapshot is dropped."""
         with self.ctx.locks.hold(vm_id):
             vm = self._down_vm(vm_id, actor, "commit snapshots of")
+            require_no_locked_snapshot(self.ctx.store, vm)
             previewed, before = self._preview_pair(vm)
             frozen = dict(previewed.volumes)
             dropped: set[str] = set()
@@ -181,6 +196,7 @@ class Snapshots:
         """Leave the preview: the disks go back to what they were before it."""
         with self.ctx.locks.hold(vm_id):
             vm = self._down_vm(vm_id, actor, "undo snapshot previews of")
+            require_no_locked_snapshot(self.ctx.store, vm)
             previewed, before = self._preview_pair(vm)
             for disk_id, old_top in before.volumes:
                 disk = self.ctx.store.disks.find(disk_id)
@@ -278,30 +294,12 @@ class Snapshots:
         dump disk)."""
         if not wanted:
             return None
-        domain_id = first.storage_domain_id if first is not None else \
-            self.ctx.store.storage_domains.all()[0].id
-        domain = self.ctx.store.storage_domains.get(domain_id)
-        self.domains.require_room(domain, vm.memory, sparse=False)
-        disk = Disk(id=new_id(), name=f"{vm.name}_memory_{int(time.time())}",
-                    storage_domain_id=domain.id, provisioned_size=vm.memory,
-                    volume_id=new_id(), format=DiskFormat.RAW, sparse=False,
-                    description=f"Memory of VM {vm.name}", created=time.time(),
-                    content_type=DiskContentType.MEMORY_DUMP)
-        with self.ctx.store.db.transaction():
-            self.ctx.store.volumes.insert(Volume(id=disk.volume_id, disk_id=disk.id,
-                                                 storage_domain_id=domain.id, parent_id=None,
-                                                 format=DiskFormat.RAW, created=time.time()))
-            return self.ctx.store.disks.insert(disk)
+        return snapshot_memory.new_memory_disk(
+            self.ctx, self.domains, vm, near=first,
+            name=f"{vm.name}_memory_{int(time.time())}", description=f"Memory of VM {vm.name}")
 
     def _forget_memory(self, memory: Disk | None) -> None:
-        if memory is None:
-            return
-        self.ctx.hosts.any().delete_image(storage_domain_id=memory.storage_domain_id,
-                                          image_id=memory.id)
-        with self.ctx.store.db.transaction():
-            for volume in self.ctx.store.volumes.where(disk_id=memory.id):
-                self.ctx.store.volumes.delete(volume.id)
-            self.ctx.store.disks.delete(memory.id)
+        snapshot_memory.forget_memory_disk(self.ctx, memory)
 
     def _forget_snapshot(self, snapshot: Snapshot) -> None:
         if snapshot.memory_disk_id:
@@ -344,3 +342,11 @@ class Snapshots:
         if not previewed or not before:
             raise InvalidState(f"VM '{vm.name}' is not previewing a snapshot.")
         return previewed[0], before[0]
+
+
+def require_no_locked_snapshot(store: Store, vm: Vm) -> None:
+    """A locked snapshot is being read (a VM is made from it): its volumes must stay."""
+    for snapshot in store.snapshots.where(vm_id=vm.id):
+        if snapshot.status is SnapshotStatus.LOCKED:
+            raise InvalidState(f"Snapshot '{snapshot.description}' of VM '{vm.name}' is in "
+                               "use; try again when it is ok.")

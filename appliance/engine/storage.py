@@ -10,12 +10,20 @@ from dataclasses import dataclass, replace
 from appliance.engine import chains, permissions, quotas, validation
 from appliance.engine.audit import audited, audited_read
 from appliance.engine.audit_actions import AuditAction
-from appliance.engine.authz import Actor, can_use_vm
+from appliance.engine.authz import Actor, can_use_vm, require_vm
 from appliance.engine.context import EngineContext
-from appliance.engine.enums import DiskContentType, DiskFormat, DiskStatus, StorageDomainStatus
+from appliance.engine.enums import (
+    DiskContentType,
+    DiskFormat,
+    DiskStatus,
+    StorageDomainStatus,
+    VmStatus,
+)
+from appliance.engine.event_codes import EventCode
 from appliance.engine.ids import new_id
-from appliance.engine.model import Disk, StorageDomain, Volume
+from appliance.engine.model import Disk, DiskProfile, StorageDomain, Vm, Volume
 from appliance.errors import (
+    DiskCannotShrink,
     InsufficientResources,
     InvalidInput,
     InvalidState,
@@ -25,6 +33,8 @@ from appliance.errors import (
 )
 from appliance.vdsm.agent import HostAgent
 from appliance.vdsm.storage_interface import StorageConnection
+
+_PROFILES = uuid.UUID("6d1a3c0e-5b7f-4f7e-9a51-0c1d2e3f4a5b")  # namespace of profile ids
 
 
 @dataclass(frozen=True)
@@ -49,6 +59,15 @@ class DiskCreate:
     description: str = ""
     content_type: DiskContentType = DiskContentType.DATA
     id: str = ""  # a client may choose the new disk's id (oVirt's SDK does, from an OVF)
+
+
+@dataclass(frozen=True)
+class DiskUpdate:
+    """Only the fields given (not None) change; a disk only grows."""
+
+    name: str | None = None
+    description: str | None = None
+    provisioned_size: int | None = None
 
 
 @dataclass(frozen=True)
@@ -80,6 +99,21 @@ class StorageDomains:
         if not domains:
             raise NotFound("There is no storage domain.")
         return domains[0]
+
+    def disk_profile(self, domain: StorageDomain) -> DiskProfile:
+        """The domain's one disk profile; its id is derived from the domain's, so it is the
+        same on every start."""
+        return DiskProfile(id=str(uuid.uuid5(_PROFILES, domain.id)), name=domain.name,
+                           storage_domain_id=domain.id)
+
+    def list_disk_profiles(self) -> builtins.list[DiskProfile]:
+        return [self.disk_profile(d) for d in self.list()]
+
+    def get_disk_profile(self, profile_id: str) -> DiskProfile:
+        for profile in self.list_disk_profiles():
+            if profile.id == profile_id:
+                return profile
+        raise NotFound(f"There is no disk profile with id '{profile_id[:60]}'.")
 
     def connect_host(self, agent: HostAgent) -> None:
         """Tell a host where every storage domain lives (VDSM's ``connectStorageServer``),
@@ -156,6 +190,40 @@ class Disks:
                     created=time.time())
         return self._store_new(disk, self._create_volume(domain, disk, parent=base))
 
+    @audited(AuditAction.DISK_UPDATE)
+    def update(self, disk_id: str, request: DiskUpdate, *, actor: Actor) -> Disk:
+        """Rename, describe or grow a disk; a disk of a running VM grows live (the guest
+        sees the new size at once)."""
+        store = self.ctx.store
+        found = permissions.get_disk(store, actor, disk_id)
+        attachment = next(iter(store.attachments.where(disk_id=found.id)), None)
+        vm = store.vms.find(attachment.vm_id) if attachment is not None else None
+        with self.ctx.locks.hold(vm.id if vm is not None else found.id):
+            disk = store.disks.get(found.id)
+            if vm is not None:
+                vm = store.vms.get(vm.id)
+                require_vm(actor, vm, "change the disks of")
+            if disk.template_id is not None and not actor.superuser:
+                raise PermissionDenied(f"{actor.name} may not change template disk "
+                                       f"'{disk.name}'.")
+            changes: dict[str, object] = {}
+            if request.name is not None and request.name != disk.name:
+                changes["name"] = validation.name(request.name, noun="disk")
+            if request.description is not None and request.description != disk.description:
+                changes["description"] = request.description
+            size = request.provisioned_size
+            if size is not None and size != disk.provisioned_size:
+                self._grow(disk, size, vm, actor=actor,
+                           active=attachment is not None and attachment.active)
+                changes["provisioned_size"] = size
+            if not changes:
+                return disk
+            updated = store.disks.update(replace(disk, **changes))  # type: ignore[arg-type]
+        self.ctx.events.record(EventCode.DISK_UPDATED, f"Disk {updated.name} was edited by "
+                               f"{actor.name} ({', '.join(sorted(changes))}).",
+                               vm_id=vm.id if vm is not None else None, user=actor.name)
+        return updated
+
     @audited(AuditAction.DISK_REMOVE)
     def remove(self, disk_id: str, *, actor: Actor) -> None:
         disk = permissions.get_disk(self.ctx.store, actor, disk_id)
@@ -204,6 +272,40 @@ class Disks:
         if self.ctx.store.disks.find(chosen) is not None:
             raise NameInUse(f"A disk with id {chosen} exists.")
         return chosen
+
+    def _grow(self, disk: Disk, size: int, vm: Vm | None, *, actor: Actor,
+              active: bool) -> None:
+        if size < disk.provisioned_size:
+            raise DiskCannotShrink(
+                f"Disk '{disk.name}' has {validation.human_size(disk.provisioned_size)}; a "
+                f"disk can only grow, not shrink to {validation.human_size(size)}.")
+        if disk.template_id is not None:
+            raise InvalidState(f"Disk '{disk.name}' is a template's: VMs' disks lie over it, "
+                               "so it cannot grow.")
+        if disk.status is not DiskStatus.OK:
+            raise InvalidState(f"Disk '{disk.name}' is {disk.status.value}; it grows when it "
+                               "is ok.")
+        if vm is not None and active and vm.status not in (VmStatus.UP, VmStatus.PAUSED,
+                                                            VmStatus.DOWN):
+            raise InvalidState(f"VM '{vm.name}' is {vm.status.value}; its disks grow while "
+                               "it is up, paused or down.")
+        live = vm is not None and active and vm.status is not VmStatus.DOWN
+        domain = self.ctx.store.storage_domains.get(disk.storage_domain_id)
+        self.domains.require_room(domain, size - disk.provisioned_size, sparse=disk.sparse)
+        quotas.require(self.ctx.store, self.ctx.config.quotas, actor,
+                       storage=size - disk.provisioned_size)
+        if live and vm is not None and vm.host_id is not None:
+            self.ctx.hosts.agent(vm.host_id).resize_volume(
+                chains.volume(disk), size=size, fmt=disk.format.qemu_format, vm_id=vm.id)
+        else:
+            self.ctx.hosts.any().resize_volume(chains.volume(disk), size=size,
+                                               fmt=disk.format.qemu_format)
+
+    def allocated(self, disk: Disk) -> int:
+        """Bytes this disk's own volumes take on the host (cheap: no qemu-img)."""
+        agent = self.ctx.hosts.any()
+        return sum(agent.allocated_size(chains.volume(disk, v.id))
+                   for v in self.ctx.store.volumes.where(disk_id=disk.id))
 
     def set_status(self, disk: Disk, status: DiskStatus) -> Disk:
         return self.ctx.store.disks.update(replace(disk, status=status))

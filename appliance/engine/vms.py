@@ -8,8 +8,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Protocol, TypeVar
 
-from appliance.engine import chains, permissions, quotas, validation
-from appliance.engine.audit import audited, audited_read
+from appliance.engine import (
+    chains,
+    permissions,
+    quotas,
+    snapshot_memory,
+    validation,
+    vm_settings,
+)
+from appliance.engine.audit import audited, audited_read, filtered_read
 from appliance.engine.audit_actions import AuditAction
 from appliance.engine.authz import Actor, can_use_vm, require_vm
 from appliance.engine.context import EngineContext
@@ -21,14 +28,24 @@ from appliance.engine.enums import (
     DisplayType,
     EventSeverity,
     NicInterface,
+    SnapshotStatus,
     VmStatus,
 )
 from appliance.engine.event_codes import EventCode
 from appliance.engine.ids import new_id, new_mac
-from appliance.engine.model import BLANK_TEMPLATE_ID, DiskAttachment, Job, Nic, Vm
+from appliance.engine.model import (
+    BLANK_TEMPLATE_ID,
+    DiskAttachment,
+    Host,
+    Job,
+    Nic,
+    SerialNumber,
+    Vm,
+    VmPlacement,
+)
 from appliance.engine.placement import Placement
 from appliance.engine.snapshot_memory import memory_to_restore
-from appliance.engine.storage import DiskCreate, Disks
+from appliance.engine.storage import DiskCreate, Disks, DiskUpdate
 from appliance.engine.store.schema import Store
 from appliance.errors import InvalidState, NameInUse, NotFound, NotSupported
 from appliance.vdsm.agent import HostAgent, LaunchDisk, LaunchNic, LaunchRequest
@@ -59,6 +76,20 @@ class VmCreate:
     boot: tuple[BootDevice, ...] | None = None
     high_availability: bool = False
     clone: bool = False  # copies of the template's disks instead of thin layers
+    memory_guaranteed: int = 0  # 0: oVirt's default (all of the memory)
+    memory_max: int = 0  # 0: oVirt's default (four times the memory)
+    serial_number: SerialNumber | None = None
+    placement: VmPlacement = VmPlacement()
+    initialization: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class AttachmentUpdate:
+    """How a VM uses one of its disks; only the fields given (not None) change."""
+
+    active: bool | None = None
+    bootable: bool | None = None
+    interface: DiskInterface | None = None
 
 
 @dataclass(frozen=True)
@@ -112,6 +143,12 @@ class Vms:
         vm = self.get(vm_id, actor=actor)
         return self.ctx.store.attachments.where(vm_id=vm.id)
 
+    @filtered_read(AuditAction.VM_LIST_ATTACHMENTS)
+    def list_attachments(self, *, actor: Actor) -> builtins.list[DiskAttachment]:
+        """The disk attachments of every VM this actor may see."""
+        visible = {vm.id for vm in self.list(actor=actor)}
+        return [a for a in self.ctx.store.attachments.all() if a.vm_id in visible]
+
     @audited_read(AuditAction.VM_GET_DISK_ATTACHMENT)
     def get_disk_attachment(self, vm_id: str, attachment_id: str, *,
                             actor: Actor) -> DiskAttachment:
@@ -151,7 +188,12 @@ class Vms:
             high_availability=request.high_availability,
             owner_id=None if actor.superuser else actor.user_id,
             created=time.time(),
+            memory_guaranteed=request.memory_guaranteed, memory_max=request.memory_max,
+            serial_number=vm_settings.check_serial_number(request.serial_number),
+            placement=vm_settings.check_placement(store, cluster.id, request.placement),
+            initialization=vm_settings.check_initialization(request.initialization),
         )
+        vm_settings.check_memory_policy(vm)
         self.placement.require_memory_fits(cluster.id, vm.memory)
         quotas.require(store, self.ctx.config.quotas, actor, memory=vm.memory, vcpus=vm.vcpus,
                        storage=_template_disks_size(store, template.id))
@@ -177,6 +219,10 @@ class Vms:
             if vm.status is not VmStatus.DOWN:
                 raise InvalidState(f"VM '{vm.name}' is {vm.status.value}; it must be down "
                                    "to be removed.")
+            if any(s.status is SnapshotStatus.LOCKED
+                   for s in self.ctx.store.snapshots.where(vm_id=vm.id)):
+                raise InvalidState(f"VM '{vm.name}' has a snapshot in use (a VM is being "
+                                   "made from it); remove it when that is done.")
             for attachment in self.ctx.store.attachments.where(vm_id=vm_id):
                 if keep_disks:
                     self.ctx.store.attachments.delete(attachment.id)
@@ -216,6 +262,30 @@ class Vms:
             return self.ctx.store.attachments.insert(DiskAttachment(
                 id=disk.id, vm_id=vm.id, disk_id=disk.id, interface=interface,
                 bootable=bootable, active=active))
+
+    @audited(AuditAction.VM_UPDATE_DISK_ATTACHMENT)
+    def update_disk_attachment(self, vm_id: str, attachment_id: str,
+                               change: AttachmentUpdate, *, actor: Actor,
+                               disk: DiskUpdate | None = None) -> DiskAttachment:
+        """Plug or unplug (``active``), make bootable, change the bus of a disk of a VM that
+        is down; and rename or grow the disk itself (live while the VM runs). Refused
+        before anything changes when the VM may not take it."""
+        with self.ctx.locks.hold(vm_id):
+            vm = self.get(vm_id, actor=actor)
+            require_vm(actor, vm, "change the disks of")
+            attachment = _one_of(self.ctx.store.attachments.where(vm_id=vm.id),
+                                 attachment_id, "disk")
+            changes = {name: value for name, value in vars(change).items()
+                       if value is not None and value != getattr(attachment, name)}
+            if changes and vm.status is not VmStatus.DOWN:
+                raise NotSupported(f"VM '{vm.name}' is {vm.status.value}: plugging, "
+                                   "unplugging and changing how it uses a disk take a VM "
+                                   "that is down for now; stop it first.")
+            if disk is not None:
+                self.disks.update(attachment.disk_id, disk, actor=actor)
+            if not changes:
+                return attachment
+            return self.ctx.store.attachments.update(replace(attachment, **changes))
 
     @audited(AuditAction.VM_DETACH_DISK)
     def detach_disk(self, vm_id: str, disk_id: str, *, actor: Actor,
@@ -270,7 +340,8 @@ class Vms:
 
     @audited(AuditAction.VM_START_OR_RESUME)
     def start_or_resume(self, vm_id: str, *, actor: Actor, correlation_id: str = "") -> Job:
-        """oVirt's start verb: a paused VM is resumed, one that is down is started."""
+        """oVirt's start verb: a paused VM is resumed, one that is down is started, one that
+        is suspended is restored from its saved state."""
         with self.ctx.locks.hold(vm_id):
             if self.get(vm_id, actor=actor).status is VmStatus.PAUSED:
                 return self.resume(vm_id, actor=actor, correlation_id=correlation_id)
@@ -281,23 +352,28 @@ class Vms:
         with self.ctx.locks.hold(vm_id):
             vm = self.get(vm_id, actor=actor)
             require_vm(actor, vm, "start")
-            if vm.status is not VmStatus.DOWN:
+            if vm.status not in (VmStatus.DOWN, VmStatus.SUSPENDED):
                 raise InvalidState(f"VM '{vm.name}' is {vm.status.value}; only a VM that is "
-                                   "down can be started.")
+                                   "down or suspended can be started.")
+            before = vm.status
             host_id = self.placement.pick_host(vm)
-            request = self._launch_request(vm)
-            vm = self._set(vm, status=VmStatus.WAIT_FOR_LAUNCH, host_id=host_id)
+            request = self._launch_request(vm, self.ctx.store.hosts.get(host_id))
+            launching = (VmStatus.RESTORING_STATE if before is VmStatus.SUSPENDED
+                         else VmStatus.WAIT_FOR_LAUNCH)
+            vm = self._set(vm, status=launching, host_id=host_id)
             try:
                 self.ctx.hosts.agent(host_id).launch(request)
             except Exception as exc:
-                self._set(vm, status=VmStatus.DOWN, host_id=None)
+                self._set(vm, status=before, host_id=None)  # a suspended VM keeps its state
                 self.ctx.events.record(
                     EventCode.VM_START_FAILED, f"VM {vm.name} failed to start: {exc}",
                     severity=EventSeverity.ERROR, vm_id=vm.id,
                     user=actor.name, correlation_id=correlation_id)
                 raise
             current = self.ctx.store.vms.get(vm_id)
-            if current.status is VmStatus.WAIT_FOR_LAUNCH:
+            if before is VmStatus.SUSPENDED:
+                current = snapshot_memory.discard_saved_state(self.ctx, current)
+            if current.status in (VmStatus.WAIT_FOR_LAUNCH, VmStatus.RESTORING_STATE):
                 self._set(current, status=VmStatus.UP, start_time=time.time())
         host = self.ctx.store.hosts.get(host_id)
         self.ctx.events.record(EventCode.VM_STARTED, f"VM {vm.name} was started by {actor.name} "
@@ -316,7 +392,19 @@ class Vms:
 
     @audited(AuditAction.VM_STOP)
     def stop(self, vm_id: str, *, actor: Actor, correlation_id: str = "") -> Job:
-        """Power off at once, as pulling the plug."""
+        """Power off at once, as pulling the plug; a suspended VM's saved state is thrown
+        away."""
+        with self.ctx.locks.hold(vm_id):
+            vm = self.get(vm_id, actor=actor)
+            if vm.status is VmStatus.SUSPENDED:
+                require_vm(actor, vm, "power off")
+                self._set(snapshot_memory.discard_saved_state(self.ctx, vm),
+                          status=VmStatus.DOWN, stop_reason="powered off")
+                self.ctx.events.record(EventCode.VM_POWER_OFF, f"VM {vm.name}: its saved state was "
+                                       f"discarded by {actor.name}.", vm_id=vm.id,
+                                       user=actor.name, correlation_id=correlation_id)
+                return self.ctx.jobs.record(f"Power off VM {vm.name}", owner=actor.name,
+                                            correlation_id=correlation_id, vm_id=vm.id)
         job = self._running_action(vm_id, actor, correlation_id, verb="power off",
                                    event=EventCode.VM_POWER_OFF,
                                    status=VmStatus.POWERING_DOWN,
@@ -370,8 +458,8 @@ class Vms:
     def mark_down(self, vm_id: str, *, reason: str) -> None:
         with self.ctx.locks.hold(vm_id):
             vm = self.ctx.store.vms.find(vm_id)
-            if vm is None or vm.status is VmStatus.DOWN:
-                return
+            if vm is None or vm.status in (VmStatus.DOWN, VmStatus.SUSPENDED):
+                return  # a suspended VM has no QEMU to lose: its state is on disk
             self._set(vm, status=VmStatus.DOWN, host_id=None, stop_time=time.time(),
                       stop_reason=reason)
         self.ctx.events.record(EventCode.VM_DOWN, f"VM {vm.name} is down: {reason}.", vm_id=vm_id,
@@ -396,7 +484,8 @@ class Vms:
             vm = self.get(vm_id, actor=actor)
             require_vm(actor, vm, verb)
             host_id = vm.host_id
-            if not vm.status.is_running or host_id is None:
+            if not vm.status.is_running or host_id is None or vm.status in (
+                    VmStatus.SAVING_STATE, VmStatus.RESTORING_STATE):
                 raise InvalidState(f"VM '{vm.name}' is {vm.status.value}; it must be running "
                                    f"to {verb} it.")
             previous = vm.status
@@ -424,7 +513,7 @@ class Vms:
     def _set(self, vm: Vm, **changes: object) -> Vm:
         return self.ctx.store.vms.update(replace(vm, **changes))  # type: ignore[arg-type]
 
-    def _launch_request(self, vm: Vm) -> LaunchRequest:
+    def _launch_request(self, vm: Vm, host: Host) -> LaunchRequest:
         store = self.ctx.store
         disks = []
         for attachment in store.attachments.where(vm_id=vm.id):
@@ -451,11 +540,13 @@ class Vms:
             nics.append(LaunchNic(mac=nic.mac, network=network.name,
                                   model=nic.interface.value, linked=nic.linked))
         iso = store.disks.find(vm.cdrom_file_id) if vm.cdrom_file_id else None
+        saved = snapshot_memory.saved_state_of(self.ctx, vm)
         return LaunchRequest(vm_id=vm.id, name=vm.name, memory=vm.memory, vcpus=vm.vcpus,
                              disks=tuple(disks), nics=tuple(nics),
                              cdrom=chains.volume(iso) if iso else None,
-                             restore_from=memory_to_restore(store, vm.id),
-                             boot=tuple(b.value for b in vm.boot), display=vm.display.value)
+                             restore_from=saved or memory_to_restore(store, vm.id),
+                             boot=tuple(b.value for b in vm.boot), display=vm.display.value,
+                             serial_number=vm_settings.guest_serial(vm, host))
 
     def _copy_template_devices(self, vm: Vm, *, thin_disks: bool = True) -> None:
         """A VM from a template gets a thin layer over each template disk and its NICs."""

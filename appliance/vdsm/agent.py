@@ -111,6 +111,7 @@ class LaunchRequest:
     console_password: str = ""
     # A memory snapshot's saved RAM: the guest resumes from it instead of booting.
     restore_from: VolumeId | None = None
+    serial_number: str = ""  # what the guest reads in SMBIOS; "" for QEMU's default
 
 
 @dataclass(frozen=True)
@@ -155,6 +156,7 @@ class HostAgent(Protocol):
     def reset(self, vm_id: str) -> None: ...
     def pause(self, vm_id: str) -> None: ...
     def resume(self, vm_id: str) -> None: ...
+    def save_state(self, vm_id: str, target: VolumeId) -> None: ...
     def console_paths(self, vm_id: str) -> tuple[Path, Path]: ...
     def migrate(self, vm_id: str, *, peer_uri: str, migrate_uri: str,
                 bandwidth_mib: int = 0) -> None: ...
@@ -178,6 +180,9 @@ class HostAgent(Protocol):
     def create_volume(self, volume: VolumeId, *, size: int, fmt: str = "qcow2",
                       parent: VolumeId | None = None) -> None: ...
     def volume_info(self, volume: VolumeId) -> VolumeInfo: ...
+    def resize_volume(self, volume: VolumeId, *, size: int, fmt: str = "qcow2",
+                      vm_id: str | None = None) -> None: ...
+    def allocated_size(self, volume: VolumeId) -> int: ...
     def delete_volume(self, volume: VolumeId) -> None: ...
     def set_volume_read_only(self, volume: VolumeId, read_only: bool) -> None: ...
     def snapshot_live(self, vm_id: str, layers: tuple[LiveLayer, ...], *,
@@ -298,6 +303,12 @@ class LocalHostAgent:
     def resume(self, vm_id: str) -> None:
         self._call(vm_id, "resume", lambda d: d.resume())
 
+    def save_state(self, vm_id: str, target: VolumeId) -> None:
+        """Suspend to disk: libvirt writes the guest's RAM and device state into ``target``
+        and the domain ends; ``launch`` with ``restore_from`` brings it back."""
+        path = self.storage.new_file(target).path
+        self._call(vm_id, "save the state of", lambda dom: dom.save(str(path)))
+
     def console_paths(self, vm_id: str) -> tuple[Path, Path]:
         return (self.settings.run_dir / f"{vm_id}.sock", self.settings.run_dir / f"{vm_id}.log")
 
@@ -399,6 +410,18 @@ class LocalHostAgent:
 
     def volume_info(self, volume: VolumeId) -> VolumeInfo:
         return self.storage.volume_info(volume)
+
+    def allocated_size(self, volume: VolumeId) -> int:
+        return self.storage.allocated(volume)
+
+    def resize_volume(self, volume: VolumeId, *, size: int, fmt: str = "qcow2",
+                      vm_id: str | None = None) -> None:
+        """Grow a disk's top volume: through libvirt's block resize when ``vm_id`` runs
+        here with the disk, with qemu-img otherwise."""
+        if vm_id is None:
+            self.storage.resize(volume, size=size, fmt=fmt)
+        else:
+            live.block_resize(self._domain(vm_id), self.storage.file(volume), size)
 
     def delete_volume(self, volume: VolumeId) -> None:
         self.storage.delete_volume(volume)
@@ -511,6 +534,7 @@ class LocalHostAgent:
                                            or secrets.token_hex(4)),
             serial=domxml.SerialConsole(socket=socket_path, log=log_path),
             boot_network="network" in request.boot,
+            serial_number=request.serial_number,
         )
 
     def _attachment(self, network: str) -> str:

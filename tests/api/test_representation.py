@@ -7,7 +7,7 @@ import ovirtsdk4.types as types
 from ovirtsdk4.writer import Writer
 
 from appliance.api import representation
-from appliance.api.resources.vms.lifecycle import VM
+from appliance.api.resources.vms.fields import VM
 from appliance.engine.enums import BootDevice, VmStatus
 from appliance.engine.model import Vm
 

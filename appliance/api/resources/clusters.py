@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import Response
 
-from appliance.api import http, listing
+from appliance.api import http, listing, terms
 from appliance.api.representation import Node
 from appliance.api.resources.datacenters import VERSION
 from appliance.api.routing import Operation, Routes
@@ -33,9 +33,15 @@ AFFINITY_GROUP = Type(
             Field("positive", Kind.BOOLEAN, get=lambda g: g.positive),
             Field("enforcing", Kind.BOOLEAN, get=lambda g: g.enforcing)))
 
+SEARCHABLE: terms.Terms = {
+    **terms.basic(),
+    "datacenter": lambda c: terms.data_center_name(c.data_center_id),
+}
+
 
 def install(routes: Routes) -> None:
-    listing.add_list_and_get(routes, CLUSTER, lambda: http.engine().clusters)
+    listing.add_list_and_get(routes, CLUSTER, lambda: http.engine().clusters,
+                             searchable=SEARCHABLE)
     routes.add("/clusters/<cluster_id>", Operation.UPDATE, tag="cluster",
                summary="Change a cluster's scheduling policy")(update_cluster)
     base = "/clusters/<cluster_id>/affinitygroups"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Response
 
-from appliance.api import http, listing
+from appliance.api import http, listing, terms
 from appliance.api.resources.storagedomains import STORAGE_DOMAIN, render_domain
 from appliance.api.routing import Operation, Routes
 from appliance.api.schema import Field, Kind, Type
@@ -20,9 +20,18 @@ DATACENTER = Type(
             Field("status", get=lambda d: "up"),
             Field("storage_format", get=lambda d: "v5"), *VERSION))
 
+SEARCHABLE: terms.Terms = {
+    **terms.basic(),
+    "status": lambda d: "up",
+    "clusters.name": lambda d: terms.cluster_names_in(d.id),
+    "storage": lambda d: terms.storage_domain_names_in(d.id),
+    "storage.name": lambda d: terms.storage_domain_names_in(d.id),
+}
+
 
 def install(routes: Routes) -> None:
-    listing.add_list_and_get(routes, DATACENTER, lambda: http.engine().datacenters)
+    listing.add_list_and_get(routes, DATACENTER, lambda: http.engine().datacenters,
+                             searchable=SEARCHABLE)
     base = "/datacenters/<dc_id>/storagedomains"
     routes.add(base, Operation.LIST, tag="storage_domain",
                summary="Storage domains attached to a data center")(list_attached)

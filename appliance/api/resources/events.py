@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Response, request
 
-from appliance.api import http, listing
+from appliance.api import http, listing, terms
 from appliance.api.routing import Operation, Routes
 from appliance.api.schema import Field, Kind, Type, iso_time
 from appliance.engine.enums import EventSeverity
@@ -27,6 +27,25 @@ EVENT = Type(
     ),
 )
 
+SEARCHABLE: terms.Terms = {
+    "id": lambda e: e.id,
+    "severity": lambda e: e.severity.value,
+    "description": lambda e: e.description,
+    "message": lambda e: e.description,
+    "correlation_id": lambda e: e.correlation_id,
+    "type": lambda e: e.code.number,  # what oVirt's search calls the number: type=1152
+    "code": lambda e: e.code.number,
+    "comment": lambda e: e.code.value,
+    "vm.id": lambda e: e.vm_id,
+    "vm.name": lambda e: terms.vm_name(e.vm_id),
+    "host.id": lambda e: e.host_id,
+    "host.name": lambda e: terms.host_name(e.host_id),
+    "storage_domain.id": lambda e: e.storage_domain_id,
+    "user": lambda e: e.user,
+    "usrname": lambda e: e.user,
+    "time": lambda e: iso_time(e.time),
+}
+
 
 def install(routes: Routes) -> None:
     routes.add("/events", Operation.LIST, tag="event",
@@ -42,14 +61,7 @@ def list_events() -> Response:
     visible = http.engine().visible_events.list(
         actor=http.actor(), limit=min(limit if limit and limit > 0 else 100, 1000),
         since_id=since)
-    return listing.list_response(EVENT, visible, searchable={
-        "severity": lambda e: e.severity.value, "id": lambda e: e.id,
-        "description": lambda e: e.description, "correlation_id": lambda e: e.correlation_id,
-        "vm.id": lambda e: e.vm_id, "code": lambda e: e.code.number,
-        "type": lambda e: e.code.number,  # what oVirt's search calls the number
-        "host.id": lambda e: e.host_id, "storage_domain.id": lambda e: e.storage_domain_id,
-        "user": lambda e: e.user, "comment": lambda e: e.code.value,
-        "time": lambda e: iso_time(e.time)})
+    return listing.list_response(EVENT, visible, searchable=SEARCHABLE)
 
 
 def get_event(event_id: str) -> Response:

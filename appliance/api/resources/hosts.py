@@ -8,7 +8,7 @@ from functools import cache
 
 from flask import Response
 
-from appliance.api import http, listing
+from appliance.api import http, listing, terms
 from appliance.api.representation import Node
 from appliance.api.resources.statistics import STATISTIC, one, render
 from appliance.api.routing import Operation, Routes
@@ -34,6 +34,14 @@ HOST = Type(
             Field("type", get=lambda h: "rhel"),
             Field("hardware_information/product_name", get=lambda h: h.virt_type.upper()),
             Field("external_status", get=lambda h: "ok")))
+
+SEARCHABLE: terms.Terms = {
+    **terms.basic("status", "address"),
+    "cluster": lambda h: terms.cluster_name(h.cluster_id),
+    "datacenter": lambda h: terms.cluster_data_center_name(h.cluster_id),
+    "type": lambda h: "rhel",
+    "tag": lambda h: terms.tag_names(h.id),
+}
 
 
 @cache
@@ -65,7 +73,7 @@ JOIN_TOKEN = Type(
 
 
 def install(routes: Routes) -> None:
-    listing.add_list_and_get(routes, HOST, lambda: http.engine().hosts)
+    listing.add_list_and_get(routes, HOST, lambda: http.engine().hosts, searchable=SEARCHABLE)
     routes.add("/hosts", Operation.ADD, tag="host",
                summary="Add a host (by address, or a lab host on this machine)")(add_host)
     routes.add("/hosts/<host_id>", Operation.REMOVE, tag="host",

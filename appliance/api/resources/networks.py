@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from appliance.api import http, listing
+from appliance.api import http, listing, terms
 from appliance.api.routing import Routes
 from appliance.api.schema import Field, Kind, Type
 
@@ -14,6 +14,12 @@ NETWORK = Type(
             Field("mtu", Kind.INTEGER, get=lambda n: n.mtu),
             Field("usages/usage", get=lambda n: "vm" if n.vm else None)))
 
+SEARCHABLE: terms.Terms = {
+    **terms.basic(),
+    "datacenter": lambda n: terms.data_center_name(n.data_center_id),
+}
+
 
 def install(routes: Routes) -> None:
-    listing.add_list_and_get(routes, NETWORK, lambda: http.engine().networks)
+    listing.add_list_and_get(routes, NETWORK, lambda: http.engine().networks,
+                             searchable=SEARCHABLE)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from flask import Response
 
-from appliance.api import http, listing, ovirtnames
+from appliance.api import http, listing, ovirtnames, terms
 from appliance.api.representation import Node
 from appliance.api.resources import ovf_configurations
 from appliance.api.resources.vms.diskattachments import DISK_ATTACHMENT
@@ -14,6 +14,7 @@ from appliance.api.resources.vms.nics import NIC
 from appliance.api.routing import Operation, Routes
 from appliance.api.schema import Field, Kind, Type
 from appliance.engine.enums import TemplateStatus
+from appliance.engine.model import BLANK_TEMPLATE_ID, Template
 from appliance.engine.template_builder import TemplateFromVm
 from appliance.errors import InvalidInput
 
@@ -45,6 +46,25 @@ TEMPLATE = Type(
 )
 
 
+def _data_centers(template: Template) -> str | tuple[str, ...]:
+    """A template is in its cluster's data center, else in those of the storage domains
+    its disks are on; Blank (no disks) is in every one."""
+    if template.cluster_id:
+        return terms.cluster_data_center_name(template.cluster_id)
+    if template.id == BLANK_TEMPLATE_ID:
+        return terms.all_data_center_names()
+    return terms.template_data_center_names(template.id)
+
+
+SEARCHABLE: terms.Terms = {
+    **terms.basic("status"),
+    "cluster": lambda t: terms.cluster_name(t.cluster_id),
+    "datacenter": _data_centers,
+    "vm.name": lambda t: terms.vm_names_of_template(t.id),
+    "tag": lambda t: terms.tag_names(t.id),
+}
+
+
 def install(routes: Routes) -> None:
     routes.add("/templates", Operation.LIST, tag="template",
                summary="List templates")(list_templates)
@@ -63,7 +83,8 @@ def install(routes: Routes) -> None:
 
 
 def list_templates() -> Response:
-    return listing.list_response(TEMPLATE, http.engine().templates.list())
+    return listing.list_response(TEMPLATE, http.engine().templates.list(),
+                                 searchable=SEARCHABLE)
 
 
 def get_template(template_id: str) -> Response:

@@ -11,9 +11,9 @@ from dataclasses import replace
 from pathlib import Path
 
 from appliance.engine import chains
-from appliance.engine.audit import audited
+from appliance.engine.audit import audited, audited_read
 from appliance.engine.audit_actions import AuditAction
-from appliance.engine.authz import Actor, require_superuser
+from appliance.engine.authz import Actor, can_use_vm, require_superuser
 from appliance.engine.context import EngineContext
 from appliance.engine.enums import TemplateStatus, VmStatus
 from appliance.engine.event_codes import EventCode
@@ -21,12 +21,30 @@ from appliance.engine.imports.model import OvfDisk, OvfNic, OvfSystem
 from appliance.engine.jobs import JobContext
 from appliance.engine.model import BLANK_TEMPLATE_ID, Job, Template, Vm
 from appliance.engine.ova import archive, ovf_writer
-from appliance.errors import InvalidInput, InvalidState, NameInUse
+from appliance.errors import InvalidInput, InvalidState, NameInUse, NotFound
 
 
 class OvaExporter:
     def __init__(self, ctx: EngineContext) -> None:
         self.ctx = ctx
+
+    @audited_read(AuditAction.OVA_EXPORTER_GET_OVF)
+    def get_ovf(self, vm_id: str, *, actor: Actor) -> str:
+        """The VM's configuration as the OVF an export would carry (oVirt answers it as the
+        VM's ``initialization/configuration``); disks by their ids, with no files."""
+        vm = self.ctx.store.vms.find(vm_id)
+        if vm is None or not can_use_vm(actor, vm):
+            raise NotFound(f"There is no VM with id '{vm_id}'.")
+        disks = []
+        for attachment in self.ctx.store.attachments.where(vm_id=vm.id):
+            disk = self.ctx.store.disks.get(attachment.disk_id)
+            disks.append(OvfDisk(disk_id=disk.volume_id, file_href=disk.volume_id,
+                                 capacity=disk.provisioned_size,
+                                 interface=attachment.interface.value,
+                                 bootable=attachment.bootable, alias=disk.name,
+                                 image_id=disk.id))
+        system = replace(self._system_of_vm(vm), disks=tuple(disks))
+        return ovf_writer.write(system).decode("utf-8")
 
     @audited(AuditAction.OVA_EXPORTER_EXPORT_VM)
     def export_vm(self, vm_id: str, *, directory: str, filename: str = "", actor: Actor,

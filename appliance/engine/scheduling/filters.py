@@ -34,7 +34,14 @@ def network(vm: Vm, load: HostLoad, networks: frozenset[str]) -> str | None:
     return None
 
 
-FILTERS: tuple[Filter, ...] = (memory, cpu, network)
+def placement(vm: Vm, load: HostLoad, _networks: frozenset[str]) -> str | None:
+    if vm.placement.host_ids and load.host.id not in vm.placement.host_ids:
+        return (f"VM {vm.name} may run only on the hosts its placement policy names, not on "
+                f"host {load.host.name}")
+    return None
+
+
+FILTERS: tuple[Filter, ...] = (memory, cpu, network, placement)
 
 
 def rejections(vm: Vm, load: HostLoad, networks: frozenset[str]) -> list[str]:

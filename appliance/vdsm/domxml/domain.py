@@ -35,17 +35,23 @@ class DomainSpec:
     serial: SerialConsole | None = None
     machine: str = "pc"
     boot_network: bool = False
+    serial_number: str = ""  # the SMBIOS system serial the guest reads; "" for QEMU's
 
     def to_xml(self) -> str:
         domain = ET.Element("domain", {"type": self.virt_type.value})
         sub(domain, "name", self.name)
         sub(domain, "uuid", self.uuid)
         self._metadata(domain)
+        if self.serial_number:
+            sysinfo = sub(domain, "sysinfo", type="smbios")
+            sub(sub(sysinfo, "system"), "entry", self.serial_number, name="serial")
         sub(domain, "memory", str(self.memory // 1024), unit="KiB")
         sub(domain, "currentMemory", str(self.memory // 1024), unit="KiB")
         sub(domain, "vcpu", str(self.vcpus), placement="static")
         os_element = sub(domain, "os")
         sub(os_element, "type", "hvm", arch="x86_64", machine=self.machine)
+        if self.serial_number:
+            sub(os_element, "smbios", mode="sysinfo")
         features = sub(domain, "features")
         sub(features, "acpi")
         sub(features, "apic")

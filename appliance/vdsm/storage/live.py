@@ -125,6 +125,17 @@ def retarget_disks(saved_xml: str, tops: list[Path]) -> str:
     return ET.tostring(root, encoding="unicode")
 
 
+def block_resize(dom: libvirt.virDomain, disk: VolumeFile, size: int) -> None:
+    """Grow a running guest's disk (its top volume) to ``size`` bytes: QEMU resizes the
+    image and the guest sees the new capacity at once."""
+    target = _target_holding(dom, disk)
+    try:
+        dom.blockResize(target, size, libvirt.VIR_DOMAIN_BLOCK_RESIZE_BYTES)
+    except libvirt.libvirtError as exc:
+        raise HostAgentError(f"could not resize disk {target} of the running VM: "
+                             f"{exc.get_error_message()}") from None
+
+
 def _wait_gone(dom: libvirt.virDomain, target: str, deadline: float) -> None:
     while dom.blockJobInfo(target, 0) and time.monotonic() < deadline:
         time.sleep(_POLL)

@@ -83,6 +83,12 @@ def rebase(path: Path, *, backing: Path | None, safe: bool = True) -> None:
     _qemu_img(*args, str(path))
 
 
+def resize(path: Path, *, size: int, fmt: str = "qcow2") -> None:
+    """Grow the volume's virtual size to ``size`` bytes (never shrinks: the engine asks
+    only to grow)."""
+    _qemu_img("resize", "-q", "-f", fmt, str(path), str(size))
+
+
 def _qemu_img(*args: str) -> str:
     try:
         result = subprocess.run(["qemu-img", *args], capture_output=True, text=True, check=False)

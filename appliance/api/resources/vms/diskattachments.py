@@ -1,5 +1,6 @@
 """``/vms/{id}/diskattachments``: a VM's disks as it uses them; attach an existing disk or a
-new empty one, detach (keeping the disk, or removing it)."""
+new empty one, change how the VM uses it (plug, unplug, bootable, bus) and the disk itself
+(``<disk><provisioned_size>``: grow it), detach (keeping the disk, or removing it)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from appliance.api.routing import Operation, Routes
 from appliance.api.schema import Field, Kind, Type, ref
 from appliance.engine.enums import DiskInterface
 from appliance.engine.model import DiskAttachment, Vm
+from appliance.engine.vms import AttachmentUpdate
 from appliance.errors import InvalidInput, NotFound
 
 DISK_ATTACHMENT = Type(
@@ -39,6 +41,9 @@ def install(routes: Routes) -> None:
                summary="Attach a new or existing disk to a VM")(add_attachment)
     routes.add(f"{base}/<attachment_id>", Operation.GET, tag="disk_attachment",
                summary="Get a disk attachment")(get_attachment)
+    routes.add(f"{base}/<attachment_id>", Operation.UPDATE, tag="disk_attachment",
+               summary="Plug, unplug or make bootable a VM's disk; rename or grow the disk")(
+                   update_attachment)
     routes.add(f"{base}/<attachment_id>", Operation.REMOVE,
                tag="disk_attachment", summary="Detach a disk (kept) from a VM; "
                "with detach_only=false it is removed")(remove_attachment)
@@ -80,6 +85,27 @@ def add_attachment(vm_id: str) -> Response:
             vm.id, disks.request_from(disks.DISK.read(disk_node)), actor=actor, **how)
     node_out = render(attachment)
     return http.respond(DISK_ATTACHMENT.tag, node_out, status=201, location=node_out["href"])
+
+
+def update_attachment(vm_id: str, attachment_id: str) -> Response:
+    engine, actor = http.engine(), http.actor()
+    node = http.read_node(DISK_ATTACHMENT.tag)
+    # <disk> here is the disk's own fields to change, not a reference to another disk
+    values = DISK_ATTACHMENT.read({k: v for k, v in node.items() if k != "disk"})
+    attachment = engine.vms.get_disk_attachment(vm_id, attachment_id, actor=actor)
+    disk_node = node.get("disk")
+    disk_change = None
+    if isinstance(disk_node, dict):
+        disk = engine.disks.get(attachment.disk_id, actor=actor)
+        disk_change = disks.update_request(disks.DISK.read(
+            {k: v for k, v in disk_node.items() if k != "storage_domains"}), disk)
+    interface = values.get("interface")
+    updated = engine.vms.update_disk_attachment(
+        attachment.vm_id, attachment.id, AttachmentUpdate(
+            active=values.get("active"), bootable=values.get("bootable"),
+            interface=DiskInterface(interface) if interface else None),
+        disk=disk_change, actor=actor)
+    return http.respond(DISK_ATTACHMENT.tag, render(updated))
 
 
 def remove_attachment(vm_id: str, attachment_id: str) -> Response:

@@ -1,5 +1,5 @@
 """``/vms``: list, get, add, edit, remove and the lifecycle actions of VMs (start, stop,
-shutdown, reboot, reset, suspend)."""
+shutdown, reboot, reset, suspend: saved to disk, as oVirt suspends)."""
 
 from __future__ import annotations
 
@@ -7,72 +7,24 @@ from typing import Any
 
 from flask import Response
 
-from appliance.api import http, listing, ovirtnames
+from appliance.api import http, listing, terms
 from appliance.api.resources import ovf_configurations
-from appliance.api.resources.vms import diskattachments, nics
+from appliance.api.resources.vms import clone, diskattachments, fields, nics
+from appliance.api.resources.vms.fields import VM
 from appliance.api.routing import Operation, Routes
-from appliance.api.schema import Field, Kind, Type, iso_time
-from appliance.engine.enums import BootDevice, DisplayType, VmStatus
+from appliance.api.schema import iso_time
+from appliance.engine.enums import BootDevice, DisplayType
 from appliance.engine.model import BLANK_TEMPLATE_ID, Job, Vm
-from appliance.engine.vm_updates import VmUpdate
 from appliance.engine.vms import VmCreate
 from appliance.errors import InvalidInput, NotSupported
 
-VM_LINKS = ("diskattachments", "nics", "snapshots", "cdroms", "graphicsconsoles",
-            "permissions", "statistics")
-
-VM = Type(
-    tag="vm", plural="vms", links=VM_LINKS, accepted=ovirtnames.VM,
-    description="A virtual machine",
-    fields=(
-        Field("name", get=lambda v: v.name, writable=True),
-        Field("description", get=lambda v: v.description or None, writable=True),
-        Field("status", get=lambda v: v.status.value, values=tuple(VmStatus)),
-        Field("memory", Kind.INTEGER, get=lambda v: v.memory, writable=True),
-        Field("memory_policy/guaranteed", Kind.INTEGER, get=lambda v: v.memory, detail=True),
-        Field("memory_policy/max", Kind.INTEGER, get=lambda v: v.memory, detail=True),
-        Field("cpu/architecture", get=lambda v: "x86_64", detail=True),
-        Field("cpu/topology/sockets", Kind.INTEGER, get=lambda v: v.cpu_sockets,
-              writable=True),
-        Field("cpu/topology/cores", Kind.INTEGER, get=lambda v: v.cpu_cores, writable=True),
-        Field("cpu/topology/threads", Kind.INTEGER, get=lambda v: v.cpu_threads,
-              writable=True),
-        Field("os/type", get=lambda v: v.os_type, writable=True),
-        Field("os/boot/devices", Kind.STRINGS, get=lambda v: [b.value for b in v.boot],
-              writable=True, item="device", values=tuple(BootDevice)),
-        Field("display/type", get=lambda v: v.display.value, writable=True,
-              values=tuple(DisplayType)),
-        Field("high_availability/enabled", Kind.BOOLEAN, get=lambda v: v.high_availability,
-              writable=True),
-        Field("high_availability/priority", Kind.INTEGER, get=lambda v: 0, detail=True),
-        Field("cluster", Kind.REF, get=lambda v: v.cluster_id, writable=True, ref="clusters"),
-        Field("template", Kind.REF, get=lambda v: v.template_id, writable=True,
-              ref="templates"),
-        Field("original_template", Kind.REF, get=lambda v: v.template_id, ref="templates",
-              detail=True),
-        Field("host", Kind.REF, get=lambda v: v.host_id, ref="hosts"),
-        Field("creation_time", Kind.DATE, get=lambda v: v.created),
-        Field("start_time", Kind.DATE, get=lambda v: v.start_time or None),
-        Field("stop_time", Kind.DATE, get=lambda v: v.stop_time or None),
-        Field("stop_reason", get=lambda v: v.stop_reason or None),
-        Field("type", get=lambda v: "server", detail=True),
-        Field("origin", get=lambda v: "ovirt", detail=True),
-        Field("stateless", Kind.BOOLEAN, get=lambda v: False, detail=True),
-        Field("delete_protected", Kind.BOOLEAN, get=lambda v: False, detail=True),
-        Field("placement_policy/affinity", get=lambda v: "migratable", detail=True),
-        Field("run_once", Kind.BOOLEAN, get=lambda v: False, detail=True),
-    ),
-)
-
-SEARCHABLE = {
-    "name": lambda v: v.name,
-    "id": lambda v: v.id,
-    "status": lambda v: v.status.value,
-    "description": lambda v: v.description,
-    "memory": lambda v: v.memory,
-    "cluster": lambda v: _cluster_name(v.cluster_id),
-    "host": lambda v: _host_name(v.host_id),
-    "template": lambda v: _template_name(v.template_id),
+SEARCHABLE: terms.Terms = {
+    **terms.basic("status", "memory"),
+    "cluster": lambda v: terms.cluster_name(v.cluster_id),
+    "datacenter": lambda v: terms.cluster_data_center_name(v.cluster_id),
+    "host": lambda v: terms.host_name(v.host_id),
+    "template": lambda v: terms.template_name(v.template_id),
+    "tag": lambda v: terms.tag_names(v.id),
     "creationdate": lambda v: iso_time(v.created),
 }
 
@@ -87,7 +39,8 @@ def install(routes: Routes) -> None:
     for name, summary in (("start", "Start (or resume) a VM"), ("stop", "Power off a VM"),
                           ("shutdown", "Shut a VM down through ACPI"),
                           ("reboot", "Reboot a VM"), ("reset", "Reset a VM"),
-                          ("suspend", "Pause a VM (it keeps its memory)")):
+                          ("suspend", "Suspend a VM to disk (its state is saved; start "
+                                      "restores it)")):
         routes.add(f"/vms/<vm_id>/{name}", Operation.ACTION, tag="action",
                    summary=summary)(_action_view(name))
 
@@ -98,12 +51,15 @@ def followers() -> dict[str, listing.Follower]:
 
 def list_vms() -> Response:
     vms = http.engine().vms.list(actor=http.actor())
-    return listing.list_response(VM, vms, searchable=SEARCHABLE, follow=followers())
+    # all_content answers each VM's OVF, which the fast list writer does not know
+    render = fields.render if http.query_flag("all_content") else None
+    return listing.list_response(VM, vms, searchable=SEARCHABLE, follow=followers(),
+                                 render=render)
 
 
 def get_vm(vm_id: str) -> Response:
     vm = http.engine().vms.get(vm_id, actor=http.actor())
-    return listing.object_response(VM, vm, follow=followers())
+    return listing.object_response(VM, vm, node=fields.render(vm), follow=followers())
 
 
 def add_vm() -> Response:
@@ -116,6 +72,9 @@ def add_vm() -> Response:
     name = values.get("name")
     if not name:
         raise InvalidInput("A new VM needs a <name>.")
+    snapshot_id = clone.snapshot_named(node)
+    if snapshot_id is not None:
+        return clone.add_from_snapshot(snapshot_id, values)
     cluster = listing.resolve(engine.clusters, values.get("cluster"), noun="cluster",
                               default=engine.clusters.default)
     template = listing.resolve(engine.templates, values.get("template"), noun="template",
@@ -130,31 +89,28 @@ def add_vm() -> Response:
         display=DisplayType(values["display/type"]) if "display/type" in values else None,
         boot=tuple(BootDevice(b) for b in boot) if boot else None,
         high_availability=values.get("high_availability/enabled", False),
-        clone=http.query_flag("clone"),
+        clone=http.query_flag("clone"), **fields.settings(node, values),
     )
     vm = engine.vms.create(request, actor=http.actor())
-    return http.respond_object(VM, vm, created=True)
+    return http.respond(VM.tag, fields.render(vm), status=201,
+                        location=http.href("vms", vm.id))
 
 
 def update_vm(vm_id: str) -> Response:
-    """Name, description, memory, CPU sockets and boot order; other fields are refused
-    when they differ from what the VM has (so clients learn the change did not happen)."""
+    """What ``fields.EDITABLE`` names; other fields are refused when they differ from what
+    the VM has (so clients learn the change did not happen)."""
     engine, actor = http.engine(), http.actor()
-    values = http.read(VM)
+    node = http.read_node(VM.tag)
+    values = VM.read(node)
     vm = engine.vms.get(vm_id, actor=actor)
-    editable = {"name", "description", "memory", "cpu/topology/sockets", "os/boot/devices"}
     current = VM.render(vm)
-    for path in sorted(set(values) - editable):
+    for path in sorted(set(values) - fields.EDITABLE):
         if _differs(path, values[path], current):
             raise NotSupported(f"Changing <{path.replace('/', '><')}> of a VM is not "
-                               "supported; editable are name, description, memory, CPU "
-                               "sockets and boot devices.")
-    boot = values.get("os/boot/devices")
-    updated = engine.vm_updates.update(vm.id, VmUpdate(
-        name=values.get("name"), description=values.get("description"),
-        memory=values.get("memory"), cpu_sockets=values.get("cpu/topology/sockets"),
-        boot=tuple(BootDevice(b) for b in boot) if boot else None), actor=actor)
-    return http.respond_object(VM, updated)
+                               "supported; a VM's cluster and template stay as made.")
+    updated = engine.vm_updates.update(vm.id, fields.update_request(node, values, vm),
+                                       actor=actor)
+    return http.respond(VM.tag, fields.render(updated))
 
 
 def _differs(path: str, value: Any, current: dict[str, Any]) -> bool:
@@ -187,23 +143,9 @@ def _run_action(name: str, vm_id: str) -> Job:
     vms = http.engine().vms
     actor, correlation = http.actor(), http.correlation_id()
     action = {"start": vms.start_or_resume, "stop": vms.stop, "shutdown": vms.shutdown,
-              "reboot": vms.reboot, "reset": vms.reset, "suspend": vms.pause}[name]
+              "reboot": vms.reboot, "reset": vms.reset,
+              "suspend": http.engine().suspensions.suspend}[name]
     return action(vm_id, actor=actor, correlation_id=correlation)
-
-
-def _cluster_name(cluster_id: str) -> str:
-    found = http.engine().clusters.find(cluster_id)
-    return found.name if found else ""
-
-
-def _host_name(host_id: str | None) -> str:
-    found = http.engine().hosts.find(host_id) if host_id else None
-    return found.name if found else ""
-
-
-def _template_name(template_id: str) -> str:
-    found = http.engine().templates.find(template_id)
-    return found.name if found else ""
 
 
 __all__ = ["VM", "Vm"]

@@ -7,8 +7,8 @@ from flask import Response
 from appliance.api import http
 from appliance.api.resources import permissions
 from appliance.api.routing import Operation, Routes
-from appliance.engine.users import ObjectType
-from appliance.errors import InvalidInput
+from appliance.engine.users import ObjectType, Permission
+from appliance.errors import NotFound
 
 
 def install(routes: Routes) -> None:
@@ -17,6 +17,8 @@ def install(routes: Routes) -> None:
                summary="Permissions on a VM")(list_vm_permissions)
     routes.add(base, Operation.ADD, tag="permission",
                summary="Give a user a role on a VM")(add_vm_permission)
+    routes.add(f"{base}/<permission_id>", Operation.GET, tag="permission",
+               summary="Get a permission on a VM")(get_vm_permission)
     routes.add(f"{base}/<permission_id>", Operation.REMOVE, tag="permission",
                summary="Remove a permission on a VM")(remove_vm_permission)
 
@@ -34,11 +36,22 @@ def add_vm_permission(vm_id: str) -> Response:
                              base=http.href("vms", vm.id, "permissions"))
 
 
+def get_vm_permission(vm_id: str, permission_id: str) -> Response:
+    permission = _on_vm(vm_id, permission_id)
+    return http.respond(permissions.PERMISSION.tag, permissions.render(
+        permission, http.href("vms", permission.object_id, "permissions")))
+
+
 def remove_vm_permission(vm_id: str, permission_id: str) -> Response:
-    engine, actor = http.engine(), http.actor()
-    engine.vms.get(vm_id, actor=actor)
-    permission = engine.users.get_permission(permission_id, actor=actor)
-    if permission.object_id != vm_id:
-        raise InvalidInput(f"Permission {permission_id} is not on this VM.")
-    engine.users.remove_permission(permission_id, actor=actor)
+    _on_vm(vm_id, permission_id)
+    http.engine().users.remove_permission(permission_id, actor=http.actor())
     return Response(status=200)
+
+
+def _on_vm(vm_id: str, permission_id: str) -> Permission:
+    engine, actor = http.engine(), http.actor()
+    vm = engine.vms.get(vm_id, actor=actor)
+    permission = engine.users.get_permission(permission_id, actor=actor)
+    if permission.object_id != vm.id:
+        raise NotFound(f"VM '{vm.name}' has no permission with id '{permission_id[:60]}'.")
+    return permission

@@ -7,12 +7,14 @@ the VM's; it cannot be removed.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from flask import Response
 
 from appliance.api import http, listing, ovirtnames
 from appliance.api.representation import Node
+from appliance.api.resources import disks
 from appliance.api.routing import Operation, Routes
 from appliance.api.schema import Field, Kind, Type
 from appliance.engine.enums import SnapshotStatus, SnapshotType
@@ -45,6 +47,8 @@ def install(routes: Routes) -> None:
                summary="Get a snapshot")(get_snapshot)
     routes.add(f"{base}/<snapshot_id>", Operation.REMOVE, tag="snapshot",
                summary="Remove a snapshot (its layer is merged)")(remove_snapshot)
+    routes.add(f"{base}/<snapshot_id>/disks", Operation.LIST, tag="disk",
+               summary="A snapshot's disks, as they were when it was taken")(list_disks)
     routes.add(f"{base}/<snapshot_id>/restore", Operation.ACTION, tag="action",
                summary="Go back to a snapshot (the VM is down)")(restore_snapshot)
     routes.add("/vms/<vm_id>/previewsnapshot", Operation.ACTION, tag="action",
@@ -93,6 +97,27 @@ def remove_snapshot(vm_id: str, snapshot_id: str) -> Response:
                            "removed.")
     http.engine().snapshots.remove(vm.id, snapshot_id, actor=http.actor())
     return Response(status=200)
+
+
+def list_disks(vm_id: str, snapshot_id: str) -> Response:
+    """Each disk of the snapshot, its ``image_id`` the volume that was its top then; the
+    Active VM's are the disks as they are now."""
+    engine, actor = http.engine(), http.actor()
+    vm = _vm(vm_id)
+    if snapshot_id == vm.id:
+        found = [engine.disks.get(a.disk_id, actor=actor)
+                 for a in engine.vms.list_disk_attachments(vm.id, actor=actor)]
+    else:
+        found = [replace(disk, volume_id=volume_id) for disk, volume_id in
+                 engine.snapshots.disks(vm.id, snapshot_id, actor=actor)]
+    base = http.href("vms", vm.id, "snapshots", snapshot_id, "disks")
+    nodes = []
+    for disk in found:
+        node = disks.DISK.render(disk, href=f"{base}/{disk.id}")
+        node["snapshot"] = {"href": http.href("vms", vm.id, "snapshots", snapshot_id),
+                            "id": snapshot_id}
+        nodes.append(node)
+    return http.respond_list(disks.DISK, nodes)
 
 
 def restore_snapshot(vm_id: str, snapshot_id: str) -> Response:
