@@ -57,6 +57,7 @@ PROGRAMS: dict[str, Program] = {
     # devices, file systems, namespaces
     "ip": _p("iproute2", "lab hosts, firstboot network probe, namespace tests"),
     "nsenter": _p("util-linux", "lab hosts' soft fencing"),
+    "setpriv": _p("util-linux", "the imageio daemon dies with the service (vdsm/imageio)"),
     "unshare": _p("util-linux", "lab hosts, image build isolation, namespace tests"),
     "mount": _p("mount", "virtstick run, seed reading, RAM storage"),
     "umount": _p("mount", "seed reading, RAM storage"),

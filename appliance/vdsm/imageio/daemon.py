@@ -121,7 +121,10 @@ class ImageioDaemon:
             self.settings.control_socket.unlink()
         out = (self.settings.run_dir / "daemon.out").open("ab")
         try:
-            self._process = subprocess.Popen([_executable(), "-c", str(conf_dir)],
+            # It dies with the service (SIGTERM when the supervisor thread's process ends, even
+            # by SIGKILL), so a killed service leaves no daemon holding the port and volumes.
+            self._process = subprocess.Popen(["setpriv", "--pdeathsig", "TERM", "--",
+                                              _executable(), "-c", str(conf_dir)],
                                              stdin=subprocess.DEVNULL, stdout=out,
                                              stderr=subprocess.STDOUT)
         finally:
