@@ -87,6 +87,12 @@ class Host:
     power_management: str = ""  # "lab", "ipmi:ADDRESS:USER", "wol:MAC" or "" for none
     standby: bool = False  # switched off by the power saver, back when load rises
     host_uuid: str = ""
+    comment: str = ""
+    spm_priority: int = 5  # oVirt's default; -1 never SPM, 10 first choice
+    kernel_cmdline: str = ""  # oVirt's custom_kernel_cmdline: kept, used at a reinstall
+    pm_enabled: bool = True  # power management used when the host has an agent
+    kdump_detection: bool = True
+    automatic_pm: bool = True  # the power saver may switch it off and on
 
 
 @dataclass(frozen=True)
