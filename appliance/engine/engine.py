@@ -18,6 +18,7 @@ from appliance.engine.clock import Clock, SystemClock
 from appliance.engine.clusters import Clusters
 from appliance.engine.consoles import Consoles
 from appliance.engine.context import EngineContext, Hosts, Locks
+from appliance.engine.datacenter_quotas import DataCenterQuotas
 from appliance.engine.datacenters import DataCenters
 from appliance.engine.disk_copies import DiskCopies
 from appliance.engine.enums import EventSeverity
@@ -27,10 +28,12 @@ from appliance.engine.ha import HighAvailability
 from appliance.engine.host_maintenance import HostMaintenance
 from appliance.engine.hosts import HostService
 from appliance.engine.imports.pipeline import SystemImporter
+from appliance.engine.instance_types import InstanceTypes
 from appliance.engine.inventory import Inventory
 from appliance.engine.isos import Isos
 from appliance.engine.jobs import JobContext, Jobs
 from appliance.engine.joining import HostJoining
+from appliance.engine.mac_pools import MacPools
 from appliance.engine.maintenance import Maintenance
 from appliance.engine.migration import Migrations
 from appliance.engine.model import MiB
@@ -92,6 +95,9 @@ class Engine:
         self.disks = Disks(self.ctx, self.storage_domains)
         self.vms = Vms(self.ctx, self.disks, self.placement)
         self.datacenters = DataCenters(self.ctx)
+        self.quotas = DataCenterQuotas(self.ctx)
+        self.mac_pools = MacPools(self.ctx)
+        self.instance_types = InstanceTypes(self.ctx)
         self.networks = Networks(self.ctx)
         self.vnic_profiles = VnicProfiles(self.ctx)
         self.visible_events = VisibleEvents(self.ctx)
