@@ -368,6 +368,9 @@ class Template:
     version_name: str = ""
     base_template_id: str | None = None
     created: float = 0.0
+    memory_guaranteed: int = 0  # 0: all of ``memory``, oVirt's default
+    memory_max: int = 0  # 0: four times ``memory``, oVirt's default
+    ballooning: bool = True
 
 
 @dataclass(frozen=True)
