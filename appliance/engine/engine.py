@@ -39,6 +39,7 @@ from appliance.engine.migration import Migrations
 from appliance.engine.model import MiB
 from appliance.engine.monitoring import Monitor
 from appliance.engine.networks import Networks, VnicProfiles
+from appliance.engine.nic_updates import NicUpdates
 from appliance.engine.ova.configuration import OvfConfigurations
 from appliance.engine.ova.exporter import OvaExporter
 from appliance.engine.ova.importer import OvaImporter
@@ -119,6 +120,7 @@ class Engine:
         self.maintenance = Maintenance(self.ctx)
         self.consoles = Consoles(self.ctx, self.vms)
         self.vm_updates = VmUpdates(self.ctx, self.vms, self.placement)
+        self.nic_updates = NicUpdates(self.ctx, self.vms)
         self.image_transfers = ImageTransfers(
             self.ctx, local_host_id=lambda: bootstrap.local_host_id(self._store))
         self.disk_snapshots = DiskSnapshots(self.ctx)

@@ -242,3 +242,27 @@ def test_instance_types_predefined_added_and_used(system: sdk.services.SystemSer
     finally:
         vms.vm_service(vm.id).remove()
         types_service.instance_type_service(made.id).remove()
+
+
+def test_a_nic_changed_while_its_vm_is_down(system: sdk.services.SystemService) -> None:
+    vms = system.vms_service()
+    vm = vms.add(types.Vm(name=unique("nics"), cluster=types.Cluster(name="Default"),
+                          template=types.Template(name="Blank"), memory=64 * 1024**2))
+    nics = vms.vm_service(vm.id).nics_service()
+    try:
+        first = nics.add(types.Nic(name="nic1"))
+        second = nics.add(types.Nic(name="nic2"))
+        service = nics.nic_service(first.id)
+        changed = service.update(types.Nic(name="uplink", mac=types.Mac(
+            address="56:6F:00:00:00:42"), linked=False))
+        assert (changed.name, changed.mac.address, changed.linked) == (
+            "uplink", "56:6f:00:00:00:42", False)
+        assert service.network_filter_parameters_service().list() == []
+        _refused(lambda: nics.nic_service(second.id).update(types.Nic(
+            mac=types.Mac(address="56:6f:00:00:00:42"))), 409, "already in use")
+        _refused(lambda: nics.nic_service(second.id).update(types.Nic(name="uplink")), 409,
+                 "already has a NIC")
+        _refused(lambda: service.update(types.Nic(mac=types.Mac(address="nonsense"))), 400,
+                 "not a MAC address")
+    finally:
+        vms.vm_service(vm.id).remove()

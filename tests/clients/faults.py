@@ -40,10 +40,6 @@ EXAMPLE_FAULTS: dict[str, str] = {
 
 PLAY_FAULTS: dict[str, str] = {
     # behind the search terms
-    "nic": "GET /datacenters/{id}/networks: 404 (the network's data center is found by "
-           "Clusters.name=)",
-    "template": "the second ovirt_template run: templates have no <memory_policy> "
-                "('NoneType' object has no attribute 'ballooning')",
     "info": "users?search=usrname=admin@internal-authz: empty, GET /tags: 404, "
             "ovirt_permission_info: no user admin@internal-authz",
     # users
