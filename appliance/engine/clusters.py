@@ -70,6 +70,7 @@ class Clusters:
         engine, the API, the portals and the CLI (through the API root) pick it."""
         return bootstrap.default_cluster(self.ctx.store)
 
+    @audited(AuditAction.CLUSTER_ADD)
     def add(self, spec: ClusterSpec, *, actor: Actor) -> Cluster:
         """A cluster in a data center, with the data center's management network."""
         require_superuser(actor, "add clusters")
@@ -84,10 +85,11 @@ class Clusters:
             cpu_type=spec.cpu_type or "", mac_pool_id=spec.mac_pool_id or ""), None)
         with store.db.transaction():
             store.clusters.insert(bootstrap.with_management_network(store, cluster))
-        self.ctx.events.record("cluster_added", f"Cluster {cluster.name} was added to data "
+        self.ctx.events.record(EventCode.CLUSTER_ADDED, f"Cluster {cluster.name} was added to data "
                                f"center {datacenter.name} by {actor.name}.", user=actor.name)
         return store.clusters.get(cluster.id)
 
+    @audited(AuditAction.CLUSTER_UPDATE)
     def update(self, cluster_id: str, spec: ClusterSpec, *, actor: Actor) -> Cluster:
         require_superuser(actor, "edit clusters")
         store = self.ctx.store
@@ -101,10 +103,11 @@ class Clusters:
                 changed = bootstrap.with_management_network(store, replace(changed,
                                                                            networks=()))
             store.clusters.update(changed)
-        self.ctx.events.record("cluster_updated", f"Cluster {changed.name} was updated by "
+        self.ctx.events.record(EventCode.CLUSTER_UPDATED, f"Cluster {changed.name} was updated by "
                                f"{actor.name}.", user=actor.name)
         return changed
 
+    @audited(AuditAction.CLUSTER_REMOVE)
     def remove(self, cluster_id: str, *, actor: Actor) -> None:
         """Refused while hosts, VMs or templates are in it, as oVirt refuses."""
         require_superuser(actor, "remove clusters")
@@ -112,7 +115,7 @@ class Clusters:
             cluster = self.ctx.store.clusters.get(cluster_id)
             self._require_empty(cluster, "Cannot remove Cluster")
             self.ctx.store.clusters.delete(cluster.id)
-        self.ctx.events.record("cluster_removed", f"Cluster {cluster.name} was removed by "
+        self.ctx.events.record(EventCode.CLUSTER_REMOVED, f"Cluster {cluster.name} was removed by "
                                f"{actor.name}.", user=actor.name)
 
     def _checked(self, cluster: Cluster, current: Cluster | None) -> Cluster:

@@ -15,9 +15,12 @@ import builtins
 from dataclasses import dataclass, replace
 
 from appliance.engine import validation
+from appliance.engine.audit import audited
+from appliance.engine.audit_actions import AuditAction
 from appliance.engine.authz import Actor, require_superuser
 from appliance.engine.context import EngineContext
 from appliance.engine.enums import EventSeverity, QuotaMode
+from appliance.engine.event_codes import EventCode
 from appliance.engine.ids import new_id
 from appliance.engine.model import (
     DataCenter,
@@ -64,6 +67,7 @@ class DataCenterQuotas:
             raise NotFound(f"Data center {datacenter_id} has no quota with id '{quota_id}'.")
         return quota
 
+    @audited(AuditAction.QUOTA_ADD)
     def add(self, datacenter_id: str, spec: QuotaSpec, *, actor: Actor) -> Quota:
         require_superuser(actor, "add quotas")
         datacenter = self.ctx.store.datacenters.get(datacenter_id)
@@ -72,27 +76,33 @@ class DataCenterQuotas:
         with self.ctx.store.db.transaction():
             self._require_free_name(quota)
             self.ctx.store.quotas.insert(quota)
-        self.ctx.events.record("quota_added", f"Quota {quota.name} was added to data center "
-                               f"{datacenter.name} by {actor.name}.", user=actor.name)
+        self.ctx.events.record(EventCode.QUOTA_ADDED, f"Quota {quota.name} was added to data "
+                               f"center {datacenter.name} by {actor.name}.", user=actor.name)
         return quota
 
+    @audited(AuditAction.QUOTA_UPDATE)
     def update(self, datacenter_id: str, quota_id: str, spec: QuotaSpec, *,
                actor: Actor) -> Quota:
         require_superuser(actor, "edit quotas")
         with self.ctx.locks.hold(quota_id):
             quota = _checked(_edited(self.get(datacenter_id, quota_id), spec))
             self._require_free_name(quota)
-            return self.ctx.store.quotas.update(quota)
+            self.ctx.store.quotas.update(quota)
+        self.ctx.events.record(EventCode.QUOTA_UPDATED, f"Quota {quota.name} was updated by "
+                               f"{actor.name}.", user=actor.name)
+        return quota
 
+    @audited(AuditAction.QUOTA_REMOVE)
     def remove(self, datacenter_id: str, quota_id: str, *, actor: Actor) -> None:
         require_superuser(actor, "remove quotas")
         quota = self.get(datacenter_id, quota_id)
         self.ctx.store.quotas.delete(quota.id)
-        self.ctx.events.record("quota_removed", f"Quota {quota.name} was removed by "
+        self.ctx.events.record(EventCode.QUOTA_REMOVED, f"Quota {quota.name} was removed by "
                                f"{actor.name}.", user=actor.name)
 
     # Limits: one per cluster (or storage domain), named by its id as oVirt names them
 
+    @audited(AuditAction.QUOTA_SET_CLUSTER_LIMIT)
     def set_cluster_limit(self, datacenter_id: str, quota_id: str, limit: QuotaClusterLimit,
                           *, actor: Actor) -> Quota:
         require_superuser(actor, "change quota limits")
@@ -109,6 +119,7 @@ class DataCenterQuotas:
             return self.ctx.store.quotas.update(replace(quota,
                                                         cluster_limits=(*kept, limit)))
 
+    @audited(AuditAction.QUOTA_SET_STORAGE_LIMIT)
     def set_storage_limit(self, datacenter_id: str, quota_id: str, limit: QuotaStorageLimit,
                           *, actor: Actor) -> Quota:
         require_superuser(actor, "change quota limits")
@@ -125,6 +136,7 @@ class DataCenterQuotas:
             return self.ctx.store.quotas.update(replace(quota,
                                                         storage_limits=(*kept, limit)))
 
+    @audited(AuditAction.QUOTA_REMOVE_LIMIT)
     def remove_limit(self, datacenter_id: str, quota_id: str, limit_id: str, *,
                      actor: Actor) -> Quota:
         """A cluster or storage limit, by the id oVirt gives it (its object's, or the
@@ -205,8 +217,10 @@ class DataCenterQuotas:
                 f"({problem}, with a grace of its hard limit percentage)")
         if datacenter.quota_mode is QuotaMode.ENABLED:
             raise QuotaExceeded(f"{text}; raise the limit or free resources first.")
-        self.ctx.events.record("quota_exceeded_audit", f"{text}; allowed, as the data center's "
-                               "quota mode is audit.", severity=EventSeverity.WARNING)
+        code = (EventCode.QUOTA_STORAGE_EXCEEDED if problem.startswith("storage")
+                else EventCode.QUOTA_CLUSTER_EXCEEDED)
+        self.ctx.events.record(code, f"{text}; allowed, as the data center's quota mode is "
+                               "audit.", severity=EventSeverity.WARNING)
 
     def _require_free_name(self, quota: Quota) -> None:
         for other in self.ctx.store.quotas.where(data_center_id=quota.data_center_id):

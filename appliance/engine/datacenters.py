@@ -11,9 +11,12 @@ import builtins
 from dataclasses import dataclass, replace
 
 from appliance.engine import bootstrap, validation
+from appliance.engine.audit import audited
+from appliance.engine.audit_actions import AuditAction
 from appliance.engine.authz import Actor, require_superuser
 from appliance.engine.context import EngineContext
 from appliance.engine.enums import QuotaMode
+from appliance.engine.event_codes import EventCode
 from appliance.engine.ids import new_id
 from appliance.engine.model import Cluster, DataCenter, StorageDomain
 from appliance.errors import InvalidState, NameInUse, NotFound
@@ -50,6 +53,7 @@ class DataCenters:
         datacenter = self.get(datacenter_id)
         return self.ctx.store.clusters.where(data_center_id=datacenter.id)
 
+    @audited(AuditAction.DATACENTER_ADD)
     def add(self, spec: DataCenterSpec, *, actor: Actor) -> DataCenter:
         require_superuser(actor, "add data centers")
         name = validation.name(spec.name or "", noun="data center")
@@ -61,10 +65,11 @@ class DataCenters:
             self._require_free_name(datacenter)
             store.datacenters.insert(datacenter)
             bootstrap.management_network(store, datacenter.id)
-        self.ctx.events.record("datacenter_added", f"Data center {name} was added by "
+        self.ctx.events.record(EventCode.DATACENTER_ADDED, f"Data center {name} was added by "
                                f"{actor.name}.", user=actor.name)
         return datacenter
 
+    @audited(AuditAction.DATACENTER_UPDATE)
     def update(self, datacenter_id: str, spec: DataCenterSpec, *,
                actor: Actor) -> DataCenter:
         require_superuser(actor, "edit data centers")
@@ -79,10 +84,11 @@ class DataCenters:
                 raise InvalidState(f"Cannot edit Data Center. Data center {current.name} has "
                                    "clusters: its storage type (local or shared) stays.")
             self.ctx.store.datacenters.update(changed)
-        self.ctx.events.record("datacenter_updated", f"Data center {changed.name} was "
+        self.ctx.events.record(EventCode.DATACENTER_UPDATED, f"Data center {changed.name} was "
                                f"updated by {actor.name}.", user=actor.name)
         return changed
 
+    @audited(AuditAction.DATACENTER_REMOVE)
     def remove(self, datacenter_id: str, *, actor: Actor) -> None:
         """Refused while it has clusters or storage domains, as oVirt refuses; its networks
         and quotas go with it."""
@@ -107,7 +113,7 @@ class DataCenters:
                 for quota in store.quotas.where(data_center_id=datacenter.id):
                     store.quotas.delete(quota.id)
                 store.datacenters.delete(datacenter.id)
-        self.ctx.events.record("datacenter_removed", f"Data center {datacenter.name} was "
+        self.ctx.events.record(EventCode.DATACENTER_REMOVED, f"Data center {datacenter.name} was "
                                f"removed by {actor.name}.", user=actor.name)
 
     def _require_free_name(self, datacenter: DataCenter) -> None:

@@ -241,6 +241,7 @@ class HostService:
         self.ctx.events.record(EventCode.HOST_REMOVED, f"Host {host.name} was removed by "
                                f"{actor.name}.", user=actor.name)
 
+    @audited(AuditAction.HOST_UPDATE)
     def update(self, host_id: str, edit: HostEdit, *, actor: Actor) -> Host:
         """Change a host's names, cluster, SPM priority and power management settings, with
         oVirt's rules: another cluster only in maintenance, power management only with an
@@ -251,7 +252,7 @@ class HostService:
             changed = replace(host, **{k: v for k, v in vars(edit).items() if v is not None})
             self._check_edit(host, changed, edit)
             self.ctx.store.hosts.update(changed)
-        self.ctx.events.record("host_updated", f"Host {changed.name} was updated by "
+        self.ctx.events.record(EventCode.HOST_UPDATED, f"Host {changed.name} was updated by "
                                f"{actor.name}.", host_id=host.id, user=actor.name)
         return self.ctx.store.hosts.get(host_id)
 

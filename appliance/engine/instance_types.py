@@ -8,8 +8,11 @@ import builtins
 from dataclasses import dataclass, replace
 
 from appliance.engine import validation
+from appliance.engine.audit import audited
+from appliance.engine.audit_actions import AuditAction
 from appliance.engine.authz import Actor, require_superuser
 from appliance.engine.context import EngineContext
+from appliance.engine.event_codes import EventCode
 from appliance.engine.ids import new_id
 from appliance.engine.model import InstanceType
 from appliance.engine.vms import VmCreate
@@ -51,6 +54,7 @@ class InstanceTypes:
         """A new VM's request with the instance type's size (see ``sized``)."""
         return sized(self.get(type_id), request)
 
+    @audited(AuditAction.INSTANCE_TYPE_ADD)
     def add(self, spec: InstanceTypeSpec, *, actor: Actor) -> InstanceType:
         require_superuser(actor, "add instance types")
         if spec.memory is None:
@@ -60,22 +64,27 @@ class InstanceTypes:
         with self.ctx.store.db.transaction():
             self._require_free_name(made)
             self.ctx.store.instance_types.insert(made)
-        self.ctx.events.record("instance_type_added", f"Instance type {made.name} was added "
-                               f"by {actor.name}.", user=actor.name)
+        self.ctx.events.record(EventCode.INSTANCE_TYPE_ADDED, f"Instance type {made.name} was "
+                               f"added by {actor.name}.", user=actor.name)
         return made
 
+    @audited(AuditAction.INSTANCE_TYPE_UPDATE)
     def update(self, type_id: str, spec: InstanceTypeSpec, *, actor: Actor) -> InstanceType:
         require_superuser(actor, "edit instance types")
         with self.ctx.locks.hold(type_id):
             changed = _checked(_edited(self.get(type_id), spec))
             self._require_free_name(changed)
-            return self.ctx.store.instance_types.update(changed)
+            self.ctx.store.instance_types.update(changed)
+        self.ctx.events.record(EventCode.INSTANCE_TYPE_UPDATED, f"Instance type {changed.name} "
+                               f"was updated by {actor.name}.", user=actor.name)
+        return changed
 
+    @audited(AuditAction.INSTANCE_TYPE_REMOVE)
     def remove(self, type_id: str, *, actor: Actor) -> None:
         require_superuser(actor, "remove instance types")
         found = self.get(type_id)
         self.ctx.store.instance_types.delete(found.id)
-        self.ctx.events.record("instance_type_removed", f"Instance type {found.name} was "
+        self.ctx.events.record(EventCode.INSTANCE_TYPE_REMOVED, f"Instance type {found.name} was "
                                f"removed by {actor.name}.", user=actor.name)
 
     def _require_free_name(self, instance_type: InstanceType) -> None:

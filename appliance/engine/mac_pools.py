@@ -11,8 +11,11 @@ from collections import Counter
 from dataclasses import dataclass, replace
 
 from appliance.engine import bootstrap, validation
+from appliance.engine.audit import audited
+from appliance.engine.audit_actions import AuditAction
 from appliance.engine.authz import Actor, require_superuser
 from appliance.engine.context import EngineContext
+from appliance.engine.event_codes import EventCode
 from appliance.engine.ids import new_id
 from appliance.engine.model import DEFAULT_MAC_POOL_ID, MacPool, MacRange
 from appliance.engine.store.schema import Store
@@ -48,6 +51,7 @@ class MacPools:
     def find_by_name(self, name: str) -> MacPool | None:
         return self.ctx.store.mac_pools.by_name(name)
 
+    @audited(AuditAction.MAC_POOL_ADD)
     def add(self, spec: MacPoolSpec, *, actor: Actor) -> MacPool:
         require_superuser(actor, "add MAC address pools")
         pool = _checked(MacPool(id=new_id(), name=spec.name or "",
@@ -56,10 +60,11 @@ class MacPools:
         with self.ctx.store.db.transaction():
             self._require_free_name(pool)
             self.ctx.store.mac_pools.insert(pool)
-        self.ctx.events.record("mac_pool_added", f"MAC pool {pool.name} was added by "
+        self.ctx.events.record(EventCode.MAC_POOL_ADDED, f"MAC pool {pool.name} was added by "
                                f"{actor.name}.", user=actor.name)
         return pool
 
+    @audited(AuditAction.MAC_POOL_UPDATE)
     def update(self, pool_id: str, spec: MacPoolSpec, *, actor: Actor) -> MacPool:
         require_superuser(actor, "edit MAC address pools")
         with self.ctx.locks.hold(pool_id):
@@ -74,8 +79,11 @@ class MacPools:
                                        f"({', '.join(duplicated[:5])}): duplicates stay "
                                        "allowed until they are changed.")
             self.ctx.store.mac_pools.update(changed)
+        self.ctx.events.record(EventCode.MAC_POOL_UPDATED, f"MAC pool {changed.name} was "
+                               f"updated by {actor.name}.", user=actor.name)
         return changed
 
+    @audited(AuditAction.MAC_POOL_REMOVE)
     def remove(self, pool_id: str, *, actor: Actor) -> None:
         require_superuser(actor, "remove MAC address pools")
         pool = self.get(pool_id)
@@ -87,7 +95,7 @@ class MacPools:
             raise InvalidState(f"Cannot remove MAC Pool. It is used by clusters: "
                                f"{', '.join(users)}.")
         self.ctx.store.mac_pools.delete(pool.id)
-        self.ctx.events.record("mac_pool_removed", f"MAC pool {pool.name} was removed by "
+        self.ctx.events.record(EventCode.MAC_POOL_REMOVED, f"MAC pool {pool.name} was removed by "
                                f"{actor.name}.", user=actor.name)
 
     def _require_free_name(self, pool: MacPool) -> None:

@@ -15,9 +15,12 @@ from dataclasses import dataclass, replace
 from typing import TypeVar
 
 from appliance.engine import bootstrap, validation
+from appliance.engine.audit import audited
+from appliance.engine.audit_actions import AuditAction
 from appliance.engine.authz import Actor, require_superuser
 from appliance.engine.context import EngineContext
 from appliance.engine.enums import NetworkUsage
+from appliance.engine.event_codes import EventCode
 from appliance.engine.ids import new_id
 from appliance.engine.model import Cluster, ClusterNetwork, Network, VnicProfile
 from appliance.errors import InvalidInput, InvalidState, NameInUse, NotFound
@@ -70,6 +73,7 @@ class Networks:
 
     # Definitions
 
+    @audited(AuditAction.NETWORK_ADD)
     def add(self, spec: NetworkSpec, *, actor: Actor) -> Network:
         require_superuser(actor, "add logical networks")
         if not spec.data_center_id:
@@ -88,10 +92,11 @@ class Networks:
             self.ctx.store.networks.insert(network)
             self.ctx.store.vnic_profiles.insert(VnicProfile(
                 id=new_id(), name=network.name, network_id=network.id))
-        self.ctx.events.record("network_added", f"Network {name} was added to data center "
+        self.ctx.events.record(EventCode.NETWORK_ADDED, f"Network {name} was added to data center "
                                f"{datacenter.name} by {actor.name}.", user=actor.name)
         return network
 
+    @audited(AuditAction.NETWORK_UPDATE)
     def update(self, network_id: str, spec: NetworkSpec, *, actor: Actor) -> Network:
         require_superuser(actor, "edit logical networks")
         with self.ctx.locks.hold(network_id):
@@ -108,10 +113,11 @@ class Networks:
                                                              network.vm):
                 self._require_unused(network, "changed", running_only=changed.vm)
             self.ctx.store.networks.update(changed)
-        self.ctx.events.record("network_updated", f"Network {changed.name} was updated by "
+        self.ctx.events.record(EventCode.NETWORK_UPDATED, f"Network {changed.name} was updated by "
                                f"{actor.name}.", user=actor.name)
         return changed
 
+    @audited(AuditAction.NETWORK_REMOVE)
     def remove(self, network_id: str, *, actor: Actor) -> None:
         require_superuser(actor, "remove logical networks")
         with self.ctx.locks.hold(network_id):
@@ -128,7 +134,7 @@ class Networks:
                     if kept != cluster.networks:
                         store.clusters.update(replace(cluster, networks=kept))
                 store.networks.delete(network.id)
-        self.ctx.events.record("network_removed", f"Network {network.name} was removed by "
+        self.ctx.events.record(EventCode.NETWORK_REMOVED, f"Network {network.name} was removed by "
                                f"{actor.name}.", user=actor.name)
 
     # Attached to clusters
@@ -142,6 +148,7 @@ class Networks:
                 found.append((network, attached))
         return found
 
+    @audited(AuditAction.NETWORK_ATTACH)
     def attach(self, cluster_id: str, network_id: str, *, actor: Actor,
                required: bool = True) -> Cluster:
         require_superuser(actor, "attach networks to clusters")
@@ -157,9 +164,14 @@ class Networks:
                                 f"{network.name} is already attached to cluster "
                                 f"{cluster.name}.")
             attached = ClusterNetwork(network_id=network.id, required=required)
-            return self.ctx.store.clusters.update(
+            cluster = self.ctx.store.clusters.update(
                 replace(cluster, networks=(*cluster.networks, attached)))
+        self.ctx.events.record(EventCode.NETWORK_ATTACHED, f"Network {network.name} was "
+                               f"attached to cluster {cluster.name} by {actor.name}.",
+                               user=actor.name)
+        return cluster
 
+    @audited(AuditAction.NETWORK_DETACH)
     def detach(self, cluster_id: str, network_id: str, *, actor: Actor) -> Cluster:
         require_superuser(actor, "detach networks from clusters")
         with self.ctx.locks.hold(cluster_id):
@@ -174,7 +186,11 @@ class Networks:
             if users:
                 raise InvalidState(f"Cannot detach Logical Network from Cluster. VMs of "
                                    f"cluster {cluster.name} use it: {', '.join(users)}.")
-            return self.ctx.store.clusters.update(replace(cluster, networks=kept))
+            cluster = self.ctx.store.clusters.update(replace(cluster, networks=kept))
+        self.ctx.events.record(EventCode.NETWORK_DETACHED, f"Network {network.name} was "
+                               f"detached from cluster {cluster.name} by {actor.name}.",
+                               user=actor.name)
+        return cluster
 
     # Checks
 

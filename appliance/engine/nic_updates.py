@@ -7,9 +7,12 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from appliance.engine import mac_pools, validation
+from appliance.engine.audit import audited
+from appliance.engine.audit_actions import AuditAction
 from appliance.engine.authz import Actor, require_vm
 from appliance.engine.context import EngineContext
 from appliance.engine.enums import NicInterface, VmStatus
+from appliance.engine.event_codes import EventCode
 from appliance.engine.model import Nic
 from appliance.engine.vms import Vms
 from appliance.errors import InvalidState, NameInUse
@@ -31,6 +34,7 @@ class NicUpdates:
         self.ctx = ctx
         self.vms = vms
 
+    @audited(AuditAction.NIC_UPDATE)
     def update(self, vm_id: str, nic_id: str, edit: NicEdit, *, actor: Actor) -> Nic:
         store = self.ctx.store
         with self.ctx.locks.hold(vm_id):
@@ -61,4 +65,7 @@ class NicUpdates:
                 mac_pools.allocate(store, vm.cluster_id, changed.mac, except_nic=nic.id)
             if changed.vnic_profile_id != nic.vnic_profile_id and changed.vnic_profile_id:
                 store.vnic_profiles.get(changed.vnic_profile_id)
-            return store.nics.update(changed)
+            store.nics.update(changed)
+        self.ctx.events.record(EventCode.NIC_UPDATED, f"NIC {changed.name} of VM {vm.name} was "
+                               f"updated by {actor.name}.", vm_id=vm.id, user=actor.name)
+        return changed
