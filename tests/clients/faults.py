@@ -52,4 +52,7 @@ PLAY_FAULTS: dict[str, str] = {
     "tag": "GET /tags: 404",
     "vmpool": "GET /vmpools: 404",
     "job": "POST /jobs: 405 (no external jobs)",
+    # data centers, clusters, networks (run through with a datacenter= term on networks)
+    "fabric": "networks?search=name=ans-net and datacenter=ans-dc: 400 (no datacenter term "
+              "on networks)",
 }

@@ -19,6 +19,43 @@ from appliance.engine.model import DEFAULT_MAC_POOL_ID, AffinityGroup, Cluster
 from appliance.engine.scheduling import policies
 from appliance.errors import InvalidInput, NotFound
 
+
+def _policy_ref(cluster: Cluster) -> Node:
+    return {"href": http.href("schedulingpolicies", cluster.scheduling_policy),
+            "id": cluster.scheduling_policy, "name": cluster.scheduling_policy}
+
+
+def _fixed(path: str, kind: Kind, value: object) -> Field:
+    return Field(path, kind, get=lambda c: value)
+
+
+_B, _S = Kind.BOOLEAN, Kind.STRING
+# What every VirtStick cluster is, as oVirt's fields name it (ovirt_cluster's update check
+# reads them all): KSM on, fencing on without its gluster and storage exceptions, VMs
+# migrated on a host's failure, libvirt's default migration settings, no memory overcommit.
+_FIXED = (
+    _fixed("switch_type", _S, "legacy"), _fixed("firewall_type", _S, "firewalld"),
+    _fixed("ballooning_enabled", _B, False), _fixed("virt_service", _B, True),
+    _fixed("gluster_service", _B, False), _fixed("threads_as_cores", _B, False),
+    _fixed("ha_reservation", _B, False), _fixed("trusted_service", _B, False),
+    _fixed("maintenance_reason_required", _B, False), _fixed("optional_reason", _B, False),
+    _fixed("ksm/enabled", _B, True), _fixed("ksm/merge_across_nodes", _B, True),
+    _fixed("fencing_policy/enabled", _B, True),
+    _fixed("fencing_policy/skip_if_gluster_bricks_up", _B, False),
+    _fixed("fencing_policy/skip_if_gluster_quorum_not_met", _B, False),
+    _fixed("fencing_policy/skip_if_sd_active/enabled", _B, False),
+    _fixed("fencing_policy/skip_if_connectivity_broken/enabled", _B, False),
+    _fixed("fencing_policy/skip_if_connectivity_broken/threshold", Kind.INTEGER, 50),
+    _fixed("error_handling/on_error", _S, "migrate"),
+    _fixed("migration/auto_converge", _S, "inherit"),
+    _fixed("migration/compressed", _S, "inherit"),
+    _fixed("migration/encrypted", _S, "inherit"),
+    _fixed("migration/bandwidth/assignment_method", _S, "auto"),
+    _fixed("memory_policy/over_commit/percent", Kind.INTEGER, 100),
+    Field("required_rng_sources", Kind.STRINGS, get=lambda c: ["urandom"],
+          item="required_rng_source"),
+)
+
 CLUSTER = Type(
     tag="cluster", plural="clusters", description="A cluster of hosts",
     links=("networks", "affinitygroups", "permissions"),
@@ -41,8 +78,8 @@ CLUSTER = Type(
             Field("cpu/type", get=lambda c: c.cpu_type or None, writable=True),
             Field("mac_pool", Kind.REF, get=lambda c: c.mac_pool_id or DEFAULT_MAC_POOL_ID,
                   ref="macpools", writable=True),
-            Field("scheduling_policy/name", get=lambda c: c.scheduling_policy),
-            *VERSION))
+            Field("scheduling_policy", Kind.REF, get=_policy_ref),
+            *VERSION, *_FIXED))
 
 AFFINITY_GROUP = Type(
     tag="affinity_group", plural="affinitygroups",
