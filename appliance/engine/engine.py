@@ -71,6 +71,7 @@ from appliance.vdsm.host import VirtVerdict, choose_virt_type
 from appliance.vdsm.imageio.config import ImageioSettings
 from appliance.vdsm.imageio.daemon import ImageioDaemon
 from appliance.vdsm.imageio.transfers import HostTransfers
+from appliance.vdsm.networks import OtherNetworks
 
 log = logging.getLogger(__name__)
 
@@ -212,6 +213,7 @@ class Engine:
                 verdict=verdict,
                 domain_prefix=config.appliance.domain_prefix,
                 network_attachments={bootstrap.MANAGEMENT_NETWORK: config.network.ovirtmgmt},
+                other_networks=OtherNetworks(config.network.other_networks),
             )
         return self._settings
 

@@ -3,14 +3,16 @@ center and attached to clusters, with oVirt's rules: names unique in a data cent
 management network kept while clusters have it, a network in use not removed. Each new
 network gets a vNIC profile of its name, as oVirt makes one.
 
-A network is a definition: the host agents map networks onto what a host has (ovirtmgmt onto
-the appliance's bridge). A VM with a NIC on a network no host has is refused at its start by
-the scheduler's network filter, naming the network, as oVirt refuses it.
+The host agents carry the networks (vdsm/networks.py): ovirtmgmt as the configuration maps
+it, every network without a VLAN as an isolated segment of each host (or QEMU's user
+networking in development). A VM with a NIC on a network no host carries (one with a VLAN)
+is refused at its start by the scheduler's network filter, naming it.
 """
 
 from __future__ import annotations
 
 import builtins
+import contextlib
 from dataclasses import dataclass, replace
 from typing import TypeVar
 
@@ -23,7 +25,9 @@ from appliance.engine.enums import NetworkUsage
 from appliance.engine.event_codes import EventCode
 from appliance.engine.ids import new_id
 from appliance.engine.model import Cluster, ClusterNetwork, Network, VnicProfile
-from appliance.errors import InvalidInput, InvalidState, NameInUse, NotFound
+from appliance.engine.store.schema import Store
+from appliance.errors import HostAgentError, InvalidInput, InvalidState, NameInUse, NotFound
+from appliance.vdsm.networks import NetworkNeed
 
 T = TypeVar("T")
 MTU_RANGE = range(68, 65536)
@@ -134,6 +138,10 @@ class Networks:
                     if kept != cluster.networks:
                         store.clusters.update(replace(cluster, networks=kept))
                 store.networks.delete(network.id)
+        if not store.networks.where(name=network.name):  # another data center's may remain
+            for agent in list(self.ctx.hosts.agents.values()):
+                with contextlib.suppress(HostAgentError):  # unreachable: gone with it
+                    agent.forget_network(network.name)
         self.ctx.events.record(EventCode.NETWORK_REMOVED, f"Network {network.name} was removed by "
                                f"{actor.name}.", user=actor.name)
 
@@ -266,6 +274,20 @@ def _checked(network: Network) -> Network:
         raise InvalidInput(f"The MTU of network {network.name} must be between 68 and "
                            f"65535 (or 0, the default), not {network.mtu}.")
     return network
+
+
+def needs_of(store: Store, vm_id: str) -> tuple[NetworkNeed, ...]:
+    """The networks a VM's plugged NICs join, as a host must carry them (a migration's
+    target makes them before the VM arrives)."""
+    needs = {}
+    for nic in store.nics.where(vm_id=vm_id):
+        if nic.plugged and nic.vnic_profile_id is not None:
+            profile = store.vnic_profiles.find(nic.vnic_profile_id)
+            network = store.networks.find(profile.network_id) if profile else None
+            if network is not None:
+                needs[network.name] = NetworkNeed(network.name, vlan=network.vlan_id,
+                                                  mtu=network.mtu)
+    return tuple(needs.values())
 
 
 class VnicProfiles:

@@ -540,7 +540,8 @@ class Vms:
             profile = store.vnic_profiles.get(nic.vnic_profile_id)
             network = store.networks.get(profile.network_id)
             nics.append(LaunchNic(mac=nic.mac, network=network.name,
-                                  model=nic.interface.value, linked=nic.linked))
+                                  model=nic.interface.value, linked=nic.linked,
+                                  vlan=network.vlan_id, mtu=network.mtu))
         iso = store.disks.find(vm.cdrom_file_id) if vm.cdrom_file_id else None
         saved = snapshot_memory.saved_state_of(self.ctx, vm)
         return LaunchRequest(vm_id=vm.id, name=vm.name, memory=vm.memory, vcpus=vm.vcpus,
