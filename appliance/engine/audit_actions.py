@@ -90,6 +90,7 @@ class AuditAction(StrEnum):
     NETWORK_ATTACH = "network.attach"
     NETWORK_DETACH = "network.detach"
     NETWORK_REMOVE = "network.remove"
+    NETWORK_SET_REQUIRED = "network.set_required"
     NETWORK_UPDATE = "network.update"
     NIC_UPDATE = "nic.update"
     OVA_CONFIGURATION_CREATE_TEMPLATE = "ova_configuration.create_template"

@@ -179,6 +179,25 @@ class Networks:
                                user=actor.name)
         return cluster
 
+    @audited(AuditAction.NETWORK_SET_REQUIRED)
+    def set_required(self, cluster_id: str, network_id: str, *, required: bool,
+                     actor: Actor) -> Cluster:
+        """Whether the cluster's hosts must carry the network (oVirt's ``required``)."""
+        require_superuser(actor, "change networks of clusters")
+        with self.ctx.locks.hold(cluster_id):
+            cluster = self.ctx.store.clusters.get(cluster_id)
+            network = self.get(network_id)
+            if not any(n.network_id == network.id for n in cluster.networks):
+                raise NotFound(f"Network {network.name} is not attached to cluster "
+                               f"{cluster.name}.")
+            networks = tuple(replace(n, required=required) if n.network_id == network.id
+                             else n for n in cluster.networks)
+            cluster = self.ctx.store.clusters.update(replace(cluster, networks=networks))
+        self.ctx.events.record(EventCode.NETWORK_UPDATED, f"Network {network.name} of cluster "
+                               f"{cluster.name} is {'' if required else 'not '}required now, "
+                               f"as {actor.name} set.", user=actor.name)
+        return cluster
+
     @audited(AuditAction.NETWORK_DETACH)
     def detach(self, cluster_id: str, network_id: str, *, actor: Actor) -> Cluster:
         require_superuser(actor, "detach networks from clusters")

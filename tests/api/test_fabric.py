@@ -117,6 +117,8 @@ def test_logical_network_with_its_profile_and_cluster_attachment(
         attached.add(types.Network(id=network.id, required=False))
         assert {n.name: n.required for n in attached.list()}[name] is False
         _refused(lambda: attached.add(types.Network(id=network.id)), 409, "already attached")
+        assert attached.network_service(network.id).update(
+            types.Network(required=True)).required is True
         attached.network_service(network.id).remove()
         assert name not in [n.name for n in attached.list()]
         updated = networks.network_service(network.id).update(types.Network(

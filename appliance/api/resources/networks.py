@@ -71,6 +71,8 @@ def install(routes: Routes) -> None:
                summary="Attach a network of the cluster's data center")(attach_network)
     routes.add(f"{cluster}/<network_id>", Operation.GET, tag="network",
                summary="A network as attached to a cluster")(get_cluster_network)
+    routes.add(f"{cluster}/<network_id>", Operation.UPDATE, tag="network",
+               summary="Change whether a cluster requires a network")(update_cluster_network)
     routes.add(f"{cluster}/<network_id>", Operation.REMOVE, tag="network",
                summary="Detach a network from a cluster")(detach_network)
 
@@ -149,6 +151,15 @@ def attach_network(cluster_id: str) -> Response:
             return http.respond(NETWORK.tag, node_out, status=201,
                                 location=str(node_out["href"]))
     raise NotFound(f"Network {network.name} was not attached.")  # pragma: no cover
+
+
+def update_cluster_network(cluster_id: str, network_id: str) -> Response:
+    values = NETWORK.read(http.read_node("network"))
+    engine = http.engine()
+    if "required" in values:
+        engine.networks.set_required(cluster_id, network_id, required=values["required"],
+                                     actor=http.actor())
+    return get_cluster_network(cluster_id, network_id)
 
 
 def detach_network(cluster_id: str, network_id: str) -> Response:
