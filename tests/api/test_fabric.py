@@ -216,11 +216,14 @@ def test_quotas_in_enforced_mode_refuse_and_in_audit_mode_warn(
         new_vm(512 * 1024**2)  # quota mode disabled: not followed
         dc_service.update(types.DataCenter(quota_mode=types.QuotaModeType.ENABLED))
         _refused(lambda: new_vm(64 * 1024**2), 409, "Quota lab", "would be exceeded")
+        grown = vms.vm_service(made[0]).update  # more memory is refused too, not less
+        _refused(lambda: grown(types.Vm(memory=1024 * 1024**2)), 409, "Quota lab")
+        assert grown(types.Vm(memory=256 * 1024**2)).memory == 256 * 1024**2
         dc_service.update(types.DataCenter(quota_mode=types.QuotaModeType.AUDIT))
         new_vm(64 * 1024**2)
         events = system.events_service().list(search="severity=warning", max=20)
         assert any("Quota lab" in (e.description or "") for e in events)
-        assert limits.limit_service(cluster.id).get().memory_usage == 0.5625
+        assert limits.limit_service(cluster.id).get().memory_usage == 0.3125
     finally:
         for vm_id in made:
             vms.vm_service(vm_id).remove()
