@@ -113,9 +113,11 @@ def _checked(instance_type: InstanceType) -> InstanceType:
 
 
 def sized(instance_type: InstanceType, request: VmCreate) -> VmCreate:
-    """``request`` as made with ``instance_type``: oVirt takes the type's memory, CPU
-    topology and high availability over what the VM's own fields say."""
+    """``request`` as made with ``instance_type``: oVirt takes the type's memory and its
+    policy, CPU topology and high availability over what the VM's own fields say."""
     return replace(request, memory=instance_type.memory,
+                   memory_guaranteed=instance_type.memory_guaranteed,
+                   memory_max=instance_type.memory_max,
                    cpu_sockets=instance_type.cpu_sockets, cpu_cores=instance_type.cpu_cores,
                    cpu_threads=instance_type.cpu_threads,
                    high_availability=instance_type.high_availability or

@@ -5,7 +5,6 @@ a client pass removes its line (a passing xfail fails the suite until then)."""
 from __future__ import annotations
 
 EXAMPLE_FAULTS: dict[str, str] = {
-    # data centers, clusters, networks
     # roles, users, groups, permissions
     "add_role": "POST /roles: 405 (roles cannot be added; permits 1 and 1300)",
     "add_group": "POST /groups: 404",
@@ -52,7 +51,4 @@ PLAY_FAULTS: dict[str, str] = {
     "tag": "GET /tags: 404",
     "vmpool": "GET /vmpools: 404",
     "job": "POST /jobs: 405 (no external jobs)",
-    # data centers, clusters, networks (run through with a datacenter= term on networks)
-    "fabric": "networks?search=name=ans-net and datacenter=ans-dc: 400 (no datacenter term "
-              "on networks)",
 }
