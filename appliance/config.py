@@ -22,6 +22,8 @@ Example::
 
     [network]
     ovirtmgmt = "bridge:ovirtmgmt"       # or "user" (QEMU user networking, no host bridge)
+    others = "auto"                      # other networks: isolated (libvirt's, one per network
+                                         # and host), user, none; auto: isolated on a bridge
 
     [http]
     listen = "127.0.0.1:8080"            # plain HTTP, local use
@@ -71,6 +73,15 @@ class VirtType(StrEnum):
     QEMU = "qemu"
 
 
+class OtherNetworksChoice(StrEnum):
+    """How hosts carry the logical networks besides ovirtmgmt (appliance/vdsm/networks.py)."""
+
+    AUTO = "auto"
+    ISOLATED = "isolated"
+    USER = "user"
+    NONE = "none"
+
+
 class StorageBacking(StrEnum):
     TMPFS = "tmpfs"
     ZRAM = "zram"
@@ -99,6 +110,15 @@ class StorageSection:
 @dataclass(frozen=True)
 class NetworkSection:
     ovirtmgmt: str = "bridge:ovirtmgmt"
+    others: OtherNetworksChoice = OtherNetworksChoice.AUTO
+
+    @property
+    def other_networks(self) -> str:
+        """``others`` decided: isolated networks beside a bridged ovirtmgmt, QEMU's user
+        networking beside a user-mode one (nothing on the machine changes)."""
+        if self.others is not OtherNetworksChoice.AUTO:
+            return self.others.value
+        return "isolated" if self.ovirtmgmt.startswith("bridge:") else "user"
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from appliance.engine.clock import Clock, SystemClock
 from appliance.engine.clusters import Clusters
 from appliance.engine.consoles import Consoles
 from appliance.engine.context import EngineContext, Hosts, Locks
+from appliance.engine.datacenter_quotas import DataCenterQuotas
 from appliance.engine.datacenters import DataCenters
 from appliance.engine.disk_copies import DiskCopies
 from appliance.engine.enums import EventSeverity
@@ -27,15 +28,18 @@ from appliance.engine.ha import HighAvailability
 from appliance.engine.host_maintenance import HostMaintenance
 from appliance.engine.hosts import HostService
 from appliance.engine.imports.pipeline import SystemImporter
+from appliance.engine.instance_types import InstanceTypes
 from appliance.engine.inventory import Inventory
 from appliance.engine.isos import Isos
 from appliance.engine.jobs import JobContext, Jobs
 from appliance.engine.joining import HostJoining
+from appliance.engine.mac_pools import MacPools
 from appliance.engine.maintenance import Maintenance
 from appliance.engine.migration import Migrations
 from appliance.engine.model import MiB
 from appliance.engine.monitoring import Monitor
 from appliance.engine.networks import Networks, VnicProfiles
+from appliance.engine.nic_updates import NicUpdates
 from appliance.engine.ova.configuration import OvfConfigurations
 from appliance.engine.ova.exporter import OvaExporter
 from appliance.engine.ova.importer import OvaImporter
@@ -67,6 +71,7 @@ from appliance.vdsm.host import VirtVerdict, choose_virt_type
 from appliance.vdsm.imageio.config import ImageioSettings
 from appliance.vdsm.imageio.daemon import ImageioDaemon
 from appliance.vdsm.imageio.transfers import HostTransfers
+from appliance.vdsm.networks import OtherNetworks
 
 log = logging.getLogger(__name__)
 
@@ -92,6 +97,9 @@ class Engine:
         self.disks = Disks(self.ctx, self.storage_domains)
         self.vms = Vms(self.ctx, self.disks, self.placement)
         self.datacenters = DataCenters(self.ctx)
+        self.quotas = DataCenterQuotas(self.ctx)
+        self.mac_pools = MacPools(self.ctx)
+        self.instance_types = InstanceTypes(self.ctx)
         self.networks = Networks(self.ctx)
         self.vnic_profiles = VnicProfiles(self.ctx)
         self.visible_events = VisibleEvents(self.ctx)
@@ -113,6 +121,7 @@ class Engine:
         self.maintenance = Maintenance(self.ctx)
         self.consoles = Consoles(self.ctx, self.vms)
         self.vm_updates = VmUpdates(self.ctx, self.vms, self.placement)
+        self.nic_updates = NicUpdates(self.ctx, self.vms)
         self.image_transfers = ImageTransfers(
             self.ctx, local_host_id=lambda: bootstrap.local_host_id(self._store))
         self.disk_snapshots = DiskSnapshots(self.ctx)
@@ -204,6 +213,7 @@ class Engine:
                 verdict=verdict,
                 domain_prefix=config.appliance.domain_prefix,
                 network_attachments={bootstrap.MANAGEMENT_NETWORK: config.network.ovirtmgmt},
+                other_networks=OtherNetworks(config.network.other_networks),
             )
         return self._settings
 

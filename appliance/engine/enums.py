@@ -134,6 +134,24 @@ class VmAffinity(StrEnum):
     PINNED = "pinned"  # never
 
 
+class QuotaMode(StrEnum):
+    """A data center's quota mode, as oVirt spells it: ``enabled`` is enforced, ``audit``
+    only reports what would have been refused."""
+
+    DISABLED = "disabled"
+    AUDIT = "audit"
+    ENABLED = "enabled"
+
+
+class NetworkUsage(StrEnum):
+    VM = "vm"
+    MANAGEMENT = "management"
+    DISPLAY = "display"
+    MIGRATION = "migration"
+    DEFAULT_ROUTE = "default_route"
+    GLUSTER = "gluster"
+
+
 class TemplateStatus(StrEnum):
     OK = "ok"
     LOCKED = "locked"

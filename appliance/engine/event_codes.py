@@ -80,6 +80,25 @@ class EventCode(StrEnum):
     LAB_HOST_STOPPED = "lab_host_stopped", 21  # USER_VDS_STOP
     HOST_STANDBY_FAILED = "host_standby_failed", 137  # USER_FAILED_VDS_STOP
     CLUSTER_SCHEDULING_POLICY = "cluster_scheduling_policy", 811  # USER_UPDATE_CLUSTER
+    HOST_UPDATED = "host_updated", 43  # USER_UPDATE_VDS
+
+    # Data centers, clusters, networks, quotas
+    DATACENTER_ADDED = "datacenter_added", 950  # USER_ADD_STORAGE_POOL
+    DATACENTER_UPDATED = "datacenter_updated", 952  # USER_UPDATE_STORAGE_POOL
+    DATACENTER_REMOVED = "datacenter_removed", 954  # USER_REMOVE_STORAGE_POOL
+    CLUSTER_ADDED = "cluster_added", 809  # USER_ADD_CLUSTER
+    CLUSTER_REMOVED = "cluster_removed", 813  # USER_REMOVE_CLUSTER
+    NETWORK_ADDED = "network_added", 942  # NETWORK_ADD_NETWORK
+    NETWORK_REMOVED = "network_removed", 944  # NETWORK_REMOVE_NETWORK
+    NETWORK_UPDATED = "network_updated", 1114  # NETWORK_UPDATE_NETWORK
+    NETWORK_ATTACHED = "network_attached", 946  # NETWORK_ATTACH_NETWORK_TO_CLUSTER
+    NETWORK_DETACHED = "network_detached", 948  # NETWORK_DETACH_NETWORK_TO_CLUSTER
+    NIC_UPDATED = "nic_updated", 934  # NETWORK_UPDATE_VM_INTERFACE
+    QUOTA_ADDED = "quota_added", 3000  # USER_ADD_QUOTA
+    QUOTA_UPDATED = "quota_updated", 3002  # USER_UPDATE_QUOTA
+    QUOTA_REMOVED = "quota_removed", 3004  # USER_DELETE_QUOTA
+    QUOTA_CLUSTER_EXCEEDED = "quota_cluster_exceeded", 3007  # USER_EXCEEDED_QUOTA_CLUSTER_LIMIT
+    QUOTA_STORAGE_EXCEEDED = "quota_storage_exceeded", 3010  # USER_EXCEEDED_QUOTA_STORAGE_LIMIT
 
     # Storage
     # USER_DEACTIVATED_STORAGE_DOMAIN
@@ -110,3 +129,10 @@ class EventCode(StrEnum):
     DISK_UPDATED = "disk_updated", PRIVATE + 20
     VM_SUSPENDED = "vm_suspended", PRIVATE + 21
     VM_SUSPEND_FAILED = "vm_suspend_failed", PRIVATE + 22
+    CLUSTER_UPDATED = "cluster_updated", PRIVATE + 23
+    MAC_POOL_ADDED = "mac_pool_added", PRIVATE + 24
+    MAC_POOL_UPDATED = "mac_pool_updated", PRIVATE + 25
+    MAC_POOL_REMOVED = "mac_pool_removed", PRIVATE + 26
+    INSTANCE_TYPE_ADDED = "instance_type_added", PRIVATE + 27
+    INSTANCE_TYPE_UPDATED = "instance_type_updated", PRIVATE + 28
+    INSTANCE_TYPE_REMOVED = "instance_type_removed", PRIVATE + 29

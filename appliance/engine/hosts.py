@@ -12,7 +12,7 @@ import builtins
 import contextlib
 import logging
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from appliance.engine import bootstrap, validation
 from appliance.engine.audit import audited
@@ -26,13 +26,29 @@ from appliance.engine.model import Host, MiB
 from appliance.engine.power import agent_for
 from appliance.engine.storage import StorageDomains
 from appliance.engine.vms import Vms
-from appliance.errors import HostAgentError, InvalidState, NameInUse, NotSupported
+from appliance.errors import HostAgentError, InvalidInput, InvalidState, NameInUse, NotSupported
 from appliance.vdsm.agent import AgentSettings, LifecycleHandler, LocalHostAgent
 from appliance.vdsm.labhost import Lab, LabHostInfo
 
 log = logging.getLogger(__name__)
 
 HOST_FAILED = "its host failed and was fenced"  # why its VMs went down (HA restarts them)
+SPM_PRIORITIES = range(-1, 11)  # oVirt's: -1 never, 10 first
+
+
+@dataclass(frozen=True)
+class HostEdit:
+    """What ``PUT /hosts/{id}`` may change; None leaves a field as it is."""
+
+    name: str | None = None
+    description: str | None = None
+    comment: str | None = None
+    cluster_id: str | None = None
+    spm_priority: int | None = None
+    kernel_cmdline: str | None = None
+    pm_enabled: bool | None = None
+    kdump_detection: bool | None = None
+    automatic_pm: bool | None = None
 
 
 class HostService:
@@ -224,6 +240,43 @@ class HostService:
         self.ctx.store.hosts.delete(host.id)
         self.ctx.events.record(EventCode.HOST_REMOVED, f"Host {host.name} was removed by "
                                f"{actor.name}.", user=actor.name)
+
+    @audited(AuditAction.HOST_UPDATE)
+    def update(self, host_id: str, edit: HostEdit, *, actor: Actor) -> Host:
+        """Change a host's names, cluster, SPM priority and power management settings, with
+        oVirt's rules: another cluster only in maintenance, power management only with an
+        agent."""
+        require_superuser(actor, "edit hosts")
+        with self.ctx.locks.hold(host_id):
+            host = self.ctx.store.hosts.get(host_id)
+            changed = replace(host, **{k: v for k, v in vars(edit).items() if v is not None})
+            self._check_edit(host, changed, edit)
+            self.ctx.store.hosts.update(changed)
+        self.ctx.events.record(EventCode.HOST_UPDATED, f"Host {changed.name} was updated by "
+                               f"{actor.name}.", host_id=host.id, user=actor.name)
+        return self.ctx.store.hosts.get(host_id)
+
+    def _check_edit(self, host: Host, changed: Host, edit: HostEdit) -> None:
+        if changed.name != host.name:
+            validation.name(changed.name, noun="host")
+            if host.kind is HostKind.LAB:
+                raise InvalidState(f"Cannot edit Host. Lab host {host.name} is named after its "
+                                   "namespaces and directory: it cannot be renamed.")
+            if self.ctx.store.hosts.by_name(changed.name) is not None:
+                raise NameInUse(f"Cannot edit Host. The name '{changed.name}' is already "
+                                "used by another host.")
+        if changed.cluster_id != host.cluster_id:
+            self.ctx.store.clusters.get(changed.cluster_id)
+            if host.status is not HostStatus.MAINTENANCE:
+                raise InvalidState(f"Cannot edit Host. Host {host.name} is "
+                                   f"{host.status.value}: its cluster changes only in "
+                                   "maintenance.")
+        if changed.spm_priority not in SPM_PRIORITIES:
+            raise InvalidInput(f"The SPM priority must be between -1 and 10, not "
+                               f"{changed.spm_priority}.")
+        if edit.pm_enabled and not host.power_management:
+            raise InvalidState(f"Cannot edit Host. Power Management is enabled for Host "
+                               f"{host.name} but no Agent type selected.")
 
     # Connections
 

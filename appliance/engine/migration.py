@@ -11,6 +11,7 @@ import threading
 import time
 from dataclasses import dataclass, replace
 
+from appliance.engine import networks
 from appliance.engine.audit import audited
 from appliance.engine.audit_actions import AuditAction
 from appliance.engine.authz import SYSTEM, Actor, require_vm
@@ -104,6 +105,8 @@ class Migrations:
                                                                        done), daemon=True)
         try:
             with self.scheduler.reserve(target.id, vm.memory):
+                self.ctx.hosts.agent(target.id).prepare_networks(
+                    networks.needs_of(self.ctx.store, vm.id))
                 reporter.start()
                 self.ctx.hosts.agent(source.id).migrate(
                     vm.id, peer_uri=self.hosts.peer_uri(source, target),

@@ -20,7 +20,9 @@ from appliance.engine.enums import (
     HostKind,
     HostStatus,
     JobStatus,
+    NetworkUsage,
     NicInterface,
+    QuotaMode,
     SchedulingPolicyName,
     SerialNumberPolicy,
     SnapshotStatus,
@@ -34,6 +36,7 @@ from appliance.engine.enums import (
 from appliance.engine.event_codes import EventCode
 
 BLANK_TEMPLATE_ID = "00000000-0000-0000-0000-000000000000"
+DEFAULT_MAC_POOL_ID = "58ca604b-017d-0374-0220-000000000000"  # oVirt's Default pool's
 MiB = 1024 * 1024
 GiB = 1024 * MiB
 
@@ -44,6 +47,8 @@ class DataCenter:
     name: str
     description: str = ""
     local: bool = True
+    comment: str = ""
+    quota_mode: QuotaMode = QuotaMode.DISABLED
 
 
 @dataclass(frozen=True)
@@ -58,6 +63,14 @@ class AffinityGroup:
 
 
 @dataclass(frozen=True)
+class ClusterNetwork:
+    """A logical network of the cluster's data center, attached to the cluster."""
+
+    network_id: str
+    required: bool = True
+
+
+@dataclass(frozen=True)
 class Cluster:
     id: str
     name: str
@@ -67,6 +80,10 @@ class Cluster:
     # oVirt's policy properties by name, e.g. ("HighUtilization", "80"); unset ones default
     scheduling_properties: tuple[tuple[str, str], ...] = ()
     affinity_groups: tuple[AffinityGroup, ...] = ()
+    comment: str = ""
+    cpu_type: str = ""  # oVirt's CPU type name ("Intel Nehalem Family"); "" as the hosts have
+    networks: tuple[ClusterNetwork, ...] = ()  # the logical networks its hosts must have
+    mac_pool_id: str = ""  # "" is the Default pool
 
 
 @dataclass(frozen=True)
@@ -87,6 +104,12 @@ class Host:
     power_management: str = ""  # "lab", "ipmi:ADDRESS:USER", "wol:MAC" or "" for none
     standby: bool = False  # switched off by the power saver, back when load rises
     host_uuid: str = ""
+    comment: str = ""
+    spm_priority: int = 5  # oVirt's default; -1 never SPM, 10 first choice
+    kernel_cmdline: str = ""  # oVirt's custom_kernel_cmdline: kept, used at a reinstall
+    pm_enabled: bool = True  # power management used when the host has an agent
+    kdump_detection: bool = True
+    automatic_pm: bool = True  # the power saver may switch it off and on
 
 
 @dataclass(frozen=True)
@@ -236,7 +259,14 @@ class Network:
     data_center_id: str
     description: str = ""
     vm: bool = True
-    mtu: int = 0
+    mtu: int = 0  # 0: the default (1500)
+    vlan_id: int = 0  # 0: untagged
+    comment: str = ""
+    usages: tuple[NetworkUsage, ...] = ()  # besides VM (``vm``)
+
+    @property
+    def all_usages(self) -> tuple[NetworkUsage, ...]:
+        return ((NetworkUsage.VM,) if self.vm else ()) + self.usages
 
 
 @dataclass(frozen=True)
@@ -245,6 +275,79 @@ class VnicProfile:
     name: str
     network_id: str
     description: str = ""
+
+
+@dataclass(frozen=True)
+class MacRange:
+    start: str  # lower case, colon separated
+    end: str
+
+
+@dataclass(frozen=True)
+class MacPool:
+    """Where a cluster's NICs get their MAC addresses (oVirt's MAC address pools)."""
+
+    id: str
+    name: str
+    ranges: tuple[MacRange, ...]
+    description: str = ""
+    allow_duplicates: bool = False
+    default_pool: bool = False
+
+
+@dataclass(frozen=True)
+class QuotaClusterLimit:
+    """Memory (GiB) and vCPUs the VMs of one cluster (``cluster_id``; "" every cluster of
+    the data center) may have under a quota; -1 is unlimited. oVirt names the limit by its
+    cluster's id (the quota's own for the global one)."""
+
+    cluster_id: str
+    memory_gib: float = -1
+    vcpus: int = -1
+
+
+@dataclass(frozen=True)
+class QuotaStorageLimit:
+    """GiB the disks on one storage domain ("" every domain) may have; -1 unlimited."""
+
+    storage_domain_id: str
+    limit_gib: int = -1
+
+
+@dataclass(frozen=True)
+class Quota:
+    id: str
+    name: str
+    data_center_id: str
+    description: str = ""
+    cluster_hard_limit_pct: int = 20  # how far past a limit oVirt still allows
+    cluster_soft_limit_pct: int = 80  # from where it warns
+    storage_hard_limit_pct: int = 20
+    storage_soft_limit_pct: int = 80
+    cluster_limits: tuple[QuotaClusterLimit, ...] = ()
+    storage_limits: tuple[QuotaStorageLimit, ...] = ()
+
+
+@dataclass(frozen=True)
+class InstanceType:
+    """A VM's size by name (oVirt's Tiny ... XLarge, or an administrator's): a VM made with
+    one takes its memory and CPUs."""
+
+    id: str
+    name: str
+    memory: int
+    description: str = ""
+    cpu_sockets: int = 1
+    cpu_cores: int = 1
+    cpu_threads: int = 1
+    high_availability: bool = False
+    memory_guaranteed: int = 0  # 0: all of ``memory``
+    memory_max: int = 0  # 0: four times ``memory``
+    predefined: bool = False
+
+    @property
+    def vcpus(self) -> int:
+        return self.cpu_sockets * self.cpu_cores * self.cpu_threads
 
 
 @dataclass(frozen=True)
@@ -265,6 +368,9 @@ class Template:
     version_name: str = ""
     base_template_id: str | None = None
     created: float = 0.0
+    memory_guaranteed: int = 0  # 0: all of ``memory``, oVirt's default
+    memory_max: int = 0  # 0: four times ``memory``, oVirt's default
+    ballooning: bool = True
 
 
 @dataclass(frozen=True)

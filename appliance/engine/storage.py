@@ -7,7 +7,7 @@ import time
 import uuid
 from dataclasses import dataclass, replace
 
-from appliance.engine import chains, permissions, quotas, validation
+from appliance.engine import chains, datacenter_quotas, permissions, quotas, validation
 from appliance.engine.audit import audited, audited_read
 from appliance.engine.audit_actions import AuditAction
 from appliance.engine.authz import Actor, can_use_vm, require_vm
@@ -171,6 +171,8 @@ class Disks:
         domain = self.ctx.store.storage_domains.get(request.storage_domain_id)
         quotas.require(self.ctx.store, self.ctx.config.quotas, actor,
                        storage=request.provisioned_size)
+        datacenter_quotas.require(self.ctx, domain_id=domain.id,
+                                  storage=request.provisioned_size)
         self.domains.require_room(domain, request.provisioned_size, sparse=request.sparse)
         disk = Disk(id=self._new_disk_id(request.id), name=request.name,
                     storage_domain_id=domain.id, provisioned_size=request.provisioned_size,

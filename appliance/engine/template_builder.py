@@ -98,7 +98,8 @@ class TemplateBuilder:
                       description=request.description, status=TemplateStatus.LOCKED,
                       cpu_sockets=vm.cpu_sockets, cpu_cores=vm.cpu_cores,
                       cpu_threads=vm.cpu_threads, os_type=vm.os_type, display=vm.display,
-                      boot=vm.boot, version_name=request.version_name, created=time.time())
+                      boot=vm.boot, version_name=request.version_name, created=time.time(),
+                      memory_guaranteed=vm.memory_guaranteed, memory_max=vm.memory_max)
         if request.base_template_id is not None:
             base = store.templates.get(request.base_template_id)
             root = base.base_template_id or base.id

@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
-from appliance.engine import validation
+from appliance.engine import mac_pools, validation
 from appliance.engine.audit import audited
 from appliance.engine.audit_actions import AuditAction
 from appliance.engine.authz import Actor, require_vm
@@ -19,7 +19,7 @@ from appliance.engine.context import EngineContext
 from appliance.engine.disk_copies import DiskCopies
 from appliance.engine.enums import SnapshotStatus, SnapshotType, VmStatus
 from appliance.engine.event_codes import EventCode
-from appliance.engine.ids import new_id, new_mac
+from appliance.engine.ids import new_id
 from appliance.engine.jobs import JobContext
 from appliance.engine.model import DiskAttachment, Job, Vm
 from appliance.errors import InvalidState, NameInUse, NotFound
@@ -112,7 +112,8 @@ class VmClones:
                 raise NameInUse(f"The name '{name}' is already used by another VM.")
             store.vms.insert(clone)
             for nic in store.nics.where(vm_id=source.id):
-                store.nics.insert(replace(nic, id=new_id(), vm_id=clone.id, mac=new_mac()))
+                store.nics.insert(replace(nic, id=new_id(), vm_id=clone.id,
+                                          mac=mac_pools.allocate(store, clone.cluster_id)))
         return clone
 
     def _copy(self, source: Vm, clone: Vm, disks: list[_Source], *, actor: Actor,

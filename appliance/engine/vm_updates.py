@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
-from appliance.engine import quotas, validation, vm_settings
+from appliance.engine import datacenter_quotas, quotas, validation, vm_settings
 from appliance.engine.audit import audited
 from appliance.engine.audit_actions import AuditAction
 from appliance.engine.authz import Actor, require_vm
@@ -78,6 +78,9 @@ class VmUpdates:
             edited = vm_settings.check_memory_policy(replace(vm, **changes))
             if "memory" in changes:
                 self.placement.require_memory_fits(vm.cluster_id, edited.memory)
+            datacenter_quotas.require(  # the data center's quotas carry growth only
+                self.ctx, cluster_id=vm.cluster_id, memory=max(0, edited.memory - vm.memory),
+                vcpus=max(0, edited.vcpus - vm.vcpus))
             with self.ctx.store.db.transaction():
                 if "name" in changes and self.ctx.store.vms.by_name(changes["name"]):
                     raise NameInUse(f"The name '{changes['name']}' is already used by "

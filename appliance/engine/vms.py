@@ -10,6 +10,8 @@ from typing import Protocol, TypeVar
 
 from appliance.engine import (
     chains,
+    datacenter_quotas,
+    mac_pools,
     permissions,
     quotas,
     snapshot_memory,
@@ -32,7 +34,7 @@ from appliance.engine.enums import (
     VmStatus,
 )
 from appliance.engine.event_codes import EventCode
-from appliance.engine.ids import new_id, new_mac
+from appliance.engine.ids import new_id
 from appliance.engine.model import (
     BLANK_TEMPLATE_ID,
     DiskAttachment,
@@ -197,6 +199,8 @@ class Vms:
         self.placement.require_memory_fits(cluster.id, vm.memory)
         quotas.require(store, self.ctx.config.quotas, actor, memory=vm.memory, vcpus=vm.vcpus,
                        storage=_template_disks_size(store, template.id))
+        datacenter_quotas.require(self.ctx, cluster_id=cluster.id, memory=vm.memory,
+                                  vcpus=vm.vcpus)
         cloning = request.clone and template.id != BLANK_TEMPLATE_ID
         if cloning:  # the disks are copied by a job; the VM is locked until it ends
             vm = replace(vm, status=VmStatus.IMAGE_LOCKED)
@@ -328,9 +332,7 @@ class Vms:
                 self.ctx.store.vnic_profiles.get(request.vnic_profile_id)
             if any(n.name == request.name for n in self.ctx.store.nics.where(vm_id=vm_id)):
                 raise NameInUse(f"VM '{vm.name}' already has a NIC named '{request.name}'.")
-            mac = (request.mac or new_mac()).lower()
-            if self.ctx.store.nics.where(mac=mac):
-                raise NameInUse(f"MAC address {mac} is already in use.")
+            mac = mac_pools.allocate(self.ctx.store, vm.cluster_id, request.mac)
             nic = Nic(id=new_id(), vm_id=vm.id, name=request.name, mac=mac,
                       vnic_profile_id=request.vnic_profile_id, interface=request.interface,
                       linked=request.linked)
@@ -538,7 +540,8 @@ class Vms:
             profile = store.vnic_profiles.get(nic.vnic_profile_id)
             network = store.networks.get(profile.network_id)
             nics.append(LaunchNic(mac=nic.mac, network=network.name,
-                                  model=nic.interface.value, linked=nic.linked))
+                                  model=nic.interface.value, linked=nic.linked,
+                                  vlan=network.vlan_id, mtu=network.mtu))
         iso = store.disks.find(vm.cdrom_file_id) if vm.cdrom_file_id else None
         saved = snapshot_memory.saved_state_of(self.ctx, vm)
         return LaunchRequest(vm_id=vm.id, name=vm.name, memory=vm.memory, vcpus=vm.vcpus,
@@ -557,7 +560,8 @@ class Vms:
             store.attachments.insert(replace(attachment, id=disk.id, vm_id=vm.id,
                                              disk_id=disk.id))
         for nic in store.nics.where(vm_id=vm.template_id):
-            store.nics.insert(replace(nic, id=new_id(), vm_id=vm.id, mac=new_mac()))
+            store.nics.insert(replace(nic, id=new_id(), vm_id=vm.id,
+                                      mac=mac_pools.allocate(store, vm.cluster_id)))
 
 
 def _pick(value: T | None, default: T) -> T:

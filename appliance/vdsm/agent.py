@@ -25,6 +25,7 @@ from appliance.config import VirtType
 from appliance.errors import HostAgentError, NotFound, NotSupported
 from appliance.vdsm import domxml, stats
 from appliance.vdsm import migration as vdsm_migration
+from appliance.vdsm import networks as vdsm_networks
 from appliance.vdsm.connection import LibvirtConnection
 from appliance.vdsm.display_passwords import OneTimeDisplayPasswords
 from appliance.vdsm.host import HostFacts, VirtVerdict, facts, start_with_fallback
@@ -95,6 +96,12 @@ class LaunchNic:
     network: str
     model: str = "virtio"
     linked: bool = True
+    vlan: int = 0  # the network's VLAN tag; 0: untagged
+    mtu: int = 0  # the network's MTU; 0: the default
+
+    @property
+    def need(self) -> vdsm_networks.NetworkNeed:
+        return vdsm_networks.NetworkNeed(self.network, vlan=self.vlan, mtu=self.mtu)
 
 
 @dataclass(frozen=True)
@@ -130,6 +137,8 @@ class AgentSettings:
     virt_type: VirtType  # kvm or qemu, as chosen for this machine
     domain_prefix: str = ""
     network_attachments: dict[str, str] = field(default_factory=dict)  # name -> bridge:X/user
+    # how the networks not named above are carried (vdsm/networks.py)
+    other_networks: vdsm_networks.OtherNetworks = vdsm_networks.OtherNetworks.NONE
     host_probe: stats.HostProbe = field(default_factory=stats.HostProbe)
     # Where KVM was chosen automatically: the machine's verdict, which a VM failing under
     # KVM (and starting under TCG) changes for every later start. None: virt_type holds.
@@ -166,6 +175,9 @@ class HostAgent(Protocol):
     @property
     def reachable(self) -> bool: ...
     def networks(self) -> frozenset[str]: ...
+    def carries_untagged_networks(self) -> bool: ...
+    def prepare_networks(self, needs: tuple[vdsm_networks.NetworkNeed, ...]) -> None: ...
+    def forget_network(self, name: str) -> None: ...
     def cpu_time_ns(self) -> int: ...
     def graphics(self, vm_id: str) -> GraphicsInfo: ...
     def set_graphics_password(self, vm_id: str, *, password: str,
@@ -334,8 +346,21 @@ class LocalHostAgent:
         return self.connection.connected
 
     def networks(self) -> frozenset[str]:
-        """The logical networks this host can attach VMs to."""
+        """The logical networks this host maps by name (ovirtmgmt)."""
         return frozenset(self.settings.network_attachments)
+
+    def carries_untagged_networks(self) -> bool:
+        """Whether every other network without a VLAN can reach VMs here."""
+        return self.settings.other_networks is not vdsm_networks.OtherNetworks.NONE
+
+    def prepare_networks(self, needs: tuple[vdsm_networks.NetworkNeed, ...]) -> None:
+        """What a VM arriving by migration needs here, made before it comes."""
+        for need in needs:
+            self._attachment(need)
+
+    def forget_network(self, name: str) -> None:
+        if self.settings.other_networks is vdsm_networks.OtherNetworks.ISOLATED:
+            vdsm_networks.forget(self.connection.conn, self.settings.domain_prefix, name)
 
     def cpu_time_ns(self) -> int:
         """CPU time used so far by the running VMs of this appliance (for load figures)."""
@@ -512,7 +537,7 @@ class LocalHostAgent:
                                          if request.cdrom is not None else None,
                                          boot_order=order.take("cdrom")),)
         interfaces = tuple(
-            domxml.InterfaceDevice(mac=n.mac, attachment=self._attachment(n.network),
+            domxml.InterfaceDevice(mac=n.mac, attachment=self._attachment(n.need),
                                    model=n.model, link_up=n.linked)
             for n in request.nics
         )
@@ -537,12 +562,19 @@ class LocalHostAgent:
             serial_number=request.serial_number,
         )
 
-    def _attachment(self, network: str) -> str:
-        try:
-            return self.settings.network_attachments[network]
-        except KeyError:
-            raise HostAgentError(
-                f"network '{network}' is not available on host {self.host_id}") from None
+    def _attachment(self, need: vdsm_networks.NetworkNeed) -> str:
+        """``bridge:X``, ``user`` or ``network:X`` (a libvirt network) for a NIC."""
+        mapped = self.settings.network_attachments.get(need.name)
+        if mapped is not None:
+            return mapped
+        others = self.settings.other_networks
+        if need.vlan or others is vdsm_networks.OtherNetworks.NONE:
+            raise HostAgentError(f"network '{need.name}' is not available on host "
+                                 f"{self.host_id}")
+        if others is vdsm_networks.OtherNetworks.USER:
+            return "user"
+        return "network:" + vdsm_networks.ensure_isolated(
+            self.connection.conn, self.settings.domain_prefix, need)
 
     def _call(self, vm_id: str, verb: str, action: Callable[[libvirt.virDomain], object]) -> None:
         dom = self._domain(vm_id)

@@ -9,6 +9,7 @@ benchmarks can point them at fixture trees.
 
 from __future__ import annotations
 
+import functools
 import os
 import time
 from collections.abc import Iterable, Mapping
@@ -57,6 +58,7 @@ class MemoryInfo:
     cached: int = 0
     swap_total: int = 0
     swap_free: int = 0
+    swap_cached: int = 0
 
     @property
     def used(self) -> int:
@@ -73,11 +75,21 @@ class KsmInfo:
     pages_unshared: int = 0
     full_scans: int = 0
     page_size: int = 4096
+    cpu_seconds: float = 0.0  # CPU time the ksmd kernel thread used since boot
 
     @property
     def saved_bytes(self) -> int:
         """Memory the merging saves: every sharing page beyond its one shared copy."""
         return self.pages_sharing * self.page_size
+
+
+@dataclass(frozen=True)
+class HugePages:
+    """One huge page size's pool, from /sys/kernel/mm/hugepages."""
+
+    size_kib: int
+    total: int = 0
+    free: int = 0
 
 
 @dataclass(frozen=True)
@@ -112,6 +124,8 @@ class HostSample:
     boot_time: float
     interfaces: tuple[InterfaceCounters, ...] = ()
     disks: tuple[BlockCounters, ...] = ()
+    load_5m: float = 0.0
+    hugepages: tuple[HugePages, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -150,16 +164,47 @@ class HostProbe:
     sys: Path = Path("/sys")
 
     def read(self) -> HostSample:
+        load = self._text("loadavg").split()
         return HostSample(
             cpus=os.cpu_count() or 1,
             cpu=parse_cpu(self._text("stat")),
             memory=parse_meminfo(self._text("meminfo")),
             ksm=self._ksm(),
-            load_1m=float(self._text("loadavg").split()[0]),
+            load_1m=float(load[0]),
+            load_5m=float(load[1]) if len(load) > 1 else 0.0,
             boot_time=_boot_time(self._text("stat")),
             interfaces=parse_net_dev(self._text("net/dev")),
             disks=self._disks(),
+            hugepages=self._hugepages(),
         )
+
+    def _hugepages(self) -> tuple[HugePages, ...]:
+        folder = self.sys / "kernel/mm/hugepages"
+        if not folder.is_dir():
+            return ()
+        found = []
+        for pool in sorted(folder.glob("hugepages-*kB")):
+            try:
+                size = int(pool.name.removeprefix("hugepages-").removesuffix("kB"))
+                found.append(HugePages(
+                    size_kib=size, total=int((pool / "nr_hugepages").read_text()),
+                    free=int((pool / "free_hugepages").read_text())))
+            except (OSError, ValueError):
+                continue
+        return tuple(found)
+
+    def _ksmd_seconds(self) -> float:
+        """ksmd's user and system time (fields 14 and 15 of its stat), 0 without ksmd."""
+        pid = _ksmd_pid(self.proc)
+        if pid is None:
+            return 0.0
+        try:
+            stat = (self.proc / str(pid) / "stat").read_text()
+        except OSError:
+            _ksmd_pid.cache_clear()
+            return 0.0
+        fields = stat.rpartition(")")[2].split()  # after the command, which may hold spaces
+        return (int(fields[11]) + int(fields[12])) / _USER_HZ if len(fields) > 12 else 0.0
 
     def _text(self, name: str) -> str:
         return (self.proc / name).read_text()
@@ -178,7 +223,7 @@ class HostProbe:
         return KsmInfo(running=value("run") == 1, pages_shared=value("pages_shared"),
                        pages_sharing=value("pages_sharing"),
                        pages_unshared=value("pages_unshared"), full_scans=value("full_scans"),
-                       page_size=os.sysconf("SC_PAGE_SIZE"))
+                       page_size=os.sysconf("SC_PAGE_SIZE"), cpu_seconds=self._ksmd_seconds())
 
     def _disks(self) -> tuple[BlockCounters, ...]:
         # Whole devices only (partitions would count twice); loop and ram devices are noise.
@@ -186,6 +231,19 @@ class HostProbe:
         whole = {p.name for p in block.iterdir()} if block.is_dir() else set()
         wanted = {n for n in whole if not n.startswith(("loop", "ram"))}
         return tuple(d for d in parse_diskstats(self._text("diskstats")) if d.name in wanted)
+
+
+@functools.cache
+def _ksmd_pid(proc: Path) -> int | None:
+    """The ksmd kernel thread's pid: found once (a scan of /proc), then kept."""
+    for entry in proc.iterdir():
+        if entry.name.isdigit():
+            try:
+                if (entry / "comm").read_text().strip() == "ksmd":
+                    return int(entry.name)
+            except OSError:
+                continue
+    return None
 
 
 def parse_cpu(stat: str) -> CpuTimes:
@@ -214,7 +272,8 @@ def parse_meminfo(text: str) -> MemoryInfo:
                       available=values.get("MemAvailable", values.get("MemFree", 0)),
                       buffers=values.get("Buffers", 0), cached=values.get("Cached", 0),
                       swap_total=values.get("SwapTotal", 0),
-                      swap_free=values.get("SwapFree", 0))
+                      swap_free=values.get("SwapFree", 0),
+                      swap_cached=values.get("SwapCached", 0))
 
 
 def parse_net_dev(text: str) -> tuple[InterfaceCounters, ...]:

@@ -30,6 +30,7 @@ def test_written_configuration_reads_back_the_same(tmp_path: Path) -> None:
         ("[storage]\novercommit_percent = 'lots'\n", "overcommit_percent"),
         ("[hosts]\nmaintenance_policy = 'pray'\n", "maintenance_policy"),
         ("[appliance]\nvirt_type = 'xen'\n", "virt_type"),
+        ("[network]\nothers = 'vxlan'\n", "others"),
     ],
 )
 def test_mistakes_name_the_key(tmp_path: Path, text: str, message: str) -> None:
@@ -45,6 +46,17 @@ def test_policies_and_virtualization_are_read_into_their_enums(tmp_path: Path) -
     loaded = config.load(path)
     assert loaded.hosts.maintenance_policy is MaintenancePolicy.MIGRATE
     assert loaded.appliance.virt_type is config.VirtType.KVM
+
+
+@pytest.mark.parametrize(("ovirtmgmt", "others", "decided"), [
+    ("bridge:ovirtmgmt", "auto", "isolated"),  # the stick: libvirt's isolated networks
+    ("user", "auto", "user"),  # development: nothing on the machine's network changes
+    ("bridge:ovirtmgmt", "none", "none"),
+])
+def test_other_networks_follow_ovirtmgmt_unless_chosen(ovirtmgmt: str, others: str,
+                                                        decided: str) -> None:
+    network = config.Config().replace(network={"ovirtmgmt": ovirtmgmt, "others": others}).network
+    assert network.other_networks == decided
 
 
 def test_missing_file_says_what_to_run(tmp_path: Path) -> None:

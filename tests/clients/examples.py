@@ -160,7 +160,8 @@ def _lab_host_and_cluster(world: World) -> dict[str, str]:
 
 
 def _running_demo(world: World) -> dict[str, str]:
-    world.vm("myvm", template="Demo", running=True)
+    """A VM whose guest has booted, as one a user shuts down later would have."""
+    world.wait_booted(world.vm("myvm", template="Demo", running=True).id)
     return {}
 
 

@@ -79,7 +79,7 @@ CHECK: dict[str, Callable[[World], None]] = {
     "vm": _no_vm_left("ans-"), "host": _host_up, "user": _no_user, "vm_migrate": _migrated}
 
 PLAYS = ("auth", "info", "vm", "vm_migrate", "disk", "nic", "snapshot", "template", "user",
-         "permission", "affinity_group", "tag", "vmpool", "job", "host")
+         "permission", "affinity_group", "tag", "vmpool", "job", "host", "fabric")
 
 
 def _case(name: str) -> object:

@@ -21,6 +21,7 @@ MiB = 1024 * 1024
 GiB = 1024 * MiB
 STORAGE = "ram"
 USER_PASSWORD = "user-" + secrets.token_hex(6)
+GUEST_READY = "VIRTSTICK-GUEST-READY"  # what the demo guest prints once booted
 T = TypeVar("T")
 
 
@@ -69,6 +70,13 @@ class World:
         service = self.system.vms_service().vm_service(vm_id)
         _made("a started VM", service.start)
         self.wait_vm(vm_id, types.VmStatus.UP)
+
+    def wait_booted(self, vm_id: str, timeout: float = 180) -> None:
+        """Until the demo guest says it is ready on its serial console (its power button
+        handler runs from then on: a shutdown is heard)."""
+        log = self.service.appliance.state_dir / "consoles" / f"{vm_id}.log"
+        _wait(lambda: log.exists() and GUEST_READY in log.read_text(errors="replace"),
+              timeout, f"the guest of VM {vm_id} to boot")
 
     def wait_vm(self, vm_id: str, status: types.VmStatus, timeout: float = 120) -> None:
         service = self.system.vms_service().vm_service(vm_id)
@@ -170,11 +178,14 @@ class World:
     def reset(self, baseline: Baseline) -> list[str]:
         """Remove what clients made; say what could not be removed."""
         self._hosts_back()
+        self._clusters_back()
         left: list[str] = []
         for name in RESET_ORDER:
             for obj in self._list(name):
                 if str(obj.id) in baseline.ids.get(name, set()):
                     continue
+                if name == "networks" and getattr(obj, "name", "") == "ovirtmgmt":
+                    continue  # a data center's management network goes with it
                 try:
                     self._remove(name, obj)
                 except sdk.Error as exc:
@@ -202,6 +213,20 @@ class World:
         single.remove()
         with contextlib.suppress(AssertionError):
             _wait(lambda: _gone(single), 60, f"{name} {obj.id} removed")
+
+    def _clusters_back(self) -> None:
+        """Clusters take their MAC addresses from the Default pool again (a pool a cluster
+        uses cannot be removed)."""
+        pools = self.system.mac_pools_service().list()
+        default = next((p for p in pools if p.default_pool), None)
+        if default is None:
+            return
+        clusters = self.system.clusters_service()
+        for cluster in clusters.list():
+            if cluster.mac_pool is not None and cluster.mac_pool.id != default.id:
+                with contextlib.suppress(sdk.Error):
+                    clusters.cluster_service(cluster.id).update(
+                        types.Cluster(mac_pool=types.MacPool(id=default.id)))
 
     def _hosts_back(self) -> None:
         """Lab hosts go; the appliance's own host and storage are active again."""

@@ -85,7 +85,8 @@ def wait_until(condition: Callable[[], bool], timeout: float, what: str) -> floa
 
 
 @contextlib.contextmanager
-def lab_engine(demo_disk: Path) -> Iterator[Lab]:
+def lab_engine(demo_disk: Path, **sections: dict[str, object]) -> Iterator[Lab]:
+    """``sections``: configuration to change besides the lab's own."""
     state = Path(tempfile.mkdtemp(prefix="virtstick-hosts-", dir="/var/tmp"))
     state.chmod(0o755)
     config = development_config(state).replace(
@@ -93,7 +94,7 @@ def lab_engine(demo_disk: Path) -> Iterator[Lab]:
                    "demo_disk": str(demo_disk)},
         auth={"admin_password_hash": hash_password(ADMIN_PASSWORD)},
         hosts={"monitor_interval": 0.5, "fence_after": 1.5, "balance_interval": 2.0,
-               "lab_memory_mib": 1024})
+               "lab_memory_mib": 1024}).replace(**sections)
     engine = Engine(config)
     the_lab: Lab | None = None
     try:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import ovirtsdk4 as sdk
 import ovirtsdk4.types as types
 import pytest
@@ -32,6 +34,11 @@ def test_host_statistics_are_oVirt_statistics(served: Served) -> None:
         idle = stats["cpu.current.idle"]
         assert idle.type == types.ValueType.DECIMAL and 0 <= idle.values[0].datum <= 100
         assert "memory.shared" in stats and "memory.ksm.saved" in stats
+        for name in ("cpu.load.avg.5m", "swap.free", "swap.cached", "ksm.cpu.current"):
+            assert name in stats, name
+        assert 0 <= stats["ksm.cpu.current"].values[0].datum <= 100
+        if Path("/sys/kernel/mm/hugepages/hugepages-2048kB").is_dir():
+            assert stats["hugepages.2048.total"].values[0].datum >= 0
         one = service.statistics_service().statistic_service(total.id).get()
         assert one.name == "memory.total" and one.host.id == host.id
     finally:

@@ -39,6 +39,9 @@ def _api_cpu(engine: Engine, vm_id: str) -> float:
             connection.close()
     assert stats["memory.installed"].values[0].datum == engine.ctx.store.vms.get(vm_id).memory
     assert stats["data.total.read"].values[0].datum > 0  # it booted from its disk
+    # no guest agent: no filesystems; its NIC on ovirtmgmt is (nearly) idle
+    assert stats["disks.usage"].values[0].detail == "[]"
+    assert 0 <= stats["network.current.total"].values[0].datum < 5
     return float(stats["cpu.current.total"].values[0].datum)
 
 

@@ -92,3 +92,40 @@ def test_a_bulk_record_becomes_a_vm_sample_and_a_cpu_rate() -> None:
     assert m.values["cpu"] == 25.0
     assert m.values["net_rx"] == 1000.0
     assert m.values["mem_used"] == 149668 * 1024  # no guest balloon stats: QEMU's RSS
+    # 2000 bytes/s of traffic on one NIC of 1 Gbit/s (125 MB/s)
+    assert m.values["net_total"] == 100 * 1000 / 125_000_000
+
+
+def _oVirt_extras(probe: HostProbe, *, ksmd_ticks: int) -> HostProbe:
+    """Swap cache, huge page pools and a ksmd thread in the fixture tree."""
+    meminfo = probe.proc / "meminfo"
+    meminfo.write_text(meminfo.read_text().replace("SwapTotal:         0 kB\nSwapFree:"
+                                                   "          0 kB",
+                                                   "SwapTotal:      2000 kB\nSwapFree:"
+                                                   "       1500 kB\nSwapCached:      100 kB"))
+    for size, total, free in ((2048, 64, 60), (1048576, 2, 2)):
+        pool = probe.sys / f"kernel/mm/hugepages/hugepages-{size}kB"
+        pool.mkdir(parents=True, exist_ok=True)
+        (pool / "nr_hugepages").write_text(f"{total}\n")
+        (pool / "free_hugepages").write_text(f"{free}\n")
+    ksmd = probe.proc / "77"
+    ksmd.mkdir(exist_ok=True)
+    (ksmd / "comm").write_text("ksmd\n")
+    (ksmd / "stat").write_text(f"77 (ksmd) S 2 0 0 0 -1 2129984 0 0 0 0 {ksmd_ticks} 0 0 0 "
+                               "25 5 1 0 0 0 0\n")
+    return probe
+
+
+def test_the_statistics_ovirt_adds_swap_load_hugepages_and_ksmd(tmp_path: Path) -> None:
+    first = _oVirt_extras(_tree(tmp_path, busy=100, idle=800, rx=0, sharing=0),
+                          ksmd_ticks=0).read()
+    assert (first.memory.swap_free, first.memory.swap_cached) == (1500 * 1024, 100 * 1024)
+    assert first.load_5m == 0.4
+    assert [(p.size_kib, p.total, p.free) for p in first.hugepages] == [
+        (1048576, 2, 2), (2048, 64, 60)]
+    second = _oVirt_extras(_tree(tmp_path, busy=200, idle=1000, rx=0, sharing=0),
+                           ksmd_ticks=HZ).read()  # ksmd ran one second of ten
+    m = host_measurement("h", "host", now=10.0, current=AgentSample(10.0, 110.0, second, ()),
+                         previous=AgentSample(0.0, 100.0, first, ()), vms_running=0)
+    assert m.values["ksm_cpu"] == 100 * 0.1 / second.cpus
+    assert m.values["hugepages_2048_free"] == 60 and m.values["swap_cached"] == 100 * 1024

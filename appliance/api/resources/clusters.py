@@ -1,5 +1,6 @@
-"""``/clusters``: their scheduling policy (``PUT /clusters/{id}``) and affinity groups
-(VMs that must or must not share a host)."""
+"""``/clusters``: added to a data center, changed (names, CPU type, MAC pool, scheduling
+policy) and removed when empty, as oVirt allows; the clusters of a data center; affinity
+groups (VMs that must or must not share a host). A cluster's networks: networks.py."""
 
 from __future__ import annotations
 
@@ -12,19 +13,73 @@ from appliance.api.representation import Node
 from appliance.api.resources.datacenters import VERSION
 from appliance.api.routing import Operation, Routes
 from appliance.api.schema import Field, Kind, Type
+from appliance.engine.clusters import ClusterSpec
 from appliance.engine.enums import SchedulingPolicyName
-from appliance.engine.model import AffinityGroup
+from appliance.engine.model import DEFAULT_MAC_POOL_ID, AffinityGroup, Cluster
 from appliance.engine.scheduling import policies
-from appliance.errors import InvalidInput
+from appliance.errors import InvalidInput, NotFound
+
+
+def _policy_ref(cluster: Cluster) -> Node:
+    return {"href": http.href("schedulingpolicies", cluster.scheduling_policy),
+            "id": cluster.scheduling_policy, "name": cluster.scheduling_policy}
+
+
+def _fixed(path: str, kind: Kind, value: object) -> Field:
+    return Field(path, kind, get=lambda c: value)
+
+
+_B, _S = Kind.BOOLEAN, Kind.STRING
+# What every VirtStick cluster is, as oVirt's fields name it (ovirt_cluster's update check
+# reads them all): KSM on, fencing on without its gluster and storage exceptions, VMs
+# migrated on a host's failure, libvirt's default migration settings, no memory overcommit.
+_FIXED = (
+    _fixed("switch_type", _S, "legacy"), _fixed("firewall_type", _S, "firewalld"),
+    _fixed("ballooning_enabled", _B, False), _fixed("virt_service", _B, True),
+    _fixed("gluster_service", _B, False), _fixed("threads_as_cores", _B, False),
+    _fixed("ha_reservation", _B, False), _fixed("trusted_service", _B, False),
+    _fixed("maintenance_reason_required", _B, False), _fixed("optional_reason", _B, False),
+    _fixed("ksm/enabled", _B, True), _fixed("ksm/merge_across_nodes", _B, True),
+    _fixed("fencing_policy/enabled", _B, True),
+    _fixed("fencing_policy/skip_if_gluster_bricks_up", _B, False),
+    _fixed("fencing_policy/skip_if_gluster_quorum_not_met", _B, False),
+    _fixed("fencing_policy/skip_if_sd_active/enabled", _B, False),
+    _fixed("fencing_policy/skip_if_connectivity_broken/enabled", _B, False),
+    _fixed("fencing_policy/skip_if_connectivity_broken/threshold", Kind.INTEGER, 50),
+    _fixed("error_handling/on_error", _S, "migrate"),
+    _fixed("migration/auto_converge", _S, "inherit"),
+    _fixed("migration/compressed", _S, "inherit"),
+    _fixed("migration/encrypted", _S, "inherit"),
+    _fixed("migration/bandwidth/assignment_method", _S, "auto"),
+    _fixed("memory_policy/over_commit/percent", Kind.INTEGER, 100),
+    Field("required_rng_sources", Kind.STRINGS, get=lambda c: ["urandom"],
+          item="required_rng_source"),
+)
 
 CLUSTER = Type(
     tag="cluster", plural="clusters", description="A cluster of hosts",
-    links=("networks", "permissions"),
-    fields=(Field("name", get=lambda c: c.name), Field("description", get=lambda c: c.description),
-            Field("data_center", Kind.REF, get=lambda c: c.data_center_id, ref="datacenters"),
-            Field("cpu/architecture", get=lambda c: "x86_64"),
-            Field("cpu/type", get=lambda c: "x86_64"),
-            Field("scheduling_policy/name", get=lambda c: c.scheduling_policy), *VERSION))
+    links=("networks", "affinitygroups", "permissions"),
+    # what oVirt's clients send that VirtStick has no choice about (one architecture, one
+    # version, memory and migration policies of its own)
+    accepted=frozenset({"version", "memory_policy", "migration", "ballooning_enabled",
+                        "threads_as_cores", "virt_service", "gluster_service",
+                        "error_handling", "fencing_policy", "ksm", "switch_type",
+                        "firewall_type", "management_network", "rng_sources",
+                        "required_rng_sources", "trusted_service", "ha_reservation",
+                        "optional_reason", "maintenance_reason_required", "bios_type",
+                        "fips_mode", "serial_number", "display", "supported_versions"}),
+    fields=(Field("name", get=lambda c: c.name, writable=True),
+            Field("description", get=lambda c: c.description, writable=True),
+            Field("comment", get=lambda c: c.comment, writable=True),
+            Field("data_center", Kind.REF, get=lambda c: c.data_center_id, ref="datacenters",
+                  writable=True),
+            Field("cpu/architecture", get=lambda c: "x86_64", writable=True,
+                  values=("x86_64", "undefined")),
+            Field("cpu/type", get=lambda c: c.cpu_type or None, writable=True),
+            Field("mac_pool", Kind.REF, get=lambda c: c.mac_pool_id or DEFAULT_MAC_POOL_ID,
+                  ref="macpools", writable=True),
+            Field("scheduling_policy", Kind.REF, get=_policy_ref),
+            *VERSION, *_FIXED))
 
 AFFINITY_GROUP = Type(
     tag="affinity_group", plural="affinitygroups",
@@ -42,8 +97,17 @@ SEARCHABLE: terms.Terms = {
 def install(routes: Routes) -> None:
     listing.add_list_and_get(routes, CLUSTER, lambda: http.engine().clusters,
                              searchable=SEARCHABLE)
+    routes.add("/clusters", Operation.ADD, tag="cluster",
+               summary="Add a cluster to a data center")(add_cluster)
     routes.add("/clusters/<cluster_id>", Operation.UPDATE, tag="cluster",
-               summary="Change a cluster's scheduling policy")(update_cluster)
+               summary="Change a cluster's names, CPU type, MAC pool or scheduling "
+                       "policy")(update_cluster)
+    routes.add("/clusters/<cluster_id>", Operation.REMOVE, tag="cluster",
+               summary="Remove a cluster without hosts, VMs or templates")(remove_cluster)
+    routes.add("/datacenters/<dc_id>/clusters", Operation.LIST, tag="cluster",
+               summary="The clusters of a data center")(list_datacenter_clusters)
+    routes.add("/datacenters/<dc_id>/clusters/<cluster_id>", Operation.GET, tag="cluster",
+               summary="A cluster of a data center")(get_datacenter_cluster)
     base = "/clusters/<cluster_id>/affinitygroups"
     routes.add(base, Operation.LIST, tag="affinity_group",
                summary="List a cluster's affinity groups")(list_affinity_groups)
@@ -53,23 +117,73 @@ def install(routes: Routes) -> None:
                summary="Remove an affinity group")(remove_affinity_group)
 
 
-def update_cluster(cluster_id: str) -> Response:
-    """``<cluster><scheduling_policy><name>power_saving</name></scheduling_policy>
-    <custom_scheduling_policy_properties><property><name>HostsInReserve</name>
-    <value>1</value></property>...`` (other cluster fields cannot be changed yet)."""
+def add_cluster() -> Response:
     node = http.read_node("cluster")
-    for key in node:
-        if key not in ("scheduling_policy", "custom_scheduling_policy_properties", "id",
-                       "href", "name"):
-            raise InvalidInput(f"Only the scheduling policy of a cluster can be changed, "
-                               f"not <{key[:40]}>.")
+    spec = _spec(node)
+    if not spec.name:
+        raise InvalidInput("A new cluster needs a <name>.")
+    if not spec.data_center_id:
+        raise InvalidInput("A new cluster needs a <data_center> (by id or name).")
+    engine, actor = http.engine(), http.actor()
+    made = engine.clusters.add(spec, actor=actor)
+    if node.get("scheduling_policy") or node.get("custom_scheduling_policy_properties"):
+        made = _set_policy(made.id, node)
+    return http.respond_object(CLUSTER, made, created=True)
+
+
+def update_cluster(cluster_id: str) -> Response:
+    """The cluster's fields, and its policy: ``<scheduling_policy><name>power_saving</name>
+    </scheduling_policy><custom_scheduling_policy_properties><property><name>HostsInReserve
+    </name><value>1</value></property>...``."""
+    node = http.read_node("cluster")
+    engine = http.engine()
+    cluster = engine.clusters.get(cluster_id)
+    spec = _spec(node)
+    if spec != ClusterSpec():
+        cluster = engine.clusters.update(cluster.id, spec, actor=http.actor())
+    if node.get("scheduling_policy") or node.get("custom_scheduling_policy_properties"):
+        cluster = _set_policy(cluster.id, node)
+    return http.respond_object(CLUSTER, cluster)
+
+
+def remove_cluster(cluster_id: str) -> Response:
+    http.engine().clusters.remove(cluster_id, actor=http.actor())
+    return Response(status=200)
+
+
+def list_datacenter_clusters(dc_id: str) -> Response:
+    return listing.list_response(CLUSTER, http.engine().datacenters.list_clusters(dc_id))
+
+
+def get_datacenter_cluster(dc_id: str, cluster_id: str) -> Response:
+    for cluster in http.engine().datacenters.list_clusters(dc_id):
+        if cluster.id == cluster_id:
+            return http.respond_object(CLUSTER, cluster)
+    raise NotFound(f"Data center {dc_id[:60]} has no cluster with id '{cluster_id[:60]}'.")
+
+
+def _spec(node: Node) -> ClusterSpec:
+    values = CLUSTER.read({k: v for k, v in node.items()
+                           if k not in ("scheduling_policy",
+                                        "custom_scheduling_policy_properties")})
+    engine = http.engine()
+    datacenter, pool = values.get("data_center"), values.get("mac_pool")
+    return ClusterSpec(
+        name=values.get("name"), description=values.get("description"),
+        comment=values.get("comment"), cpu_type=values.get("cpu/type"),
+        data_center_id=listing.resolve(engine.datacenters, datacenter,
+                                       noun="data center").id if datacenter else None,
+        mac_pool_id=listing.resolve(engine.mac_pools, pool, noun="MAC pool").id
+        if pool else None)
+
+
+def _set_policy(cluster_id: str, node: Node) -> Cluster:
     engine = http.engine()
     cluster = engine.clusters.get(cluster_id)
     policy = _policy_name(node.get("scheduling_policy"), cluster.scheduling_policy)
     properties = _properties(node.get("custom_scheduling_policy_properties"))
-    updated = engine.clusters.set_scheduling_policy(cluster.id, policy, actor=http.actor(),
-                                                    properties=properties)
-    return http.respond_object(CLUSTER, updated)
+    return engine.clusters.set_scheduling_policy(cluster.id, policy, actor=http.actor(),
+                                                 properties=properties)
 
 
 def list_affinity_groups(cluster_id: str) -> Response:

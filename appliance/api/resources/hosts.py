@@ -14,9 +14,11 @@ from appliance.api.resources.statistics import STATISTIC, one, render
 from appliance.api.routing import Operation, Routes
 from appliance.api.schema import Field, Kind, Type
 from appliance.engine import power
-from appliance.engine.enums import HostStatus
+from appliance.engine.enums import HostKind, HostStatus
+from appliance.engine.hosts import HostEdit
+from appliance.engine.model import Host
 from appliance.engine.monitoring.statistics import host_statistics
-from appliance.errors import InvalidInput
+from appliance.errors import InvalidInput, NotSupported
 
 HOST = Type(
     tag="host", plural="hosts", description="A hypervisor host (libvirt + QEMU)",
@@ -33,7 +35,41 @@ HOST = Type(
             Field("cpu/topology/threads", Kind.INTEGER, get=lambda h: 1),
             Field("type", get=lambda h: "rhel"),
             Field("hardware_information/product_name", get=lambda h: h.virt_type.upper()),
-            Field("external_status", get=lambda h: "ok")))
+            Field("external_status", get=lambda h: "ok"),
+            Field("comment", get=lambda h: h.comment),
+            Field("spm/priority", Kind.INTEGER, get=lambda h: h.spm_priority),
+            Field("spm/status", get=lambda h: "spm" if h.kind is HostKind.LOCAL else "none"),
+            Field("os/type", get=lambda h: "Linux"),
+            Field("os/custom_kernel_cmdline", get=lambda h: h.kernel_cmdline),
+            Field("power_management/enabled", Kind.BOOLEAN,
+                  get=lambda h: bool(h.power_management) and h.pm_enabled),
+            Field("power_management/kdump_detection", Kind.BOOLEAN,
+                  get=lambda h: h.kdump_detection),
+            Field("power_management/automatic_pm_enabled", Kind.BOOLEAN,
+                  get=lambda h: h.automatic_pm),
+            Field("update_available", Kind.BOOLEAN, get=lambda h: False)))
+
+# What ovirt_host sends back on an update besides what can change (its whole entity):
+# accepted and ignored when it is empty or says what the host already has.
+_HOST_ECHOES = frozenset({"ssh", "override_iptables", "root_password", "display",
+                          "vgpu_placement", "address"})
+
+
+@cache
+def host_update_type() -> Type:
+    """What PUT /hosts/{id} reads (a function for the reason host_add_type is)."""
+    return Type(
+        tag="host", plural="hosts", description="A host's editable settings",
+        accepted=_HOST_ECHOES,
+        fields=(Field("name", writable=True), Field("description", writable=True),
+                Field("comment", writable=True),
+                Field("cluster", Kind.REF, ref="clusters", writable=True),
+                Field("spm/priority", Kind.INTEGER, writable=True),
+                Field("os/custom_kernel_cmdline", writable=True),
+                Field("power_management/enabled", Kind.BOOLEAN, writable=True),
+                Field("power_management/kdump_detection", Kind.BOOLEAN, writable=True),
+                Field("power_management/automatic_pm_enabled", Kind.BOOLEAN,
+                      writable=True)))
 
 SEARCHABLE: terms.Terms = {
     **terms.basic("status", "address"),
@@ -76,6 +112,9 @@ def install(routes: Routes) -> None:
     listing.add_list_and_get(routes, HOST, lambda: http.engine().hosts, searchable=SEARCHABLE)
     routes.add("/hosts", Operation.ADD, tag="host",
                summary="Add a host (by address, or a lab host on this machine)")(add_host)
+    routes.add("/hosts/<host_id>", Operation.UPDATE, tag="host",
+               summary="Change a host's name, comment, cluster (in maintenance), SPM "
+                       "priority or power management settings")(update_host)
     routes.add("/hosts/<host_id>", Operation.REMOVE, tag="host",
                summary="Remove a host in maintenance")(remove_host)
     routes.add("/hosts/<host_id>/deactivate", Operation.ACTION, tag="action",
@@ -112,6 +151,34 @@ def add_host() -> Response:
                                     address=values.get("power_management/address", ""),
                                     username=values.get("power_management/username", "")))
     return http.respond_object(HOST, host, created=True)
+
+
+def update_host(host_id: str) -> Response:
+    engine = http.engine()
+    node = http.read_node("host")
+    host = engine.hosts.get(host_id)
+    _check_echoes(node, host)
+    values = host_update_type().read(node)
+    cluster = values.get("cluster")
+    edit = HostEdit(
+        name=values.get("name"), description=values.get("description"),
+        comment=values.get("comment"),
+        cluster_id=listing.resolve(engine.clusters, cluster, noun="cluster").id
+        if cluster else None,
+        spm_priority=values.get("spm/priority"),
+        kernel_cmdline=values.get("os/custom_kernel_cmdline"),
+        pm_enabled=values.get("power_management/enabled"),
+        kdump_detection=values.get("power_management/kdump_detection"),
+        automatic_pm=values.get("power_management/automatic_pm_enabled"))
+    return http.respond_object(HOST, engine.hosts.update(host.id, edit, actor=http.actor()))
+
+
+def _check_echoes(node: Node, host: Host) -> None:
+    """An address other than the host's is a reinstall on another machine: refused."""
+    address = node.get("address")
+    if address and address != host.address:
+        raise NotSupported(f"Host {host.name} is reached at {host.address}; a new address "
+                           "means adding the other machine as a host of its own.")
 
 
 def add_join_token() -> Response:

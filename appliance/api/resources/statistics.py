@@ -23,6 +23,7 @@ STATISTIC = Type(
             Field("type", get=lambda s: s[0].type.value, values=tuple(ValueType)),
             Field("unit", get=lambda s: s[0].unit.value, values=tuple(StatisticUnit)),
             Field("values/value/datum", get=lambda s: s[0].datum),
+            Field("values/value/detail", get=lambda s: s[0].text or None),
             Field("vm", Kind.REF, get=lambda s: s[1].get("vm"), ref="vms"),
             Field("host", Kind.REF, get=lambda s: s[1].get("host"), ref="hosts")))
 

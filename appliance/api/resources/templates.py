@@ -26,6 +26,10 @@ TEMPLATE = Type(
         Field("description", get=lambda t: t.description, writable=True),
         Field("status", get=lambda t: t.status.value, values=tuple(TemplateStatus)),
         Field("memory", Kind.INTEGER, get=lambda t: t.memory),
+        Field("memory_policy/guaranteed", Kind.INTEGER,
+              get=lambda t: t.memory_guaranteed or t.memory),
+        Field("memory_policy/max", Kind.INTEGER, get=lambda t: t.memory_max or 4 * t.memory),
+        Field("memory_policy/ballooning", Kind.BOOLEAN, get=lambda t: t.ballooning),
         Field("cpu/topology/sockets", Kind.INTEGER, get=lambda t: t.cpu_sockets),
         Field("cpu/topology/cores", Kind.INTEGER, get=lambda t: t.cpu_cores),
         Field("cpu/topology/threads", Kind.INTEGER, get=lambda t: t.cpu_threads),
@@ -42,6 +46,14 @@ TEMPLATE = Type(
               get=lambda t: t.base_template_id or t.id),
         Field("type", get=lambda t: "server"),
         Field("stateless", Kind.BOOLEAN, get=lambda t: False),
+        # what VirtStick's VMs are, whatever the template: SeaBIOS on i440FX (QEMU's pc),
+        # no boot menu, USB, sound card or single sign-on; one I/O thread
+        Field("bios/type", get=lambda t: "i440fx_sea_bios"),
+        Field("bios/boot_menu/enabled", Kind.BOOLEAN, get=lambda t: False),
+        Field("usb/enabled", Kind.BOOLEAN, get=lambda t: False),
+        Field("soundcard_enabled", Kind.BOOLEAN, get=lambda t: False),
+        Field("sso/methods", Kind.STRINGS, get=lambda t: [], item="method"),
+        Field("io/threads", Kind.INTEGER, get=lambda t: 1),
     ),
 )
 

@@ -13,6 +13,8 @@ from enum import StrEnum
 
 from appliance.vdsm.stats import AgentSample, HostSample, VmSample
 
+NIC_SPEED_BYTES = 1_000_000_000 / 8  # a virtual NIC's speed as oVirt counts it, per second
+
 
 class ObjectKind(StrEnum):
     HOST = "host"
@@ -34,22 +36,25 @@ def host_measurement(host_id: str, name: str, *, now: float, current: AgentSampl
                      previous: AgentSample | None, vms_running: int) -> Measurement:
     h = current.host
     values: dict[str, float] = {
-        "load_1m": h.load_1m, "cpus": h.cpus,
+        "load_1m": h.load_1m, "load_5m": h.load_5m, "cpus": h.cpus,
         "mem_total": h.memory.total, "mem_used": h.memory.used, "mem_free": h.memory.free,
         "mem_buffers": h.memory.buffers, "mem_cached": h.memory.cached,
         "swap_total": h.memory.swap_total,
         "swap_used": h.memory.swap_total - h.memory.swap_free,
+        "swap_free": h.memory.swap_free, "swap_cached": h.memory.swap_cached,
         "ksm_running": float(h.ksm.running),
         "ksm_shared": h.ksm.pages_shared * h.ksm.page_size,
         "ksm_saved": h.ksm.saved_bytes,
         "vms_running": vms_running,
+        **{f"hugepages_{p.size_kib}_{k}": v for p in h.hugepages
+           for k, v in (("total", p.total), ("free", p.free))},
     }
     net, disk = _host_io(h)
     counters = {"cpu_user_seconds": h.cpu.user + h.cpu.nice, "cpu_system_seconds":
                 h.cpu.system + h.cpu.irq + h.cpu.softirq, "cpu_idle_seconds": h.cpu.idle,
                 "cpu_iowait_seconds": h.cpu.iowait, "net_rx_bytes": net[0],
                 "net_tx_bytes": net[1], "disk_read_bytes": disk[0], "disk_write_bytes": disk[1],
-                "boot_time": h.boot_time}
+                "boot_time": h.boot_time, "ksm_cpu_seconds": h.ksm.cpu_seconds}
     if previous is not None:
         values.update(_host_rates(current, previous, counters))
     return Measurement(ObjectKind.HOST, host_id, name, now, values, counters)
@@ -82,6 +87,10 @@ def _host_rates(current: AgentSample, previous: AgentSample,
         "net_tx": _rate(counters["net_tx_bytes"], net[1], seconds),
         "disk_read": _rate(counters["disk_read_bytes"], disk[0], seconds),
         "disk_write": _rate(counters["disk_write_bytes"], disk[1], seconds),
+        # oVirt's ksm.cpu.current: ksmd's share of all the host's CPUs
+        "ksm_cpu": min(100.0, 100 * _rate(counters["ksm_cpu_seconds"],
+                                          previous.host.ksm.cpu_seconds, seconds)
+                       / max(1, current.host.cpus)),
     }
 
 
@@ -125,6 +134,12 @@ def vm_measurement(vm_id: str, name: str, *, now: float, memory_installed: int,
             "net_tx": _rate(counters["net_tx_bytes"],
                             sum(n.tx_bytes for n in previous.nics), seconds),
         })
+        if current.nics:
+            # oVirt's network.current.total: the NICs' traffic against their speed, which
+            # oVirt takes as 1 Gbit/s for a virtual NIC
+            capacity = NIC_SPEED_BYTES * len(current.nics)
+            values["net_total"] = min(100.0, 100 * (values["net_rx"] + values["net_tx"])
+                                      / capacity)
     return Measurement(ObjectKind.VM, vm_id, name, now, values, counters)
 
 

@@ -25,6 +25,7 @@ class StatisticKind(StrEnum):
 class ValueType(StrEnum):
     DECIMAL = "decimal"
     INTEGER = "integer"
+    STRING = "string"
 
 
 class StatisticUnit(StrEnum):
@@ -43,6 +44,7 @@ class Statistic:
     type: ValueType
     unit: StatisticUnit
     value: float
+    text: str = ""  # a STRING statistic's value (oVirt's <detail>)
 
     @property
     def id(self) -> str:
@@ -50,7 +52,9 @@ class Statistic:
         return self.name.encode().hex()
 
     @property
-    def datum(self) -> str:
+    def datum(self) -> str | None:
+        if self.type is ValueType.STRING:
+            return None
         return str(int(self.value)) if self.type is ValueType.INTEGER else f"{self.value:.2f}"
 
 
@@ -76,6 +80,8 @@ _VM = (
     ("data.total.rx", "Bytes received", _C, _I, _U.BYTES, "net_rx_bytes"),
     ("data.total.tx", "Bytes sent", _C, _I, _U.BYTES, "net_tx_bytes"),
     ("cpu.total.time", "CPU time used", _C, _D, _U.SECONDS, "cpu_seconds"),
+    ("network.current.total", "Total network usage (of the NICs' 1 Gbit/s each)", _G, _D,
+     _U.PERCENT, "net_total"),
 )
 
 _HOST = (
@@ -88,10 +94,14 @@ _HOST = (
     ("memory.ksm.saved", "Memory KSM page sharing saves", _G, _I, _U.BYTES, "ksm_saved"),
     ("swap.total", "Total swap", _G, _I, _U.BYTES, "swap_total"),
     ("swap.used", "Used swap", _G, _I, _U.BYTES, "swap_used"),
+    ("swap.free", "Free swap", _G, _I, _U.BYTES, "swap_free"),
+    ("swap.cached", "Swap also in memory", _G, _I, _U.BYTES, "swap_cached"),
+    ("ksm.cpu.current", "CPU used by KSM page merging (ksmd)", _G, _D, _U.PERCENT, "ksm_cpu"),
     ("cpu.current.user", "User CPU usage", _G, _D, _U.PERCENT, "cpu_user"),
     ("cpu.current.system", "System CPU usage", _G, _D, _U.PERCENT, "cpu_system"),
     ("cpu.current.idle", "Idle CPU usage", _G, _D, _U.PERCENT, "cpu_idle"),
     ("cpu.load.avg.1m", "CPU load average over one minute", _G, _D, _U.NONE, "load_1m"),
+    ("cpu.load.avg.5m", "CPU load average over five minutes", _G, _D, _U.NONE, "load_5m"),
     ("data.current.rx", "Network receive rate", _G, _D, _U.BYTES_PER_SECOND, "net_rx"),
     ("data.current.tx", "Network transmit rate", _G, _D, _U.BYTES_PER_SECOND, "net_tx"),
     ("data.current.read", "Disk read rate", _G, _D, _U.BYTES_PER_SECOND, "disk_read"),
@@ -111,12 +121,31 @@ def vm_statistics(vm: Vm, latest: Measurement | None, *, now: float | None = Non
         elapsed = (now if now is not None else time.time()) - vm.start_time
         found.append(Statistic("elapsed.time", "Elapsed VM runtime", _C, _I, _U.SECONDS,
                                max(0.0, elapsed)))
+    if latest is not None:
+        # oVirt's guest filesystems as its guest agent reports them: VirtStick's guests run
+        # none, so the list is empty (as oVirt's for a guest without an agent)
+        found.append(Statistic("disks.usage", "Disk usage of the guest's filesystems", _G,
+                               ValueType.STRING, _U.NONE, 0.0, text="[]"))
     return found + _from(_VM, latest)
 
 
 def host_statistics(host: Host, latest: Measurement | None) -> list[Statistic]:
     found = [Statistic("cpu.count", "CPUs", _G, _I, _U.NONE, host.cpus)]
-    return found + _from(_HOST, latest)
+    return found + _from(_HOST, latest) + _hugepages(latest)
+
+
+def _hugepages(latest: Measurement | None) -> list[Statistic]:
+    """``hugepages.<size in KiB>.total`` and ``.free`` per huge page size (pages)."""
+    if latest is None:
+        return []
+    found = []
+    for key, value in sorted(latest.values.items()):
+        if key.startswith("hugepages_"):
+            _, size, which = key.split("_")
+            found.append(Statistic(f"hugepages.{size}.{which}",
+                                   f"{which.title()} huge pages of {size} KiB", _G, _I,
+                                   _U.NONE, value))
+    return found
 
 
 def _from(table: tuple[tuple[str, str, StatisticKind, ValueType, StatisticUnit, str], ...],

@@ -29,8 +29,13 @@ def cpu(vm: Vm, load: HostLoad, _networks: frozenset[str]) -> str | None:
 def network(vm: Vm, load: HostLoad, networks: frozenset[str]) -> str | None:
     missing = sorted(networks - load.networks)
     if missing:
+        # A logical network is a definition until a host carries it (vdsm/networks.py).
+        carried = ("ovirtmgmt and every network without a VLAN" if load.untagged
+                   else ", ".join(sorted(load.networks)) or "none")
         return (f"host {load.host.name} lacks the network(s) {', '.join(missing)} that VM "
-                f"{vm.name} is connected to")
+                f"{vm.name} is connected to (it carries {carried}; a VLAN needs a tagged host "
+                "NIC, which VirtStick's hosts do not give VMs: move the NIC to a network "
+                "they carry)")
     return None
 
 

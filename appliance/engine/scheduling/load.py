@@ -15,7 +15,8 @@ class HostLoad:
     vms: tuple[Vm, ...]  # running here, migrating ones counted on their source
     reserved: int  # bytes promised to VMs launching or migrating here
     cpu_percent: float  # of the host's CPUs its VMs used lately
-    networks: frozenset[str]
+    networks: frozenset[str]  # the logical networks it carries, by name
+    untagged: bool = False  # whether it carries every network without a VLAN
 
     @property
     def free_memory(self) -> int:

@@ -25,16 +25,20 @@ class Scheduler:
     def load(self, host: Host) -> HostLoad:
         agent = self.ctx.hosts.agents.get(host.id)
         networks: frozenset[str] = frozenset()
+        untagged = False
         cpu = self.cpu.percent(host.id)
         if agent is not None and agent.reachable:
             networks = agent.networks()
+            untagged = agent.carries_untagged_networks()
+            if untagged:
+                networks |= {n.name for n in self.ctx.store.networks.all() if not n.vlan_id}
             with suppress(HostAgentError):
                 cpu = self.cpu.sample(host.id, cpu_ns=agent.cpu_time_ns(), cpus=host.cpus)
         vms = tuple(v for v in self.ctx.store.vms.where(host_id=host.id) if v.status.is_running)
         with self._lock:
             reserved = self._reserved.get(host.id, 0)
         return HostLoad(host=host, vms=vms, reserved=reserved, cpu_percent=cpu,
-                        networks=networks)
+                        networks=networks, untagged=untagged)
 
     def loads(self, cluster_id: str) -> list[HostLoad]:
         """The hosts of a cluster that can take VMs now: Up and connected."""

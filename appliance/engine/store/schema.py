@@ -42,6 +42,12 @@ class Store:
                           columns=("status", "correlation_id"))
         self.image_transfers = Table(db, name="image_transfers", cls=ImageTransfer,
                                      noun="image transfer", columns=("disk_id", "phase"))
+        self.mac_pools = Table(db, name="mac_pools", cls=model.MacPool, noun="MAC pool",
+                               columns=("name",))
+        self.quotas = Table(db, name="quotas", cls=model.Quota, noun="quota",
+                            columns=("name", "data_center_id"))
+        self.instance_types = Table(db, name="instance_types", cls=model.InstanceType,
+                                    noun="instance type", columns=("name",))
 
     def meta(self, key: str) -> str | None:
         rows = self.db.query("SELECT value FROM meta WHERE key = ?", (key,))

@@ -61,8 +61,9 @@ class CdromDevice:
 
 @dataclass(frozen=True)
 class InterfaceDevice:
-    """A NIC; ``attachment`` is ``bridge:NAME`` on a real host or ``user`` for QEMU's own
-    user-mode network, which needs no bridge (development machines, tests)."""
+    """A NIC; ``attachment`` is ``bridge:NAME`` (a host bridge), ``network:NAME`` (a libvirt
+    network, an isolated one of the appliance's) or ``user`` for QEMU's own user-mode
+    network, which needs no bridge (development machines, tests)."""
 
     mac: str
     attachment: str
@@ -71,10 +72,13 @@ class InterfaceDevice:
 
     def element(self) -> ET.Element:
         kind, _, name = self.attachment.partition(":")
-        interface = ET.Element("interface", {"type": "bridge" if kind == "bridge" else "user"})
+        interface = ET.Element("interface", {"type": kind if kind in ("bridge", "network")
+                                             else "user"})
         sub(interface, "mac", address=self.mac)
         if kind == "bridge":
             sub(interface, "source", bridge=name)
+        elif kind == "network":
+            sub(interface, "source", network=name)
         sub(interface, "model", type=self.model)
         if not self.link_up:
             sub(interface, "link", state="down")

@@ -91,6 +91,10 @@ def add_vm() -> Response:
         high_availability=values.get("high_availability/enabled", False),
         clone=http.query_flag("clone"), **fields.settings(node, values),
     )
+    if isinstance(node.get("instance_type"), dict):
+        sizes = listing.resolve(engine.instance_types, node["instance_type"],
+                                noun="instance type")
+        request = engine.instance_types.sized(sizes.id, request)
     vm = engine.vms.create(request, actor=http.actor())
     return http.respond(VM.tag, fields.render(vm), status=201,
                         location=http.href("vms", vm.id))

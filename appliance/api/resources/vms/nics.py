@@ -1,5 +1,6 @@
 """``/vms/{id}/nics``: a VM's network interfaces; add (on a vNIC profile, or a network's
-profile as API v3 clients send it) and remove."""
+profile as API v3 clients send it), change and remove; their network filter parameters
+(none: VirtStick sets no libvirt network filters)."""
 
 from __future__ import annotations
 
@@ -13,10 +14,12 @@ from appliance.api.routing import Operation, Routes
 from appliance.api.schema import Field, Kind, Type
 from appliance.engine.enums import NicInterface
 from appliance.engine.model import Nic, Vm
+from appliance.engine.nic_updates import NicEdit
 from appliance.engine.vms import NicCreate
 
 NIC = Type(
-    tag="nic", plural="nics", accepted=ovirtnames.NIC, links=("statistics",),
+    tag="nic", plural="nics", accepted=ovirtnames.NIC,
+    links=("statistics", "networkfilterparameters"),
     description="A network interface of a VM",
     fields=(
         Field("name", get=lambda n: n.name, writable=True),
@@ -33,13 +36,25 @@ NIC = Type(
 )
 
 
+FILTER_PARAMETER = Type(
+    tag="network_filter_parameter", plural="networkfilterparameters",
+    description="A parameter of a NIC's network filter",
+    fields=(Field("name", get=lambda p: p[0]), Field("value", get=lambda p: p[1])))
+
+
 def install(routes: Routes) -> None:
     base = "/vms/<vm_id>/nics"
     routes.add(base, Operation.LIST, tag="nic", summary="List a VM's NICs")(list_nics)
     routes.add(base, Operation.ADD, tag="nic", summary="Add a NIC")(add_nic)
     routes.add(f"{base}/<nic_id>", Operation.GET, tag="nic", summary="Get a NIC")(get_nic)
+    routes.add(f"{base}/<nic_id>", Operation.UPDATE, tag="nic",
+               summary="Change a NIC (its name at any time, the rest while the VM is "
+                       "down)")(update_nic)
     routes.add(f"{base}/<nic_id>", Operation.REMOVE, tag="nic",
                summary="Remove a NIC")(remove_nic)
+    routes.add(f"{base}/<nic_id>/networkfilterparameters", Operation.LIST,
+               tag="network_filter_parameter",
+               summary="A NIC's network filter parameters (none)")(list_filter_parameters)
 
 
 def followers() -> dict[str, listing.Follower]:
@@ -68,6 +83,21 @@ def add_nic(vm_id: str) -> Response:
         actor=http.actor())
     node = render(nic)
     return http.respond(NIC.tag, node, status=201, location=node["href"])
+
+
+def update_nic(vm_id: str, nic_id: str) -> Response:
+    engine, actor = http.engine(), http.actor()
+    values = http.read(NIC)
+    nic = engine.nic_updates.update(vm_id, nic_id, NicEdit(
+        name=values.get("name"), mac=values.get("mac/address") or None,
+        interface=NicInterface(values["interface"]) if "interface" in values else None,
+        vnic_profile_id=_profile_id(values), linked=values.get("linked")), actor=actor)
+    return http.respond(NIC.tag, render(nic))
+
+
+def list_filter_parameters(vm_id: str, nic_id: str) -> Response:
+    http.engine().vms.get_nic(vm_id, nic_id, actor=http.actor())
+    return http.respond_list(FILTER_PARAMETER, [])
 
 
 def remove_nic(vm_id: str, nic_id: str) -> Response:
