@@ -51,14 +51,14 @@ def missing_cpu_feature() -> str:
 def tiny_spec(prefix: str, name: str, disk: Path | None = None) -> domxml.DomainSpec:
     disks = (domxml.DiskDevice(path=disk, target="vda"),) if disk is not None else ()
     return domxml.DomainSpec(uuid=str(uuid.uuid4()), name=f"{prefix}{name}", memory=64 * 2**20,
-                             vcpus=1, virt_type="kvm", appliance_id="test", disks=disks,
+                             vcpus=1, virt_type=VirtType.KVM, appliance_id="test", disks=disks,
                              graphics=None)
 
 
 def starter(conn: libvirt.virConnect, spec: domxml.DomainSpec, feature: str,
             tried: list[str]) -> Callable[[str], None]:
     """Starts the VM as the agent does; under KVM its CPU requires ``feature``."""
-    def start(virt_type: str) -> None:
+    def start(virt_type: VirtType) -> None:
         tried.append(virt_type)
         xml = dataclasses.replace(spec, virt_type=virt_type).to_xml()
         if virt_type == "kvm":
@@ -78,7 +78,7 @@ def test_a_start_failing_under_kvm_falls_back_to_tcg_once(
         conn: libvirt.virConnect, domain_prefix: str, tmp_path: Path) -> None:
     feature = missing_cpu_feature()
     heard: list[tuple[str, str]] = []
-    verdict = VirtVerdict("kvm", cache_dir=tmp_path,
+    verdict = VirtVerdict(VirtType.KVM, cache_dir=tmp_path,
                           on_fallback=lambda vm, why: heard.append((vm, why)))
     tried: list[str] = []
     first = tiny_spec(domain_prefix, "first")
@@ -103,13 +103,13 @@ def test_a_start_failing_under_kvm_falls_back_to_tcg_once(
 def test_a_start_failing_under_tcg_too_is_not_kvms_fault(
         conn: libvirt.virConnect, domain_prefix: str, tmp_path: Path) -> None:
     heard: list[tuple[str, str]] = []
-    verdict = VirtVerdict("kvm", cache_dir=tmp_path,
+    verdict = VirtVerdict(VirtType.KVM, cache_dir=tmp_path,
                           on_fallback=lambda vm, why: heard.append((vm, why)))
     spec = tiny_spec(domain_prefix, "nodisk", disk=tmp_path / "no-such-disk.qcow2")
     tried: list[str] = []
     with pytest.raises(libvirt.libvirtError):
         start_with_fallback(starter(conn, spec, missing_cpu_feature(), tried),
-                            virt_type="kvm", verdict=verdict, vm="nodisk")
+                            virt_type=VirtType.KVM, verdict=verdict, vm="nodisk")
     assert tried == ["kvm", "qemu"]
     assert verdict.virt_type == "kvm" and not heard
     assert not (tmp_path / VERDICT_FILE).exists()
