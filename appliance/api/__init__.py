@@ -8,7 +8,7 @@ from types import ModuleType
 
 from flask import Blueprint, Response, jsonify
 
-from appliance.api import auth, faults, openapi, sso
+from appliance.api import auth, correlation, faults, openapi, sso
 from appliance.api.routing import Routes
 
 OPENAPI_ENDPOINT = "openapi"
@@ -19,6 +19,7 @@ def create_blueprint() -> Blueprint:
     sso.install(outer)
     api = Blueprint("api", __name__, url_prefix="/api")
     api.before_request(auth.authenticate_request)
+    correlation.install(api)
     faults.install(api)
     routes = Routes(api)
     modules = resource_modules()

@@ -23,6 +23,7 @@ from appliance.engine.disk_copies import DiskCopies
 from appliance.engine.enums import EventSeverity
 from appliance.engine.event_codes import EventCode
 from appliance.engine.events import EventLog, VisibleEvents
+from appliance.engine.external_jobs import ExternalJobs
 from appliance.engine.ha import HighAvailability
 from appliance.engine.host_maintenance import HostMaintenance
 from appliance.engine.hosts import HostService
@@ -87,6 +88,7 @@ class Engine:
         self.events = events
         self.audit = self.ctx.audit
         self.jobs = self.ctx.jobs
+        self.external_jobs = ExternalJobs(self.ctx)
         self.placement = Placement(self.ctx)
         self.storage_domains = StorageDomains(self.ctx)
         self.disks = Disks(self.ctx, self.storage_domains)

@@ -157,6 +157,22 @@ class JobStatus(StrEnum):
     FINISHED = "finished"
     FAILED = "failed"
     ABORTED = "aborted"
+    UNKNOWN = "unknown"
+
+    @property
+    def ended(self) -> bool:
+        return self is not JobStatus.STARTED
+
+
+class StepType(StrEnum):
+    """oVirt's kinds of job step."""
+
+    VALIDATING = "validating"
+    EXECUTING = "executing"
+    FINALIZING = "finalizing"
+    REBALANCING_VOLUME = "rebalancing_volume"
+    REMOVING_BRICKS = "removing_bricks"
+    UNKNOWN = "unknown"
 
 
 class EventSeverity(StrEnum):

@@ -307,3 +307,5 @@ class Job:
     owner: str = ""
     error: str = ""
     vm_id: str | None = None
+    external: bool = False  # added by a client (POST /jobs), which also ends it
+    auto_cleared: bool = True

@@ -69,7 +69,6 @@ PLAY_FAULTS: dict[str, str] = {
                       "sub-collection; groups are addressed by name, not id)",
     "tag": "GET /tags: 404",
     "vmpool": "GET /vmpools: 404",
-    "job": "POST /jobs: 405 (no external jobs)",
     # hosts
     "host": "hosts lack <power_management><kdump_detection>, <spm><priority> and "
             "<os><custom_kernel_cmdline>, which ovirt_host's update check reads",
