@@ -46,6 +46,7 @@ def resource_modules() -> list[ModuleType]:
         events,
         external_template_imports,
         externalvmimports,
+        groups,
         hosts,
         imagetransfers,
         isoimages,
@@ -87,5 +88,5 @@ def resource_modules() -> list[ModuleType]:
         external_template_imports,
         datacenters, clusters, schedulingpolicies, hosts, storagedomains, isoimages,
         networks, vnicprofiles,
-        users, roles, permissions, events, jobs,
+        users, groups, roles, permissions, events, jobs,
     ]

@@ -24,6 +24,7 @@ from appliance.engine.enums import EventSeverity
 from appliance.engine.event_codes import EventCode
 from appliance.engine.events import EventLog, VisibleEvents
 from appliance.engine.external_jobs import ExternalJobs
+from appliance.engine.groups import Groups
 from appliance.engine.ha import HighAvailability
 from appliance.engine.host_maintenance import HostMaintenance
 from appliance.engine.hosts import HostService
@@ -42,8 +43,10 @@ from appliance.engine.ova.exporter import OvaExporter
 from appliance.engine.ova.importer import OvaImporter
 from appliance.engine.placement import Placement
 from appliance.engine.reconcile import Reconciler
+from appliance.engine.roles import Roles
 from appliance.engine.scheduling.balancer import Balancer
 from appliance.engine.snapshots import Snapshots
+from appliance.engine.ssh_keys import SshKeys
 from appliance.engine.storage import Disks, StorageDomains
 from appliance.engine.store import Database
 from appliance.engine.store.schema import Store
@@ -111,7 +114,13 @@ class Engine:
         self.suspensions = Suspensions(self.ctx, self.vms, self.storage_domains)
         self.thin = ThinProvisioning(self.ctx, self.storage_domains, self.disks, self.vms)
         self.reconciler = Reconciler(self.ctx, self.vms)
-        self.users = Users(self.ctx)
+        self.roles = Roles(self.ctx)
+        self.groups = Groups(self.ctx)
+        self.users = Users(self.ctx, roles=self.roles, groups=self.groups)
+        self.ssh_keys = SshKeys(self.ctx,
+                                user_exists=lambda user_id: self.users.find_user(user_id)
+                                is not None)
+        self.users.on_remove.append(self.ssh_keys.forget_user)
         self.maintenance = Maintenance(self.ctx)
         self.consoles = Consoles(self.ctx, self.vms)
         self.vm_updates = VmUpdates(self.ctx, self.vms, self.placement)

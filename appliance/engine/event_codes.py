@@ -92,6 +92,11 @@ class EventCode(StrEnum):
     USER_REMOVED = "user_removed", 325  # USER_REMOVE_ADUSER
     USER_LOGIN_FAILED = "user_login_failed", 114  # USER_VDC_LOGIN_FAILED
     PERMISSION_GRANTED = "permission_granted", 850  # USER_ADD_PERMISSION
+    PERMISSION_REMOVED = "permission_removed", 852  # USER_REMOVE_PERMISSION
+    ROLE_ADDED = "role_added", 864  # USER_ADD_ROLE_WITH_ACTION_GROUP
+    ROLE_UPDATED = "role_updated", 856  # USER_UPDATE_ROLE
+    ROLE_REMOVED = "role_removed", 858  # USER_REMOVE_ROLE
+    GROUP_REMOVED = "group_removed", 408  # USER_REMOVE_AD_GROUP
 
     # VirtStick's own
     JOB_FAILED = "job_failed", PRIVATE + 1
@@ -110,3 +115,7 @@ class EventCode(StrEnum):
     DISK_UPDATED = "disk_updated", PRIVATE + 20
     VM_SUSPENDED = "vm_suspended", PRIVATE + 21
     VM_SUSPEND_FAILED = "vm_suspend_failed", PRIVATE + 22
+    # (users, groups, tags, pools, affinity: from PRIVATE + 201)
+    USER_PASSWORD_SET = "user_password_set", PRIVATE + 201
+    GROUP_ADDED = "group_added", PRIVATE + 202
+    GROUP_MEMBERS_CHANGED = "group_members_changed", PRIVATE + 203

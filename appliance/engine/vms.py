@@ -18,7 +18,13 @@ from appliance.engine import (
 )
 from appliance.engine.audit import audited, audited_read, filtered_read
 from appliance.engine.audit_actions import AuditAction
-from appliance.engine.authz import Actor, can_use_vm, require_vm
+from appliance.engine.authz import (
+    Actor,
+    can_use_vm,
+    require_manage_vm,
+    require_permit,
+    require_vm,
+)
 from appliance.engine.context import EngineContext
 from appliance.engine.disk_copies import DiskCopies
 from appliance.engine.enums import (
@@ -43,6 +49,7 @@ from appliance.engine.model import (
     Vm,
     VmPlacement,
 )
+from appliance.engine.permits import Permit
 from appliance.engine.placement import Placement
 from appliance.engine.snapshot_memory import memory_to_restore
 from appliance.engine.storage import DiskCreate, Disks, DiskUpdate
@@ -170,6 +177,7 @@ class Vms:
         store = self.ctx.store
         validation.name(request.name, noun="VM")
         cluster = store.clusters.get(request.cluster_id)
+        require_permit(actor, Permit.CREATE_VM, "make VMs", cluster.id)
         template = store.templates.get(request.template_id)
         memory = validation.memory(request.memory if request.memory is not None
                                    else template.memory)
@@ -215,7 +223,7 @@ class Vms:
     def remove(self, vm_id: str, *, actor: Actor, keep_disks: bool = False) -> None:
         with self.ctx.locks.hold(vm_id):
             vm = self.get(vm_id, actor=actor)
-            require_vm(actor, vm, "remove")
+            require_manage_vm(actor, vm, "remove")
             if vm.status is not VmStatus.DOWN:
                 raise InvalidState(f"VM '{vm.name}' is {vm.status.value}; it must be down "
                                    "to be removed.")

@@ -18,14 +18,6 @@ EXAMPLE_FAULTS: dict[str, str] = {
     "add_mac_pool": "POST /macpools: 404",
     "update_quota_limits": "GET /datacenters/{id}/quotas: 404",
     "data_center_maintenance": "GET /datacenters/{id}/clusters: 404",
-    # roles, users, groups, permissions
-    "add_role": "POST /roles: 405 (roles cannot be added; permits 1 and 1300)",
-    "add_group": "POST /groups: 404",
-    "add_user_ssh_public_key": "POST /users/{id}/sshpublickeys: 404",
-    "assign_permission": "users?search=usrname=myuser@internal-authz finds nothing: users are "
-                         "named myuser@internal, not user@internal-authz",
-    "assign_permission_to_vms": "users?search=usrname=user2@internal-authz finds nothing "
-                                "(users are named user@internal)",
     # instance types
     "add_instance_type": "POST /instancetypes: 404",
     # VMs
@@ -58,12 +50,7 @@ PLAY_FAULTS: dict[str, str] = {
            "Clusters.name=)",
     "template": "the second ovirt_template run: templates have no <memory_policy> "
                 "('NoneType' object has no attribute 'ballooning')",
-    "info": "users?search=usrname=admin@internal-authz: empty, GET /tags: 404, "
-            "ovirt_permission_info: no user admin@internal-authz",
-    # users
-    "user": "POST /users without <password>: 400 (oVirt adds directory users without one)",
-    "permission": "users?search=usrname=ansperm@internal-authz finds nothing (users are named "
-                  "user@internal)",
+    "info": "GET /tags: 404",
     # objects still missing
     "affinity_group": "POST /clusters/{id}/affinitygroups/{name}/vms: 404 (no vms "
                       "sub-collection; groups are addressed by name, not id)",
