@@ -118,7 +118,7 @@ class ExternalJobs:
         require_superuser(actor, "end steps of external jobs")
         step = self.get_step(job_id, step_id, actor=actor)
         if not step.external:
-            raise InvalidState(f"Step '{step.description[:80]}' is the engine's own: only "
+            raise InvalidInput(f"Step '{step.description[:80]}' is the engine's own: only "
                                "external steps can be ended.")
         return self.steps.update(replace(
             step, end_time=time.time(), progress=100 if succeeded else step.progress,
@@ -126,8 +126,8 @@ class ExternalJobs:
 
     def _external(self, job_id: str, actor: Actor, verb: str) -> Job:
         job = self.ctx.jobs.get(job_id, actor=actor)
-        if not job.external:
-            raise InvalidState(f"Job '{job.description[:80]}' is the engine's own: only "
+        if not job.external:  # oVirt answers 400 (ACTION_TYPE_NOT_EXTERNAL)
+            raise InvalidInput(f"Job '{job.description[:80]}' is the engine's own: only "
                                f"external jobs can be {verb}.")
         return job
 

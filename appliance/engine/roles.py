@@ -21,7 +21,7 @@ from appliance.engine.event_codes import EventCode
 from appliance.engine.ids import new_id
 from appliance.engine.permits import Permit
 from appliance.engine.store.tables import Table
-from appliance.errors import InvalidInput, InvalidState, NameInUse, NotFound
+from appliance.errors import Conflict, InvalidInput, InvalidState, NameInUse, NotFound
 
 
 class RoleName(StrEnum):
@@ -346,8 +346,8 @@ def _permits(permit_ids: tuple[str, ...], *, administrative: bool,
             raise InvalidInput(f"There is no permit with id '{permit_id[:20]}'; see "
                                "GET /roles/{id}/permits of SuperUser for them all.")
         if permit.administrative and not administrative:
-            raise InvalidInput(f"Permit {permit.value} is administrative: a user role "
-                               "(administrative false) cannot hold it.")
+            raise Conflict(f"Cannot add administrator's permit {permit.value} to a user role "
+                           "(administrative false).")
         found.append(permit)
     return tuple(dict.fromkeys(found))
 

@@ -163,12 +163,11 @@ def test_roles_of_ovirt_are_read_only_and_custom_ones_hold_permits(
         with pytest.raises(sdk.Error) as refused:
             act()
         assert refused.value.code == 409 and "read-only" in str(refused.value)
-    for permits, administrative in (([], False), ([types.Permit(id="100")], False),
-                                    ([types.Permit(id="99999")], False)):
+    for permits, status in (([], 400), ([types.Permit(id="100")], 409),
+                            ([types.Permit(id="99999")], 400)):
         with pytest.raises(sdk.Error) as bad:
-            roles.add(types.Role(name=unique("bad"), administrative=administrative,
-                                 permits=permits))
-        assert bad.value.code == 400
+            roles.add(types.Role(name=unique("bad"), administrative=False, permits=permits))
+        assert bad.value.code == status
     role = roles.add(types.Role(name=unique("ops"), administrative=True,
                                 permits=[types.Permit(id="100")]))
     try:
