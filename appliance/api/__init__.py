@@ -39,6 +39,8 @@ def resource_modules() -> list[ModuleType]:
     """Every module that installs routes, in the order the OpenAPI document lists types.
     Imported here, not at the top: the modules import ``appliance.api``'s own parts."""
     from appliance.api.resources import (
+        affinitygroups,
+        affinitylabels,
         clusters,
         datacenters,
         diskprofiles,
@@ -63,6 +65,9 @@ def resource_modules() -> list[ModuleType]:
         vnicprofiles,
     )
     from appliance.api.resources.vms import (
+        affinitylabels as vm_affinitylabels,
+    )
+    from appliance.api.resources.vms import (
         backups,
         cdroms,
         clone,
@@ -84,9 +89,11 @@ def resource_modules() -> list[ModuleType]:
         root,
         lifecycle, diskattachments, nics, cdroms, graphicsconsoles, snapshots, migration,
         vm_permissions, statistics, export, clone, devices, guest, backups, tags,
+        vm_affinitylabels,
         disks, diskprofiles, imagetransfers, templates, operatingsystems, externalvmimports,
         external_template_imports,
-        datacenters, clusters, schedulingpolicies, hosts, storagedomains, isoimages,
+        datacenters, clusters, affinitygroups, affinitylabels, schedulingpolicies, hosts,
+        storagedomains, isoimages,
         networks, vnicprofiles,
         users, groups, roles, permissions, events, jobs,
     ]

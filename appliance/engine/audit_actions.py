@@ -11,8 +11,16 @@ from enum import StrEnum
 
 
 class AuditAction(StrEnum):
-    CLUSTER_REMOVE_AFFINITY_GROUP = "cluster.remove_affinity_group"
-    CLUSTER_SET_AFFINITY_GROUP = "cluster.set_affinity_group"
+    AFFINITY_GROUP_ADD = "affinity_group.add"
+    AFFINITY_GROUP_ADD_MEMBER = "affinity_group.add_member"
+    AFFINITY_GROUP_REMOVE = "affinity_group.remove"
+    AFFINITY_GROUP_REMOVE_MEMBER = "affinity_group.remove_member"
+    AFFINITY_GROUP_UPDATE = "affinity_group.update"
+    AFFINITY_LABEL_ADD = "affinity_label.add"
+    AFFINITY_LABEL_ATTACH = "affinity_label.attach"
+    AFFINITY_LABEL_DETACH = "affinity_label.detach"
+    AFFINITY_LABEL_REMOVE = "affinity_label.remove"
+    AFFINITY_LABEL_UPDATE = "affinity_label.update"
     CLUSTER_SET_SCHEDULING_POLICY = "cluster.set_scheduling_policy"
     CONSOLE_GET_DISPLAY = "console.get_display"
     CONSOLE_ISSUE = "console.issue"

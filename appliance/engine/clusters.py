@@ -1,20 +1,20 @@
-"""Clusters: their scheduling policy (oVirt's names and properties) and affinity groups."""
+"""Clusters: their scheduling policy (oVirt's names and properties). Their affinity groups
+are in affinity_groups.py."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
 
-from appliance.engine import bootstrap, validation
+from appliance.engine import bootstrap
 from appliance.engine.audit import audited
 from appliance.engine.audit_actions import AuditAction
 from appliance.engine.authz import Actor, require_superuser
 from appliance.engine.context import EngineContext
 from appliance.engine.enums import SchedulingPolicyName
 from appliance.engine.event_codes import EventCode
-from appliance.engine.model import AffinityGroup, Cluster
+from appliance.engine.model import Cluster
 from appliance.engine.scheduling import policies
-from appliance.errors import InvalidInput, NotFound
 
 
 class Clusters:
@@ -38,29 +38,6 @@ class Clusters:
         """The cluster a new VM or host joins when the caller names none: the one way the
         engine, the API, the portals and the CLI (through the API root) pick it."""
         return bootstrap.default_cluster(self.ctx.store)
-
-    @audited(AuditAction.CLUSTER_SET_AFFINITY_GROUP)
-    def set_affinity_group(self, cluster_id: str, group: AffinityGroup, *,
-                           actor: Actor) -> Cluster:
-        """Add or replace (by name) an affinity group of the cluster's VMs."""
-        require_superuser(actor, "change affinity groups")
-        validation.name(group.name, noun="affinity group")
-        cluster = self.ctx.store.clusters.get(cluster_id)
-        for vm_id in group.vm_ids:
-            if self.ctx.store.vms.get(vm_id).cluster_id != cluster.id:
-                raise InvalidInput(f"VM {vm_id} is not in cluster {cluster.name}.")
-        groups = tuple(g for g in cluster.affinity_groups if g.name != group.name)
-        return self.ctx.store.clusters.update(replace(cluster,
-                                                      affinity_groups=(*groups, group)))
-
-    @audited(AuditAction.CLUSTER_REMOVE_AFFINITY_GROUP)
-    def remove_affinity_group(self, cluster_id: str, name: str, *, actor: Actor) -> Cluster:
-        require_superuser(actor, "change affinity groups")
-        cluster = self.ctx.store.clusters.get(cluster_id)
-        groups = tuple(g for g in cluster.affinity_groups if g.name != name)
-        if len(groups) == len(cluster.affinity_groups):
-            raise NotFound(f"Cluster {cluster.name} has no affinity group '{name}'.")
-        return self.ctx.store.clusters.update(replace(cluster, affinity_groups=groups))
 
     @audited(AuditAction.CLUSTER_SET_SCHEDULING_POLICY)
     def set_scheduling_policy(self, cluster_id: str, policy: SchedulingPolicyName, *,

@@ -12,6 +12,8 @@ from pathlib import Path
 
 from appliance.config import Config, VirtType
 from appliance.engine import bootstrap
+from appliance.engine.affinity_groups import AffinityGroups
+from appliance.engine.affinity_labels import AffinityLabels
 from appliance.engine.audit import AuditLog
 from appliance.engine.authz import SYSTEM
 from appliance.engine.clock import Clock, SystemClock
@@ -157,6 +159,8 @@ class Engine:
                                  migrations=self.migrations, hosts=self.hosts)
         self.placement.wake_standby = self.balancer.wake
         self.clusters = Clusters(self.ctx, on_policy_change=self.balancer.poke)
+        self.affinity_groups = AffinityGroups(self.ctx)
+        self.affinity_labels = AffinityLabels(self.ctx)
         self.joining = HostJoining(self.ctx, hosts=self.hosts)
         self.vm_provisioning = VmProvisioning(
             self.ctx, vms=self.vms, disks=self.disks, isos=self.isos, clusters=self.clusters,

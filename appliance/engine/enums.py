@@ -164,6 +164,14 @@ class JobStatus(StrEnum):
         return self is not JobStatus.STARTED
 
 
+class AffinityPolarity(StrEnum):
+    """What an affinity rule asks: nothing, together (positive) or apart (negative)."""
+
+    DISABLED = "disabled"
+    POSITIVE = "positive"
+    NEGATIVE = "negative"
+
+
 class StepType(StrEnum):
     """oVirt's kinds of job step."""
 

@@ -80,6 +80,12 @@ class EventCode(StrEnum):
     LAB_HOST_STOPPED = "lab_host_stopped", 21  # USER_VDS_STOP
     HOST_STANDBY_FAILED = "host_standby_failed", 137  # USER_FAILED_VDS_STOP
     CLUSTER_SCHEDULING_POLICY = "cluster_scheduling_policy", 811  # USER_UPDATE_CLUSTER
+    AFFINITY_GROUP_ADDED = "affinity_group_added", 10350  # USER_ADDED_AFFINITY_GROUP
+    AFFINITY_GROUP_UPDATED = "affinity_group_updated", 10352  # USER_UPDATED_AFFINITY_GROUP
+    AFFINITY_GROUP_REMOVED = "affinity_group_removed", 10354  # USER_REMOVED_AFFINITY_GROUP
+    AFFINITY_LABEL_ADDED = "affinity_label_added", 10380  # USER_ADDED_AFFINITY_LABEL
+    AFFINITY_LABEL_UPDATED = "affinity_label_updated", 10382  # USER_UPDATED_AFFINITY_LABEL
+    AFFINITY_LABEL_REMOVED = "affinity_label_removed", 10384  # USER_REMOVED_AFFINITY_LABEL
 
     # Storage
     # USER_DEACTIVATED_STORAGE_DOMAIN

@@ -38,10 +38,6 @@ EXAMPLE_FAULTS: dict[str, str] = {
     "assign_tag_to_vm": "preparing tag mytag: POST /tags: 404",
     "list_tags_of_vm": "preparing tag mytag: POST /tags: 404",
     "unassign_tag_to_vm": "preparing tag mytag: POST /tags: 404",
-    # affinity labels
-    "add_affinity_label": "POST /affinitylabels: 404",
-    "assign_affinity_label_to_vm": "preparing label: POST /affinitylabels: 404",
-    "list_affinity_labels": "preparing label: POST /affinitylabels: 404",
 }
 
 PLAY_FAULTS: dict[str, str] = {
@@ -52,8 +48,6 @@ PLAY_FAULTS: dict[str, str] = {
                 "('NoneType' object has no attribute 'ballooning')",
     "info": "GET /tags: 404",
     # objects still missing
-    "affinity_group": "POST /clusters/{id}/affinitygroups/{name}/vms: 404 (no vms "
-                      "sub-collection; groups are addressed by name, not id)",
     "tag": "GET /tags: 404",
     "vmpool": "GET /vmpools: 404",
     # hosts
