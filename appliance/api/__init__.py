@@ -62,6 +62,7 @@ def resource_modules() -> list[ModuleType]:
         storagedomains,
         templates,
         users,
+        vmpools,
         vnicprofiles,
     )
     from appliance.api.resources.vms import (
@@ -84,14 +85,15 @@ def resource_modules() -> list[ModuleType]:
         tags,
     )
     from appliance.api.resources.vms import permissions as vm_permissions
+    from appliance.api.resources.vms import pool as vm_pool
 
     return [
         root,
         lifecycle, diskattachments, nics, cdroms, graphicsconsoles, snapshots, migration,
         vm_permissions, statistics, export, clone, devices, guest, backups, tags,
-        vm_affinitylabels,
-        disks, diskprofiles, imagetransfers, templates, operatingsystems, externalvmimports,
-        external_template_imports,
+        vm_affinitylabels, vm_pool,
+        vmpools, disks, diskprofiles, imagetransfers, templates, operatingsystems,
+        externalvmimports, external_template_imports,
         datacenters, clusters, affinitygroups, affinitylabels, schedulingpolicies, hosts,
         storagedomains, isoimages,
         networks, vnicprofiles,

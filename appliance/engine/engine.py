@@ -26,6 +26,7 @@ from appliance.engine.enums import EventSeverity
 from appliance.engine.event_codes import EventCode
 from appliance.engine.events import EventLog, VisibleEvents
 from appliance.engine.external_jobs import ExternalJobs
+from appliance.engine.grants import ObjectType
 from appliance.engine.groups import Groups
 from appliance.engine.ha import HighAvailability
 from appliance.engine.host_maintenance import HostMaintenance
@@ -44,6 +45,7 @@ from appliance.engine.ova.configuration import OvfConfigurations
 from appliance.engine.ova.exporter import OvaExporter
 from appliance.engine.ova.importer import OvaImporter
 from appliance.engine.placement import Placement
+from appliance.engine.pools import VmPools
 from appliance.engine.reconcile import Reconciler
 from appliance.engine.roles import Roles
 from appliance.engine.scheduling.balancer import Balancer
@@ -162,6 +164,8 @@ class Engine:
         self.affinity_groups = AffinityGroups(self.ctx)
         self.affinity_labels = AffinityLabels(self.ctx)
         self.joining = HostJoining(self.ctx, hosts=self.hosts)
+        self.vm_pools = VmPools(self.ctx, vms=self.vms, disks=self.disks, users=self.users)
+        self.users.grants.add_objects({ObjectType.VM_POOL: self.vm_pools.find})
         self.vm_provisioning = VmProvisioning(
             self.ctx, vms=self.vms, disks=self.disks, isos=self.isos, clusters=self.clusters,
             domains=self.storage_domains, copies=self.disk_copies)

@@ -164,6 +164,14 @@ class JobStatus(StrEnum):
         return self is not JobStatus.STARTED
 
 
+class PoolType(StrEnum):
+    """automatic: a VM returns to its pool, its changes dropped, when it goes down;
+    manual: its user keeps it until it is detached."""
+
+    AUTOMATIC = "automatic"
+    MANUAL = "manual"
+
+
 class AffinityPolarity(StrEnum):
     """What an affinity rule asks: nothing, together (positive) or apart (negative)."""
 

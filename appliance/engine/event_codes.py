@@ -80,6 +80,11 @@ class EventCode(StrEnum):
     LAB_HOST_STOPPED = "lab_host_stopped", 21  # USER_VDS_STOP
     HOST_STANDBY_FAILED = "host_standby_failed", 137  # USER_FAILED_VDS_STOP
     CLUSTER_SCHEDULING_POLICY = "cluster_scheduling_policy", 811  # USER_UPDATE_CLUSTER
+    VM_POOL_ADDED = "vm_pool_added", 302  # USER_ADD_VM_POOL_WITH_VMS
+    VM_POOL_UPDATED = "vm_pool_updated", 344  # USER_UPDATE_VM_POOL_WITH_VMS
+    VM_POOL_REMOVED = "vm_pool_removed", 304  # USER_REMOVE_VM_POOL
+    VM_POOL_ALLOCATED = "vm_pool_allocated", 316  # USER_ATTACH_USER_TO_VM_FROM_POOL
+    VM_POOL_DETACHED = "vm_pool_detached", 308  # USER_REMOVE_VM_FROM_POOL
     AFFINITY_GROUP_ADDED = "affinity_group_added", 10350  # USER_ADDED_AFFINITY_GROUP
     AFFINITY_GROUP_UPDATED = "affinity_group_updated", 10352  # USER_UPDATED_AFFINITY_GROUP
     AFFINITY_GROUP_REMOVED = "affinity_group_removed", 10354  # USER_REMOVED_AFFINITY_GROUP

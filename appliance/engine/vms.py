@@ -113,6 +113,10 @@ class Vms:
         self.ctx = ctx
         self.disks = disks
         self.placement = placement
+        # Set by the engine: what must hear that a VM went down (its pool), and what may
+        # refuse a removal (a pool keeps its VMs).
+        self.on_down: list[Callable[[str], None]] = []
+        self.removal_guards: list[Callable[[Vm], None]] = []
 
     # Queries
 
@@ -224,6 +228,8 @@ class Vms:
         with self.ctx.locks.hold(vm_id):
             vm = self.get(vm_id, actor=actor)
             require_manage_vm(actor, vm, "remove")
+            for guard in self.removal_guards:
+                guard(vm)
             if vm.status is not VmStatus.DOWN:
                 raise InvalidState(f"VM '{vm.name}' is {vm.status.value}; it must be down "
                                    "to be removed.")
@@ -472,6 +478,8 @@ class Vms:
                       stop_reason=reason)
         self.ctx.events.record(EventCode.VM_DOWN, f"VM {vm.name} is down: {reason}.", vm_id=vm_id,
                                host_id=vm.host_id)
+        for listener in self.on_down:
+            listener(vm_id)
 
     def mark_status(self, vm_id: str, status: VmStatus, *, host_id: str) -> None:
         with self.ctx.locks.hold(vm_id):

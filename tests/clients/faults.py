@@ -29,8 +29,6 @@ EXAMPLE_FAULTS: dict[str, str] = {
     # snapshots, backups
     "backup_vm": "POST /vms/{id}/backups: 405 (incremental backup is not offered; the "
                  "backups list is empty)",
-    # pools
-    "add_vm_pool": "POST /vmpools: 404",
     # tags
     "add_tag": "POST /tags: 404",
     "list_tags": "preparing tag mytag: POST /tags: 404",
@@ -49,7 +47,6 @@ PLAY_FAULTS: dict[str, str] = {
     "info": "GET /tags: 404",
     # objects still missing
     "tag": "GET /tags: 404",
-    "vmpool": "GET /vmpools: 404",
     # hosts
     "host": "hosts lack <power_management><kdump_detection>, <spm><priority> and "
             "<os><custom_kernel_cmdline>, which ovirt_host's update check reads",
