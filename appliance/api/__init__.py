@@ -60,6 +60,7 @@ def resource_modules() -> list[ModuleType]:
         root,
         schedulingpolicies,
         storagedomains,
+        tags,
         templates,
         users,
         vmpools,
@@ -82,20 +83,20 @@ def resource_modules() -> list[ModuleType]:
         nics,
         snapshots,
         statistics,
-        tags,
     )
     from appliance.api.resources.vms import permissions as vm_permissions
     from appliance.api.resources.vms import pool as vm_pool
+    from appliance.api.resources.vms import tags as vm_tags
 
     return [
         root,
         lifecycle, diskattachments, nics, cdroms, graphicsconsoles, snapshots, migration,
-        vm_permissions, statistics, export, clone, devices, guest, backups, tags,
+        vm_permissions, statistics, export, clone, devices, guest, backups, vm_tags,
         vm_affinitylabels, vm_pool,
         vmpools, disks, diskprofiles, imagetransfers, templates, operatingsystems,
         externalvmimports, external_template_imports,
         datacenters, clusters, affinitygroups, affinitylabels, schedulingpolicies, hosts,
         storagedomains, isoimages,
         networks, vnicprofiles,
-        users, groups, roles, permissions, events, jobs,
+        users, groups, roles, permissions, tags, events, jobs,
     ]

@@ -55,6 +55,7 @@ from appliance.engine.storage import Disks, StorageDomains
 from appliance.engine.store import Database
 from appliance.engine.store.schema import Store
 from appliance.engine.suspension import Suspensions
+from appliance.engine.tags import Tags
 from appliance.engine.template_builder import TemplateBuilder
 from appliance.engine.templates import Templates
 from appliance.engine.thin import ThinProvisioning
@@ -162,6 +163,7 @@ class Engine:
         self.placement.wake_standby = self.balancer.wake
         self.clusters = Clusters(self.ctx, on_policy_change=self.balancer.poke)
         self.affinity_groups = AffinityGroups(self.ctx)
+        self.tags = Tags(self.ctx)
         self.affinity_labels = AffinityLabels(self.ctx)
         self.joining = HostJoining(self.ctx, hosts=self.hosts)
         self.vm_pools = VmPools(self.ctx, vms=self.vms, disks=self.disks, users=self.users)

@@ -80,6 +80,13 @@ class EventCode(StrEnum):
     LAB_HOST_STOPPED = "lab_host_stopped", 21  # USER_VDS_STOP
     HOST_STANDBY_FAILED = "host_standby_failed", 137  # USER_FAILED_VDS_STOP
     CLUSTER_SCHEDULING_POLICY = "cluster_scheduling_policy", 811  # USER_UPDATE_CLUSTER
+    TAG_ADDED = "tag_added", 432  # USER_ADD_TAG
+    TAG_UPDATED = "tag_updated", 430  # USER_UPDATE_TAG
+    TAG_REMOVED = "tag_removed", 434  # USER_REMOVE_TAG
+    TAG_ON_VM = "tag_on_vm", 440  # USER_ATTACH_TAG_TO_VM
+    TAG_OFF_VM = "tag_off_vm", 446  # USER_DETACH_VM_FROM_TAG
+    TAG_ON_HOST = "tag_on_host", 442  # USER_ATTACH_TAG_TO_VDS
+    TAG_OFF_HOST = "tag_off_host", 444  # USER_DETACH_VDS_FROM_TAG
     VM_POOL_ADDED = "vm_pool_added", 302  # USER_ADD_VM_POOL_WITH_VMS
     VM_POOL_UPDATED = "vm_pool_updated", 344  # USER_UPDATE_VM_POOL_WITH_VMS
     VM_POOL_REMOVED = "vm_pool_removed", 304  # USER_REMOVE_VM_POOL

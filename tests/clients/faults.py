@@ -29,13 +29,6 @@ EXAMPLE_FAULTS: dict[str, str] = {
     # snapshots, backups
     "backup_vm": "POST /vms/{id}/backups: 405 (incremental backup is not offered; the "
                  "backups list is empty)",
-    # tags
-    "add_tag": "POST /tags: 404",
-    "list_tags": "preparing tag mytag: POST /tags: 404",
-    "remove_tag": "preparing tag mytag: POST /tags: 404",
-    "assign_tag_to_vm": "preparing tag mytag: POST /tags: 404",
-    "list_tags_of_vm": "preparing tag mytag: POST /tags: 404",
-    "unassign_tag_to_vm": "preparing tag mytag: POST /tags: 404",
 }
 
 PLAY_FAULTS: dict[str, str] = {
@@ -44,9 +37,6 @@ PLAY_FAULTS: dict[str, str] = {
            "Clusters.name=)",
     "template": "the second ovirt_template run: templates have no <memory_policy> "
                 "('NoneType' object has no attribute 'ballooning')",
-    "info": "GET /tags: 404",
-    # objects still missing
-    "tag": "GET /tags: 404",
     # hosts
     "host": "hosts lack <power_management><kdump_detection>, <spm><priority> and "
             "<os><custom_kernel_cmdline>, which ovirt_host's update check reads",
