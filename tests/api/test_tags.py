@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 
 import ovirtsdk4 as sdk
@@ -58,10 +59,8 @@ def test_a_tree_of_tags_on_vms_and_hosts(admin: sdk.Connection, vm: types.Vm) ->
             tags.tag_service(child.id).get()
     finally:
         for tag in (child, parent):
-            try:
+            with contextlib.suppress(sdk.NotFoundError):
                 tags.tag_service(tag.id).remove()
-            except sdk.NotFoundError:
-                pass
 
 
 def test_the_root_tag_is_read_only(admin: sdk.Connection) -> None:
