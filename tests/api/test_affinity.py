@@ -9,7 +9,7 @@ import ovirtsdk4 as sdk
 import ovirtsdk4.types as types
 import pytest
 
-from tests.api.conftest import unique
+from tests.api.conftest import Appliance, unique
 
 MiB = 1024 * 1024
 
@@ -113,3 +113,24 @@ def test_labels_on_vms_and_in_groups(admin: sdk.Connection, vms: list[types.Vm])
         groups.group_service(group.id).remove()
     finally:
         labels.label_service(label.id).remove()
+
+
+def test_only_a_cluster_admin_changes_affinity(admin: sdk.Connection,
+                                               appliance: Appliance) -> None:
+    users = admin.system_service().users_service()
+    user = users.add(types.User(user_name=f"{unique('nogroups')}@internal",
+                                password="affinity password 1"))
+    admin.system_service().permissions_service().add(types.Permission(
+        role=types.Role(name="UserRole"), user=types.User(id=user.id)))
+    connection = appliance.connect(user.user_name, "affinity password 1")
+    try:
+        with pytest.raises(sdk.Error) as refused:
+            _groups(connection).add(types.AffinityGroup(name=unique("mine")))
+        assert refused.value.code == 403 and "manipulate_affinity_groups" in str(refused.value)
+        with pytest.raises(sdk.Error) as label:
+            connection.system_service().affinity_labels_service().add(
+                types.AffinityLabel(name=unique("mine")))
+        assert label.value.code == 403
+    finally:
+        connection.close()
+        users.user_service(user.id).remove()
