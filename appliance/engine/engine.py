@@ -187,6 +187,7 @@ class Engine:
         self.balancer.start()
         self.monitor.start()
         self.thin.start()
+        self.vm_pools.resume()
 
     def stop(self) -> None:
         """Stop the engine; lab hosts keep running, as other machines' hosts would."""

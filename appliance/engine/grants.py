@@ -142,4 +142,7 @@ class Grants:
                       managed=frozenset(managed), permits=frozenset(permits))
 
     def _alive(self, permission: Permission) -> bool:
+        if permission.object_type not in self._finders and \
+                permission.object_type is not ObjectType.SYSTEM:
+            return True  # a kind this process does not keep (the console's directory)
         return self.find_object(permission.object_type, permission.object_id) is not None

@@ -176,16 +176,7 @@ class VmPools:
         (a job; the pool is listed until it is gone)."""
         pool = self._changing(pool_id, actor, Permit.DELETE_VM_POOL)
         pool = self.table.update(replace(pool, removing=True, prestarted_vms=0))
-
-        def work(job: JobContext) -> None:
-            for number, member in enumerate(pool.members, start=1):
-                self._remove_vm(member.vm_id)
-                job.progress(100 * number // max(pool.size, 1))
-            self.table.delete(pool.id)
-            self.ctx.events.record(EventCode.VM_POOL_REMOVED, f"VM pool {pool.name} was "
-                                   f"removed by {actor.name}.", user=actor.name)
-
-        return self.ctx.jobs.run(f"Removing VM pool {pool.name}", work, owner=actor.name)
+        return self._removal(pool, actor.name)
 
     @audited(AuditAction.VM_POOL_ALLOCATE)
     def allocate(self, pool_id: str, *, actor: Actor) -> Vm:
@@ -236,7 +227,27 @@ class VmPools:
                                f"{pool.name} ({actor.name}).", vm_id=vm.id, user=actor.name)
         return vm
 
+    def resume(self) -> None:
+        """At the engine's start: removals a restart cut short go on, and each other pool's
+        prestarted VMs run again."""
+        for pool in self.table.all():
+            if pool.removing:
+                self._removal(pool, SYSTEM.name)
+            else:
+                self._prestart(pool.id)
+
     # The pool's own work
+
+    def _removal(self, pool: VmPool, who: str) -> Job:
+        def work(job: JobContext) -> None:
+            for number, member in enumerate(pool.members, start=1):
+                self._remove_vm(member.vm_id)
+                job.progress(100 * number // max(pool.size, 1))
+            self.table.delete(pool.id)
+            self.ctx.events.record(EventCode.VM_POOL_REMOVED, f"VM pool {pool.name} was "
+                                   f"removed by {who}.", user=who)
+
+        return self.ctx.jobs.run(f"Removing VM pool {pool.name}", work, owner=who)
 
     def _grow(self, pool: VmPool, size: int) -> VmPool:
         """Thin VMs up to ``size``, named ``<pool>-N`` (or by the name's ``???`` mask)."""
