@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, g
+from flask import Response, g, has_app_context
 
 from appliance.api import http, listing
 from appliance.api.routing import Operation, Routes
@@ -106,6 +106,8 @@ def pool_name_of(vm_id: str) -> str:
 
 
 def _membership() -> dict[str, VmPool]:
+    if not has_app_context():  # a VM rendered outside a request belongs to no pool
+        return {}
     if "vm_pools" not in g:
         g.vm_pools = http.engine().vm_pools.membership()
     found: dict[str, VmPool] = g.vm_pools
