@@ -14,7 +14,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from appliance import cli_hosts, cli_vms, client
+from appliance import cli_hosts, cli_users, cli_vms, client
 from appliance import config as configuration
 from appliance.config import Config
 from appliance.errors import VirtStickError
@@ -60,6 +60,7 @@ def _parser() -> argparse.ArgumentParser:
     common = client.connection_arguments()
     cli_vms.add_commands(commands, common)
     cli_hosts.add_commands(commands, common)
+    cli_users.add_commands(commands)
     return parser
 
 

@@ -70,7 +70,8 @@ API = ROOT / "appliance" / "api"
 # The faces besides the API and the portals: the CLI and its client, the WSGI app, the
 # service's main loop and the Prometheus exporter.
 OTHER_FACES = tuple(ROOT / "appliance" / name for name in (
-    "cli.py", "cli_vms.py", "cli_hosts.py", "client.py", "web.py", "server.py", "metrics.py"))
+    "cli.py", "cli_vms.py", "cli_hosts.py", "cli_users.py", "client.py", "web.py",
+    "server.py", "metrics.py"))
 
 
 def test_the_api_and_other_faces_do_not_touch_the_store() -> None:

@@ -8,7 +8,7 @@ from types import ModuleType
 
 from flask import Blueprint, Response, jsonify
 
-from appliance.api import auth, faults, openapi, sso
+from appliance.api import auth, correlation, faults, openapi, sso
 from appliance.api.routing import Routes
 
 OPENAPI_ENDPOINT = "openapi"
@@ -19,6 +19,7 @@ def create_blueprint() -> Blueprint:
     sso.install(outer)
     api = Blueprint("api", __name__, url_prefix="/api")
     api.before_request(auth.authenticate_request)
+    correlation.install(api)
     faults.install(api)
     routes = Routes(api)
     modules = resource_modules()
@@ -38,6 +39,8 @@ def resource_modules() -> list[ModuleType]:
     """Every module that installs routes, in the order the OpenAPI document lists types.
     Imported here, not at the top: the modules import ``appliance.api``'s own parts."""
     from appliance.api.resources import (
+        affinitygroups,
+        affinitylabels,
         clusters,
         datacenters,
         diskprofiles,
@@ -45,6 +48,7 @@ def resource_modules() -> list[ModuleType]:
         events,
         external_template_imports,
         externalvmimports,
+        groups,
         hosts,
         imagetransfers,
         instancetypes,
@@ -59,9 +63,14 @@ def resource_modules() -> list[ModuleType]:
         root,
         schedulingpolicies,
         storagedomains,
+        tags,
         templates,
         users,
+        vmpools,
         vnicprofiles,
+    )
+    from appliance.api.resources.vms import (
+        affinitylabels as vm_affinitylabels,
     )
     from appliance.api.resources.vms import (
         backups,
@@ -77,17 +86,20 @@ def resource_modules() -> list[ModuleType]:
         nics,
         snapshots,
         statistics,
-        tags,
     )
     from appliance.api.resources.vms import permissions as vm_permissions
+    from appliance.api.resources.vms import pool as vm_pool
+    from appliance.api.resources.vms import tags as vm_tags
 
     return [
         root,
         lifecycle, diskattachments, nics, cdroms, graphicsconsoles, snapshots, migration,
-        vm_permissions, statistics, export, clone, devices, guest, backups, tags,
-        disks, diskprofiles, imagetransfers, templates, operatingsystems, externalvmimports,
-        external_template_imports, instancetypes,
-        datacenters, quotas, clusters, schedulingpolicies, hosts, storagedomains, isoimages,
+        vm_permissions, statistics, export, clone, devices, guest, backups, vm_tags,
+        vm_affinitylabels, vm_pool,
+        vmpools, disks, diskprofiles, imagetransfers, templates, operatingsystems,
+        externalvmimports, external_template_imports, instancetypes,
+        datacenters, quotas, clusters, affinitygroups, affinitylabels, schedulingpolicies,
+        hosts, storagedomains, isoimages,
         networks, vnicprofiles, macpools,
-        users, roles, permissions, events, jobs,
+        users, groups, roles, permissions, tags, events, jobs,
     ]

@@ -137,3 +137,14 @@ def read_action() -> Node:
         if key not in ACTION and key not in ("id", "href", "link"):
             raise InvalidInput(f"<action> has no element <{key[:40]}>.")
     return node
+
+
+def flag(node: Node, name: str, default: bool) -> bool:
+    """A boolean element of a body (``<succeeded>true</succeeded>``), ``default`` if absent."""
+    value = node.get(name)
+    if value is None or value == "":
+        return default
+    text = str(value).lower() if isinstance(value, str | bool) else ""
+    if text not in ("true", "false", "1", "0"):
+        raise InvalidInput(f"<{name[:40]}> must be true or false.")
+    return text in ("true", "1")

@@ -47,6 +47,7 @@ class Routes:
 
             def wrapped(**kwargs: str) -> ResponseReturnValue:
                 g.api_operation = operation  # faults of actions take the <action> form
+                g.api_summary = summary  # names the job of a correlated request
                 return view(**kwargs)
 
             self.blueprint.add_url_rule(rule, endpoint=endpoint, view_func=wrapped,

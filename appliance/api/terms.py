@@ -3,7 +3,7 @@
 read services. The collections' own term tables (in ``resources/``) are made of these and of
 their objects' fields.
 
-``tag_names`` is the hook for tags: every object answers the names of its tags there.
+``tag_names`` answers the tags of VMs and hosts (the tags service keeps them).
 """
 
 from __future__ import annotations
@@ -119,9 +119,10 @@ def template_data_center_names(template_id: str) -> tuple[str, ...]:
 
 
 def tag_names(object_id: str) -> tuple[str, ...]:
-    """The tags of an object, by name. No object has tags yet: the tags service fills this."""
-    del object_id
-    return NO_NAMES
+    """The tags a VM or a host carries, by name, with the tags above them (``tag=prod`` finds
+    what carries a tag below ``prod`` too, as oVirt's search does)."""
+    return _memo("tag_carriers", lambda: http.engine().tags.carriers()).get(object_id,
+                                                                              NO_NAMES)
 
 
 def basic(*extra: str) -> Terms:

@@ -1,6 +1,6 @@
 """Clusters: added to a data center and removed when empty, as oVirt allows; their CPU type
-(oVirt's names), MAC pool, scheduling policy (oVirt's names and properties) and affinity
-groups."""
+(oVirt's names), MAC pool and scheduling policy (oVirt's names and properties). Their affinity
+groups are in affinity_groups.py."""
 
 from __future__ import annotations
 
@@ -15,9 +15,9 @@ from appliance.engine.context import EngineContext
 from appliance.engine.enums import SchedulingPolicyName
 from appliance.engine.event_codes import EventCode
 from appliance.engine.ids import new_id
-from appliance.engine.model import BLANK_TEMPLATE_ID, AffinityGroup, Cluster
+from appliance.engine.model import BLANK_TEMPLATE_ID, Cluster
 from appliance.engine.scheduling import policies
-from appliance.errors import InvalidInput, InvalidState, NameInUse, NotFound
+from appliance.errors import InvalidInput, InvalidState, NameInUse
 
 # oVirt's x86_64 CPU types (cluster levels 4.2 to 4.7): a cluster names one, its hosts must
 # offer it. VirtStick keeps the name; QEMU's CPU model comes from the host.
@@ -145,29 +145,6 @@ class Clusters:
             if names:
                 raise InvalidState(f"{refusal}: cluster {cluster.name} still has {noun}: "
                                    f"{', '.join(sorted(names)[:10])}.")
-
-    @audited(AuditAction.CLUSTER_SET_AFFINITY_GROUP)
-    def set_affinity_group(self, cluster_id: str, group: AffinityGroup, *,
-                           actor: Actor) -> Cluster:
-        """Add or replace (by name) an affinity group of the cluster's VMs."""
-        require_superuser(actor, "change affinity groups")
-        validation.name(group.name, noun="affinity group")
-        cluster = self.ctx.store.clusters.get(cluster_id)
-        for vm_id in group.vm_ids:
-            if self.ctx.store.vms.get(vm_id).cluster_id != cluster.id:
-                raise InvalidInput(f"VM {vm_id} is not in cluster {cluster.name}.")
-        groups = tuple(g for g in cluster.affinity_groups if g.name != group.name)
-        return self.ctx.store.clusters.update(replace(cluster,
-                                                      affinity_groups=(*groups, group)))
-
-    @audited(AuditAction.CLUSTER_REMOVE_AFFINITY_GROUP)
-    def remove_affinity_group(self, cluster_id: str, name: str, *, actor: Actor) -> Cluster:
-        require_superuser(actor, "change affinity groups")
-        cluster = self.ctx.store.clusters.get(cluster_id)
-        groups = tuple(g for g in cluster.affinity_groups if g.name != name)
-        if len(groups) == len(cluster.affinity_groups):
-            raise NotFound(f"Cluster {cluster.name} has no affinity group '{name}'.")
-        return self.ctx.store.clusters.update(replace(cluster, affinity_groups=groups))
 
     @audited(AuditAction.CLUSTER_SET_SCHEDULING_POLICY)
     def set_scheduling_policy(self, cluster_id: str, policy: SchedulingPolicyName, *,

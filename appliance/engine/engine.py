@@ -12,6 +12,8 @@ from pathlib import Path
 
 from appliance.config import Config, VirtType
 from appliance.engine import bootstrap
+from appliance.engine.affinity_groups import AffinityGroups
+from appliance.engine.affinity_labels import AffinityLabels
 from appliance.engine.audit import AuditLog
 from appliance.engine.authz import SYSTEM
 from appliance.engine.clock import Clock, SystemClock
@@ -24,6 +26,9 @@ from appliance.engine.disk_copies import DiskCopies
 from appliance.engine.enums import EventSeverity
 from appliance.engine.event_codes import EventCode
 from appliance.engine.events import EventLog, VisibleEvents
+from appliance.engine.external_jobs import ExternalJobs
+from appliance.engine.grants import ObjectType
+from appliance.engine.groups import Groups
 from appliance.engine.ha import HighAvailability
 from appliance.engine.host_maintenance import HostMaintenance
 from appliance.engine.hosts import HostService
@@ -44,13 +49,17 @@ from appliance.engine.ova.configuration import OvfConfigurations
 from appliance.engine.ova.exporter import OvaExporter
 from appliance.engine.ova.importer import OvaImporter
 from appliance.engine.placement import Placement
+from appliance.engine.pools import VmPools
 from appliance.engine.reconcile import Reconciler
+from appliance.engine.roles import Roles
 from appliance.engine.scheduling.balancer import Balancer
 from appliance.engine.snapshots import Snapshots
+from appliance.engine.ssh_keys import SshKeys
 from appliance.engine.storage import Disks, StorageDomains
 from appliance.engine.store import Database
 from appliance.engine.store.schema import Store
 from appliance.engine.suspension import Suspensions
+from appliance.engine.tags import Tags
 from appliance.engine.template_builder import TemplateBuilder
 from appliance.engine.templates import Templates
 from appliance.engine.thin import ThinProvisioning
@@ -92,6 +101,7 @@ class Engine:
         self.events = events
         self.audit = self.ctx.audit
         self.jobs = self.ctx.jobs
+        self.external_jobs = ExternalJobs(self.ctx)
         self.placement = Placement(self.ctx)
         self.storage_domains = StorageDomains(self.ctx)
         self.disks = Disks(self.ctx, self.storage_domains)
@@ -117,7 +127,13 @@ class Engine:
         self.suspensions = Suspensions(self.ctx, self.vms, self.storage_domains)
         self.thin = ThinProvisioning(self.ctx, self.storage_domains, self.disks, self.vms)
         self.reconciler = Reconciler(self.ctx, self.vms)
-        self.users = Users(self.ctx)
+        self.roles = Roles(self.ctx)
+        self.groups = Groups(self.ctx)
+        self.users = Users(self.ctx, roles=self.roles, groups=self.groups)
+        self.ssh_keys = SshKeys(self.ctx,
+                                user_exists=lambda user_id: self.users.find_user(user_id)
+                                is not None)
+        self.users.on_remove.append(self.ssh_keys.forget_user)
         self.maintenance = Maintenance(self.ctx)
         self.consoles = Consoles(self.ctx, self.vms)
         self.vm_updates = VmUpdates(self.ctx, self.vms, self.placement)
@@ -155,7 +171,12 @@ class Engine:
                                  migrations=self.migrations, hosts=self.hosts)
         self.placement.wake_standby = self.balancer.wake
         self.clusters = Clusters(self.ctx, on_policy_change=self.balancer.poke)
+        self.affinity_groups = AffinityGroups(self.ctx)
+        self.tags = Tags(self.ctx)
+        self.affinity_labels = AffinityLabels(self.ctx)
         self.joining = HostJoining(self.ctx, hosts=self.hosts)
+        self.vm_pools = VmPools(self.ctx, vms=self.vms, disks=self.disks, users=self.users)
+        self.users.grants.add_objects({ObjectType.VM_POOL: self.vm_pools.find})
         self.vm_provisioning = VmProvisioning(
             self.ctx, vms=self.vms, disks=self.disks, isos=self.isos, clusters=self.clusters,
             domains=self.storage_domains, copies=self.disk_copies)
@@ -175,6 +196,7 @@ class Engine:
         self.balancer.start()
         self.monitor.start()
         self.thin.start()
+        self.vm_pools.resume()
 
     def stop(self) -> None:
         """Stop the engine; lab hosts keep running, as other machines' hosts would."""

@@ -175,6 +175,38 @@ class JobStatus(StrEnum):
     FINISHED = "finished"
     FAILED = "failed"
     ABORTED = "aborted"
+    UNKNOWN = "unknown"
+
+    @property
+    def ended(self) -> bool:
+        return self is not JobStatus.STARTED
+
+
+class PoolType(StrEnum):
+    """automatic: a VM returns to its pool, its changes dropped, when it goes down;
+    manual: its user keeps it until it is detached."""
+
+    AUTOMATIC = "automatic"
+    MANUAL = "manual"
+
+
+class AffinityPolarity(StrEnum):
+    """What an affinity rule asks: nothing, together (positive) or apart (negative)."""
+
+    DISABLED = "disabled"
+    POSITIVE = "positive"
+    NEGATIVE = "negative"
+
+
+class StepType(StrEnum):
+    """oVirt's kinds of job step."""
+
+    VALIDATING = "validating"
+    EXECUTING = "executing"
+    FINALIZING = "finalizing"
+    REBALANCING_VOLUME = "rebalancing_volume"
+    REMOVING_BRICKS = "removing_bricks"
+    UNKNOWN = "unknown"
 
 
 class EventSeverity(StrEnum):

@@ -99,6 +99,24 @@ class EventCode(StrEnum):
     QUOTA_REMOVED = "quota_removed", 3004  # USER_DELETE_QUOTA
     QUOTA_CLUSTER_EXCEEDED = "quota_cluster_exceeded", 3007  # USER_EXCEEDED_QUOTA_CLUSTER_LIMIT
     QUOTA_STORAGE_EXCEEDED = "quota_storage_exceeded", 3010  # USER_EXCEEDED_QUOTA_STORAGE_LIMIT
+    TAG_ADDED = "tag_added", 432  # USER_ADD_TAG
+    TAG_UPDATED = "tag_updated", 430  # USER_UPDATE_TAG
+    TAG_REMOVED = "tag_removed", 434  # USER_REMOVE_TAG
+    TAG_ON_VM = "tag_on_vm", 440  # USER_ATTACH_TAG_TO_VM
+    TAG_OFF_VM = "tag_off_vm", 446  # USER_DETACH_VM_FROM_TAG
+    TAG_ON_HOST = "tag_on_host", 442  # USER_ATTACH_TAG_TO_VDS
+    TAG_OFF_HOST = "tag_off_host", 444  # USER_DETACH_VDS_FROM_TAG
+    VM_POOL_ADDED = "vm_pool_added", 302  # USER_ADD_VM_POOL_WITH_VMS
+    VM_POOL_UPDATED = "vm_pool_updated", 344  # USER_UPDATE_VM_POOL_WITH_VMS
+    VM_POOL_REMOVED = "vm_pool_removed", 304  # USER_REMOVE_VM_POOL
+    VM_POOL_ALLOCATED = "vm_pool_allocated", 316  # USER_ATTACH_USER_TO_VM_FROM_POOL
+    VM_POOL_DETACHED = "vm_pool_detached", 308  # USER_REMOVE_VM_FROM_POOL
+    AFFINITY_GROUP_ADDED = "affinity_group_added", 10350  # USER_ADDED_AFFINITY_GROUP
+    AFFINITY_GROUP_UPDATED = "affinity_group_updated", 10352  # USER_UPDATED_AFFINITY_GROUP
+    AFFINITY_GROUP_REMOVED = "affinity_group_removed", 10354  # USER_REMOVED_AFFINITY_GROUP
+    AFFINITY_LABEL_ADDED = "affinity_label_added", 10380  # USER_ADDED_AFFINITY_LABEL
+    AFFINITY_LABEL_UPDATED = "affinity_label_updated", 10382  # USER_UPDATED_AFFINITY_LABEL
+    AFFINITY_LABEL_REMOVED = "affinity_label_removed", 10384  # USER_REMOVED_AFFINITY_LABEL
 
     # Storage
     # USER_DEACTIVATED_STORAGE_DOMAIN
@@ -111,6 +129,11 @@ class EventCode(StrEnum):
     USER_REMOVED = "user_removed", 325  # USER_REMOVE_ADUSER
     USER_LOGIN_FAILED = "user_login_failed", 114  # USER_VDC_LOGIN_FAILED
     PERMISSION_GRANTED = "permission_granted", 850  # USER_ADD_PERMISSION
+    PERMISSION_REMOVED = "permission_removed", 852  # USER_REMOVE_PERMISSION
+    ROLE_ADDED = "role_added", 864  # USER_ADD_ROLE_WITH_ACTION_GROUP
+    ROLE_UPDATED = "role_updated", 856  # USER_UPDATE_ROLE
+    ROLE_REMOVED = "role_removed", 858  # USER_REMOVE_ROLE
+    GROUP_REMOVED = "group_removed", 408  # USER_REMOVE_AD_GROUP
 
     # VirtStick's own
     JOB_FAILED = "job_failed", PRIVATE + 1
@@ -136,3 +159,7 @@ class EventCode(StrEnum):
     INSTANCE_TYPE_ADDED = "instance_type_added", PRIVATE + 27
     INSTANCE_TYPE_UPDATED = "instance_type_updated", PRIVATE + 28
     INSTANCE_TYPE_REMOVED = "instance_type_removed", PRIVATE + 29
+    # (users, groups, tags, pools, affinity: from PRIVATE + 201)
+    USER_PASSWORD_SET = "user_password_set", PRIVATE + 201
+    GROUP_ADDED = "group_added", PRIVATE + 202
+    GROUP_MEMBERS_CHANGED = "group_members_changed", PRIVATE + 203

@@ -7,6 +7,7 @@ import time
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
+from appliance.engine import correlation
 from appliance.engine.audit import audited_read
 from appliance.engine.audit_actions import AuditAction
 from appliance.engine.authz import Actor, can_use_vm
@@ -30,6 +31,7 @@ class EventLog:
                severity: EventSeverity = EventSeverity.NORMAL, vm_id: str | None = None,
                host_id: str | None = None, storage_domain_id: str | None = None,
                user: str = "", correlation_id: str = "") -> Event:
+        correlation_id = correlation_id or correlation.current_id()
         event = Event(id=0, time=time.time(), severity=severity, code=code,
                       description=description, vm_id=vm_id, host_id=host_id,
                       storage_domain_id=storage_domain_id, user=user,

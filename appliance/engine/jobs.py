@@ -1,12 +1,14 @@
 """Jobs: long operations run in the background with progress; the caller gets the job at once.
 
 Short operations are recorded as jobs too (finished on return), so clients that look jobs up
-by correlation id find every action.
+by correlation id find every action. A job takes the correlation id of the request it was
+begun in (``correlation.py``) unless its caller names one.
 """
 
 from __future__ import annotations
 
 import builtins
+import contextvars
 import logging
 import threading
 import time
@@ -15,6 +17,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import replace
 
+from appliance.engine import correlation
 from appliance.engine.audit import filtered_read
 from appliance.engine.audit_actions import AuditAction
 from appliance.engine.authz import Actor
@@ -70,9 +73,11 @@ class Jobs:
             finally:
                 self._ended(job.id)
 
+        # The work runs in the request's context: jobs it begins keep its correlation id.
+        context = contextvars.copy_context()
         with self._lock:
             self._watchers[job.id] = []
-            self._futures[job.id] = self._pool.submit(body)
+            self._futures[job.id] = self._pool.submit(context.run, body)
         if self._started.job_ids is not None:
             self._started.job_ids.append(job.id)
         return job
@@ -120,6 +125,20 @@ class Jobs:
         job = self._begin(description, owner, correlation_id, vm_id)
         return self._finish(job)
 
+    def begin_external(self, description: str, *, owner: str, auto_cleared: bool) -> Job:
+        """A started job whose client ends it (``external_jobs.py``)."""
+        return self._begin(description, owner, "", None, external=True,
+                           auto_cleared=auto_cleared)
+
+    def record_request(self, description: str, *, owner: str) -> Job | None:
+        """A finished job for a request that carried a correlation id and began none (it
+        did all its work at once), so a client waiting on the id finds its action; None
+        outside such a request."""
+        scope = correlation.current()
+        if scope is None or not scope.correlation_id or scope.job_ids:
+            return None
+        return self.record(description, owner=owner)
+
     @filtered_read(AuditAction.JOB_LIST)
     def list(self, *, actor: Actor, correlation_id: str = "") -> builtins.list[Job]:
         """The jobs this actor may see (a SuperUser all, others their own), optionally of
@@ -153,6 +172,8 @@ class Jobs:
     def abort_unfinished(self) -> None:
         """Jobs left running by a previous process can never finish: mark them aborted."""
         for job in self.table.where(status=JobStatus.STARTED):
+            if job.external:
+                continue  # its client may still end it
             self.table.update(replace(job, status=JobStatus.ABORTED, end_time=time.time(),
                                       error="the service restarted while it ran"))
 
@@ -166,11 +187,18 @@ class Jobs:
                 log.exception("a watcher of job %s failed", job_id)
 
     def _begin(self, description: str, owner: str, correlation_id: str,
-               vm_id: str | None) -> Job:
+               vm_id: str | None, *, external: bool = False,
+               auto_cleared: bool = True) -> Job:
+        scope = correlation.current()
+        if not correlation_id and scope is not None:
+            correlation_id = scope.correlation_id
         job = Job(id=new_id(), description=description, status=JobStatus.STARTED,
                   start_time=time.time(), owner=owner, correlation_id=correlation_id,
-                  vm_id=vm_id)
-        return self.table.insert(job)
+                  vm_id=vm_id, external=external, auto_cleared=auto_cleared)
+        self.table.insert(job)
+        if scope is not None:
+            scope.job_ids.append(job.id)
+        return job
 
     def _finish(self, job: Job) -> Job:
         current = self.table.find(job.id) or job

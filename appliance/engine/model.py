@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 from appliance.config import VirtType
 from appliance.engine.enums import (
+    AffinityPolarity,
     BootDevice,
     DiskContentType,
     DiskFormat,
@@ -52,14 +53,50 @@ class DataCenter:
 
 
 @dataclass(frozen=True)
-class AffinityGroup:
-    """VMs that must (positive) or must not (negative) share a host; an enforcing group is
-    a filter of the scheduler, a non-enforcing one a preference."""
+class AffinityRule:
+    """One side of an affinity group: its VMs with each other, or its VMs with its hosts. An
+    enforcing rule filters hosts in the scheduler; a non-enforcing one only weighs."""
 
+    polarity: AffinityPolarity = AffinityPolarity.DISABLED
+    enforcing: bool = False
+
+    @property
+    def enabled(self) -> bool:
+        return self.polarity is not AffinityPolarity.DISABLED
+
+    @property
+    def positive(self) -> bool:
+        return self.polarity is AffinityPolarity.POSITIVE
+
+
+@dataclass(frozen=True)
+class AffinityGroup:
+    """VMs that should (positive) or should not (negative) share a host (``vms_rule``), and
+    run on, or away from, the group's hosts (``hosts_rule``); labels stand for the VMs and
+    hosts that carry them."""
+
+    id: str
+    cluster_id: str
     name: str
-    vm_ids: tuple[str, ...]
-    positive: bool = False
-    enforcing: bool = True
+    description: str = ""
+    priority: float = 1.0
+    vms_rule: AffinityRule = AffinityRule()
+    hosts_rule: AffinityRule = AffinityRule()
+    vm_ids: tuple[str, ...] = ()
+    host_ids: tuple[str, ...] = ()
+    vm_label_ids: tuple[str, ...] = ()
+    host_label_ids: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class AffinityLabel:
+    """A name VMs and hosts carry, so affinity groups can name them all at once."""
+
+    id: str
+    name: str
+    vm_ids: tuple[str, ...] = ()
+    host_ids: tuple[str, ...] = ()
+    read_only: bool = False
 
 
 @dataclass(frozen=True)
@@ -79,7 +116,6 @@ class Cluster:
     scheduling_policy: SchedulingPolicyName = SchedulingPolicyName.NONE
     # oVirt's policy properties by name, e.g. ("HighUtilization", "80"); unset ones default
     scheduling_properties: tuple[tuple[str, str], ...] = ()
-    affinity_groups: tuple[AffinityGroup, ...] = ()
     comment: str = ""
     cpu_type: str = ""  # oVirt's CPU type name ("Intel Nehalem Family"); "" as the hosts have
     networks: tuple[ClusterNetwork, ...] = ()  # the logical networks its hosts must have
@@ -413,3 +449,5 @@ class Job:
     owner: str = ""
     error: str = ""
     vm_id: str | None = None
+    external: bool = False  # added by a client (POST /jobs), which also ends it
+    auto_cleared: bool = True

@@ -1,9 +1,12 @@
-"""Users, roles, permissions and login sessions: who may act, checked in the engine.
+"""Users, permissions and login sessions: who may act, checked in the engine.
 
 ``admin@internal`` takes its password from the configuration (firstboot sets it); other users
-are made through the API and keep a scrypt hash here. A permission gives a user a role on an
-object: SuperUser on the system makes an administrator, UserRole on a VM lets a user see and
-run that VM. Tokens live in memory: a restart logs everyone out, as oVirt's SSO does.
+are made through the portal or the API and keep a scrypt hash here. A user added through the
+API without a password (as oVirt adds directory users) cannot log in until the console sets
+one (``virtstick user password``, the job of oVirt's ovirt-aaa-jdbc-tool). A permission gives
+a user, or a group, a role on an object (grants.py): SuperUser on the system makes an
+administrator, UserRole on a VM lets a user see and run it, UserVmManager also edit, remove
+and share it. Tokens live in memory: a restart logs everyone out, as oVirt's SSO does.
 """
 
 from __future__ import annotations
@@ -13,18 +16,26 @@ import hmac
 import secrets
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
-from enum import StrEnum
 
 from appliance.engine import validation
 from appliance.engine.audit import audited, audited_login, audited_read
 from appliance.engine.audit_actions import AuditAction
-from appliance.engine.authz import Actor, require_superuser
+from appliance.engine.authz import (
+    SYSTEM_OBJECT_ID,
+    Actor,
+    can_manage_vm,
+    require_superuser,
+)
 from appliance.engine.context import EngineContext
 from appliance.engine.enums import EventSeverity
 from appliance.engine.event_codes import EventCode
+from appliance.engine.grants import Grants, ObjectType, Permission
+from appliance.engine.groups import Groups
 from appliance.engine.ids import new_id
 from appliance.engine.login_throttle import LoginThrottles
+from appliance.engine.roles import Role, RoleName, Roles
 from appliance.engine.store.tables import Table
 from appliance.errors import (
     InvalidInput,
@@ -32,43 +43,13 @@ from appliance.errors import (
     NameInUse,
     NotAuthenticated,
     NotFound,
+    VirtStickError,
 )
 from appliance.security.passwords import hash_password, verify_password
 
 ADMIN_USER_ID = "fdfc627c-d875-11e0-90f0-83df133b58cc"  # oVirt's id for admin@internal
-SYSTEM_OBJECT_ID = "aaa00000-0000-0000-0000-123456789aaa"  # oVirt's id for "the system"
-INTERNAL_DOMAIN = "internal"
+INTERNAL_DOMAIN = "internal"  # logins say jdoe@internal; oVirt's authz is internal-authz
 MIN_PASSWORD_LENGTH = 8
-
-
-class ObjectType(StrEnum):
-    SYSTEM = "system"
-    VM = "vm"
-
-
-class RoleName(StrEnum):
-    SUPER_USER = "SuperUser"
-    USER_ROLE = "UserRole"
-
-
-@dataclass(frozen=True)
-class Role:
-    id: str
-    name: RoleName
-    description: str
-    administrative: bool
-    permits: tuple[str, ...]
-
-
-ROLES = (
-    Role(id="00000000-0000-0000-0000-000000000001", name=RoleName.SUPER_USER,
-         description="Everything, on every object", administrative=True,
-         permits=("everything",)),
-    Role(id="00000000-0000-0000-0001-000000000001", name=RoleName.USER_ROLE,
-         description="Their own VMs: see, start, stop, console, snapshots", administrative=False,
-         permits=("run_vm", "shut_down_vm", "stop_vm", "connect_to_vm", "manipulate_vm_snapshots",
-                  "create_vm")),
-)
 
 
 @dataclass(frozen=True)
@@ -88,15 +69,6 @@ class User:
 
 
 @dataclass(frozen=True)
-class Permission:
-    id: str
-    user_id: str
-    role_id: str
-    object_type: ObjectType
-    object_id: str
-
-
-@dataclass(frozen=True)
 class Session:
     token: str
     user_id: str
@@ -106,14 +78,15 @@ class Session:
 
 
 class Users:
-    def __init__(self, ctx: EngineContext) -> None:
+    def __init__(self, ctx: EngineContext, *, roles: Roles, groups: Groups) -> None:
         self.ctx = ctx
-        db = ctx.store.db
-        self.table: Table[User] = Table(db, name="users", cls=User, noun="user",
+        self.roles = roles
+        self.groups = groups
+        self.grants = Grants(ctx, roles)
+        self.table: Table[User] = Table(ctx.store.db, name="users", cls=User, noun="user",
                                         columns=("name",))
-        self.permissions_table: Table[Permission] = Table(
-            db, name="permissions", cls=Permission, noun="permission",
-            columns=("user_id", "role_id", "object_id"))
+        # What else goes with a removed user (their SSH keys): set by the engine.
+        self.on_remove: list[Callable[[str], None]] = []
         # By (user, address) and by address, never by user alone (see login_throttle).
         self.throttles = LoginThrottles()
         self._sessions: dict[str, Session] = {}
@@ -133,7 +106,7 @@ class Users:
         Raises NotAuthenticated for a wrong name or password (the same message for both) and
         TooManyAttempts while this name from this address, or this address, is throttled."""
         now = time.time()
-        name, _domain = _split_user_name(username)
+        name, _domain = split_user_name(username)
         self.throttles.check(name, address, now=now)
         user = self.table.by_name(name)
         if user is None:
@@ -197,12 +170,10 @@ class Users:
 
     def actor(self, user_id: str, *, address: str = "") -> Actor:
         user = self.get_user(user_id)
-        permissions = self.permissions_table.where(user_id=user_id)
-        superuser = any(p.role_id == _role_id(RoleName.SUPER_USER)
-                        and p.object_type is ObjectType.SYSTEM for p in permissions)
-        granted = frozenset(p.object_id for p in permissions if p.object_type is ObjectType.VM)
-        return Actor(user_id=user.id, name=user.user_name, superuser=superuser, address=address,
-                     granted=granted)
+        rights = self.grants.rights_of(user.id, [g.id for g in self.groups.of_user(user.id)])
+        return Actor(user_id=user.id, name=user.user_name, superuser=rights.superuser,
+                     address=address, granted=rights.granted, managed=rights.managed,
+                     permits=rights.permits)
 
     # Users
 
@@ -222,30 +193,33 @@ class Users:
         return self.table.find(user_id)
 
     def find_user_by_name(self, name: str) -> User | None:
-        """By name, with or without the domain: ``jdoe`` or ``jdoe@internal``."""
+        """By name, with or without the domain: ``jdoe``, ``jdoe@internal`` or
+        ``jdoe@internal-authz``."""
         return self.table.by_name(name.partition("@")[0])
 
     @audited(AuditAction.USER_CREATE_USER)
-    def create_user(self, name: str, password: str, *, actor: Actor, email: str = "",
+    def create_user(self, name: str, password: str | None, *, actor: Actor, email: str = "",
                     first_name: str = "", last_name: str = "",
                     role: RoleName | None = RoleName.USER_ROLE) -> User:
-        """A user of the internal domain; with ``role`` UserRole they may make their own VMs."""
+        """A user of the internal domain; with ``role`` UserRole on the system they may make
+        their own VMs. Without a password (``None``) they cannot log in until one is set."""
         require_superuser(actor, "add users")
-        name, _domain = _split_user_name(name)
+        name, _domain = split_user_name(name, error=InvalidInput)
         validation.name(name, noun="user")
-        _check_password(password)
-        user = User(id=new_id(), name=name, password_hash=hash_password(password), email=email,
-                    first_name=first_name, last_name=last_name, created=time.time())
+        if password is not None:
+            _check_password(password)
+        user = User(id=new_id(), name=name, email=email, first_name=first_name,
+                    last_name=last_name, created=time.time(),
+                    password_hash=hash_password(password) if password is not None else "")
         with self.ctx.store.db.transaction():
             if self.table.by_name(name) is not None:
                 raise NameInUse(f"The user name '{name}' is already in use.")
             self.table.insert(user)
             if role is not None:
-                self._insert_permission(user.id, _role_id(role), ObjectType.SYSTEM,
-                                        SYSTEM_OBJECT_ID)
-        self.ctx.events.record(
-            EventCode.USER_ADDED, f"User {user.user_name} was added by {actor.name}.",
-            user=actor.name)
+                self.grants.insert(role=self.roles.named(role), object_type=ObjectType.SYSTEM,
+                                   object_id=SYSTEM_OBJECT_ID, user_id=user.id)
+        self.ctx.events.record(EventCode.USER_ADDED, f"User {user.user_name} was added by "
+                               f"{actor.name}.", user=actor.name)
         return user
 
     @audited(AuditAction.USER_SET_PASSWORD)
@@ -259,6 +233,8 @@ class Users:
         _check_password(password)
         self.table.update(replace(user, password_hash=hash_password(password)))
         self._forget_verified()
+        self.ctx.events.record(EventCode.USER_PASSWORD_SET, f"The password of {user.user_name} was "
+                               f"set by {actor.name}.", user=actor.name)
 
     @audited(AuditAction.USER_REMOVE_USER)
     def remove_user(self, user_id: str, *, actor: Actor) -> None:
@@ -267,8 +243,10 @@ class Users:
         if user.id == ADMIN_USER_ID:
             raise InvalidState("admin@internal cannot be removed.")
         with self.ctx.store.db.transaction():
-            for permission in self.permissions_table.where(user_id=user_id):
-                self.permissions_table.delete(permission.id)
+            self.grants.delete_all(self.grants.table.where(user_id=user_id))
+            self.groups.forget_member(user_id)
+            for forget in self.on_remove:
+                forget(user_id)
             self.table.delete(user_id)
         with self._lock:
             for token in [t for t, s in self._sessions.items() if s.user_id == user_id]:
@@ -277,71 +255,75 @@ class Users:
         self.ctx.events.record(EventCode.USER_REMOVED, f"User {user.user_name} was removed by "
                                f"{actor.name}.", user=actor.name)
 
-    # Roles and permissions
-
-    def roles(self) -> list[Role]:
-        return list(ROLES)
-
-    def role(self, role_id: str) -> Role:
-        for role in ROLES:
-            if role.id == role_id:
-                return role
-        raise NotFound(f"There is no role with id '{role_id}'.")
-
-    def role_named(self, name: str) -> Role:
-        for role in ROLES:
-            if role.name.value.lower() == name.lower():
-                return role
-        known = ", ".join(r.name.value for r in ROLES)
-        raise NotFound(f"There is no role named '{name}'; the roles are {known}.")
+    # Permissions
 
     @audited(AuditAction.USER_GRANT)
-    def grant(self, *, user_id: str, role_id: str, object_type: ObjectType, object_id: str,
-              actor: Actor) -> Permission:
-        """Give a user a role on an object (SuperUser only on the system)."""
-        require_superuser(actor, "grant permissions")
-        user = self.get_user(user_id)
-        role = self.role(role_id)
-        if object_type is ObjectType.VM:
-            self.ctx.store.vms.get(object_id)
-            if role.administrative:
-                raise InvalidInput(f"Role {role.name} can only be given on the system.")
-        elif object_id != SYSTEM_OBJECT_ID:
-            raise InvalidInput(f"The system object's id is {SYSTEM_OBJECT_ID}.")
-        for existing in self.permissions_table.where(user_id=user_id, object_id=object_id):
-            if existing.role_id == role_id:
-                return existing
-        permission = self._insert_permission(user.id, role.id, object_type, object_id)
-        self.ctx.events.record(
-            EventCode.PERMISSION_GRANTED, f"{actor.name} gave {user.user_name} role "
-            f"{role.name} on {object_type.value} {object_id}.",
-            user=actor.name)
+    def grant(self, *, role_id: str, object_type: ObjectType, object_id: str, actor: Actor,
+              user_id: str = "", group_id: str = "") -> Permission:
+        """Give a user (or a group) a role on an object. A SuperUser gives any role; the
+        owner or a UserVmManager of a VM gives user roles on it."""
+        role = self.roles.get(role_id)
+        self._may_grant(actor, role, object_type, object_id)
+        holder = self._holder(user_id, group_id)
+        self.grants.require_object(object_type, object_id)
+        if role.name == RoleName.SUPER_USER and object_type is not ObjectType.SYSTEM:
+            raise InvalidInput("Role SuperUser is given on the system only.")
+        before = self.grants.table.count()
+        permission = self.grants.insert(role=role, object_type=object_type,
+                                        object_id=object_id, user_id=user_id,
+                                        group_id=group_id)
+        if self.grants.table.count() != before:
+            self.ctx.events.record(EventCode.PERMISSION_GRANTED, f"{actor.name} gave {holder} role "
+                                   f"{role.name} on {object_type.value} {object_id}.",
+                                   user=actor.name)
         return permission
 
     @audited_read(AuditAction.USER_PERMISSIONS)
     def permissions(self, *, actor: Actor, object_id: str | None = None,
-                    user_id: str | None = None) -> list[Permission]:
-        conditions = {k: v for k, v in (("object_id", object_id), ("user_id", user_id))
-                      if v is not None}
-        found = self.permissions_table.where(**conditions)
-        if actor.superuser:
-            return found
-        return [p for p in found if p.user_id == actor.user_id]
+                    user_id: str | None = None, group_id: str | None = None,
+                    ) -> list[Permission]:
+        """A SuperUser sees every permission; others their own and those on the VMs they
+        manage."""
+        conditions = {k: v for k, v in (("object_id", object_id), ("user_id", user_id),
+                                        ("group_id", group_id)) if v is not None}
+        return [p for p in self.grants.where(**conditions) if self._sees(actor, p)]
+
+    @audited_read(AuditAction.USER_PERMISSIONS_ON)
+    def permissions_on(self, object_type: ObjectType, object_id: str, *,
+                       actor: Actor) -> list[Permission]:
+        """The permissions on one object (NotFound when there is no such object)."""
+        self.grants.require_object(object_type, object_id)
+        return self.permissions(actor=actor, object_id=object_id)
 
     @audited_read(AuditAction.USER_GET_PERMISSION)
     def get_permission(self, permission_id: str, *, actor: Actor) -> Permission:
-        permission = self.permissions_table.get(permission_id)
-        if not actor.superuser and permission.user_id != actor.user_id:
-            raise NotFound(f"There is no permission with id '{permission_id}'.")
-        return permission
+        found = [p for p in self.grants.where(id=permission_id) if self._sees(actor, p)]
+        if not found:
+            raise NotFound(f"There is no permission with id '{permission_id[:60]}'.")
+        return found[0]
 
     @audited(AuditAction.USER_REMOVE_PERMISSION)
     def remove_permission(self, permission_id: str, *, actor: Actor) -> None:
-        require_superuser(actor, "remove permissions")
-        permission = self.permissions_table.get(permission_id)
+        permission = self.get_permission(permission_id, actor=actor)
+        self._may_grant(actor, self.roles.get(permission.role_id), permission.object_type,
+                        permission.object_id)
         if permission.user_id == ADMIN_USER_ID and permission.object_type is ObjectType.SYSTEM:
             raise InvalidState("admin@internal keeps its SuperUser role.")
-        self.permissions_table.delete(permission_id)
+        self.grants.table.delete(permission.id)
+        self.ctx.events.record(EventCode.PERMISSION_REMOVED, f"{actor.name} removed permission "
+                               f"{permission.id} on {permission.object_type.value} "
+                               f"{permission.object_id}.", user=actor.name)
+
+    @audited(AuditAction.USER_REMOVE_GROUP)
+    def remove_group(self, group_id: str, *, actor: Actor) -> None:
+        """The group and the permissions it held."""
+        group = self.groups.remove(group_id, actor=actor)
+        self.grants.delete_all(self.grants.table.where(group_id=group.id))
+
+    @audited(AuditAction.USER_REMOVE_ROLE)
+    def remove_role(self, role_id: str, *, actor: Actor) -> None:
+        """A custom role that no permission gives."""
+        self.roles.remove(role_id, actor=actor, in_use=self.grants.role_in_use(role_id))
 
     # Helpers
 
@@ -364,28 +346,50 @@ class Users:
     def _forget_verified(self) -> None:
         self._verified = {}
 
-    def _insert_permission(self, user_id: str, role_id: str, object_type: ObjectType,
-                           object_id: str) -> Permission:
-        return self.permissions_table.insert(Permission(
-            id=new_id(), user_id=user_id, role_id=role_id, object_type=object_type,
-            object_id=object_id))
+    def _may_grant(self, actor: Actor, role: Role, object_type: ObjectType,
+                   object_id: str) -> None:
+        if actor.superuser:
+            return
+        vm = (self.ctx.store.vms.find(object_id) if object_type is ObjectType.VM else None)
+        if vm is None or role.administrative or not can_manage_vm(actor, vm):
+            require_superuser(actor, "grant or remove permissions")
+
+    def _sees(self, actor: Actor, permission: Permission) -> bool:
+        if actor.superuser or (permission.user_id and permission.user_id == actor.user_id):
+            return True
+        if permission.object_type is not ObjectType.VM:
+            return False
+        vm = self.ctx.store.vms.find(permission.object_id)
+        return vm is not None and can_manage_vm(actor, vm)
+
+    def _holder(self, user_id: str, group_id: str) -> str:
+        """Who a new permission is for, by name: exactly one user or one group."""
+        if bool(user_id) == bool(group_id):
+            raise InvalidInput("A permission is for a <user> or for a <group>: name one.")
+        if user_id:
+            return self.get_user(user_id).user_name
+        group = self.groups.table.find(group_id)
+        if group is None:
+            raise NotFound(f"There is no group with id '{group_id[:60]}'.")
+        return f"group {group.name}"
 
     def _ensure_admin(self) -> None:
         with self.ctx.store.db.transaction():
             if self.table.find(ADMIN_USER_ID) is None:
                 self.table.insert(User(id=ADMIN_USER_ID, name="admin", created=time.time()))
-            if not self.permissions_table.where(user_id=ADMIN_USER_ID,
-                                                object_id=SYSTEM_OBJECT_ID):
-                self._insert_permission(ADMIN_USER_ID, _role_id(RoleName.SUPER_USER),
-                                        ObjectType.SYSTEM, SYSTEM_OBJECT_ID)
+            self.grants.insert(role=self.roles.named(RoleName.SUPER_USER),
+                               object_type=ObjectType.SYSTEM, object_id=SYSTEM_OBJECT_ID,
+                               user_id=ADMIN_USER_ID)
 
 
-def _split_user_name(username: str) -> tuple[str, str]:
-    """``jdoe@internal`` (or oVirt 4.4's ``internal-authz``) -> ("jdoe", "internal")."""
+def split_user_name(username: str, *, error: type[VirtStickError] = NotAuthenticated,
+                    ) -> tuple[str, str]:
+    """``jdoe``, ``jdoe@internal`` or oVirt's ``jdoe@internal-authz`` -> ("jdoe",
+    "internal"); another domain fails with ``error``."""
     name, _, domain = username.strip().partition("@")
     if domain not in ("", INTERNAL_DOMAIN, f"{INTERNAL_DOMAIN}-authz"):
-        raise NotAuthenticated(f"Unknown login domain '{domain[:40]}': use "
-                               f"user@{INTERNAL_DOMAIN}.")
+        raise error(f"Unknown domain '{domain[:40]}': VirtStick's users are "
+                    f"user@{INTERNAL_DOMAIN} (oVirt's {INTERNAL_DOMAIN}-authz).")
     return name, INTERNAL_DOMAIN
 
 
@@ -393,6 +397,3 @@ def _check_password(password: str) -> None:
     if len(password) < MIN_PASSWORD_LENGTH:
         raise InvalidInput(f"A password needs at least {MIN_PASSWORD_LENGTH} characters.")
 
-
-def _role_id(name: RoleName) -> str:
-    return next(r.id for r in ROLES if r.name is name)

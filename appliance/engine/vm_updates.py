@@ -15,7 +15,7 @@ from typing import Any
 from appliance.engine import datacenter_quotas, quotas, validation, vm_settings
 from appliance.engine.audit import audited
 from appliance.engine.audit_actions import AuditAction
-from appliance.engine.authz import Actor, require_vm
+from appliance.engine.authz import Actor, require_manage_vm
 from appliance.engine.context import EngineContext
 from appliance.engine.enums import BootDevice, DisplayType, VmStatus
 from appliance.engine.event_codes import EventCode
@@ -61,7 +61,7 @@ class VmUpdates:
     def update(self, vm_id: str, request: VmUpdate, *, actor: Actor) -> Vm:
         with self.ctx.locks.hold(vm_id):
             vm = self.vms.get(vm_id, actor=actor)
-            require_vm(actor, vm, "edit")
+            require_manage_vm(actor, vm, "edit")
             changes = self._changes(vm, request)
             hardware = sorted(set(changes) & set(_HARDWARE))
             if hardware and vm.status is not VmStatus.DOWN:

@@ -20,7 +20,13 @@ from appliance.engine import (
 )
 from appliance.engine.audit import audited, audited_read, filtered_read
 from appliance.engine.audit_actions import AuditAction
-from appliance.engine.authz import Actor, can_use_vm, require_vm
+from appliance.engine.authz import (
+    Actor,
+    can_use_vm,
+    require_manage_vm,
+    require_permit,
+    require_vm,
+)
 from appliance.engine.context import EngineContext
 from appliance.engine.disk_copies import DiskCopies
 from appliance.engine.enums import (
@@ -45,6 +51,7 @@ from appliance.engine.model import (
     Vm,
     VmPlacement,
 )
+from appliance.engine.permits import Permit
 from appliance.engine.placement import Placement
 from appliance.engine.snapshot_memory import memory_to_restore
 from appliance.engine.storage import DiskCreate, Disks, DiskUpdate
@@ -108,6 +115,10 @@ class Vms:
         self.ctx = ctx
         self.disks = disks
         self.placement = placement
+        # Set by the engine: what must hear that a VM went down (its pool), and what may
+        # refuse a removal (a pool keeps its VMs).
+        self.on_down: list[Callable[[str], None]] = []
+        self.removal_guards: list[Callable[[Vm], None]] = []
 
     # Queries
 
@@ -172,6 +183,7 @@ class Vms:
         store = self.ctx.store
         validation.name(request.name, noun="VM")
         cluster = store.clusters.get(request.cluster_id)
+        require_permit(actor, Permit.CREATE_VM, "make VMs", cluster.id)
         template = store.templates.get(request.template_id)
         memory = validation.memory(request.memory if request.memory is not None
                                    else template.memory)
@@ -219,7 +231,9 @@ class Vms:
     def remove(self, vm_id: str, *, actor: Actor, keep_disks: bool = False) -> None:
         with self.ctx.locks.hold(vm_id):
             vm = self.get(vm_id, actor=actor)
-            require_vm(actor, vm, "remove")
+            require_manage_vm(actor, vm, "remove")
+            for guard in self.removal_guards:
+                guard(vm)
             if vm.status is not VmStatus.DOWN:
                 raise InvalidState(f"VM '{vm.name}' is {vm.status.value}; it must be down "
                                    "to be removed.")
@@ -466,6 +480,8 @@ class Vms:
                       stop_reason=reason)
         self.ctx.events.record(EventCode.VM_DOWN, f"VM {vm.name} is down: {reason}.", vm_id=vm_id,
                                host_id=vm.host_id)
+        for listener in self.on_down:
+            listener(vm_id)
 
     def mark_status(self, vm_id: str, status: VmStatus, *, host_id: str) -> None:
         with self.ctx.locks.hold(vm_id):

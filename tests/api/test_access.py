@@ -20,6 +20,10 @@ def user(admin: sdk.Connection) -> Iterator[types.User]:
     users = admin.system_service().users_service()
     added = users.add(types.User(user_name=f"{unique('jdoe')}@internal", password=PASSWORD,
                                  domain=types.Domain(name="internal-authz")))
+    # As on oVirt, a user added through the API holds no role: UserRole on the system lets
+    # them make VMs of their own.
+    admin.system_service().permissions_service().add(types.Permission(
+        role=types.Role(name="UserRole"), user=types.User(id=added.id)))
     yield added
     users.user_service(added.id).remove()
 

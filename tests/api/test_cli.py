@@ -48,3 +48,15 @@ def test_cli_errors_are_one_line(appliance: Appliance) -> None:
     assert missing.stderr.strip() == "virtstick: There is no VM named or with id 'no-such-vm'."
     denied = _cli(appliance, "list", password="wrong-password")
     assert denied.returncode == 2 and "Login as admin@internal failed" in denied.stderr
+
+
+def test_console_commands_without_a_store_say_where_they_looked(tmp_path: object) -> None:
+    """``virtstick user password`` works on the service's state; without one it says so in
+    one line and changes nothing."""
+    missing = f"{tmp_path}/nothing-here"
+    done = subprocess.run([sys.executable, "-m", "appliance.cli", "user", "password", "jdoe",
+                           "--state-dir", missing], input="a long password\n",
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2
+    assert done.stderr.startswith("virtstick: There is no VirtStick store at")
+    assert "Traceback" not in done.stderr

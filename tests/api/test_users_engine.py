@@ -15,12 +15,15 @@ from appliance.engine.authz import SYSTEM
 from appliance.engine.clock import ManualClock
 from appliance.engine.context import EngineContext, Hosts, Locks
 from appliance.engine.events import EventLog
+from appliance.engine.grants import ObjectType
+from appliance.engine.groups import Groups
 from appliance.engine.jobs import Jobs
 from appliance.engine.login_throttle import LoginThrottle, source_of
 from appliance.engine.model import Vm
+from appliance.engine.roles import RoleName, Roles
 from appliance.engine.store import Database
 from appliance.engine.store.schema import Store
-from appliance.engine.users import ObjectType, RoleName, Users
+from appliance.engine.users import Users
 from appliance.errors import NotAuthenticated, PermissionDenied, TooManyAttempts
 from appliance.security.passwords import hash_password
 
@@ -42,7 +45,7 @@ def users(tmp_path: Path, clock: ManualClock) -> Iterator[Users]:
     ctx = EngineContext(config=config, store=Store(db), events=events, jobs=jobs,
                         hosts=Hosts(), locks=Locks(), appliance_id="test", audit=AuditLog(db, jobs),
                         clock=clock)
-    yield Users(ctx)
+    yield Users(ctx, roles=Roles(ctx), groups=Groups(ctx))
     jobs.shutdown()
     db.close()
 
@@ -130,7 +133,7 @@ def test_permissions_make_the_actor(users: Users) -> None:
     with pytest.raises(PermissionDenied):
         users.create_user("eve", "eve-password", actor=actor)
     users.ctx.store.vms.insert(Vm(id="vm1", name="vm1", cluster_id="c", memory=1 << 26))
-    role = users.role_named(RoleName.USER_ROLE.value)
+    role = users.roles.named(RoleName.USER_ROLE)
     users.grant(user_id=jdoe.id, role_id=role.id, object_type=ObjectType.VM, object_id="vm1",
                 actor=SYSTEM)
     assert users.actor(jdoe.id).granted == frozenset({"vm1"})

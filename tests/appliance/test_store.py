@@ -31,6 +31,15 @@ def test_schema_is_migrated_once_and_versioned(tmp_path: Path) -> None:
     assert mode == "wal"
 
 
+def test_migrations_are_numbered_one_after_another() -> None:
+    """Two branches that each add migration N would leave one of them never applied (the
+    version is already N): the numbers must run 1, 2, 3 ... without a repeat or a gap."""
+    folder = Path(__file__).resolve().parents[2] / "appliance" / "engine" / "store" / \
+        "migrations"
+    numbers = sorted(int(p.name.split("_", 1)[0]) for p in folder.glob("*.sql"))
+    assert numbers == list(range(1, len(numbers) + 1))
+
+
 def test_objects_round_trip_with_enums_and_tuples(tmp_path: Path) -> None:
     store = Store(Database(tmp_path / "engine.db"))
     vm = store.vms.insert(_vm())

@@ -16,6 +16,10 @@ from tests.clients.faults import EXAMPLE_FAULTS
 from tests.clients.world import STORAGE, World
 
 Prepare = Callable[[World], dict[str, str]]
+# The body of an RSA public key (a public key: no secret), for the example that sends one.
+SSH_KEY_BODY = ("AAAAB3NzaC1yc2EAAAADAQABAAAAgQDvCC64rFQ8ZqZ3MzKbl5iye30HjOxbNrSEiMegITbC76E5y0q"
+                "EcQKohzMd9xUE4pu7BREX3hGW6ldFMT6GQjWSmZt5l9e+04VybKf8TlE7dW3rhOueLcTr5lx4tVnSmRf"
+                "ySGSZXv9svUjlS+e7H1xmx5/I0g8VN7O9lWLr+GMgDw==")
 
 
 @dataclass(frozen=True)
@@ -249,7 +253,8 @@ APPLICABLE: tuple[Example, ...] = (
     E("list_affinity_labels", _labelled_vm),
     # users, groups, permissions
     E("add_group"),
-    E("add_user_ssh_public_key", _myuser),
+    # Its key is a placeholder ("AAA...mu9"), which oVirt refuses as invalid: a real one.
+    E("add_user_ssh_public_key", _myuser, names={"AAA...mu9": SSH_KEY_BODY}),
     E("assign_permission", _myuser, names={"mynetwork": "ovirtmgmt",
                                            "mydomain-authz": "internal-authz"}),
     E("assign_permission_to_vms", _vms_for_user2),

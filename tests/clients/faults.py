@@ -5,14 +5,6 @@ a client pass removes its line (a passing xfail fails the suite until then)."""
 from __future__ import annotations
 
 EXAMPLE_FAULTS: dict[str, str] = {
-    # roles, users, groups, permissions
-    "add_role": "POST /roles: 405 (roles cannot be added; permits 1 and 1300)",
-    "add_group": "POST /groups: 404",
-    "add_user_ssh_public_key": "POST /users/{id}/sshpublickeys: 404",
-    "assign_permission": "users?search=usrname=myuser@internal-authz finds nothing: users are "
-                         "named myuser@internal, not user@internal-authz",
-    "assign_permission_to_vms": "users?search=usrname=user2@internal-authz finds nothing "
-                                "(users are named user@internal)",
     # VMs
     "get_display_ticket": "the Demo VM's display is VNC (the web console's): the example "
                           "looks for a SPICE console, which only a VM with a SPICE display "
@@ -22,33 +14,8 @@ EXAMPLE_FAULTS: dict[str, str] = {
     # snapshots, backups
     "backup_vm": "POST /vms/{id}/backups: 405 (incremental backup is not offered; the "
                  "backups list is empty)",
-    # pools
-    "add_vm_pool": "POST /vmpools: 404",
-    # tags
-    "add_tag": "POST /tags: 404",
-    "list_tags": "preparing tag mytag: POST /tags: 404",
-    "remove_tag": "preparing tag mytag: POST /tags: 404",
-    "assign_tag_to_vm": "preparing tag mytag: POST /tags: 404",
-    "list_tags_of_vm": "preparing tag mytag: POST /tags: 404",
-    "unassign_tag_to_vm": "preparing tag mytag: POST /tags: 404",
-    # affinity labels
-    "add_affinity_label": "POST /affinitylabels: 404",
-    "assign_affinity_label_to_vm": "preparing label: POST /affinitylabels: 404",
-    "list_affinity_labels": "preparing label: POST /affinitylabels: 404",
 }
 
 PLAY_FAULTS: dict[str, str] = {
     # behind the search terms
-    "info": "users?search=usrname=admin@internal-authz: empty, GET /tags: 404, "
-            "ovirt_permission_info: no user admin@internal-authz",
-    # users
-    "user": "POST /users without <password>: 400 (oVirt adds directory users without one)",
-    "permission": "users?search=usrname=ansperm@internal-authz finds nothing (users are named "
-                  "user@internal)",
-    # objects still missing
-    "affinity_group": "POST /clusters/{id}/affinitygroups/{name}/vms: 404 (no vms "
-                      "sub-collection; groups are addressed by name, not id)",
-    "tag": "GET /tags: 404",
-    "vmpool": "GET /vmpools: 404",
-    "job": "POST /jobs: 405 (no external jobs)",
 }

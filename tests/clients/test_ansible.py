@@ -64,6 +64,22 @@ def _host_up(world: World) -> None:
     assert host.status == types.HostStatus.UP
 
 
+def _job_finished(world: World) -> None:
+    jobs = world.system.jobs_service()
+    job = next(j for j in jobs.list() if j.description == "ans-job")
+    assert job.external and job.status == types.JobStatus.FINISHED
+    steps = jobs.job_service(job.id).steps_service().list()
+    assert [(s.description, s.status) for s in steps] == [
+        ("ans-step", types.StepStatus.FINISHED)]
+
+
+def _no_permission_left(world: World) -> None:
+    """The user's was revoked, the group's went with the group."""
+    vm = world.system.vms_service().list(search="name=ans-permvm")[0]
+    assert world.system.vms_service().vm_service(vm.id).permissions_service().list() == []
+    assert world.system.groups_service().list(search="name=ans-group") == []
+
+
 def _no_user(world: World) -> None:
     assert "ansuser" not in [u.user_name.split("@")[0] for u in
                              world.system.users_service().list()]
@@ -76,7 +92,8 @@ PREPARE: dict[str, Callable[[World], None]] = {
     "template": _vms("ans-tplvm", template="Demo"), "permission": _permission,
     "affinity_group": _vms("ans-aff1", "ans-aff2"), "tag": _vms("ans-tagvm")}
 CHECK: dict[str, Callable[[World], None]] = {
-    "vm": _no_vm_left("ans-"), "host": _host_up, "user": _no_user, "vm_migrate": _migrated}
+    "vm": _no_vm_left("ans-"), "host": _host_up, "user": _no_user, "vm_migrate": _migrated,
+    "job": _job_finished, "permission": _no_permission_left}
 
 PLAYS = ("auth", "info", "vm", "vm_migrate", "disk", "nic", "snapshot", "template", "user",
          "permission", "affinity_group", "tag", "vmpool", "job", "host", "fabric")

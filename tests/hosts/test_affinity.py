@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import pytest
 
+from appliance.engine.affinity_groups import GroupSpec, Member
 from appliance.engine.authz import SYSTEM
-from appliance.engine.enums import SchedulingPolicyName
-from appliance.engine.model import AffinityGroup
+from appliance.engine.enums import AffinityPolarity, SchedulingPolicyName
+from appliance.engine.model import AffinityRule
 from appliance.engine.vms import VmCreate
 from appliance.errors import InsufficientResources
 from tests.hosts.labenv import Lab, MiB
@@ -28,10 +29,11 @@ def test_affinity_groups_filter_hosts(lab: Lab) -> None:
     cluster = lab.engine.clusters.default()
     apart = [_create(lab, "apart1"), _create(lab, "apart2")]
     together = [_create(lab, "together1"), _create(lab, "together2")]
-    lab.engine.clusters.set_affinity_group(
-        cluster.id, AffinityGroup("apart", tuple(apart), positive=False), actor=SYSTEM)
-    lab.engine.clusters.set_affinity_group(
-        cluster.id, AffinityGroup("together", tuple(together), positive=True), actor=SYSTEM)
+    for name, members, polarity in (("apart", apart, AffinityPolarity.NEGATIVE),
+                                    ("together", together, AffinityPolarity.POSITIVE)):
+        lab.engine.affinity_groups.add(cluster.id, GroupSpec(
+            name=name, vms_rule=AffinityRule(polarity, enforcing=True),
+            members=((Member.VM, tuple(members)),)), actor=SYSTEM)
 
     # power_saving without switching hosts off (an empty host would go to standby)
     lab.engine.clusters.set_scheduling_policy(

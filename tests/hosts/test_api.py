@@ -99,17 +99,21 @@ def test_affinity_groups_through_the_api(lab: Lab) -> None:
     first, second = lab.start_vm("aff1"), lab.start_vm("aff2")
     base = f"{API}/clusters/{cluster.id}/affinitygroups"
     added = client.post(base, headers=headers, data=(
-        "<affinity_group><name>pair</name><positive>false</positive>"
-        f"<vms><vm id='{first.id}'/><vm><name>aff2</name></vm></vms></affinity_group>"))
+        "<affinity_group><name>pair</name><positive>false</positive><enforcing>true"
+        f"</enforcing><vms><vm id='{first.id}'/><vm><name>aff2</name></vm></vms>"
+        "</affinity_group>"))
     assert added.status_code == 201, added.get_data(as_text=True)
     listed = client.get(base, headers=headers).get_json()["affinity_group"]
     assert [g["name"] for g in listed] == ["pair"]
     assert {v["id"] for v in listed[0]["vms"]["vm"]} == {first.id, second.id}
+    assert listed[0]["vms_rule"] == {"enabled": "true", "enforcing": "true",
+                                     "positive": "false"}
+    group_id = listed[0]["id"]
     # The VMs run on different hosts: moving one to its partner's breaks the group.
     target = lab.vm(second.id).host_id
     assert target != lab.vm(first.id).host_id
     refused = client.post(f"{API}/vms/{first.id}/migrate", headers=headers,
                           data=f"<action><host id='{target}'/></action>")
     assert refused.status_code == 409 and "affinity group pair" in refused.get_data(as_text=True)
-    assert client.delete(f"{base}/pair", headers=headers).status_code == 200
-    assert lab.engine.ctx.store.clusters.get(cluster.id).affinity_groups == ()
+    assert client.delete(f"{base}/{group_id}", headers=headers).status_code == 200
+    assert lab.engine.affinity_groups.list(cluster.id) == []

@@ -14,8 +14,9 @@ from appliance.cli import development_config
 from appliance.engine.authz import SYSTEM
 from appliance.engine.engine import Engine
 from appliance.engine.enums import VmStatus
+from appliance.engine.grants import ObjectType
 from appliance.engine.model import BLANK_TEMPLATE_ID, MiB
-from appliance.engine.users import ADMIN_USER_ID, ObjectType
+from appliance.engine.users import ADMIN_USER_ID
 from appliance.engine.vm_provisioning import NewVm
 from appliance.engine.vms import VmCreate
 from appliance.web import create_app
@@ -46,7 +47,7 @@ def test_removing_a_permission_and_a_user(engine: Engine, admin: FlaskClient) ->
     vm = engine.vms.create(VmCreate(name="doras", memory=64 * MiB,
                                     cluster_id=engine.clusters.default().id),
                            actor=SYSTEM)
-    role = engine.users.role_named("UserRole")
+    role = engine.roles.named("UserRole")
     permission = engine.users.grant(user_id=user.id, role_id=role.id,
                                     object_type=ObjectType.VM, object_id=vm.id, actor=SYSTEM)
     page = admin.post(f"/admin/permissions/{permission.id}/delete", data=CSRF,

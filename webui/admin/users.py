@@ -5,28 +5,35 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
-from appliance.engine.users import ObjectType, RoleName
+from appliance.engine.grants import ObjectType
+from appliance.engine.roles import RoleName
 from appliance.errors import VirtStickError
 from webui.outcome import act
 from webui.session import actor, admin_required, engine
 
 blueprint = Blueprint("users", __name__)
+# The roles on the system a new user may start with (the API gives any role on any object).
+NEW_USER_ROLES = (RoleName.USER_ROLE, RoleName.SUPER_USER)
 
 
 @blueprint.get("/users")
 @admin_required
 def index() -> str:
     directory = engine().users
-    roles = {r.id: r.name.value for r in directory.roles()}
+    all_roles = engine().roles.list()
+    roles = {r.id: r.name for r in all_roles}
     vm_names = engine().inventory.list_vm_names(actor=actor())
     rows = []
     for user in sorted(directory.list_users(actor=actor()), key=lambda u: u.name):
         grants = [(p, roles.get(p.role_id, "?"),
                    "System" if p.object_type is ObjectType.SYSTEM
-                   else f"VM {vm_names.get(p.object_id, p.object_id)}")
+                   else f"VM {vm_names.get(p.object_id, p.object_id)}"
+                   if p.object_type is ObjectType.VM
+                   else f"{p.object_type.value.replace('_', ' ')} {p.object_id}")
                   for p in directory.permissions(actor=actor(), user_id=user.id)]
         rows.append((user, grants))
-    return render_template("admin/users.html", rows=rows, roles=directory.roles(),
+    offered = [r for r in all_roles if r.name in NEW_USER_ROLES]
+    return render_template("admin/users.html", rows=rows, roles=offered,
                            vms=sorted(vm_names.items(), key=lambda kv: kv[1].lower()))
 
 
@@ -36,6 +43,8 @@ def create() -> Response:
     form = request.form
     try:
         role = RoleName(form.get("role", RoleName.USER_ROLE.value))
+        if role not in NEW_USER_ROLES:
+            raise ValueError(role)
         user = engine().users.create_user(form.get("name", "").strip(), form.get("password", ""),
                                           actor=actor(), email=form.get("email", "").strip(),
                                           role=role)
@@ -54,7 +63,7 @@ def grant(user_id: str) -> Response:
     """A UserRole on one VM: the user may then run it and open its console."""
     directory = engine().users
     try:
-        directory.grant(user_id=user_id, role_id=directory.role_named("UserRole").id,
+        directory.grant(user_id=user_id, role_id=engine().roles.named(RoleName.USER_ROLE).id,
                         object_type=ObjectType.VM, object_id=request.form.get("vm_id", ""),
                         actor=actor())
     except VirtStickError as exc:

@@ -1,6 +1,6 @@
 """``/clusters``: added to a data center, changed (names, CPU type, MAC pool, scheduling
-policy) and removed when empty, as oVirt allows; the clusters of a data center; affinity
-groups (VMs that must or must not share a host). A cluster's networks: networks.py."""
+policy) and removed when empty, as oVirt allows; the clusters of a data center. A cluster's
+networks: networks.py; its affinity groups: affinitygroups.py."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from appliance.api.routing import Operation, Routes
 from appliance.api.schema import Field, Kind, Type
 from appliance.engine.clusters import ClusterSpec
 from appliance.engine.enums import SchedulingPolicyName
-from appliance.engine.model import DEFAULT_MAC_POOL_ID, AffinityGroup, Cluster
+from appliance.engine.model import DEFAULT_MAC_POOL_ID, Cluster
 from appliance.engine.scheduling import policies
 from appliance.errors import InvalidInput, NotFound
 
@@ -81,13 +81,6 @@ CLUSTER = Type(
             Field("scheduling_policy", Kind.REF, get=_policy_ref),
             *VERSION, *_FIXED))
 
-AFFINITY_GROUP = Type(
-    tag="affinity_group", plural="affinitygroups",
-    description="VMs that must (positive) or must not share a host",
-    fields=(Field("name", get=lambda g: g.name),
-            Field("positive", Kind.BOOLEAN, get=lambda g: g.positive),
-            Field("enforcing", Kind.BOOLEAN, get=lambda g: g.enforcing)))
-
 SEARCHABLE: terms.Terms = {
     **terms.basic(),
     "datacenter": lambda c: terms.data_center_name(c.data_center_id),
@@ -108,13 +101,6 @@ def install(routes: Routes) -> None:
                summary="The clusters of a data center")(list_datacenter_clusters)
     routes.add("/datacenters/<dc_id>/clusters/<cluster_id>", Operation.GET, tag="cluster",
                summary="A cluster of a data center")(get_datacenter_cluster)
-    base = "/clusters/<cluster_id>/affinitygroups"
-    routes.add(base, Operation.LIST, tag="affinity_group",
-               summary="List a cluster's affinity groups")(list_affinity_groups)
-    routes.add(base, Operation.ADD, tag="affinity_group",
-               summary="Add (or replace) an affinity group")(add_affinity_group)
-    routes.add(f"{base}/<name>", Operation.REMOVE, tag="affinity_group",
-               summary="Remove an affinity group")(remove_affinity_group)
 
 
 def add_cluster() -> Response:
@@ -184,60 +170,6 @@ def _set_policy(cluster_id: str, node: Node) -> Cluster:
     properties = _properties(node.get("custom_scheduling_policy_properties"))
     return engine.clusters.set_scheduling_policy(cluster.id, policy, actor=http.actor(),
                                                  properties=properties)
-
-
-def list_affinity_groups(cluster_id: str) -> Response:
-    cluster = http.engine().clusters.get(cluster_id)
-    return http.respond_list(AFFINITY_GROUP,
-                             [_render_group(cluster_id, g) for g in cluster.affinity_groups])
-
-
-def add_affinity_group(cluster_id: str) -> Response:
-    node = http.read_node("affinity_group")
-    engine = http.engine()
-    name = str(node.get("name") or "")
-    vms = listing.VisibleVms()
-    vm_ids = tuple(listing.resolve(vms, ref, noun="VM").id
-                   for ref in _items(node.get("vms"), "vm"))
-    group = AffinityGroup(name=name, vm_ids=vm_ids,
-                          positive=_flag(node.get("positive"), False),
-                          enforcing=_flag(node.get("enforcing"), True))
-    engine.clusters.set_affinity_group(cluster_id, group, actor=http.actor())
-    return http.respond(AFFINITY_GROUP.tag, _render_group(cluster_id, group), status=201)
-
-
-def remove_affinity_group(cluster_id: str, name: str) -> Response:
-    http.engine().clusters.remove_affinity_group(cluster_id, name, actor=http.actor())
-    return Response(status=200)
-
-
-def _render_group(cluster_id: str, group: AffinityGroup) -> Node:
-    node = AFFINITY_GROUP.render(group, href=http.href("clusters", cluster_id,
-                                                       "affinitygroups", group.name))
-    node["id"] = group.name
-    node["vms"] = {"vm": [{"id": vm_id, "href": http.href("vms", vm_id)}
-                          for vm_id in group.vm_ids]}
-    return node
-
-
-def _items(node: Any, tag: str) -> list[dict[str, str]]:
-    if not node:
-        return []
-    items = node.get(tag, []) if isinstance(node, dict) else node
-    items = [items] if isinstance(items, dict) else items
-    if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
-        raise InvalidInput(f"<{tag}s> lists <{tag}> elements with an id or a name.")
-    return items
-
-
-def _flag(value: Any, default: bool) -> bool:
-    if value is None or value == "":
-        return default
-    if isinstance(value, bool):
-        return value
-    if str(value).lower() in ("true", "false"):
-        return str(value).lower() == "true"
-    raise InvalidInput(f"'{str(value)[:20]}' is not true or false.")
 
 
 def _policy_name(reference: Any, current: SchedulingPolicyName) -> SchedulingPolicyName:

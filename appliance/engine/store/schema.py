@@ -38,6 +38,10 @@ class Store:
                                columns=("name", "cluster_id"))
         self.snapshots = Table(db, name="snapshots", cls=model.Snapshot, noun="snapshot",
                                columns=("vm_id",))
+        self.affinity_groups = Table(db, name="affinity_groups", cls=model.AffinityGroup,
+                                     noun="affinity group", columns=("cluster_id", "name"))
+        self.affinity_labels = Table(db, name="affinity_labels", cls=model.AffinityLabel,
+                                     noun="affinity label", columns=("name",))
         self.jobs = Table(db, name="jobs", cls=model.Job, noun="job",
                           columns=("status", "correlation_id"))
         self.image_transfers = Table(db, name="image_transfers", cls=ImageTransfer,

@@ -8,6 +8,7 @@ from typing import Any
 
 from appliance.api import http, listing, ovirtnames
 from appliance.api.representation import Node
+from appliance.api.resources import vmpools
 from appliance.api.schema import Field, Kind, Type
 from appliance.engine.enums import (
     BootDevice,
@@ -63,6 +64,7 @@ VM = Type(
         Field("original_template", Kind.REF, get=lambda v: v.template_id, ref="templates",
               detail=True),
         Field("host", Kind.REF, get=lambda v: v.host_id, ref="hosts"),
+        Field("vm_pool", Kind.REF, get=lambda v: vmpools.pool_of(v.id), ref="vmpools"),
         Field("creation_time", Kind.DATE, get=lambda v: v.created),
         Field("start_time", Kind.DATE, get=lambda v: v.start_time or None),
         Field("stop_time", Kind.DATE, get=lambda v: v.stop_time or None),

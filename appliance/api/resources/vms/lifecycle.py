@@ -8,7 +8,7 @@ from typing import Any
 from flask import Response
 
 from appliance.api import http, listing, terms
-from appliance.api.resources import ovf_configurations
+from appliance.api.resources import ovf_configurations, vmpools
 from appliance.api.resources.vms import clone, diskattachments, fields, nics
 from appliance.api.resources.vms.fields import VM
 from appliance.api.routing import Operation, Routes
@@ -25,6 +25,7 @@ SEARCHABLE: terms.Terms = {
     "host": lambda v: terms.host_name(v.host_id),
     "template": lambda v: terms.template_name(v.template_id),
     "tag": lambda v: terms.tag_names(v.id),
+    "pool": lambda v: vmpools.pool_name_of(v.id),
     "creationdate": lambda v: iso_time(v.created),
 }
 
