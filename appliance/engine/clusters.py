@@ -48,6 +48,34 @@ class Clusters:
         return self.ctx.store.clusters.update(replace(cluster,
                                                       affinity_groups=(*groups, group)))
 
+    def join_affinity_group(self, vm_id: str, name: str, *, actor: Actor,
+                            positive: bool = False, enforcing: bool = True) -> AffinityGroup:
+        """Put a VM in its cluster's affinity group ``name``; a group of that name is made
+        when there is none (``positive`` and ``enforcing`` say what kind; an existing group
+        keeps its kind)."""
+        require_superuser(actor, "change affinity groups")
+        vm = self.ctx.store.vms.get(vm_id)
+        cluster = self.ctx.store.clusters.get(vm.cluster_id)
+        found = next((g for g in cluster.affinity_groups if g.name == name), None)
+        if found is not None and vm.id in found.vm_ids:
+            raise InvalidInput(f"VM {vm.name} is in affinity group {name} already.")
+        group = replace(found, vm_ids=(*found.vm_ids, vm.id)) if found is not None else \
+            AffinityGroup(name=name, vm_ids=(vm.id,), positive=positive, enforcing=enforcing)
+        self.set_affinity_group(cluster.id, group, actor=actor)
+        return group
+
+    def leave_affinity_group(self, vm_id: str, name: str, *, actor: Actor) -> AffinityGroup:
+        """Take a VM out of an affinity group of its cluster (the group stays, as in oVirt)."""
+        require_superuser(actor, "change affinity groups")
+        vm = self.ctx.store.vms.get(vm_id)
+        cluster = self.ctx.store.clusters.get(vm.cluster_id)
+        found = next((g for g in cluster.affinity_groups if g.name == name), None)
+        if found is None or vm.id not in found.vm_ids:
+            raise NotFound(f"VM {vm.name} is in no affinity group '{name}'.")
+        group = replace(found, vm_ids=tuple(v for v in found.vm_ids if v != vm.id))
+        self.set_affinity_group(cluster.id, group, actor=actor)
+        return group
+
     def remove_affinity_group(self, cluster_id: str, name: str, *, actor: Actor) -> Cluster:
         require_superuser(actor, "change affinity groups")
         cluster = self.ctx.store.clusters.get(cluster_id)

@@ -47,6 +47,7 @@ from appliance.engine.thin import ThinProvisioning
 from appliance.engine.users import Users
 from appliance.engine.v2v.service import V2v
 from appliance.engine.vm_clones import VmClones
+from appliance.engine.vm_disks import VmDisks
 from appliance.engine.vm_provisioning import VmProvisioning
 from appliance.engine.vm_updates import VmUpdates
 from appliance.engine.vms import Vms
@@ -93,6 +94,8 @@ class Engine:
         self.maintenance = Maintenance(self.ctx)
         self.consoles = Consoles(self.ctx, self.vms)
         self.vm_updates = VmUpdates(self.ctx, self.vms, self.placement)
+        self.vm_disks = VmDisks(self.ctx, vms=self.vms, disks=self.disks,
+                                domains=self.storage_domains)
         self.inventory = Inventory(self.ctx, vms=self.vms, snapshots=self.snapshots,
                                    isos=self.isos, domains=self.storage_domains)
         self.local_agent: LocalHostAgent | None = None

@@ -1,7 +1,7 @@
-"""Editing a VM: its name, description, memory, CPUs and boot order.
+"""Editing a VM: its name, description, memory, CPUs, boot order and high availability.
 
-The description changes at any time; what QEMU was started with (name, memory, CPUs, boot
-order) changes only while the VM is down, so the next start uses it.
+The description and high availability change at any time; what QEMU was started with (name,
+memory, CPUs, boot order) changes only while the VM is down, so the next start uses it.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ class VmUpdate:
     memory: int | None = None
     cpu_sockets: int | None = None
     boot: tuple[BootDevice, ...] | None = None
+    high_availability: bool | None = None
 
 
 class VmUpdates:
@@ -47,6 +48,9 @@ class VmUpdates:
                                    "change only while it is down.")
             if request.description is not None and request.description != vm.description:
                 changes["description"] = request.description
+            if request.high_availability is not None and \
+                    request.high_availability != vm.high_availability:
+                changes["high_availability"] = request.high_availability
             if not changes:
                 return vm
             with self.ctx.store.db.transaction():

@@ -9,6 +9,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from appliance.engine.enums import BootDevice
+from appliance.engine.inventory import VmQuery
 from appliance.engine.model import BLANK_TEMPLATE_ID, GiB, MiB, Vm
 from appliance.engine.vm_provisioning import NewVm
 from appliance.engine.vm_updates import VmUpdate
@@ -118,7 +119,7 @@ def monitoring(vm_id: str) -> str:
 def _list_page(*, query: str, page: int, values: Any = None, error: str = "") -> str:
     """The VM list, in pages of 100 rows as oVirt's Admin Portal shows them (search covers
     every VM), with the New VM dialog; ``values`` and ``error`` open it on a refused form."""
-    rows = engine().inventory.list_vm_rows(actor=actor(), query=query)
+    rows = engine().inventory.list_vm_rows(actor=actor(), query=VmQuery(text=query))
     pages = max(1, -(-len(rows) // PAGE_SIZE))
     page = min(max(1, page), pages)
     shown = rows[(page - 1) * PAGE_SIZE:page * PAGE_SIZE]

@@ -106,6 +106,9 @@ class Repository:
     def set_read_only(self, volume_id: VolumeId, read_only: bool) -> None:
         chain.set_read_only(self.file(volume_id), read_only)
 
+    def resize(self, volume_id: VolumeId, *, size: int, fmt: str = "qcow2") -> None:
+        volume.resize(self.file(volume_id).path, size=size, fmt=fmt)
+
     def commit_down(self, *, top: VolumeId, base: VolumeId, child: VolumeId | None) -> None:
         chain.commit_down(top=self.file(top), base=self.file(base),
                           child=self.file(child) if child is not None else None)
