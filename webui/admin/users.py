@@ -3,19 +3,28 @@
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from werkzeug.wrappers import Response
 
 from appliance.engine.users import ObjectType, RoleName
-from appliance.errors import VirtStickError
+from appliance.errors import InvalidInput, VirtStickError
 from webui.outcome import act
 from webui.session import actor, admin_required, engine
+from webui.vm_forms import Refusal
 
 blueprint = Blueprint("users", __name__)
+
+
+NEW_USER = "new-user"
 
 
 @blueprint.get("/users")
 @admin_required
 def index() -> str:
+    return _page(None)
+
+
+def _page(refusal: Refusal | None) -> str:
     directory = engine().users
     roles = {r.id: r.name.value for r in directory.roles()}
     vm_names = engine().inventory.list_vm_names(actor=actor())
@@ -27,24 +36,27 @@ def index() -> str:
                   for p in directory.permissions(actor=actor(), user_id=user.id)]
         rows.append((user, grants))
     return render_template("admin/users.html", rows=rows, roles=directory.roles(),
-                           vms=sorted(vm_names.items(), key=lambda kv: kv[1].lower()))
+                           vms=sorted(vm_names.items(), key=lambda kv: kv[1].lower()),
+                           refusal=refusal)
 
 
 @blueprint.post("/users")
 @admin_required
-def create() -> Response:
+def create() -> ResponseReturnValue:
+    """A refusal opens the dialog again with the engine's message and what was typed (but
+    the password, which a page never sends back)."""
     form = request.form
     try:
-        role = RoleName(form.get("role", RoleName.USER_ROLE.value))
+        try:
+            role = RoleName(form.get("role", RoleName.USER_ROLE.value))
+        except ValueError:
+            raise InvalidInput("Choose one of the roles offered.") from None
         user = engine().users.create_user(form.get("name", "").strip(), form.get("password", ""),
                                           actor=actor(), email=form.get("email", "").strip(),
                                           role=role)
-    except ValueError:
-        flash("Choose one of the roles offered.", "error")
     except VirtStickError as exc:
-        flash(exc.detail, "error")
-    else:
-        flash(f"User {user.user_name} was added.", "success")
+        return _page(Refusal(NEW_USER, exc.detail, form)), exc.status
+    flash(f"User {user.user_name} was added.", "success")
     return redirect(url_for("admin.users.index"))
 
 

@@ -199,6 +199,8 @@ document.addEventListener("DOMContentLoaded", () => {
     request.setRequestHeader("X-CSRF-Token", csrf());
     request.setRequestHeader("Accept", "application/json");
     meter.hidden = false;
+    message.className = "muted";
+    message.setAttribute("role", "status");
     request.upload.addEventListener("progress", (e) => {
       if (e.lengthComputable) {
         const pct = Math.round((100 * e.loaded) / e.total);
@@ -212,6 +214,9 @@ document.addEventListener("DOMContentLoaded", () => {
       } else {
         let detail = request.statusText;
         try { detail = JSON.parse(request.responseText).detail; } catch (err) { /* text */ }
+        // In place, as a refused form: the engine's words, the chosen file kept.
+        message.className = "flash error";
+        message.setAttribute("role", "alert");
         message.textContent = `The upload failed: ${detail}`;
       }
     });
