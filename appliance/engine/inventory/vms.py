@@ -43,18 +43,16 @@ class VmSort(StrEnum):
     MEMORY = "memory"
     CPUS = "cpus"
 
-    def key(self) -> Callable[[VmRow], tuple[object, ...]]:
-        """Ties go by name, so a page of equal values keeps one order."""
-        by: dict[VmSort, Callable[[VmRow], object]] = {
-            VmSort.NAME: lambda r: "",
-            VmSort.STATUS: lambda r: r.vm.status.value,
-            VmSort.HOST: lambda r: r.host_name.lower(),
-            VmSort.TEMPLATE: lambda r: r.template_name.lower(),
-            VmSort.MEMORY: lambda r: r.vm.memory,
-            VmSort.CPUS: lambda r: r.vm.vcpus,
+    def key(self) -> Callable[[VmRow], tuple[str, int]]:
+        by: dict[VmSort, Callable[[VmRow], tuple[str, int]]] = {
+            VmSort.NAME: lambda r: (r.vm.name.lower(), 0),
+            VmSort.STATUS: lambda r: (r.vm.status.value, 0),
+            VmSort.HOST: lambda r: (r.host_name.lower(), 0),
+            VmSort.TEMPLATE: lambda r: (r.template_name.lower(), 0),
+            VmSort.MEMORY: lambda r: ("", r.vm.memory),
+            VmSort.CPUS: lambda r: ("", r.vm.vcpus),
         }
-        first = by[self]
-        return lambda r: (first(r), r.vm.name.lower())
+        return by[self]
 
 
 @dataclass(frozen=True)
@@ -145,7 +143,11 @@ def vm_rows(store: Store, vms: list[Vm], query: VmQuery | None = None) -> list[V
             continue
         rows.append(VmRow(vm=vm, host_name=hosts.get(vm.host_id or "", ""),
                           template_name=templates.get(vm.template_id, "")))
-    rows.sort(key=query.sort.key(), reverse=query.descending)
+    # By name first: the sort by the column is stable, so its ties stay in name order,
+    # whichever way the column goes.
+    rows.sort(key=VmSort.NAME.key())
+    if query.sort is not VmSort.NAME or query.descending:
+        rows.sort(key=query.sort.key(), reverse=query.descending)
     return rows
 
 
