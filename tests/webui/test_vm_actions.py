@@ -126,7 +126,22 @@ def test_clone_template_export_and_import(admin: Page, service: Service,
     expect(page.locator(".flash.success")).to_contain_text("Template act-template is being made")
     wait_for_status(page, vm_id, "Down")
     page.goto(service.url + "/admin/templates")
-    expect(page.locator("tr", has_text="act-template")).to_contain_text("Ok", timeout=LONG)
+    template_row = page.locator("tr", has_text="act-template")
+    expect(template_row).to_contain_text("Ok", timeout=LONG)
+    page.reload()
+    template_row.get_by_role("button", name="Export act-template as an OVA").click()
+    page.fill("#export-template-directory", str(host_dir))
+    page.locator("dialog#export-template").get_by_role("button", name="Export").click()
+    expect(page.locator(".flash.success")).to_contain_text("Exporting template act-template")
+    deadline = time.monotonic() + LONG / 1000
+    while not (host_dir / "act-template.ova").is_file() and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert (host_dir / "act-template.ova").is_file()
+    template_row.get_by_role("button", name="Export act-template as an OVA").click()
+    page.fill("#export-template-directory", str(host_dir))
+    page.locator("dialog#export-template").get_by_role("button", name="Export").click()
+    expect(page.locator("dialog#export-template").get_by_role("alert")).to_contain_text(
+        "already exists")  # the same file again: refused in place
 
     page.goto(service.url + f"/admin/vms/{vm_id}")
     more(page, "Export as OVA…")
