@@ -260,9 +260,10 @@ class Vms:
             if vm.status is not VmStatus.DOWN:
                 raise InvalidState(f"VM '{vm.name}' is {vm.status.value}; only a VM that is "
                                    "down can be started.")
-            host_id = self.placement.pick_host(vm)
             request = self._launch_request(vm)
-            vm = self._set(vm, status=VmStatus.WAIT_FOR_LAUNCH, host_id=host_id)
+            with self.placement.deciding():  # the next start sees this VM on its host
+                host_id = self.placement.pick_host(vm)
+                vm = self._set(vm, status=VmStatus.WAIT_FOR_LAUNCH, host_id=host_id)
             try:
                 self.ctx.hosts.agent(host_id).launch(request)
             except Exception as exc:

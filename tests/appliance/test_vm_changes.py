@@ -6,6 +6,7 @@ tree, who would lose VMs to maintenance, events with their VMs' names)."""
 from __future__ import annotations
 
 import subprocess
+import threading
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -22,6 +23,7 @@ from appliance.engine.vm_disks import NewVmDisk
 from appliance.engine.vm_updates import VmUpdate
 from appliance.engine.vms import VmCreate
 from appliance.errors import (
+    InsufficientResources,
     InvalidInput,
     InvalidState,
     NotFound,
@@ -195,3 +197,36 @@ def test_events_name_their_vm_even_once_removed(engine: Engine) -> None:
     rows = engine.inventory.search_events(EventFilter(), actor=SYSTEM)
     names = {(r.vm_name, r.vm_exists) for r in rows if r.event.vm_id in (kept.id, gone.id)}
     assert names == {("ev-kept", True), ("a removed VM", False)}
+
+
+def test_vms_started_together_never_share_the_last_free_memory(engine: Engine) -> None:
+    """A bulk Run starts several VMs at once: each start decides its host in turn, so the
+    host's memory is never promised twice."""
+    [host] = engine.hosts.list()
+    free = engine.placement.free_memory(host)
+    size = (free * 2 // 5) // MiB * MiB  # two fit, a third does not
+    vms = [_vm(engine, f"race{n}", memory=size) for n in range(3)]
+    barrier = threading.Barrier(len(vms))
+    outcomes: dict[str, str] = {}
+
+    def start(vm: Vm) -> None:
+        barrier.wait()
+        try:
+            engine.vms.start(vm.id, actor=SYSTEM)
+            outcomes[vm.name] = "started"
+        except InsufficientResources as exc:
+            outcomes[vm.name] = exc.detail
+
+    threads = [threading.Thread(target=start, args=(vm,)) for vm in vms]
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(120)
+    finally:
+        for vm in vms:
+            if engine.ctx.store.vms.get(vm.id).status is not VmStatus.DOWN:
+                engine.vms.stop(vm.id, actor=SYSTEM)
+    assert sorted(outcomes.values()).count("started") == 2, outcomes
+    [refused] = [text for text in outcomes.values() if text != "started"]
+    assert "No host can run VM" in refused
