@@ -26,6 +26,7 @@ function setupMenus() {
     button.addEventListener("click", () => (list.hidden ? open(false) : close(false)));
     button.addEventListener("keydown", (event) => {
       if (event.key === "ArrowDown") { event.preventDefault(); open(true); }
+      else if (event.key === "Escape" && !list.hidden) { event.preventDefault(); close(true); }
     });
     list.addEventListener("keydown", (event) => {
       const found = items();
