@@ -4,17 +4,19 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-# Host packages the appliance, its tests and the image builder need (Debian 12).
+# Host packages the appliance, its tests and the image builder need (Debian 12). Every program
+# the code and the tests run comes from one of these: tests/test_host_programs.py checks it.
+# libxml2-utils: xmllint, which virt-xml-validate runs; ipmitool: fencing hosts over IPMI.
 APT_PACKAGES := qemu-system-x86 qemu-utils libvirt-daemon-system libvirt-clients libvirt-dev \
 	pkg-config gcc busybox-static cpio zstd syslinux syslinux-common mtools dosfstools \
 	network-manager dnsmasq-base iproute2 udev dbus chromium chromium-driver \
 	squashfs-tools xorriso grub-pc-bin grub-efi-amd64-bin ovmf debootstrap \
-	dracut-core openssl kpartx gdisk libxml2-dev \
+	dracut-core openssl kpartx gdisk libxml2-dev libxml2-utils ipmitool \
 	sudo
 
-.PHONY: setup apt webui-assets daemons run test test-fast bench lint image usb clean demoguest
+.PHONY: setup apt webui-assets sdk-examples daemons run test test-fast bench lint image usb clean demoguest
 
-setup: apt $(STAMP) webui-assets
+setup: apt $(STAMP) webui-assets sdk-examples
 
 # noVNC from the npm registry, copied into the portals' static files (never fetched at run time).
 NOVNC_DIR := webui/static/vendor/novnc
@@ -25,6 +27,19 @@ $(NOVNC_DIR)/.installed: webui/package.json webui/package-lock.json
 	cp -r webui/node_modules/@novnc/novnc/core webui/node_modules/@novnc/novnc/vendor \
 		webui/node_modules/@novnc/novnc/LICENSE.txt $(NOVNC_DIR)/
 	@touch $@
+
+# The SDK's own example scripts (issue 13 runs them unchanged): they ship only in its source
+# distribution, so fetch the one matching the installed SDK and keep its examples/.
+SDK_EXAMPLES := .cache/sdk-examples
+sdk-examples: $(SDK_EXAMPLES)/.installed
+$(SDK_EXAMPLES)/.installed: $(STAMP)
+	@version=$$($(PY) -c 'import importlib.metadata as m; print(m.version("ovirt-engine-sdk-python"))'); \
+	rm -rf $(SDK_EXAMPLES) && mkdir -p $(SDK_EXAMPLES)/sdist && \
+	$(PY) -m pip download -q --no-binary :all: --no-deps -d $(SDK_EXAMPLES)/sdist \
+		"ovirt-engine-sdk-python==$$version" && \
+	tar -xzf $(SDK_EXAMPLES)/sdist/*.tar.gz -C $(SDK_EXAMPLES) --strip-components=1 \
+		--wildcards '*/examples/*' && \
+	echo "$$version" > $@
 
 apt:
 	@missing=$$(for p in $(APT_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \

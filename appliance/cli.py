@@ -19,6 +19,7 @@ from appliance import config as configuration
 from appliance.config import Config
 from appliance.errors import VirtStickError
 from appliance.security.passwords import hash_password
+from appliance.vdsm.qemu_access import make_traversable
 
 ADMIN_PASSWORD_ENV = "VIRTSTICK_ADMIN_PASSWORD"
 
@@ -99,6 +100,9 @@ def development_config(state_dir: Path) -> Config:
     state_dir.mkdir(parents=True, exist_ok=True)
     storage = state_dir / "storage"
     storage.mkdir(exist_ok=True)
+    # QEMU (as libvirt's user) must traverse down to the disks and consoles: a mktemp -d
+    # directory is 0700. Search only; nothing here becomes listable by others.
+    make_traversable(storage, within=state_dir)
     return Config().replace(
         appliance={"state_dir": state_dir, "demo_disk": _demo_disk()},
         storage={"path": storage, "backing": "directory"},
@@ -108,6 +112,7 @@ def development_config(state_dir: Path) -> Config:
         http={"https_listen": "", "console_listen": "127.0.0.1:0",
               "console_tls_listen": "127.0.0.1:0"},
         auth={"admin_password_hash": _admin_password_hash(state_dir)},
+        imageio={"listen": "127.0.0.1:0"},
     )
 
 

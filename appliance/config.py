@@ -28,15 +28,26 @@ Example::
     https_listen = "0.0.0.0:8443"        # empty string disables HTTPS
     console_listen = "127.0.0.1:6100"    # the in-browser console's WebSocket proxy; port 0: any
     console_tls_listen = "0.0.0.0:6101"  # the same over TLS, for pages served by HTTPS
+    max_connections = 400                # open connections a listener holds at most
+    max_connections_per_address = 32     # ... of which one client address may hold
+    request_header_seconds = 5.0         # a request's head must arrive within this
 
     [auth]
     admin_password_hash = "scrypt$..."   # appliance.security.passwords.hash_password
     token_idle_minutes = 30
     console_ticket_seconds = 20          # a console ticket (and its display password) expires
 
+    [quotas]                             # what one user without an admin role may promise
+    user_storage_gib = 100               # disks they own or their VMs have; 0: no quota
+    user_memory_gib = 32                 # memory of the VMs they own
+    user_vcpus = 32                      # virtual CPUs of the VMs they own
+
     [monitoring]
     interval_seconds = 10                # how often hosts, VMs and storage are sampled
     metrics_access = "localhost"         # /metrics: "localhost" only, or "authenticated"
+
+    [imageio]
+    listen = "0.0.0.0:54322"             # ovirt-imageio's data listener (oVirt's port); port 0: any
 """
 
 from __future__ import annotations
@@ -48,6 +59,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+from appliance.engine.enums import MaintenancePolicy
 from appliance.errors import ConfigError
 
 DEFAULT_CONFIG_PATH = Path("/etc/virtstick/virtstick.toml")
@@ -95,6 +107,9 @@ class HttpSection:
     https_listen: str = "0.0.0.0:8443"
     console_listen: str = "127.0.0.1:6100"
     console_tls_listen: str = "0.0.0.0:6101"
+    max_connections: int = 400
+    max_connections_per_address: int = 32
+    request_header_seconds: float = 5.0
 
 
 class MetricsAccess(StrEnum):
@@ -115,13 +130,26 @@ class HostsSection:
     fence_after: float = 4.0  # seconds a host may not answer before it is fenced
     balance_interval: float = 60.0  # seconds between load-balancing runs (oVirt's minute)
     lab_memory_mib: int = 1024  # memory a lab host offers VMs
-    maintenance_policy: str = "shutdown"  # VMs no host can take: shutdown; migrate: refuse
+    # VMs no other host can take: shutdown; migrate: refuse maintenance instead
+    maintenance_policy: MaintenancePolicy = MaintenancePolicy.SHUTDOWN
 
 
 @dataclass(frozen=True)
 class MonitoringSection:
     interval_seconds: int = 10
     metrics_access: MetricsAccess = MetricsAccess.LOCALHOST
+
+
+@dataclass(frozen=True)
+class QuotasSection:
+    user_storage_gib: int = 100
+    user_memory_gib: int = 32
+    user_vcpus: int = 32
+
+
+@dataclass(frozen=True)
+class ImageioSection:
+    listen: str = "0.0.0.0:54322"  # image transfers' data (ovirt-imageio); port 0: any free one
 
 
 @dataclass(frozen=True)
@@ -133,6 +161,8 @@ class Config:
     auth: AuthSection = field(default_factory=AuthSection)
     hosts: HostsSection = field(default_factory=HostsSection)
     monitoring: MonitoringSection = field(default_factory=MonitoringSection)
+    quotas: QuotasSection = field(default_factory=QuotasSection)
+    imageio: ImageioSection = field(default_factory=ImageioSection)
 
     @property
     def database_path(self) -> Path:
@@ -197,6 +227,8 @@ def _section_types() -> dict[str, type]:
         "auth": AuthSection,
         "hosts": HostsSection,
         "monitoring": MonitoringSection,
+        "quotas": QuotasSection,
+        "imageio": ImageioSection,
     }
 
 

@@ -26,6 +26,13 @@ class InvalidInput(VirtStickError):
     reason = "Invalid input"
 
 
+class SearchTooComplex(InvalidInput):
+    """A search beyond the bounds that keep its cost small (length, conditions, wildcards)."""
+
+    code = "search-too-complex"
+    reason = "Search too complex"
+
+
 class NotFound(VirtStickError):
     status = 404
     code = "not-found"
@@ -46,6 +53,12 @@ class InsufficientResources(Conflict):
     code = "insufficient-resources"
 
 
+class QuotaExceeded(InsufficientResources):
+    """A user without an administrative role would promise more than their quota."""
+
+    code = "quota-exceeded"
+
+
 class InvalidState(Conflict):
     code = "invalid-state"
 
@@ -60,6 +73,15 @@ class PermissionDenied(VirtStickError):
     status = 403
     code = "permission-denied"
     reason = "Forbidden"
+
+
+class NotVisible(PermissionDenied):
+    """Refused on an object the user may not see: answered as if it did not exist, as oVirt
+    does, so its name (or that it exists) is not told; audited as a denial."""
+
+    status = 404
+    code = "not-found"
+    reason = "Not Found"
 
 
 class TooManyAttempts(VirtStickError):

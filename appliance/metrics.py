@@ -17,6 +17,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 
 from appliance.config import MetricsAccess
 from appliance.engine.audit import AuditResult
+from appliance.engine.audit_actions import AuditAction
 from appliance.engine.authz import SYSTEM, Actor
 from appliance.engine.engine import Engine
 from appliance.engine.monitoring import Measurement, ObjectKind
@@ -82,7 +83,7 @@ def _authenticated(engine: Engine, req: Request) -> Actor | None:
 
 
 def _audit(engine: Engine, actor: Actor, detail: str) -> None:
-    engine.audit.record(actor=actor, action="metrics.read", target="/metrics",
+    engine.audit.record(actor=actor, action=AuditAction.METRICS_READ, target="/metrics",
                         result=AuditResult.DENIED, detail=detail)
 
 

@@ -3,20 +3,23 @@
 from __future__ import annotations
 
 import logging
+import resource
 import signal
 import socket
 import threading
 from dataclasses import dataclass
 from types import FrameType
 
-import waitress
+from flask import Flask
 from waitress.server import BaseWSGIServer, MultiSocketServer
 
-from appliance import tls
+from appliance import httpserver, tls
 from appliance.config import Config
+from appliance.connection_limits import ConnectionLimiter, ConnectionLimits
 from appliance.engine.engine import Engine
 from appliance.security import certificates
-from appliance.tls import TlsFront, WsgiApp
+from appliance.tls import TlsFront
+from appliance.vdsm.qemu_access import require_reachable
 from appliance.web import create_app
 from webui import start_console_proxy
 
@@ -24,6 +27,11 @@ log = logging.getLogger(__name__)
 
 
 def serve(config: Config, *, ready: threading.Event | None = None) -> None:
+    # VMs that could never start are refused now, in one line that says what to change.
+    require_reachable({"the storage domain": config.storage.path,
+                       "the serial consoles": config.appliance.state_dir},
+                      libvirt_uri=config.appliance.libvirt_uri)
+    _raise_open_files_limit()
     listeners = _bind(config)  # a taken port fails now, not after the engine's slow start
     engine = Engine(config)
     engine.start()
@@ -73,19 +81,38 @@ def _bind(config: Config) -> _Listeners:
 
 
 def _serve_on(listeners: _Listeners, config: Config,
-              app: WsgiApp) -> tuple[BaseWSGIServer | MultiSocketServer, TlsFront | None]:
+              app: Flask) -> tuple[BaseWSGIServer | MultiSocketServer, TlsFront | None]:
     """Plain HTTP on ``http.listen``; HTTPS on ``http.https_listen`` through a TLS front that
     pipes to a loopback listener of its own (either may be disabled with "")."""
-    sockets = [listeners.plain] if listeners.plain is not None else []
+    limits = ConnectionLimits.from_config(config.http)
+    served = []
+    if listeners.plain is not None:
+        served.append(httpserver.Listener(listeners.plain, limits,
+                                          ConnectionLimiter(limits, name="http")))
+    gate = app.extensions["body_gate"]
     if listeners.https is None:
-        return waitress.create_server(app, sockets=sockets, threads=8, ident="VirtStick"), None
+        return httpserver.create_server(app, served, gate=gate), None
     internal = tls.bind("127.0.0.1:0")
     internal_port = int(internal.getsockname()[1])
     addresses = tls.ClientAddresses()
     host = config.http.https_listen.rpartition(":")[0].strip("[]")
     front = TlsFront(listeners.https, backend_port=internal_port,
                      certificates=certificates.ensure(config.appliance.state_dir, names=(host,)),
-                     addresses=addresses)
-    server = waitress.create_server(addresses.middleware(app, internal_port=internal_port),
-                                    sockets=[*sockets, internal], threads=8, ident="VirtStick")
+                     addresses=addresses, limits=limits)
+    # The front counts HTTPS clients by their real address; its pipes all come from here.
+    served.append(httpserver.Listener(internal, limits, None))
+    server = httpserver.create_server(addresses.middleware(app, internal_port=internal_port),
+                                      served, gate=gate)
     return server, front
+
+
+def _raise_open_files_limit() -> None:
+    """Each HTTPS connection holds three descriptors (client, pipe, waitress's end): the
+    connection limits, not the usual 1024 descriptors, must be what refuses clients."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = 65536 if hard == resource.RLIM_INFINITY else min(hard, 65536)
+    if soft != resource.RLIM_INFINITY and soft < wanted:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
+        except (ValueError, OSError) as exc:
+            log.warning("cannot raise the open files limit from %d: %s", soft, exc)

@@ -16,13 +16,13 @@ import threading
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from appliance.connection_limits import ConnectionLimiter, ConnectionLimits, OpeningSocket
 from appliance.errors import ConfigError
 from appliance.security.certificates import Certificates
 
 log = logging.getLogger(__name__)
 
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
-_HANDSHAKE_TIMEOUT = 10.0
 
 
 class ClientAddresses:
@@ -56,10 +56,17 @@ class ClientAddresses:
 
 
 class TlsFront:
+    """Counts connections by the client's real address (waitress behind it sees only
+    loopback); waitress's deadlines close what the client does not send in time, which
+    ends the pipe here too."""
+
     def __init__(self, listener: socket.socket, *, backend_port: int,
-                 certificates: Certificates, addresses: ClientAddresses) -> None:
+                 certificates: Certificates, addresses: ClientAddresses,
+                 limits: ConnectionLimits) -> None:
         self.backend_port = backend_port
         self.addresses = addresses
+        self.limits = limits
+        self.limiter = ConnectionLimiter(limits, name="https")
         self.context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         self.context.minimum_version = ssl.TLSVersion.TLSv1_2
         self.context.load_cert_chain(str(certificates.cert), str(certificates.key))
@@ -87,12 +94,23 @@ class TlsFront:
                 if self._closed.is_set():
                     return
                 continue
-            threading.Thread(target=self._serve, args=(client, address[0]), daemon=True,
+            held = OpeningSocket(client, self.limits.header_seconds)
+            if not self.limiter.admit(address[0], held):
+                with contextlib.suppress(OSError):
+                    client.close()
+                continue
+            threading.Thread(target=self._serve, args=(client, address[0], held), daemon=True,
                              name="tls-conn").start()
 
-    def _serve(self, raw: socket.socket, address: str) -> None:
+    def _serve(self, raw: socket.socket, address: str, held: OpeningSocket) -> None:
         try:
-            raw.settimeout(_HANDSHAKE_TIMEOUT)
+            self._relay(raw, address)
+        finally:
+            self.limiter.release(held)
+
+    def _relay(self, raw: socket.socket, address: str) -> None:
+        try:
+            raw.settimeout(self.limits.header_seconds)
             client = self.context.wrap_socket(raw, server_side=True)
             client.settimeout(None)
         except (OSError, ssl.SSLError) as exc:

@@ -6,6 +6,7 @@
     virtstick-firstboot tui | web [--listen ADDR]   one face only
     virtstick-firstboot network [--seed F]          re-run the network step later
     virtstick-firstboot hardware         what the welcome step sees, as JSON
+    virtstick-firstboot seed             where the wizard looks for a seed and what it finds
 
 Every subcommand takes ``--settings FILE`` (default /etc/virtstick/firstboot.toml; see
 ``firstboot.settings``). The image's ``virtstick-firstboot.service`` runs ``run`` on tty1
@@ -29,7 +30,7 @@ from firstboot.apply import Step, StepState, apply_all, apply_network_again, sta
 from firstboot.hardware import Hardware, detect
 from firstboot.network.bus import NetworkManagerClient
 from firstboot.network.current import current_network
-from firstboot.seed import Seed, answers_from_seed, find_seed, parse_seed_text
+from firstboot.seed import Seed, SeedSearch, answers_from_seed, parse_seed_text, search_seed
 from firstboot.session import WizardSession
 from firstboot.settings import WizardSettings, load_settings
 
@@ -55,7 +56,7 @@ def _run(args: argparse.Namespace, settings: WizardSettings) -> int:
     hardware = detect(include_loop=settings.include_loop_disks, bridge=settings.bridge)
     notices: list[str] = []  # why the seed was not used, for the faces too
     try:
-        seed = find_seed(settings)
+        seed = _search(settings).seed
     except VirtStickError as exc:
         notices.append(f"Seed: {exc.detail}")
         seed = None
@@ -79,6 +80,24 @@ def _run(args: argparse.Namespace, settings: WizardSettings) -> int:
         _say(f"{notice} (asking instead)")
     return _ask(settings, hardware, listen=settings.web_listen, console=sys.stdin.isatty(),
                 notices=notices)
+
+
+def _search(settings: WizardSettings) -> SeedSearch:
+    """Look for a seed, saying on the console (and so in the journal) what was searched."""
+    _say(f"looking for a seed (kernel command line, a filesystem labelled "
+         f"{settings.seed_label}, {settings.baked_seed})")
+    found = search_seed(settings, on_wait=_say)
+    if found.seed is None:
+        _say(f"no seed found; searched: {found.summary()}")
+    return found
+
+
+def _seed(args: argparse.Namespace, settings: WizardSettings) -> int:
+    found = _search(settings)
+    if found.seed is None:
+        return 1
+    _say(f"seed found: {found.seed.source}")
+    return 0
 
 
 def _apply(args: argparse.Namespace, settings: WizardSettings) -> int:
@@ -186,6 +205,8 @@ def _parser() -> argparse.ArgumentParser:
     network.set_defaults(handler=_network)
     commands.add_parser("hardware", help="print what is detected").set_defaults(
         handler=_hardware)
+    commands.add_parser("seed", help="look for a seed and say where it was found").set_defaults(
+        handler=_seed)
     return parser
 
 

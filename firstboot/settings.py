@@ -15,6 +15,11 @@ Example (every key optional)::
     seed_label = "VSSEED"
     by_label_dir = "/dev/disk/by-label"
     baked_seed = "/etc/virtstick/seed.toml"
+    seed_settle_timeout_s = 30                      # udevadm settle before the first look
+    seed_wait_until_uptime_s = 20                   # watch for late USB sticks until then
+    seed_quiet_s = 3                                # ... and this long after each new device
+    seed_wait_max_s = 30                            # the longest the search ever waits
+    uptime_path = "/proc/uptime"
     zram_control = "/sys/class/zram-control"
     sys_block = "/sys/block"
     probe_netns = ""                                # run connectivity probes in this netns
@@ -51,6 +56,11 @@ class WizardSettings:
     seed_label: str = "VSSEED"
     by_label_dir: Path = Path("/dev/disk/by-label")
     baked_seed: Path = Path("/etc/virtstick/seed.toml")
+    seed_settle_timeout_s: int = 30
+    seed_wait_until_uptime_s: int = 20
+    seed_quiet_s: int = 3
+    seed_wait_max_s: int = 30
+    uptime_path: Path = Path("/proc/uptime")
     zram_control: Path = Path("/sys/class/zram-control")
     sys_block: Path = Path("/sys/block")
     probe_netns: str = ""

@@ -58,7 +58,10 @@ def authenticate(username: str, password: str, *, address: str) -> Actor:
 
 
 def _safe_next(target: str) -> str:
-    """Only a path on this site: never an open redirect to somewhere else."""
+    """Only a path on this site: never an open redirect to somewhere else, nor a header
+    split by a CR or LF (nor a backslash, which browsers read as a slash: "/\\evil")."""
+    if len(target) > 2000 or any(c < " " or c in "\x7f\\" for c in target):
+        return ""
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
         return ""

@@ -24,6 +24,7 @@ from websockets.http11 import Request, Response
 from websockets.sync.server import Server, ServerConnection, serve
 from websockets.typing import Subprotocol
 
+from appliance.connection_limits import ConnectionLimiter, ConnectionLimits
 from appliance.engine.consoles import Consoles, ConsoleTicket
 from appliance.engine.engine import Engine
 from appliance.errors import VirtStickError
@@ -33,6 +34,10 @@ log = logging.getLogger(__name__)
 
 PATH_PREFIX = "/websockify/"
 CHUNK = 64 * 1024
+# A browser holds one WebSocket per open console; a classroom behind one address a few dozen.
+MAX_CONSOLES = 64
+MAX_CONSOLES_PER_ADDRESS = 16
+MAX_MESSAGE = 1024 * 1024  # RFB client messages are small; a pasted clipboard fits
 
 
 class ConsoleProxy:
@@ -42,10 +47,16 @@ class ConsoleProxy:
         self.consoles: Consoles = engine.consoles
         self.read_session = read_session
         host, _, port = listen.rpartition(":")
+        limits = ConnectionLimits(total=MAX_CONSOLES, per_address=MAX_CONSOLES_PER_ADDRESS,
+                                  header_seconds=engine.config.http.request_header_seconds)
+        self.limiter = ConnectionLimiter(limits, name="console")
         self._server: Server = serve(self._relay, host or "127.0.0.1", int(port),
                                      process_request=self._admit,
                                      select_subprotocol=_binary_if_offered,
-                                     compression=None, max_size=None, ssl=tls)
+                                     compression=None, max_size=MAX_MESSAGE, ssl=tls,
+                                     open_timeout=limits.header_seconds)
+        # Counted from accept, before any TLS or WebSocket handshake is read.
+        self._server.handler = self.limiter.guard(self._server.handler)
         self.port: int = self._server.socket.getsockname()[1]
         self._thread = threading.Thread(target=self._server.serve_forever,
                                         name="console-proxy", daemon=True)

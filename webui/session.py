@@ -1,6 +1,7 @@
 """Who is logged in to the portals, and the CSRF token of their session.
 
-The session is Flask's signed cookie (HttpOnly, SameSite=Lax): it holds an engine session
+The session is Flask's signed cookie (HttpOnly, SameSite=Lax, Secure when the page came over
+HTTPS): it holds an engine session
 token (the API's: it dies after the idle time and at logout, so a copied cookie is worthless
 once its owner logs out) and the CSRF token every form and every JSON POST must echo.
 Roles are checked by the engine; the portals only decide which pages to offer.
@@ -15,7 +16,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar, cast
 
-from flask import current_app, g, redirect, request, session, url_for
+from flask import Flask, current_app, g, redirect, request, session, url_for
 from flask.sessions import SecureCookieSessionInterface
 
 from appliance.engine.authz import Actor
@@ -33,6 +34,14 @@ class CsrfRefused(VirtStickError):
     status = 403
     code = "csrf-refused"
     reason = "Forbidden"
+
+
+class TransportSessionInterface(SecureCookieSessionInterface):
+    """The cookie is Secure when the request came over HTTPS (the TLS front says so), so a
+    browser never sends it back over plain HTTP; localhost's plain HTTP keeps a plain one."""
+
+    def get_cookie_secure(self, app: Flask) -> bool:
+        return request.is_secure or super().get_cookie_secure(app)
 
 
 def engine() -> Engine:

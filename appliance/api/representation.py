@@ -21,6 +21,9 @@ from appliance.errors import InvalidInput, PayloadTooLarge
 Node = dict[str, Any]
 ATTRIBUTES = frozenset({"id", "href", "rel"})
 MAX_BODY = 1024 * 1024
+# oVirt's deepest documents nest a handful of levels (vm/disk_attachments/disk_attachment/
+# disk/storage_domains/storage_domain); far deeper is an attack on the parser's recursion.
+MAX_DEPTH = 32
 XML_TYPE = "application/xml;charset=UTF-8"
 JSON_TYPE = "application/json;charset=UTF-8"
 
@@ -108,17 +111,19 @@ def _parse_xml(body: bytes, expected: str) -> Node:
         raise InvalidInput("The request body is not valid UTF-8.") from None
     if root.tag != expected:
         raise InvalidInput(f"Expected a <{expected}> element, got <{_printable(root.tag)}>.")
-    node = _element(root)
+    node = _element(root, 1)
     return node if isinstance(node, dict) else {}
 
 
-def _element(element: Element) -> Node | str:
+def _element(element: Element, depth: int) -> Node | str:
     children = list(element)
     if not children and not element.attrib:
         return (element.text or "").strip()
+    if depth >= MAX_DEPTH:
+        raise _too_deep()
     node: Node = {k: v for k, v in element.attrib.items() if k in ATTRIBUTES}
     for child in children:
-        value = _element(child)
+        value = _element(child, depth + 1)
         if child.tag in node:
             existing = node[child.tag]
             node[child.tag] = [*existing, value] if isinstance(existing, list) else [existing,
@@ -131,28 +136,37 @@ def _element(element: Element) -> Node | str:
 def _parse_json(body: bytes, expected: str) -> Node:
     try:
         data = json.loads(body)
+    except RecursionError:
+        raise _too_deep() from None
     except (ValueError, UnicodeDecodeError) as exc:
         raise InvalidInput(f"The request body is not valid JSON ({exc}).") from None
     if not isinstance(data, dict):
         raise InvalidInput(f"Expected a JSON object for a {expected}.")
     if set(data) == {expected} and isinstance(data[expected], dict):
         data = data[expected]  # also accept {"vm": {...}}
-    result = _json_value(data)
+    result = _json_value(data, 1)
     assert isinstance(result, dict)
     return result
 
 
-def _json_value(value: Any) -> Any:
+def _json_value(value: Any, depth: int) -> Any:
     """JSON scalars become strings, as XML text is, so one reader handles both."""
+    if isinstance(value, dict | list) and depth > MAX_DEPTH:
+        raise _too_deep()
     if isinstance(value, dict):
-        return {str(k): _json_value(v) for k, v in value.items()}
+        return {str(k): _json_value(v, depth + 1) for k, v in value.items()}
     if isinstance(value, list):
-        return [_json_value(v) for v in value]
+        return [_json_value(v, depth + 1) for v in value]
     if isinstance(value, bool):
         return "true" if value else "false"
     if value is None:
         return ""
     return str(value)
+
+
+def _too_deep() -> InvalidInput:
+    return InvalidInput(f"The request body nests deeper than {MAX_DEPTH} levels; oVirt's "
+                        "documents need far fewer.")
 
 
 def _printable(text: str) -> str:

@@ -9,13 +9,19 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from appliance.errors import InvalidInput
+from appliance.api.wildcards import Wildcard
+from appliance.errors import InvalidInput, SearchTooComplex
 
 T = TypeVar("T")
 Getter = Callable[[Any], object]
 
 _TOKEN = re.compile(r'\s*(?:"(?P<quoted>[^"]*)"|(?P<op>!=|<=|>=|=|<|>)|(?P<word>[^\s=!<>"]+))')
 PAGE_SIZE = 100
+# A search's cost is objects x conditions x the text compared; these bound the last two
+# (clients send a few conditions; the SDK's longest searches are well under 200 characters).
+MAX_LENGTH = 1000
+MAX_CONDITIONS = 20
+MAX_WILDCARDS = 20
 
 
 @dataclass(frozen=True)
@@ -55,6 +61,9 @@ class Query:
 
 
 def parse(text: str) -> Query:
+    if len(text) > MAX_LENGTH:
+        raise SearchTooComplex(f"The search has {len(text)} characters; the limit is "
+                               f"{MAX_LENGTH}.")
     tokens = _tokens(text)
     if len(tokens) >= 1 and tokens[0][1].endswith(":") and tokens[0][0] == "word":
         tokens = tokens[1:]  # "Vms: name=x"
@@ -95,7 +104,19 @@ def parse(text: str) -> Query:
             i += 3
     if current or groups:
         groups.append(_group(current, text))
+    _check_cost(groups)
     return Query(tuple(groups), sort, descending, page)
+
+
+def _check_cost(groups: list[tuple[Condition, ...]]) -> None:
+    conditions = [c for group in groups for c in group]
+    if len(conditions) > MAX_CONDITIONS:
+        raise SearchTooComplex(f"The search has {len(conditions)} conditions; the limit is "
+                               f"{MAX_CONDITIONS}.")
+    wildcards = sum(c.value.count("*") for c in conditions)
+    if wildcards > MAX_WILDCARDS:
+        raise SearchTooComplex(f"The search has {wildcards} wildcards (*); the limit is "
+                               f"{MAX_WILDCARDS}.")
 
 
 def _tokens(text: str) -> list[tuple[str, str]]:
@@ -137,11 +158,10 @@ def _matcher(condition: Condition, getter: Getter,
         compare = {"<": float.__lt__, ">": float.__gt__, "<=": float.__le__,
                    ">=": float.__ge__}[condition.op]
         return lambda o: compare(_number(getter(o)), limit)
-    flags = 0 if case_sensitive else re.IGNORECASE
-    pattern = re.compile(".*".join(re.escape(p) for p in condition.value.split("*")), flags)
+    pattern = Wildcard.parse(condition.value, case_sensitive=case_sensitive)
     if condition.op == "=":
-        return lambda o: pattern.fullmatch(_text(getter(o))) is not None
-    return lambda o: pattern.fullmatch(_text(getter(o))) is None
+        return lambda o: pattern.matches(_text(getter(o)))
+    return lambda o: not pattern.matches(_text(getter(o)))
 
 
 def _text(value: object) -> str:

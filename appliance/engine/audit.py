@@ -1,17 +1,22 @@
 """The audit trail: every user action - who, from where, what, on which object, when, and
 whether it was done, denied or failed.
 
-Recording is one hook, not a line in every service method: ``AuditLog.instrument(engine)``
-wraps each public method of the engine's services that takes ``actor=`` (the convention of
-every service), so actions added later are audited too. Reads (``list``, ``get``, ...) are
-recorded only when they are denied. Nested calls (removing a VM removes its disks) record
-only the outer action. The system's own work (``SYSTEM``) is not a user action.
+Each service method declares its record where it is defined: ``@audited(AuditAction.VM_START)``
+for an action, ``@audited_read(AuditAction.VM_LIST)`` for a read (recorded only when it is
+denied), ``@audited_login`` for logging in, ``@filtered_read`` for a read that never refuses
+(it shows only what the actor may see) and so has nothing to record. The record reaches the
+log through the service's own context (``self.ctx.audit``), so a service made outside the
+engine is audited too, and a renamed method keeps its action's name. Nested calls (removing a
+VM removes its disks) record only the outer action. The system's own work (``SYSTEM``) is not
+a user action.
+
+An action that goes on in background jobs (an OVA import) is recorded as started when it is
+accepted, and its entry then takes the jobs' outcome: failed, with why, if any job failed.
 """
 
 from __future__ import annotations
 
 import functools
-import inspect
 import json
 import logging
 import threading
@@ -19,22 +24,36 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, Protocol, TypeVar
 
+from appliance.engine.audit_actions import AuditAction
 from appliance.engine.authz import SYSTEM, Actor
+from appliance.engine.enums import JobStatus
+from appliance.engine.model import Job
 from appliance.engine.store import Database
 from appliance.errors import NotAuthenticated, PermissionDenied, VirtStickError
 
+if TYPE_CHECKING:  # jobs' own reads are declared here: no import at run time
+    from appliance.engine.jobs import Jobs
+
 log = logging.getLogger("virtstick.audit")
 
-_READS = ("list", "get", "find", "search", "count", "sizes", "usage", "statistics", "history",
-          "permissions", "roles", "role")
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 class AuditResult(StrEnum):
     SUCCESS = "success"
     DENIED = "denied"
     FAILED = "failed"
+    STARTED = "started"  # accepted; its jobs have not ended yet
+
+
+class AuditKind(StrEnum):
+    ACTION = "action"  # recorded whatever its outcome
+    READ = "read"  # recorded only when denied
+    LOGIN = "login"  # no actor yet: who is the name given
+    FILTERED = "filtered"  # shows what the actor may see, never refuses: nothing to record
 
 
 @dataclass(frozen=True)
@@ -44,31 +63,44 @@ class AuditRecord:
     user: str
     user_id: str
     address: str
-    action: str  # "<noun>.<verb>", e.g. vm.start
+    action: str  # "<noun>.<verb>", e.g. vm.start (an AuditAction)
     target: str  # the object's id or name, as the caller named it
     result: AuditResult
     detail: str = ""  # why it was denied or failed
 
 
-class AuditLog:
-    def __init__(self, db: Database) -> None:
-        self.db = db
-        self._depth = threading.local()
-        self._instrumented: set[int] = set()
+@dataclass(frozen=True)
+class AuditDeclaration:
+    action: AuditAction
+    kind: AuditKind
 
-    def record(self, *, actor: Actor, action: str, target: str, result: AuditResult,
+
+class _Depth(threading.local):
+    value = 0  # audited calls under way in this thread
+
+
+RESTARTED = "the service restarted before it finished"
+
+
+class AuditLog:
+    def __init__(self, db: Database, jobs: Jobs) -> None:
+        self.db = db
+        self.jobs = jobs
+        self._depth = _Depth()
+
+    def record(self, *, actor: Actor, action: AuditAction, target: str, result: AuditResult,
                detail: str = "") -> AuditRecord:
         entry = AuditRecord(id=0, time=time.time(), user=actor.name, user_id=actor.user_id,
-                            address=actor.address, action=action, target=target,
+                            address=actor.address, action=action.value, target=target,
                             result=result, detail=detail)
         with self.db.transaction() as conn:
             cursor = conn.execute(
                 "INSERT INTO audit (time, user, address, action, target, result, data) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (entry.time, entry.user, entry.address, action, target, result.value,
+                (entry.time, entry.user, entry.address, entry.action, target, result.value,
                  json.dumps({"user_id": entry.user_id, "detail": detail})))
-        log.info("%s from %s: %s %s: %s", entry.user, entry.address or "-", action, target,
-                 result.value)
+        log.info("%s from %s: %s %s: %s", entry.user, entry.address or "-", entry.action,
+                 target, result.value)
         return AuditRecord(**{**asdict(entry), "id": int(cursor.lastrowid or 0)})
 
     def search(self, *, user: str | None = None, action: str | None = None,
@@ -93,95 +125,166 @@ class AuditLog:
             (*params, limit))
         return [_entry(row) for row in rows]
 
-    def instrument(self, owner: object) -> list[str]:
-        """Wrap the actions of every service held by ``owner`` (the engine); returns their
-        names, ``noun.verb``."""
-        wrapped = []
-        for attribute, service in list(vars(owner).items()):
-            if attribute.startswith("_") or isinstance(service, type) or service is self:
-                continue
-            wrapped += self.instrument_service(service, noun=attribute.removesuffix("s"))
-        return wrapped
-
-    def instrument_service(self, service: object, *, noun: str) -> list[str]:
-        if id(service) in self._instrumented or not hasattr(service, "__dict__"):
-            return []
-        wrapped = []
-        for name, function in inspect.getmembers(type(service), inspect.isfunction):
-            if name.startswith("_") or not _takes_actor(function):
-                continue
-            action = f"{noun}.{name}"
-            setattr(service, name, self._wrap(getattr(service, name), action,
-                                              read=name.startswith(_READS)))
-            wrapped.append(action)
-        if callable(getattr(service, "authenticate", None)):
-            service.authenticate = self._wrap_login(service.authenticate)  # type: ignore[attr-defined]
-            wrapped.append("user.login")
-        if wrapped:
-            self._instrumented.add(id(service))
-        return wrapped
-
-    def _wrap(self, method: Callable[..., Any], action: str, *,
-              read: bool) -> Callable[..., Any]:
-        @functools.wraps(method)
-        def audited(*args: Any, **kwargs: Any) -> Any:
-            actor = kwargs.get("actor")
-            depth = getattr(self._depth, "value", 0)
-            if not isinstance(actor, Actor) or actor.user_id == SYSTEM.user_id or depth:
-                return method(*args, **kwargs)
-            self._depth.value = depth + 1
-            try:
-                value = method(*args, **kwargs)
-            except (PermissionDenied, NotAuthenticated) as exc:
-                self._safely(actor, action, _target(args, kwargs, None), AuditResult.DENIED,
-                             exc.detail)
-                raise
-            except Exception as exc:
-                if not read:
-                    detail = exc.detail if isinstance(exc, VirtStickError) else repr(exc)
-                    self._safely(actor, action, _target(args, kwargs, None),
-                                 AuditResult.FAILED, detail)
-                raise
-            finally:
-                self._depth.value = depth
+    def perform(self, declared: AuditDeclaration, call: Callable[[], R], *, actor: object,
+                target: Callable[[object], str]) -> R:
+        """Run a declared action or read for ``actor`` and record how it went."""
+        depth = self._depth.value
+        if not isinstance(actor, Actor) or actor.user_id == SYSTEM.user_id or depth:
+            return call()
+        read = declared.kind is AuditKind.READ
+        self._depth.value = depth + 1
+        try:
+            with self.jobs.started_here() as started:
+                value = call()
+        except (PermissionDenied, NotAuthenticated) as exc:
+            self._safely(actor, declared.action, target(None), AuditResult.DENIED, exc.detail)
+            raise
+        except Exception as exc:
             if not read:
-                self._safely(actor, action, _target(args, kwargs, value), AuditResult.SUCCESS)
+                self._safely(actor, declared.action, target(None), AuditResult.FAILED,
+                             _detail(exc))
+            raise
+        finally:
+            self._depth.value = depth
+        if read:
             return value
+        if not started:
+            self._safely(actor, declared.action, target(value), AuditResult.SUCCESS)
+            return value
+        entry = self._safely(actor, declared.action, target(value), AuditResult.STARTED)
+        if entry is not None:
+            self.jobs.when_done(list(started), lambda jobs: self._settle(entry, jobs))
+        return value
 
-        return audited
+    def abort_unfinished(self) -> None:
+        """Actions whose jobs a previous process left running never finished."""
+        rows = self.db.query("SELECT id, data FROM audit WHERE result = ?",
+                             (AuditResult.STARTED.value,))
+        with self.db.transaction() as conn:
+            for row in rows:
+                conn.execute("UPDATE audit SET result = ?, data = ? WHERE id = ?",
+                             (AuditResult.FAILED.value,
+                              json.dumps({**json.loads(row["data"]), "detail": RESTARTED}),
+                              row["id"]))
 
-    def _wrap_login(self, method: Callable[..., Any]) -> Callable[..., Any]:
+    def login(self, username: str, call: Callable[[], Actor], *, address: str) -> Actor:
         """Logging in has no actor yet: who is the name given, and a refusal is a denial."""
+        try:
+            actor = call()
+        except VirtStickError as exc:
+            who = Actor(user_id="", name=username[:64], address=address)
+            self._safely(who, AuditAction.USER_LOGIN, username[:64], AuditResult.DENIED,
+                         exc.detail)
+            raise
+        self._safely(actor, AuditAction.USER_LOGIN, actor.name, AuditResult.SUCCESS)
+        return actor
 
-        @functools.wraps(method)
-        def audited(username: str, *args: Any, **kwargs: Any) -> Any:
-            address = str(kwargs.get("address", ""))
-            try:
-                actor = method(username, *args, **kwargs)
-            except VirtStickError as exc:
-                who = Actor(user_id="", name=username[:64], address=address)
-                self._safely(who, "user.login", username[:64], AuditResult.DENIED, exc.detail)
-                raise
-            if isinstance(actor, Actor):
-                self._safely(actor, "user.login", actor.name, AuditResult.SUCCESS)
-            return actor
+    def _settle(self, entry: AuditRecord, jobs: list[Job]) -> None:
+        """The started entry takes its jobs' outcome."""
+        failed = [j for j in jobs if j.status is not JobStatus.FINISHED]
+        result = AuditResult.FAILED if failed else AuditResult.SUCCESS
+        detail = "; ".join(j.error or j.status.value for j in failed)
+        try:
+            with self.db.transaction() as conn:
+                conn.execute("UPDATE audit SET result = ?, data = ? WHERE id = ?",
+                             (result.value, json.dumps({"user_id": entry.user_id,
+                                                        "detail": detail}), entry.id))
+        except Exception:
+            log.exception("could not settle audit entry %d (%s)", entry.id, entry.action)
+            return
+        log.info("%s from %s: %s %s: %s", entry.user, entry.address or "-", entry.action,
+                 entry.target, result.value)
 
-        return audited
-
-    def _safely(self, actor: Actor, action: str, target: str, result: AuditResult,
-                detail: str = "") -> None:
+    def _safely(self, actor: Actor, action: AuditAction, target: str, result: AuditResult,
+                detail: str = "") -> AuditRecord | None:
         # The action has happened (or was refused); a failing audit write must not undo or
         # mask that, but it must be loud.
         try:
-            self.record(actor=actor, action=action, target=target, result=result,
-                        detail=detail)
+            return self.record(actor=actor, action=action, target=target, result=result,
+                               detail=detail)
         except Exception:
             log.exception("could not record audit entry for %s %s", action, target)
+            return None
 
 
-def _takes_actor(function: Callable[..., Any]) -> bool:
-    parameter = inspect.signature(function).parameters.get("actor")
-    return parameter is not None and parameter.kind is inspect.Parameter.KEYWORD_ONLY
+# Declaring
+
+class _HoldsAuditLog(Protocol):
+    @property
+    def audit(self) -> AuditLog: ...
+
+
+class AuditedService(Protocol):
+    """What a service with audited methods has: a context holding the audit log."""
+
+    @property
+    def ctx(self) -> _HoldsAuditLog: ...
+
+
+S = TypeVar("S", bound=AuditedService)
+F = TypeVar("F", bound=Callable[..., Any])
+_DECLARED: dict[object, AuditDeclaration] = {}
+
+
+def audited(action: AuditAction) -> Callable[[Callable[Concatenate[S, P], R]],
+                                             Callable[Concatenate[S, P], R]]:
+    """A user action: recorded as done, denied or failed."""
+    return _declare(AuditDeclaration(action, AuditKind.ACTION))
+
+
+def audited_read(action: AuditAction) -> Callable[[Callable[Concatenate[S, P], R]],
+                                                  Callable[Concatenate[S, P], R]]:
+    """A read: recorded only when it is denied."""
+    return _declare(AuditDeclaration(action, AuditKind.READ))
+
+
+def audited_login(method: Callable[Concatenate[S, str, P], Actor]
+                  ) -> Callable[Concatenate[S, str, P], Actor]:
+    """Logging in (``user.login``): the user name comes first, the ``address`` by keyword."""
+
+    @functools.wraps(method)
+    def login(service: S, username: str, /, *args: P.args, **kwargs: P.kwargs) -> Actor:
+        return service.ctx.audit.login(username, lambda: method(service, username, *args,
+                                                                 **kwargs),
+                                       address=str(kwargs.get("address", "")))
+
+    _DECLARED[login] = AuditDeclaration(AuditAction.USER_LOGIN, AuditKind.LOGIN)
+    return login
+
+
+def filtered_read(action: AuditAction) -> Callable[[F], F]:
+    """A read that shows the actor only what they may see instead of refusing: it is never
+    denied, so it records nothing and needs no audit log (``Jobs``, below it, has these)."""
+
+    def declare(method: F) -> F:
+        _DECLARED[method] = AuditDeclaration(action, AuditKind.FILTERED)
+        return method
+
+    return declare
+
+
+def declaration(function: object) -> AuditDeclaration | None:
+    """How a service method is audited, if it was declared."""
+    return _DECLARED.get(function)
+
+
+def _declare(declared: AuditDeclaration) -> Callable[[Callable[Concatenate[S, P], R]],
+                                                     Callable[Concatenate[S, P], R]]:
+    def decorate(method: Callable[Concatenate[S, P], R]) -> Callable[Concatenate[S, P], R]:
+        @functools.wraps(method)
+        def audited_method(service: S, /, *args: P.args, **kwargs: P.kwargs) -> R:
+            return service.ctx.audit.perform(
+                declared, lambda: method(service, *args, **kwargs), actor=kwargs.get("actor"),
+                target=lambda value: _target(args, kwargs, value))
+
+        _DECLARED[audited_method] = declared
+        return audited_method
+
+    return decorate
+
+
+def _detail(exc: Exception) -> str:
+    return exc.detail if isinstance(exc, VirtStickError) else repr(exc)
 
 
 def _target(args: tuple[Any, ...], kwargs: dict[str, Any], value: Any) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from appliance.engine.model import Vm
-from appliance.errors import PermissionDenied
+from appliance.errors import NotVisible, PermissionDenied
 
 
 @dataclass(frozen=True)
@@ -30,5 +30,7 @@ def can_use_vm(actor: Actor, vm: Vm) -> bool:
 
 
 def require_vm(actor: Actor, vm: Vm, what: str) -> None:
+    """A VM the actor may not use is one they may not see either: the refusal is a 404 that
+    names neither the VM nor ``what`` was tried on it (that is for the code's reader)."""
     if not can_use_vm(actor, vm):
-        raise PermissionDenied(f"{actor.name} may not {what} VM '{vm.name}'.")
+        raise NotVisible(f"There is no VM with id '{vm.id}'.")

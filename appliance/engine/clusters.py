@@ -6,8 +6,12 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from appliance.engine import bootstrap, validation
+from appliance.engine.audit import audited
+from appliance.engine.audit_actions import AuditAction
 from appliance.engine.authz import Actor, require_superuser
 from appliance.engine.context import EngineContext
+from appliance.engine.enums import SchedulingPolicyName
+from appliance.engine.event_codes import EventCode
 from appliance.engine.model import AffinityGroup, Cluster
 from appliance.engine.scheduling import policies
 from appliance.errors import InvalidInput, NotFound
@@ -35,6 +39,7 @@ class Clusters:
         engine, the API, the portals and the CLI (through the API root) pick it."""
         return bootstrap.default_cluster(self.ctx.store)
 
+    @audited(AuditAction.CLUSTER_SET_AFFINITY_GROUP)
     def set_affinity_group(self, cluster_id: str, group: AffinityGroup, *,
                            actor: Actor) -> Cluster:
         """Add or replace (by name) an affinity group of the cluster's VMs."""
@@ -48,6 +53,7 @@ class Clusters:
         return self.ctx.store.clusters.update(replace(cluster,
                                                       affinity_groups=(*groups, group)))
 
+    @audited(AuditAction.CLUSTER_JOIN_AFFINITY_GROUP)
     def join_affinity_group(self, vm_id: str, name: str, *, actor: Actor,
                             positive: bool = False, enforcing: bool = True) -> AffinityGroup:
         """Put a VM in its cluster's affinity group ``name``; a group of that name is made
@@ -64,6 +70,7 @@ class Clusters:
         self.set_affinity_group(cluster.id, group, actor=actor)
         return group
 
+    @audited(AuditAction.CLUSTER_LEAVE_AFFINITY_GROUP)
     def leave_affinity_group(self, vm_id: str, name: str, *, actor: Actor) -> AffinityGroup:
         """Take a VM out of an affinity group of its cluster (the group stays, as in oVirt)."""
         require_superuser(actor, "change affinity groups")
@@ -76,6 +83,7 @@ class Clusters:
         self.set_affinity_group(cluster.id, group, actor=actor)
         return group
 
+    @audited(AuditAction.CLUSTER_REMOVE_AFFINITY_GROUP)
     def remove_affinity_group(self, cluster_id: str, name: str, *, actor: Actor) -> Cluster:
         require_superuser(actor, "change affinity groups")
         cluster = self.ctx.store.clusters.get(cluster_id)
@@ -84,20 +92,20 @@ class Clusters:
             raise NotFound(f"Cluster {cluster.name} has no affinity group '{name}'.")
         return self.ctx.store.clusters.update(replace(cluster, affinity_groups=groups))
 
-    def set_scheduling_policy(self, cluster_id: str, policy: str, *, actor: Actor,
-                              properties: dict[str, str] | None = None) -> Cluster:
+    @audited(AuditAction.CLUSTER_SET_SCHEDULING_POLICY)
+    def set_scheduling_policy(self, cluster_id: str, policy: SchedulingPolicyName, *,
+                              actor: Actor, properties: dict[str, str] | None = None) -> Cluster:
         """Choose the cluster's policy; ``properties`` override oVirt's defaults."""
         require_superuser(actor, "change scheduling policies")
-        name = policies.parse_name(policy)
         properties = properties or {}
-        policies.check_properties(name, properties)
+        policies.check_properties(policy, properties)
         cluster = self.ctx.store.clusters.get(cluster_id)
         cluster = self.ctx.store.clusters.update(replace(
-            cluster, scheduling_policy=name.value,
+            cluster, scheduling_policy=policy,
             scheduling_properties=tuple(sorted(properties.items()))))
         shown = ", ".join(f"{k}={v}" for k, v in sorted(properties.items()))
-        self.ctx.events.record("cluster_scheduling_policy", f"Cluster {cluster.name} now "
-                               f"schedules by {name.value}{f' ({shown})' if shown else ''}; "
+        self.ctx.events.record(EventCode.CLUSTER_SCHEDULING_POLICY, f"Cluster {cluster.name} now "
+                               f"schedules by {policy.value}{f' ({shown})' if shown else ''}; "
                                f"set by {actor.name}.", user=actor.name)
         self._on_policy_change()
         return cluster

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import secrets
 import threading
-import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
+from appliance.engine.audit import audited
+from appliance.engine.audit_actions import AuditAction
 from appliance.engine.authz import Actor, require_vm
 from appliance.engine.context import EngineContext
+from appliance.engine.event_codes import EventCode
 from appliance.engine.vms import Vms
 from appliance.errors import InvalidState, NotAuthenticated, PermissionDenied
 
@@ -47,15 +48,15 @@ class ConsoleTicket:
 
 
 class Consoles:
-    def __init__(self, ctx: EngineContext, vms: Vms, *,
-                 clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, ctx: EngineContext, vms: Vms) -> None:
         self.ctx = ctx
         self.vms = vms
         self.ttl = float(ctx.config.auth.console_ticket_seconds)
-        self._clock = clock
+        self._clock = ctx.clock
         self._tickets: dict[str, ConsoleTicket] = {}
         self._lock = threading.Lock()
 
+    @audited(AuditAction.CONSOLE_ISSUE)
     def issue(self, vm_id: str, *, actor: Actor, seconds: float | None = None) -> ConsoleTicket:
         """A ticket for ``actor`` alone to open the console of ``vm_id`` once."""
         vm = self.vms.get(vm_id, actor=actor)
@@ -65,7 +66,7 @@ class Consoles:
                                "when it runs.")
         agent = self.ctx.hosts.agent(vm.host_id)
         graphics = agent.graphics(vm.id)
-        now = self._clock()
+        now = self._clock.now()
         expires = now + (seconds if seconds is not None else self.ttl)
         password = secrets.token_urlsafe(6)[:8]
         agent.set_graphics_password(vm.id, password=password, valid_until=expires)
@@ -76,10 +77,11 @@ class Consoles:
         with self._lock:
             self._forget_expired(now)
             self._tickets[ticket.token] = ticket
-        self.ctx.events.record("console_ticket", f"{actor.name} opened the console of VM "
+        self.ctx.events.record(EventCode.CONSOLE_TICKET, f"{actor.name} opened the console of VM "
                                f"{vm.name}.", vm_id=vm.id, user=actor.name)
         return ticket
 
+    @audited(AuditAction.CONSOLE_ISSUE_NATIVE)
     def issue_native(self, vm_id: str, *, actor: Actor) -> ConsoleTicket:
         """For remote-viewer: only the display password matters; the ticket is not redeemed."""
         ticket = self.issue(vm_id, actor=actor, seconds=NATIVE_CLIENT_SECONDS)
@@ -87,6 +89,7 @@ class Consoles:
             self._tickets.pop(ticket.token, None)
         return ticket
 
+    @audited(AuditAction.CONSOLE_REDEEM)
     def redeem(self, token: str, *, actor: Actor) -> ConsoleTicket:
         """The ticket, once: a second use, a late one or another user's is refused (and an
         attempt by another user spends the ticket, so a leaked one is worth nothing)."""
@@ -94,7 +97,7 @@ class Consoles:
             ticket = self._tickets.pop(token, None)
         if ticket is None:
             raise TicketRefused("This console ticket is unknown or was already used.")
-        if self._clock() > ticket.expires:
+        if self._clock.now() > ticket.expires:
             raise TicketRefused("This console ticket has expired; open the console again.")
         if ticket.user_id != actor.user_id:
             raise PermissionDenied("This console ticket was issued to another user.")
@@ -110,7 +113,7 @@ class Consoles:
         if vm is None or vm.host_id is None:
             return
         self.ctx.hosts.agent(vm.host_id).set_graphics_password(
-            vm.id, password=secrets.token_urlsafe(6)[:8], valid_until=self._clock() - 1)
+            vm.id, password=secrets.token_urlsafe(6)[:8], valid_until=self._clock.now() - 1)
 
     def _forget_expired(self, now: float) -> None:
         for token in [t for t, ticket in self._tickets.items() if ticket.expires < now]:

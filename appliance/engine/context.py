@@ -8,6 +8,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from appliance.config import Config
+from appliance.engine.audit import AuditLog
+from appliance.engine.clock import Clock, SystemClock
 from appliance.engine.events import EventLog
 from appliance.engine.jobs import Jobs
 from appliance.engine.store.schema import Store
@@ -60,3 +62,5 @@ class EngineContext:
     hosts: Hosts
     locks: Locks
     appliance_id: str
+    audit: AuditLog
+    clock: Clock = field(default_factory=SystemClock)  # what expiry and history go by

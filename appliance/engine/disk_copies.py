@@ -8,9 +8,12 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from appliance.engine import chains
+from appliance.engine.audit import audited
+from appliance.engine.audit_actions import AuditAction
 from appliance.engine.authz import Actor
 from appliance.engine.context import EngineContext
 from appliance.engine.enums import DiskFormat, DiskStatus, VmStatus
+from appliance.engine.event_codes import EventCode
 from appliance.engine.ids import new_id
 from appliance.engine.jobs import JobContext
 from appliance.engine.model import Disk, Job, Vm, Volume
@@ -54,6 +57,7 @@ class DiskCopies:
             raise
         return store.disks.update(replace(disk, status=DiskStatus.OK))
 
+    @audited(AuditAction.DISK_COPY_CLONE_TEMPLATE_DISKS)
     def clone_template_disks(self, vm: Vm, *, actor: Actor) -> Job:
         """Give ``vm`` (IMAGE_LOCKED) independent copies of its template's disks, in a job;
         the VM turns DOWN when they are made, and is removed if that fails."""
@@ -73,7 +77,7 @@ class DiskCopies:
                                                  disk_id=disk.id))
             with self.ctx.locks.hold(vm.id):
                 store.vms.update(replace(store.vms.get(vm.id), status=VmStatus.DOWN))
-            self.ctx.events.record("vm_cloned", f"VM {vm.name} got its copies of template "
+            self.ctx.events.record(EventCode.VM_CLONED, f"VM {vm.name} got its copies of template "
                                    f"{template.name}'s disks.", vm_id=vm.id, user=actor.name)
 
         def undo() -> None:

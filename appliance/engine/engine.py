@@ -7,17 +7,21 @@ local host, reconcile with what runs, import the demo template.
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from pathlib import Path
 
-from appliance.config import Config
+from appliance.config import Config, VirtType
 from appliance.engine import bootstrap
 from appliance.engine.audit import AuditLog
 from appliance.engine.authz import SYSTEM
+from appliance.engine.clock import Clock, SystemClock
 from appliance.engine.clusters import Clusters
 from appliance.engine.consoles import Consoles
 from appliance.engine.context import EngineContext, Hosts, Locks
 from appliance.engine.datacenters import DataCenters
 from appliance.engine.disk_copies import DiskCopies
+from appliance.engine.enums import EventSeverity
+from appliance.engine.event_codes import EventCode
 from appliance.engine.events import EventLog, VisibleEvents
 from appliance.engine.ha import HighAvailability
 from appliance.engine.host_maintenance import HostMaintenance
@@ -32,6 +36,7 @@ from appliance.engine.migration import Migrations
 from appliance.engine.model import MiB
 from appliance.engine.monitoring import Monitor
 from appliance.engine.networks import Networks, VnicProfiles
+from appliance.engine.ova.configuration import OvfConfigurations
 from appliance.engine.ova.exporter import OvaExporter
 from appliance.engine.ova.importer import OvaImporter
 from appliance.engine.placement import Placement
@@ -44,6 +49,10 @@ from appliance.engine.store.schema import Store
 from appliance.engine.template_builder import TemplateBuilder
 from appliance.engine.templates import Templates
 from appliance.engine.thin import ThinProvisioning
+from appliance.engine.transfers.disk_snapshots import DiskSnapshots
+from appliance.engine.transfers.monitor import TransferMonitor
+from appliance.engine.transfers.service import ImageTransfers
+from appliance.engine.transfers.uploads import DiskUploads
 from appliance.engine.users import Users
 from appliance.engine.v2v.service import V2v
 from appliance.engine.vm_clones import VmClones
@@ -51,8 +60,13 @@ from appliance.engine.vm_disks import VmDisks
 from appliance.engine.vm_provisioning import VmProvisioning
 from appliance.engine.vm_updates import VmUpdates
 from appliance.engine.vms import Vms
+from appliance.errors import ConfigError
+from appliance.security import certificates
 from appliance.vdsm.agent import AgentSettings, LocalHostAgent
-from appliance.vdsm.host import choose_virt_type
+from appliance.vdsm.host import VirtVerdict, choose_virt_type
+from appliance.vdsm.imageio.config import ImageioSettings
+from appliance.vdsm.imageio.daemon import ImageioDaemon
+from appliance.vdsm.imageio.transfers import HostTransfers
 
 log = logging.getLogger(__name__)
 
@@ -60,15 +74,18 @@ DEMO_TEMPLATE = "Demo"
 
 
 class Engine:
-    def __init__(self, config: Config) -> None:
+    def __init__(self, config: Config, *, clock: Clock | None = None) -> None:
         self.config = config
         self._db = Database(config.database_path)
         self._store = Store(self._db)
         events = EventLog(self._db)
-        self.ctx = EngineContext(config=config, store=self._store, events=events,
-                                 jobs=Jobs(self._store.jobs, events), hosts=Hosts(),
-                                 locks=Locks(), appliance_id=bootstrap.appliance_id(self._store))
+        jobs = Jobs(self._store.jobs, events)
+        self.ctx = EngineContext(config=config, store=self._store, events=events, jobs=jobs,
+                                 hosts=Hosts(), locks=Locks(),
+                                 appliance_id=bootstrap.appliance_id(self._store),
+                                 audit=AuditLog(self._db, jobs), clock=clock or SystemClock())
         self.events = events
+        self.audit = self.ctx.audit
         self.jobs = self.ctx.jobs
         self.placement = Placement(self.ctx)
         self.storage_domains = StorageDomains(self.ctx)
@@ -83,6 +100,7 @@ class Engine:
         self.disk_copies = DiskCopies(self.ctx, self.storage_domains)
         self.template_builder = TemplateBuilder(self.ctx, self.disk_copies)
         self.ova_exporter = OvaExporter(self.ctx)
+        self.ova_configurations = OvfConfigurations(self.ctx)
         imports = SystemImporter(self.ctx, self.storage_domains, self.disk_copies)
         self.importer = OvaImporter(imports)  # OVAs
         self.v2v = V2v(imports)  # VMware and Xen guests
@@ -96,13 +114,18 @@ class Engine:
         self.vm_updates = VmUpdates(self.ctx, self.vms, self.placement)
         self.vm_disks = VmDisks(self.ctx, vms=self.vms, disks=self.disks,
                                 domains=self.storage_domains)
+        self.image_transfers = ImageTransfers(
+            self.ctx, local_host_id=lambda: bootstrap.local_host_id(self._store))
+        self.disk_snapshots = DiskSnapshots(self.ctx)
+        self.disk_uploads = DiskUploads(self.ctx, self.disks, self.image_transfers)
+        self._transfer_monitor = TransferMonitor(self.ctx, self.image_transfers)
+        self._host_transfers: HostTransfers | None = None
         self.inventory = Inventory(self.ctx, vms=self.vms, snapshots=self.snapshots,
                                    isos=self.isos, domains=self.storage_domains)
         self.local_agent: LocalHostAgent | None = None
         self._settings: AgentSettings | None = None
         self._many_hosts()
         self.monitor = Monitor(self.ctx, self.storage_domains)
-        self.audit = AuditLog(self._db)
 
     @property
     def appliance_id(self) -> str:
@@ -130,13 +153,15 @@ class Engine:
             domains=self.storage_domains, copies=self.disk_copies)
 
     def start(self) -> None:
-        self.audit.instrument(self)  # every service made in __init__ records user actions
         self.jobs.abort_unfinished()
+        self.audit.abort_unfinished()
         bootstrap.ensure_defaults(self._store, self.config)
         self.reconciler.start()
         self._connect_local_host()
         self.hosts.reconnect_all()
         self.reconciler.all()
+        self.image_transfers.abandon_all("the service restarted during the transfer")
+        self._transfer_monitor.start()
         self._import_demo_template()
         self.ha.start()
         self.balancer.start()
@@ -146,6 +171,10 @@ class Engine:
     def stop(self) -> None:
         """Stop the engine; lab hosts keep running, as other machines' hosts would."""
         self.thin.stop()
+        self._transfer_monitor.stop()
+        self.image_transfers.abandon_all("the service stopped during the transfer")
+        if self._host_transfers is not None:
+            self._host_transfers.stop()
         self.monitor.stop()
         self.balancer.stop()
         self.ha.stop()
@@ -161,31 +190,65 @@ class Engine:
         if self._settings is None:
             config = self.config
             demo = Path(config.appliance.demo_disk) if config.appliance.demo_disk else None
-            virt_type = choose_virt_type(config.appliance.virt_type,
-                                         cache_dir=config.appliance.runtime_dir,
-                                         probe_disk=demo if demo and demo.is_file() else None)
+            runtime = config.appliance.runtime_dir
+            virt_type = choose_virt_type(config.appliance.virt_type, cache_dir=runtime,
+                                         probe_disk=demo if demo and demo.is_file() else None,
+                                         libvirt_uri=config.appliance.libvirt_uri)
+            verdict = None
+            if config.appliance.virt_type is VirtType.AUTO:
+                verdict = VirtVerdict(virt_type, cache_dir=runtime,
+                                      on_fallback=self._kvm_fell_back)
             self._settings = AgentSettings(
                 appliance_id=self.ctx.appliance_id,
                 run_dir=config.appliance.state_dir / "consoles",
                 virt_type=virt_type,
+                verdict=verdict,
                 domain_prefix=config.appliance.domain_prefix,
                 network_attachments={bootstrap.MANAGEMENT_NETWORK: config.network.ovirtmgmt},
             )
         return self._settings
 
+    def _kvm_fell_back(self, vm: str, reason: str) -> None:
+        self.ctx.events.record(
+            EventCode.KVM_FALLBACK, f"VM {vm} could not start under KVM ({reason}); it was started "
+            "under TCG (emulation, slower), as every VM will be until the next boot.",
+            severity=EventSeverity.WARNING)
+        for host in self._store.hosts.all():  # the verdict is the machine's, for all its hosts
+            if host.virt_type is VirtType.KVM:
+                self._store.hosts.update(replace(host, virt_type=VirtType.QEMU))
+
     def _connect_local_host(self) -> None:
         config = self.config
         host_id = bootstrap.local_host_id(self._store)
+        self._host_transfers = self._start_image_server()
         agent = LocalHostAgent(
             host_id=host_id, uri=config.appliance.libvirt_uri, settings=self.agent_settings(),
             on_lifecycle=self.reconciler.on_lifecycle,
-            on_reconnect=lambda: self.reconciler.host(host_id))
+            on_reconnect=lambda: self.reconciler.host(host_id),
+            transfers=self._host_transfers)
         agent.open()
         self.storage_domains.connect_host(agent)
         self.local_agent = agent
         self.ctx.hosts.agents[host_id] = agent
         bootstrap.register_local_host(self._store, agent.facts(),
                                       uri=config.appliance.libvirt_uri)
+
+    def _start_image_server(self) -> HostTransfers:
+        """ovirt-imageio for this machine's image transfers, with the appliance's
+        certificate (the same names as the HTTPS listener's)."""
+        config = self.config
+        host, _, port = config.imageio.listen.rpartition(":")
+        if not port.isdigit() or int(port) > 65535:
+            raise ConfigError(f"[imageio] listen = '{config.imageio.listen}' is not HOST:PORT "
+                              "(for example 0.0.0.0:54322, or port 0 for any free one).")
+        https_host = config.http.https_listen.rpartition(":")[0].strip("[]")
+        settings = ImageioSettings(
+            run_dir=config.appliance.state_dir / "imageio", host=host.strip("[]") or "0.0.0.0",
+            port=int(port), certificates=certificates.ensure(
+                config.appliance.state_dir, names=(https_host,) if https_host else ()))
+        transfers = HostTransfers(ImageioDaemon(settings))
+        transfers.start()
+        return transfers
 
     def _import_demo_template(self) -> None:
         source = self.config.appliance.demo_disk

@@ -7,8 +7,11 @@ import time
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
+from appliance.engine.audit import audited_read
+from appliance.engine.audit_actions import AuditAction
 from appliance.engine.authz import Actor, can_use_vm
 from appliance.engine.enums import EventSeverity
+from appliance.engine.event_codes import EventCode
 from appliance.engine.model import Event
 from appliance.engine.store import Database, codec
 from appliance.errors import NotFound
@@ -23,7 +26,7 @@ class EventLog:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    def record(self, code: str, description: str, *,
+    def record(self, code: EventCode, description: str, *,
                severity: EventSeverity = EventSeverity.NORMAL, vm_id: str | None = None,
                host_id: str | None = None, storage_domain_id: str | None = None,
                user: str = "", correlation_id: str = "") -> Event:
@@ -65,11 +68,13 @@ class VisibleEvents:
     def __init__(self, ctx: EngineContext) -> None:
         self.ctx = ctx
 
+    @audited_read(AuditAction.VISIBLE_EVENT_LIST)
     def list(self, *, actor: Actor, limit: int = 100, since_id: int = 0) -> list[Event]:
         """Newest first: the visible ones among the latest ``limit`` events."""
         events = self.ctx.events.recent(limit=limit, since_id=since_id)
         return [e for e in events if self._visible(e, actor)]
 
+    @audited_read(AuditAction.VISIBLE_EVENT_GET)
     def get(self, event_id: int, *, actor: Actor) -> Event:
         found = self.ctx.events.get(event_id)
         if found is None or not self._visible(found, actor):

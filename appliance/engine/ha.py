@@ -15,9 +15,12 @@ import threading
 import time
 from dataclasses import replace
 
+from appliance.engine.audit import audited
+from appliance.engine.audit_actions import AuditAction
 from appliance.engine.authz import SYSTEM, Actor
 from appliance.engine.context import EngineContext
 from appliance.engine.enums import EventSeverity, HostStatus, VmStatus
+from appliance.engine.event_codes import EventCode
 from appliance.engine.hosts import HOST_FAILED, HostService
 from appliance.engine.model import Host
 from appliance.engine.power import agent_for
@@ -76,7 +79,7 @@ class HighAvailability:
                 self._soft_fenced.discard(host.id)
                 if host.status is HostStatus.NON_RESPONSIVE:
                     self.hosts.set_status(host.id, HostStatus.UP)
-                    self.ctx.events.record("host_up", f"Host {host.name} answers again.",
+                    self.ctx.events.record(EventCode.HOST_UP, f"Host {host.name} answers again.",
                                            host_id=host.id)
                 continue
             if agent is None and host.status is HostStatus.NON_RESPONSIVE:
@@ -88,7 +91,7 @@ class HighAvailability:
     def _host_failed(self, host: Host) -> None:
         if host.status is not HostStatus.NON_RESPONSIVE:
             self.hosts.set_status(host.id, HostStatus.NON_RESPONSIVE)
-            self.ctx.events.record("host_non_responsive", f"Host {host.name} does not "
+            self.ctx.events.record(EventCode.HOST_NON_RESPONSIVE, f"Host {host.name} does not "
                                    "answer.", host_id=host.id, severity=EventSeverity.ERROR)
         running = [v for v in self.ctx.store.vms.where(host_id=host.id)
                    if v.status is not VmStatus.DOWN]
@@ -102,35 +105,37 @@ class HighAvailability:
                 # The daemons are back: give libvirtd time to find its QEMUs again and the
                 # connection time to come back before cutting the power.
                 self._unreachable_since[host.id] = time.monotonic() + SOFT_FENCE_GRACE
-                self.ctx.events.record("host_soft_fenced", f"Host {host.name}: its libvirt "
+                self.ctx.events.record(EventCode.HOST_SOFT_FENCED, f"Host {host.name}: its libvirt "
                                        "daemons were restarted.", host_id=host.id,
                                        severity=EventSeverity.WARNING)
                 return
         if power is None:
             if running:
-                self._warn_once(host, "host_not_fenced", f"Host {host.name} cannot be fenced "
-                                "(no power management): its VMs stay unknown and are not "
-                                "restarted elsewhere until it answers again.")
+                self._warn_once(
+                    host, EventCode.HOST_NOT_FENCED, f"Host {host.name} cannot be fenced "
+                    "(no power management): its VMs stay unknown and are not "
+                    "restarted elsewhere until it answers again.")
             return
         try:
             power.fence(host)
         except VirtStickError as exc:
-            self._warn_once(host, "host_fence_failed", f"Fencing host {host.name} failed: "
+            self._warn_once(host, EventCode.HOST_FENCE_FAILED, f"Fencing host {host.name} failed: "
                             f"{exc.detail}; its VMs are not restarted elsewhere.")
             return
         self.hosts.disconnect(host.id)
         self._unreachable_since.pop(host.id, None)
         self._soft_fenced.discard(host.id)
-        self.ctx.events.record("host_fenced", f"Host {host.name} was fenced.",
+        self.ctx.events.record(EventCode.HOST_FENCED, f"Host {host.name} was fenced.",
                                host_id=host.id, severity=EventSeverity.WARNING)
         for vm in running:
             self.vms.mark_down(vm.id, reason=HOST_FAILED)
 
+    @audited(AuditAction.HA_FENCE)
     def fence(self, host_id: str, *, actor: Actor) -> Host:
         """Cut a host's power on request: ``HostService.fence`` (kept here for the portal)."""
         return self.hosts.fence(host_id, actor=actor)
 
-    def _warn_once(self, host: Host, code: str, text: str) -> None:
+    def _warn_once(self, host: Host, code: EventCode, text: str) -> None:
         if (host.id, code) in self._warned:
             return
         self._warned.add((host.id, code))
@@ -150,6 +155,6 @@ class HighAvailability:
                 log.info("HA restart of %s waits: %s", vm.name, exc.detail)
                 continue  # no host for it yet: tried again next round
             self._restarted[vm.id] = vm.stop_time
-            self.ctx.events.record("vm_ha_restarted", f"Highly available VM {vm.name} was "
+            self.ctx.events.record(EventCode.VM_HA_RESTARTED, f"Highly available VM {vm.name} was "
                                    f"restarted ({vm.stop_reason}).", vm_id=vm.id,
                                    severity=EventSeverity.WARNING)

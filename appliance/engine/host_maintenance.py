@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import time
 
+from appliance.engine.audit import audited
+from appliance.engine.audit_actions import AuditAction
 from appliance.engine.authz import Actor, require_superuser
 from appliance.engine.context import EngineContext
 from appliance.engine.enums import EventSeverity, HostStatus, MaintenancePolicy, VmStatus
+from appliance.engine.event_codes import EventCode
 from appliance.engine.hosts import HostService
 from appliance.engine.jobs import JobContext
 from appliance.engine.migration import Migrations
@@ -32,10 +35,11 @@ class HostMaintenance:
         self.hosts = hosts
         self.migrations = migrations
 
-    def deactivate(self, host_id: str, *, actor: Actor, policy: str | None = None,
-                   correlation_id: str = "") -> Job:
+    @audited(AuditAction.HOST_MAINTENANCE_DEACTIVATE)
+    def deactivate(self, host_id: str, *, actor: Actor,
+                   policy: MaintenancePolicy | None = None, correlation_id: str = "") -> Job:
         require_superuser(actor, "move hosts to maintenance")
-        chosen = _policy(policy or self.ctx.config.hosts.maintenance_policy)
+        chosen = _available(policy or self.ctx.config.hosts.maintenance_policy)
         with self.ctx.locks.hold(host_id):
             host = self.hosts.get(host_id)
             if host.status is HostStatus.MAINTENANCE:
@@ -52,6 +56,7 @@ class HostMaintenance:
                                  owner=actor.name, correlation_id=correlation_id,
                                  on_failure=lambda: self._back_up(host))
 
+    @audited(AuditAction.HOST_MAINTENANCE_ACTIVATE)
     def activate(self, host_id: str, *, actor: Actor) -> Host:
         require_superuser(actor, "activate hosts")
         host = self.hosts.get(host_id)
@@ -66,7 +71,7 @@ class HostMaintenance:
             self.hosts.connect(self.hosts.get(host.id))
         else:
             self.hosts.set_status(host.id, HostStatus.UP)
-        self.ctx.events.record("host_activated", f"Host {host.name} was activated by "
+        self.ctx.events.record(EventCode.HOST_ACTIVATED, f"Host {host.name} was activated by "
                                f"{actor.name}.", host_id=host.id, user=actor.name)
         return self.hosts.get(host.id)
 
@@ -82,7 +87,7 @@ class HostMaintenance:
                 raise HostAgentError(f"host {host.name} still runs VMs; maintenance stopped")
             time.sleep(0.5)
         self.hosts.set_status(host.id, HostStatus.MAINTENANCE)
-        self.ctx.events.record("host_maintenance", f"Host {host.name} is in maintenance.",
+        self.ctx.events.record(EventCode.HOST_MAINTENANCE, f"Host {host.name} is in maintenance.",
                                host_id=host.id, user=actor.name)
 
     def _move_away(self, vm: Vm, policy: MaintenancePolicy, actor: Actor) -> None:
@@ -115,17 +120,12 @@ class HostMaintenance:
 
     def _back_up(self, host: Host) -> None:
         self.hosts.set_status(host.id, HostStatus.UP)
-        self.ctx.events.record("host_maintenance_failed", f"Host {host.name} could not be "
+        self.ctx.events.record(EventCode.HOST_MAINTENANCE_FAILED, f"Host {host.name} could not be "
                                "emptied and stays up.", host_id=host.id,
                                severity=EventSeverity.ERROR)
 
 
-def _policy(text: str) -> MaintenancePolicy:
-    try:
-        chosen = MaintenancePolicy(text)
-    except ValueError:
-        raise InvalidInput(f"'{text}' is not a maintenance policy; use migrate or "
-                           "shutdown.") from None
+def _available(chosen: MaintenancePolicy) -> MaintenancePolicy:
     if chosen is MaintenancePolicy.SUSPEND:
         raise InvalidInput("Suspending VMs for maintenance is not available yet; use "
                            "migrate or shutdown.")

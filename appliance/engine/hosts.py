@@ -15,9 +15,12 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from appliance.engine import bootstrap, validation
+from appliance.engine.audit import audited
+from appliance.engine.audit_actions import AuditAction
 from appliance.engine.authz import Actor, require_superuser
 from appliance.engine.context import EngineContext
 from appliance.engine.enums import EventSeverity, HostKind, HostStatus, VmStatus
+from appliance.engine.event_codes import EventCode
 from appliance.engine.ids import new_id
 from appliance.engine.model import Host, MiB
 from appliance.engine.power import agent_for
@@ -60,6 +63,7 @@ class HostService:
 
     # Lab hosts
 
+    @audited(AuditAction.HOST_START_LAB_HOST)
     def start_lab_host(self, name: str, *, actor: Actor, memory: int | None = None) -> Host:
         """Start (or make and start) a lab host and join it to the Default cluster."""
         require_superuser(actor, "start lab hosts")
@@ -72,10 +76,11 @@ class HostService:
                             self.ctx.config.hosts.lab_memory_mib * MiB)
         host = self._register_lab_host(info, existing, memory)
         self.connect(host)
-        self.ctx.events.record("lab_host_started", f"Lab host {name} was started by "
+        self.ctx.events.record(EventCode.LAB_HOST_STARTED, f"Lab host {name} was started by "
                                f"{actor.name}.", host_id=host.id, user=actor.name)
         return self.ctx.store.hosts.get(host.id)
 
+    @audited(AuditAction.HOST_STOP_LAB_HOST)
     def stop_lab_host(self, host_id: str, *, actor: Actor, crash: bool = False) -> Host:
         """Stop a lab host. ``crash``: at once, with its VMs, as a power failure would."""
         require_superuser(actor, "stop lab hosts")
@@ -91,11 +96,12 @@ class HostService:
             self.disconnect(host.id)
             self.lab.stop(info)
             host = self.ctx.store.hosts.update(replace(host, status=HostStatus.DOWN))
-        self.ctx.events.record("lab_host_stopped", f"Lab host {host.name} was "
+        self.ctx.events.record(EventCode.LAB_HOST_STOPPED, f"Lab host {host.name} was "
                                f"{'crashed' if crash else 'stopped'} by {actor.name}.",
                                host_id=host.id, user=actor.name)
         return self.ctx.store.hosts.get(host.id)
 
+    @audited(AuditAction.HOST_POWER_ON)
     def power_on(self, host_id: str, *, actor: Actor) -> Host:
         """Switch a host on (oVirt's fence start) and connect it."""
         require_superuser(actor, "switch hosts on")
@@ -110,6 +116,7 @@ class HostService:
         self.connect(self.ctx.store.hosts.get(host.id))
         return self.ctx.store.hosts.get(host.id)
 
+    @audited(AuditAction.HOST_FENCE)
     def fence(self, host_id: str, *, actor: Actor) -> Host:
         """Cut a host's power on request (oVirt's fence stop): its VMs are down at once and
         highly available ones start elsewhere."""
@@ -123,11 +130,12 @@ class HostService:
         for vm in self.ctx.store.vms.where(host_id=host.id):
             if vm.status is not VmStatus.DOWN:
                 self._vms.mark_down(vm.id, reason=HOST_FAILED)
-        self.ctx.events.record("host_fenced", f"Host {host.name} was fenced by {actor.name}.",
-                               host_id=host.id, user=actor.name,
+        self.ctx.events.record(EventCode.HOST_FENCED, f"Host {host.name} was fenced by "
+                               f"{actor.name}.", host_id=host.id, user=actor.name,
                                severity=EventSeverity.WARNING)
         return self.set_status(host.id, HostStatus.DOWN)
 
+    @audited(AuditAction.HOST_RESTART)
     def restart(self, host_id: str, *, actor: Actor) -> Host:
         """oVirt's fence restart: cut the power (as ``fence``), then switch the host on."""
         self.fence(host_id, actor=actor)
@@ -172,6 +180,7 @@ class HostService:
 
     # Hosts on other machines
 
+    @audited(AuditAction.HOST_ADD)
     def add(self, name: str, *, address: str, actor: Actor, uri: str = "",
             power_management: str = "") -> Host:
         """Join a host by the libvirt URI the engine reaches it at (qemu+tls://, qemu+ssh://);
@@ -192,10 +201,12 @@ class HostService:
         except HostAgentError:
             self.ctx.store.hosts.delete(host.id)
             raise
-        self.ctx.events.record("host_added", f"Host {name} ({uri}) was added by {actor.name}.",
-                               host_id=host.id, user=actor.name)
+        self.ctx.events.record(
+            EventCode.HOST_ADDED, f"Host {name} ({uri}) was added by {actor.name}.",
+            host_id=host.id, user=actor.name)
         return self.ctx.store.hosts.get(host.id)
 
+    @audited(AuditAction.HOST_REMOVE)
     def remove(self, host_id: str, *, actor: Actor) -> None:
         require_superuser(actor, "remove hosts")
         host = self.ctx.store.hosts.get(host_id)
@@ -211,7 +222,7 @@ class HostService:
             if info is not None:
                 self.lab.remove(info)
         self.ctx.store.hosts.delete(host.id)
-        self.ctx.events.record("host_removed", f"Host {host.name} was removed by "
+        self.ctx.events.record(EventCode.HOST_REMOVED, f"Host {host.name} was removed by "
                                f"{actor.name}.", user=actor.name)
 
     # Connections
@@ -255,7 +266,7 @@ class HostService:
                 self.connect(host)
             except HostAgentError as exc:
                 self.set_status(host.id, HostStatus.NON_RESPONSIVE)
-                self.ctx.events.record("host_unreachable", f"Host {host.name} could not be "
+                self.ctx.events.record(EventCode.HOST_UNREACHABLE, f"Host {host.name} could not be "
                                        f"reached: {exc.detail}", host_id=host.id,
                                        severity=EventSeverity.WARNING)
 

@@ -16,6 +16,8 @@ from dataclasses import replace
 from typing import IO
 
 from appliance.engine import chains, validation
+from appliance.engine.audit import audited
+from appliance.engine.audit_actions import AuditAction
 from appliance.engine.authz import Actor, require_superuser, require_vm
 from appliance.engine.context import EngineContext
 from appliance.engine.disk_copies import DiskCopies
@@ -26,6 +28,7 @@ from appliance.engine.enums import (
     DiskStatus,
     VmStatus,
 )
+from appliance.engine.event_codes import EventCode
 from appliance.engine.ids import new_id
 from appliance.engine.model import Disk, Vm, Volume
 from appliance.engine.storage import StorageDomains
@@ -49,6 +52,7 @@ class Isos:
     def list(self) -> list[Disk]:
         return [d for d in self.ctx.store.disks.all() if d.content_type is DiskContentType.ISO]
 
+    @audited(AuditAction.ISO_UPLOAD)
     def upload(self, stream: IO[bytes], *, name: str, storage_domain_id: str, actor: Actor,
                size: int | None = None, sha256: str = "",
                progress: Progress | None = None) -> Disk:
@@ -87,11 +91,12 @@ class Isos:
         disk = self.ctx.store.disks.update(replace(disk, status=DiskStatus.OK,
                                                    provisioned_size=received,
                                                    sha256=upload.digest.hexdigest()))
-        self.ctx.events.record("iso_uploaded", f"ISO image {name} "
+        self.ctx.events.record(EventCode.ISO_UPLOADED, f"ISO image {name} "
                                f"({validation.human_size(received)}) was uploaded by "
                                f"{actor.name}.", user=actor.name)
         return disk
 
+    @audited(AuditAction.ISO_REMOVE)
     def remove(self, disk_id: str, *, actor: Actor) -> None:
         require_superuser(actor, "remove ISO images")
         disk = self._iso(disk_id)
@@ -101,6 +106,7 @@ class Isos:
                                f"{', '.join(sorted(users)[:5])}; eject it first.")
         self.copies.discard(disk.id)
 
+    @audited(AuditAction.ISO_INSERT)
     def insert(self, vm_id: str, disk_id: str, *, actor: Actor,
                boot_first: bool = False) -> Vm:
         """Put the ISO in the VM's CD-ROM (``disk_id`` empty ejects); with ``boot_first`` the
@@ -117,10 +123,10 @@ class Isos:
                 self.ctx.hosts.agent(vm.host_id).change_cdrom(
                     vm.id, chains.volume(iso) if iso is not None else None)
                 self.ctx.events.record(
-                    "vm_cdrom_changed", f"VM {vm.name}: " + (
-                        f"ISO image {iso.name} was put in the CD-ROM" if iso is not None
-                        else "the CD-ROM was ejected") + f" by {actor.name}.",
-                    vm_id=vm.id, user=actor.name)
+                    EventCode.VM_CDROM_CHANGED if iso is not None else EventCode.VM_CDROM_EJECTED,
+                    f"VM {vm.name}: " + (f"ISO image {iso.name} was put in the CD-ROM"
+                                         if iso is not None else "the CD-ROM was ejected")
+                    + f" by {actor.name}.", vm_id=vm.id, user=actor.name)
             boot = vm.boot
             if boot_first and disk_id:
                 boot = (BootDevice.CDROM, *(b for b in vm.boot if b is not BootDevice.CDROM))

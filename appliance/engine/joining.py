@@ -12,9 +12,12 @@ import threading
 import time
 from dataclasses import dataclass
 
+from appliance.engine.audit import audited
+from appliance.engine.audit_actions import AuditAction
 from appliance.engine.authz import SYSTEM, Actor, require_superuser
 from appliance.engine.context import EngineContext
 from appliance.engine.enums import EventSeverity
+from appliance.engine.event_codes import EventCode
 from appliance.engine.hosts import HostService
 from appliance.errors import NotAuthenticated, VirtStickError
 from appliance.security import hostcerts
@@ -39,12 +42,14 @@ class HostJoining:
         self.connect_timeout = connect_timeout
         self._lock = threading.Lock()
 
+    @audited(AuditAction.JOINING_CREATE_TOKEN)
     def create_token(self, *, actor: Actor, lifetime: float = TOKEN_LIFETIME) -> str:
         require_superuser(actor, "let hosts join")
         token = secrets.token_urlsafe(24)
         self.ctx.store.set_meta(_key(token), str(time.time() + lifetime))
-        self.ctx.events.record("join_token_created", f"{actor.name} made a one-time token for "
-                               "a host to join.", user=actor.name)
+        self.ctx.events.record(
+            EventCode.JOIN_TOKEN_CREATED, f"{actor.name} made a one-time token for "
+            "a host to join.", user=actor.name)
         return token
 
     def join(self, token: str, *, name: str, address: str, csr_pem: bytes,
@@ -80,9 +85,10 @@ class HostJoining:
                 if "already used" in last:
                     break
             time.sleep(1.0)
-        self.ctx.events.record("host_join_failed", f"Host {name} ({address}) joined but its "
-                               f"libvirt did not answer over TLS: {last}",
-                               severity=EventSeverity.ERROR)
+        self.ctx.events.record(
+            EventCode.HOST_JOIN_FAILED, f"Host {name} ({address}) joined but its "
+            f"libvirt did not answer over TLS: {last}",
+            severity=EventSeverity.ERROR)
 
 
 def _key(token: str) -> str:

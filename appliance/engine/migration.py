@@ -11,9 +11,12 @@ import threading
 import time
 from dataclasses import dataclass, replace
 
+from appliance.engine.audit import audited
+from appliance.engine.audit_actions import AuditAction
 from appliance.engine.authz import Actor, require_vm
 from appliance.engine.context import EngineContext
 from appliance.engine.enums import EventSeverity, VmStatus
+from appliance.engine.event_codes import EventCode
 from appliance.engine.hosts import HostService
 from appliance.engine.jobs import JobContext
 from appliance.engine.model import Host, Job, Vm
@@ -44,6 +47,7 @@ class Migrations:
         self._guard = threading.Lock()
         self.results: dict[str, MigrationResult] = {}  # last result by VM, for figures
 
+    @audited(AuditAction.MIGRATION_MIGRATE)
     def migrate(self, vm_id: str, *, actor: Actor, host_id: str | None = None,
                 correlation_id: str = "", reason: str = "", bandwidth_mib: int = 0) -> Job:
         """Start moving a running VM to ``host_id`` (or the scheduler's choice);
@@ -75,6 +79,7 @@ class Migrations:
         return self.ctx.jobs.run(description, work, owner=actor.name,
                                  correlation_id=correlation_id, vm_id=vm.id)
 
+    @audited(AuditAction.MIGRATION_CANCEL)
     def cancel(self, vm_id: str, *, actor: Actor) -> None:
         vm = self.vms.get(vm_id, actor=actor)
         require_vm(actor, vm, "cancel the migration of")
@@ -83,7 +88,7 @@ class Migrations:
         if source_id is None:
             raise InvalidState(f"VM '{vm.name}' is not migrating.")
         self.ctx.hosts.agent(source_id).abort_migration(vm_id)
-        self.ctx.events.record("vm_migration_cancel", f"Migration of VM {vm.name} was "
+        self.ctx.events.record(EventCode.VM_MIGRATION_CANCEL, f"Migration of VM {vm.name} was "
                                f"cancelled by {actor.name}.", vm_id=vm_id, user=actor.name)
 
     def migrating(self, vm_id: str) -> bool:
@@ -118,8 +123,9 @@ class Migrations:
         self.results[vm.id] = MigrationResult(vm.id, source.id, target.id, seconds, downtime)
         why = f" ({reason})" if reason else ""
         self.ctx.events.record(
-            "vm_migrated", f"VM {vm.name} migrated from {source.name} to {target.name}{why} "
-            f"in {seconds:.1f} s (downtime {downtime} ms), requested by {actor.name}.",
+            EventCode.VM_MIGRATED, f"VM {vm.name} migrated from {source.name} to "
+            f"{target.name}{why} in {seconds:.1f} s (downtime {downtime} ms), requested by "
+            f"{actor.name}.",
             vm_id=vm.id, host_id=target.id, user=actor.name)
 
     def _failed(self, vm: Vm, source: Host, exc: Exception) -> None:
@@ -129,7 +135,7 @@ class Migrations:
             if current is not None and current.status is VmStatus.MIGRATING:
                 self.ctx.store.vms.update(replace(current, status=VmStatus.UP,
                                                   host_id=source.id))
-        self.ctx.events.record("vm_migration_failed", f"Migration of VM {vm.name} failed: "
+        self.ctx.events.record(EventCode.VM_MIGRATION_FAILED, f"Migration of VM {vm.name} failed: "
                                f"{getattr(exc, 'detail', exc)}", vm_id=vm.id,
                                severity=EventSeverity.WARNING)
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from appliance.config import VirtType
 from appliance.engine.enums import (
     BootDevice,
     DiskContentType,
@@ -20,6 +21,7 @@ from appliance.engine.enums import (
     HostStatus,
     JobStatus,
     NicInterface,
+    SchedulingPolicyName,
     SnapshotStatus,
     SnapshotType,
     StorageDomainStatus,
@@ -27,6 +29,7 @@ from appliance.engine.enums import (
     TemplateStatus,
     VmStatus,
 )
+from appliance.engine.event_codes import EventCode
 
 BLANK_TEMPLATE_ID = "00000000-0000-0000-0000-000000000000"
 MiB = 1024 * 1024
@@ -58,7 +61,7 @@ class Cluster:
     name: str
     data_center_id: str
     description: str = ""
-    scheduling_policy: str = "none"  # a SchedulingPolicyName
+    scheduling_policy: SchedulingPolicyName = SchedulingPolicyName.NONE
     # oVirt's policy properties by name, e.g. ("HighUtilization", "80"); unset ones default
     scheduling_properties: tuple[tuple[str, str], ...] = ()
     affinity_groups: tuple[AffinityGroup, ...] = ()
@@ -74,7 +77,7 @@ class Host:
     libvirt_uri: str
     memory: int = 0
     cpus: int = 0
-    virt_type: str = "qemu"
+    virt_type: VirtType = VirtType.QEMU  # kvm or qemu
     cpu_model: str = ""
     description: str = ""
     kind: HostKind = HostKind.LOCAL
@@ -115,6 +118,7 @@ class Disk:
     created: float = 0.0
     content_type: DiskContentType = DiskContentType.DATA
     sha256: str = ""  # of an uploaded ISO
+    owner_id: str | None = None  # who made it, when not an administrator (free disks)
 
 
 @dataclass(frozen=True)
@@ -238,7 +242,7 @@ class Event:
     id: int
     time: float
     severity: EventSeverity
-    code: str
+    code: EventCode
     description: str
     vm_id: str | None = None
     host_id: str | None = None

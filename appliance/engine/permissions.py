@@ -1,5 +1,6 @@
 """Access to objects that belong to VMs (disks, NICs, snapshots): a user may touch them when
-they may use the VM; template disks and free disks are for SuperUsers."""
+they may use the VM; a free (floating) disk is its creator's; template disks and other free
+disks are for SuperUsers."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from appliance.errors import NotFound
 
 
 def can_use_disk(store: Store, actor: Actor, disk: Disk) -> bool:
-    if actor.superuser:
+    if actor.superuser or (disk.owner_id is not None and disk.owner_id == actor.user_id):
         return True
     for attachment in store.attachments.where(disk_id=disk.id):
         vm = store.vms.find(attachment.vm_id)

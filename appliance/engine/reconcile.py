@@ -18,6 +18,7 @@ import libvirt
 
 from appliance.engine.context import EngineContext
 from appliance.engine.enums import DiskStatus, EventSeverity, VmStatus
+from appliance.engine.event_codes import EventCode
 from appliance.engine.vms import Vms
 from appliance.vdsm.agent import DomainState
 
@@ -65,7 +66,7 @@ class Reconciler:
         for domain in agent.domains():
             vm = self.ctx.store.vms.find(domain.uuid) if domain.ours else None
             if vm is None:
-                self._report_once(f"domain:{domain.uuid}", "unknown_domain",
+                self._report_once(f"domain:{domain.uuid}", EventCode.UNKNOWN_DOMAIN,
                                   f"libvirt runs domain '{domain.name}' ({domain.uuid}), which "
                                   "VirtStick does not manage; it was left alone.",
                                   host_id=host_id)
@@ -86,7 +87,7 @@ class Reconciler:
             known = {(v.disk_id, v.id) for v in self.ctx.store.volumes.all()
                      if v.storage_domain_id == domain.id}
             for image_id, volume_id in sorted(on_disk - known):
-                self._report_once(f"volume:{volume_id}", "unknown_volume",
+                self._report_once(f"volume:{volume_id}", EventCode.UNKNOWN_VOLUME,
                                   f"Storage domain '{domain.name}' holds volume {volume_id} of "
                                   f"image {image_id}, which VirtStick does not know; it was "
                                   "left alone.", storage_domain_id=domain.id)
@@ -95,8 +96,8 @@ class Reconciler:
                 if disk is not None and disk.status is not DiskStatus.ILLEGAL:
                     self.ctx.store.disks.update(replace(disk, status=DiskStatus.ILLEGAL))
                     self.ctx.events.record(
-                        "volume_missing", f"Disk '{disk.name}' lost a volume on storage domain "
-                        f"'{domain.name}' and is marked illegal.",
+                        EventCode.VOLUME_MISSING, f"Disk '{disk.name}' lost a volume on "
+                        f"storage domain '{domain.name}' and is marked illegal.",
                         severity=EventSeverity.ERROR, storage_domain_id=domain.id)
 
     def on_lifecycle(self, host_id: str, vm_id: str, event: int, detail: int) -> None:
@@ -136,11 +137,11 @@ class Reconciler:
         if (event == libvirt.VIR_DOMAIN_EVENT_SUSPENDED
                 and detail == libvirt.VIR_DOMAIN_EVENT_SUSPENDED_IOERROR):
             self.ctx.events.record(
-                "vm_paused_io_error", f"VM {vm.name} was paused: its storage failed or "
+                EventCode.VM_PAUSED_IO_ERROR, f"VM {vm.name} was paused: its storage failed or "
                 "is full. It resumes when space is freed.",
                 severity=EventSeverity.WARNING, vm_id=vm_id, host_id=host_id)
 
-    def _report_once(self, key: str, code: str, description: str, *,
+    def _report_once(self, key: str, code: EventCode, description: str, *,
                      host_id: str | None = None, storage_domain_id: str | None = None) -> None:
         if key in self._reported:
             return

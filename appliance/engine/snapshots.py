@@ -14,6 +14,8 @@ import time
 from dataclasses import replace
 
 from appliance.engine import chains
+from appliance.engine.audit import audited, audited_read
+from appliance.engine.audit_actions import AuditAction
 from appliance.engine.authz import Actor, require_vm
 from appliance.engine.context import EngineContext
 from appliance.engine.enums import (
@@ -23,6 +25,7 @@ from appliance.engine.enums import (
     SnapshotType,
     VmStatus,
 )
+from appliance.engine.event_codes import EventCode
 from appliance.engine.ids import new_id
 from appliance.engine.model import Disk, Snapshot, Vm, Volume
 from appliance.engine.storage import StorageDomains
@@ -40,10 +43,12 @@ class Snapshots:
 
     # Queries
 
+    @audited_read(AuditAction.SNAPSHOT_LIST)
     def list(self, vm_id: str, *, actor: Actor) -> builtins.list[Snapshot]:
         vm = self._vm(vm_id, actor, "see the snapshots of")
         return sorted(self.ctx.store.snapshots.where(vm_id=vm.id), key=lambda s: s.date)
 
+    @audited_read(AuditAction.SNAPSHOT_GET)
     def get(self, vm_id: str, snapshot_id: str, *, actor: Actor) -> Snapshot:
         self._vm(vm_id, actor, "see the snapshots of")
         snapshot = self.ctx.store.snapshots.find(snapshot_id)
@@ -53,6 +58,7 @@ class Snapshots:
 
     # Create and remove
 
+    @audited(AuditAction.SNAPSHOT_CREATE)
     def create(self, vm_id: str, *, description: str, persist_memory: bool = False,
                actor: Actor) -> Snapshot:
         with self.ctx.locks.hold(vm_id):
@@ -82,11 +88,13 @@ class Snapshots:
             self._adopt_layers(disks, layers)
             snapshot = self.ctx.store.snapshots.update(replace(snapshot,
                                                                status=SnapshotStatus.OK))
-        self.ctx.events.record("snapshot_created", f"Snapshot '{description}' of VM {vm.name} "
-                               f"was taken by {actor.name}" + (" with memory." if memory else "."),
-                               vm_id=vm.id, user=actor.name)
+        self.ctx.events.record(
+            EventCode.SNAPSHOT_CREATED, f"Snapshot '{description}' of VM {vm.name} "
+            f"was taken by {actor.name}" + (" with memory." if memory else "."),
+            vm_id=vm.id, user=actor.name)
         return snapshot
 
+    @audited(AuditAction.SNAPSHOT_REMOVE)
     def remove(self, vm_id: str, snapshot_id: str, *, actor: Actor) -> None:
         """Merge the snapshot's volumes with the layers above them; the guest keeps running."""
         with self.ctx.locks.hold(vm_id):
@@ -106,12 +114,14 @@ class Snapshots:
             self._forget_memory(self.ctx.store.disks.find(snapshot.memory_disk_id)
                                 if snapshot.memory_disk_id else None)
             self.ctx.store.snapshots.delete(snapshot.id)
-        self.ctx.events.record("snapshot_removed", f"Snapshot '{snapshot.description}' of VM "
-                               f"{vm.name} was removed by {actor.name}.", vm_id=vm.id,
-                               user=actor.name)
+        self.ctx.events.record(
+            EventCode.SNAPSHOT_REMOVED, f"Snapshot '{snapshot.description}' of VM "
+            f"{vm.name} was removed by {actor.name}.", vm_id=vm.id,
+            user=actor.name)
 
     # Preview, commit, undo, restore (the VM is down)
 
+    @audited(AuditAction.SNAPSHOT_PREVIEW)
     def preview(self, vm_id: str, snapshot_id: str, *, actor: Actor,
                 restore_memory: bool = False) -> Snapshot:
         """Show the snapshot's disks; with ``restore_memory`` (and a memory snapshot) the next
@@ -134,10 +144,11 @@ class Snapshots:
                 memory_disk_id=snapshot.memory_disk_id if restore_memory else ""))
             snapshot = self.ctx.store.snapshots.update(replace(snapshot,
                                                                status=SnapshotStatus.IN_PREVIEW))
-        self.ctx.events.record("snapshot_preview", f"VM {vm.name} previews snapshot "
+        self.ctx.events.record(EventCode.SNAPSHOT_PREVIEW, f"VM {vm.name} previews snapshot "
                                f"'{snapshot.description}'.", vm_id=vm.id, user=actor.name)
         return snapshot
 
+    @audited(AuditAction.SNAPSHOT_COMMIT)
     def commit(self, vm_id: str, *, actor: Actor) -> None:
         """Keep the previewed state: what was written after the snapshot is dropped."""
         with self.ctx.locks.hold(vm_id):
@@ -161,9 +172,11 @@ class Snapshots:
                     self._forget_snapshot(later)
             self.ctx.store.snapshots.delete(before.id)
             self.ctx.store.snapshots.update(replace(previewed, status=SnapshotStatus.OK))
-        self.ctx.events.record("snapshot_committed", f"VM {vm.name} was restored to snapshot "
-                               f"'{previewed.description}'.", vm_id=vm.id, user=actor.name)
+        self.ctx.events.record(
+            EventCode.SNAPSHOT_COMMITTED, f"VM {vm.name} was restored to snapshot "
+            f"'{previewed.description}'.", vm_id=vm.id, user=actor.name)
 
+    @audited(AuditAction.SNAPSHOT_UNDO)
     def undo(self, vm_id: str, *, actor: Actor) -> None:
         """Leave the preview: the disks go back to what they were before it."""
         with self.ctx.locks.hold(vm_id):
@@ -178,9 +191,11 @@ class Snapshots:
                 self._delete_volume(disk, preview_layer)
             self.ctx.store.snapshots.delete(before.id)
             self.ctx.store.snapshots.update(replace(previewed, status=SnapshotStatus.OK))
-        self.ctx.events.record("snapshot_undone", f"VM {vm.name} left the preview of snapshot "
-                               f"'{previewed.description}'.", vm_id=vm.id, user=actor.name)
+        self.ctx.events.record(
+            EventCode.SNAPSHOT_UNDONE, f"VM {vm.name} left the preview of snapshot "
+            f"'{previewed.description}'.", vm_id=vm.id, user=actor.name)
 
+    @audited(AuditAction.SNAPSHOT_RESTORE)
     def restore(self, vm_id: str, snapshot_id: str, *, actor: Actor) -> None:
         """oVirt's snapshot ``restore``: preview and commit in one step."""
         self.preview(vm_id, snapshot_id, actor=actor)

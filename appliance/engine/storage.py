@@ -4,15 +4,25 @@ from __future__ import annotations
 
 import builtins
 import time
+import uuid
 from dataclasses import dataclass, replace
 
-from appliance.engine import chains, permissions, validation
-from appliance.engine.authz import Actor
+from appliance.engine import chains, permissions, quotas, validation
+from appliance.engine.audit import audited, audited_read
+from appliance.engine.audit_actions import AuditAction
+from appliance.engine.authz import Actor, can_use_vm
 from appliance.engine.context import EngineContext
-from appliance.engine.enums import DiskFormat, DiskStatus, StorageDomainStatus
+from appliance.engine.enums import DiskContentType, DiskFormat, DiskStatus, StorageDomainStatus
 from appliance.engine.ids import new_id
 from appliance.engine.model import Disk, StorageDomain, Volume
-from appliance.errors import InsufficientResources, InvalidState, NotFound, PermissionDenied
+from appliance.errors import (
+    InsufficientResources,
+    InvalidInput,
+    InvalidState,
+    NameInUse,
+    NotFound,
+    PermissionDenied,
+)
 from appliance.vdsm.agent import HostAgent
 from appliance.vdsm.storage_interface import StorageConnection
 
@@ -37,6 +47,8 @@ class DiskCreate:
     format: DiskFormat = DiskFormat.COW
     sparse: bool = True
     description: str = ""
+    content_type: DiskContentType = DiskContentType.DATA
+    id: str = ""  # a client may choose the new disk's id (oVirt's SDK does, from an OVF)
 
 
 @dataclass(frozen=True)
@@ -109,22 +121,28 @@ class Disks:
         self.ctx = ctx
         self.domains = domains
 
+    @audited_read(AuditAction.DISK_LIST)
     def list(self, *, actor: Actor) -> builtins.list[Disk]:
         """The disks this actor may see: all for SuperUsers, their VMs' disks for others."""
         return permissions.visible_disks(self.ctx.store, actor)
 
+    @audited_read(AuditAction.DISK_GET)
     def get(self, disk_id: str, *, actor: Actor) -> Disk:
         return permissions.get_disk(self.ctx.store, actor, disk_id)
 
+    @audited(AuditAction.DISK_CREATE)
     def create(self, request: DiskCreate, *, actor: Actor) -> Disk:
         validation.name(request.name, noun="disk")
         validation.positive_size(request.provisioned_size)
         domain = self.ctx.store.storage_domains.get(request.storage_domain_id)
+        quotas.require(self.ctx.store, self.ctx.config.quotas, actor,
+                       storage=request.provisioned_size)
         self.domains.require_room(domain, request.provisioned_size, sparse=request.sparse)
-        disk = Disk(id=new_id(), name=request.name, storage_domain_id=domain.id,
-                    provisioned_size=request.provisioned_size, volume_id=new_id(),
-                    format=request.format, sparse=request.sparse,
-                    description=request.description, created=time.time())
+        disk = Disk(id=self._new_disk_id(request.id), name=request.name,
+                    storage_domain_id=domain.id, provisioned_size=request.provisioned_size,
+                    volume_id=new_id(), format=request.format, sparse=request.sparse,
+                    description=request.description, content_type=request.content_type,
+                    created=time.time(), owner_id=None if actor.superuser else actor.user_id)
         return self._store_new(disk, self._create_volume(domain, disk, parent=None))
 
     def create_layer_over(self, base: Disk, *, name: str, template_id: str | None = None) -> Disk:
@@ -138,14 +156,19 @@ class Disks:
                     created=time.time())
         return self._store_new(disk, self._create_volume(domain, disk, parent=base))
 
+    @audited(AuditAction.DISK_REMOVE)
     def remove(self, disk_id: str, *, actor: Actor) -> None:
         disk = permissions.get_disk(self.ctx.store, actor, disk_id)
         if disk.template_id is not None and not actor.superuser:
             raise PermissionDenied(f"{actor.name} may not remove template disk '{disk.name}'.")
+        if disk.status is DiskStatus.LOCKED:
+            raise InvalidState(f"Disk '{disk.name}' is locked (an image transfer or copy is "
+                               "running); remove it when it is ok.")
         for attachment in self.ctx.store.attachments.where(disk_id=disk_id):
             vm = self.ctx.store.vms.get(attachment.vm_id)
             if vm.status.is_running:
-                raise InvalidState(f"Disk '{disk.name}' is in use by running VM '{vm.name}'.")
+                which = f"VM '{vm.name}'" if can_use_vm(actor, vm) else "a VM"
+                raise InvalidState(f"Disk '{disk.name}' is in use by running {which}.")
         users = [v for v in self.ctx.store.volumes.all() if v.parent_id == disk.volume_id
                  and v.disk_id != disk.id]
         if users:
@@ -170,6 +193,17 @@ class Disks:
             if vol.id == disk.volume_id:
                 virtual = info.virtual_size
         return DiskSizes(virtual=virtual, actual=actual)
+
+    def _new_disk_id(self, wanted: str) -> str:
+        if not wanted:
+            return new_id()
+        try:
+            chosen = str(uuid.UUID(wanted))
+        except ValueError:
+            raise InvalidInput(f"A disk id must be a UUID, not '{wanted[:60]}'.") from None
+        if self.ctx.store.disks.find(chosen) is not None:
+            raise NameInUse(f"A disk with id {chosen} exists.")
+        return chosen
 
     def set_status(self, disk: Disk, status: DiskStatus) -> Disk:
         return self.ctx.store.disks.update(replace(disk, status=status))

@@ -12,10 +12,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from appliance.engine import validation
+from appliance.engine.audit import audited
+from appliance.engine.audit_actions import AuditAction
 from appliance.engine.authz import Actor, require_superuser
 from appliance.engine.context import EngineContext
 from appliance.engine.disk_copies import DiskCopies
 from appliance.engine.enums import TemplateStatus, VmStatus
+from appliance.engine.event_codes import EventCode
 from appliance.engine.ids import new_id, new_mac
 from appliance.engine.jobs import JobContext
 from appliance.engine.model import Job, Template, Vm
@@ -44,6 +47,7 @@ class TemplateBuilder:
         self.ctx = ctx
         self.copies = copies
 
+    @audited(AuditAction.TEMPLATE_BUILDER_CREATE_FROM_VM)
     def create_from_vm(self, request: TemplateFromVm, *, actor: Actor,
                        correlation_id: str = "") -> Started:
         require_superuser(actor, "make templates")
@@ -64,7 +68,7 @@ class TemplateBuilder:
         def work(job: JobContext) -> None:
             self._copy_disks(vm, template, job)
             store.templates.update(replace(template, status=TemplateStatus.OK))
-            self.ctx.events.record("template_created", f"Template {template.name} (version "
+            self.ctx.events.record(EventCode.TEMPLATE_CREATED, f"Template {template.name} (version "
                                    f"{template.version_number}) was made from VM {vm.name} "
                                    f"by {actor.name}.", vm_id=vm.id, user=actor.name,
                                    correlation_id=correlation_id)

@@ -9,9 +9,12 @@ from dataclasses import replace
 from pathlib import Path
 
 from appliance.engine import chains, validation
+from appliance.engine.audit import audited
+from appliance.engine.audit_actions import AuditAction
 from appliance.engine.authz import Actor, require_superuser
 from appliance.engine.context import EngineContext
 from appliance.engine.enums import DiskInterface, DiskStatus, TemplateStatus
+from appliance.engine.event_codes import EventCode
 from appliance.engine.ids import new_id, new_mac
 from appliance.engine.model import (
     BLANK_TEMPLATE_ID,
@@ -52,6 +55,7 @@ class Templates:
         template = self.get(template_id)
         return self.ctx.store.nics.where(vm_id=template.id)
 
+    @audited(AuditAction.TEMPLATE_IMPORT_DISK_IMAGE)
     def import_disk_image(self, source: Path, *, name: str, domain: StorageDomain,
                           actor: Actor, memory: int, description: str = "",
                           vnic_profile_id: str | None = None) -> Template:
@@ -94,11 +98,12 @@ class Templates:
             raise
         self.ctx.store.disks.update(replace(disk, status=DiskStatus.OK))
         template = self.ctx.store.templates.update(replace(template, status=TemplateStatus.OK))
-        self.ctx.events.record("template_imported",
+        self.ctx.events.record(EventCode.TEMPLATE_IMPORTED,
                                f"Template {name} was imported from {source.name}.",
                                user=actor.name)
         return template
 
+    @audited(AuditAction.TEMPLATE_REMOVE)
     def remove(self, template_id: str, *, actor: Actor) -> None:
         require_superuser(actor, "remove templates")
         template = self.ctx.store.templates.get(template_id)
@@ -115,7 +120,7 @@ class Templates:
             raise InvalidState(f"Template '{template.name}' is used by {len(users)} VM(s) "
                                f"({names}); remove them first.")
         self._forget(template_id)
-        self.ctx.events.record("template_removed", f"Template {template.name} was removed.",
+        self.ctx.events.record(EventCode.TEMPLATE_REMOVED, f"Template {template.name} was removed.",
                                user=actor.name)
 
     def _forget(self, template_id: str) -> None:

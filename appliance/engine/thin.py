@@ -16,9 +16,12 @@ from dataclasses import dataclass, replace
 import libvirt
 
 from appliance.engine import validation
+from appliance.engine.audit import audited
+from appliance.engine.audit_actions import AuditAction
 from appliance.engine.authz import Actor, require_superuser
 from appliance.engine.context import EngineContext
 from appliance.engine.enums import EventSeverity, VmStatus
+from appliance.engine.event_codes import EventCode
 from appliance.engine.model import Disk, StorageDomain
 from appliance.engine.storage import Disks, StorageDomains
 from appliance.engine.vms import Vms
@@ -90,6 +93,7 @@ class ThinProvisioning:
         sizes = self.disks.sizes(disk)
         return DiskFill(disk.id, sizes.virtual, sizes.actual)
 
+    @audited(AuditAction.THIN_SET_OVERCOMMIT)
     def set_overcommit(self, domain_id: str, percent: int, *, actor: Actor) -> StorageDomain:
         """The domain's limit: thin disks may promise ``percent`` % of its capacity (100 or
         less: no overcommit, every disk must fit in the free space)."""
@@ -133,21 +137,23 @@ class ThinProvisioning:
                 log.exception("thin provisioning check failed")
 
     def _warn(self, fill: DomainFill) -> None:
-        for key, condition, severity, text in (
+        for key, condition, severity, (raised, cleared), text in (
             (f"low:{fill.domain_id}", fill.low_on_space, EventSeverity.WARNING,
+             (EventCode.STORAGE_LOW, EventCode.STORAGE_LOW_CLEARED),
              f"Storage domain '{fill.name}' has {validation.human_size(fill.free)} free of "
              f"{validation.human_size(fill.capacity)}; VMs pause if it fills."),
             (f"overcommit:{fill.domain_id}", fill.near_overcommit_limit, EventSeverity.WARNING,
+             (EventCode.STORAGE_OVERCOMMIT, EventCode.STORAGE_OVERCOMMIT_CLEARED),
              f"Storage domain '{fill.name}' promises {fill.overcommit_ratio:.0%} of its "
              f"capacity, near its limit of {fill.overcommit_percent}%."),
         ):
             if condition and key not in self._warned:
                 self._warned.add(key)
-                self.ctx.events.record("storage_" + key.split(":")[0], text, severity=severity,
+                self.ctx.events.record(raised, text, severity=severity,
                                        storage_domain_id=fill.domain_id)
             elif not condition and key in self._warned:
                 self._warned.discard(key)
-                self.ctx.events.record("storage_" + key.split(":")[0] + "_cleared",
+                self.ctx.events.record(cleared,
                                        f"Storage domain '{fill.name}' is back within bounds "
                                        f"({validation.human_size(fill.free)} free).",
                                        storage_domain_id=fill.domain_id)
@@ -164,5 +170,5 @@ class ThinProvisioning:
         with self.ctx.locks.hold(vm.id):
             self.ctx.hosts.agent(host_id).resume(vm.id)
             self.vms.mark_status(vm.id, VmStatus.UP, host_id=host_id)
-        self.ctx.events.record("vm_resumed_space", f"VM {vm.name} was resumed: its storage "
+        self.ctx.events.record(EventCode.VM_RESUMED_SPACE, f"VM {vm.name} was resumed: its storage "
                                "has free space again.", vm_id=vm.id, host_id=host_id)

@@ -17,10 +17,14 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 
 from appliance.engine import validation
+from appliance.engine.audit import audited, audited_login, audited_read
+from appliance.engine.audit_actions import AuditAction
 from appliance.engine.authz import Actor, require_superuser
 from appliance.engine.context import EngineContext
 from appliance.engine.enums import EventSeverity
+from appliance.engine.event_codes import EventCode
 from appliance.engine.ids import new_id
+from appliance.engine.login_throttle import LoginThrottles
 from appliance.engine.store.tables import Table
 from appliance.errors import (
     InvalidInput,
@@ -28,7 +32,6 @@ from appliance.errors import (
     NameInUse,
     NotAuthenticated,
     NotFound,
-    TooManyAttempts,
 )
 from appliance.security.passwords import hash_password, verify_password
 
@@ -102,39 +105,6 @@ class Session:
     last_used: float
 
 
-class LoginThrottle:
-    """After ``max_failures`` failed logins for a key, refuse it for a delay that doubles with
-    each further failure; a success clears the key."""
-
-    def __init__(self, *, max_failures: int = 5, base_delay: float = 30.0,
-                 max_delay: float = 900.0) -> None:
-        self.max_failures = max_failures
-        self.base_delay = base_delay
-        self.max_delay = max_delay
-        self._lock = threading.Lock()
-        self._failures: dict[str, tuple[int, float]] = {}
-
-    def check(self, key: str, *, now: float) -> None:
-        with self._lock:
-            count, last = self._failures.get(key, (0, 0.0))
-        wait = self._delay(count) - (now - last)
-        if count >= self.max_failures and wait > 0:
-            raise TooManyAttempts(f"Too many failed logins: try again in {int(wait) + 1} s.")
-
-    def failed(self, key: str, *, now: float) -> None:
-        with self._lock:
-            count, _ = self._failures.get(key, (0, 0.0))
-            self._failures[key] = (count + 1, now)
-
-    def succeeded(self, key: str) -> None:
-        with self._lock:
-            self._failures.pop(key, None)
-
-    def _delay(self, count: int) -> float:
-        extra = max(0, count - self.max_failures)
-        return float(min(self.max_delay, self.base_delay * 2 ** min(extra, 16)))
-
-
 class Users:
     def __init__(self, ctx: EngineContext) -> None:
         self.ctx = ctx
@@ -144,10 +114,8 @@ class Users:
         self.permissions_table: Table[Permission] = Table(
             db, name="permissions", cls=Permission, noun="permission",
             columns=("user_id", "role_id", "object_id"))
-        # One user's name is locked quickly; a whole address (127.0.0.1 behind the TLS front
-        # is everyone on HTTPS) only after many failures, so one guesser cannot lock out all.
-        self.user_throttle = LoginThrottle(max_failures=5)
-        self.address_throttle = LoginThrottle(max_failures=30)
+        # By (user, address) and by address, never by user alone (see login_throttle).
+        self.throttles = LoginThrottles()
         self._sessions: dict[str, Session] = {}
         self._lock = threading.Lock()
         # Verified passwords for a minute, so HTTP Basic clients do not pay scrypt per request.
@@ -158,35 +126,32 @@ class Users:
 
     # Logging in
 
+    @audited_login
     def authenticate(self, username: str, password: str, *, address: str = "") -> Actor:
         """The actor for a user name (``jdoe`` or ``jdoe@internal``) and password.
 
         Raises NotAuthenticated for a wrong name or password (the same message for both) and
-        TooManyAttempts while the name or the address is throttled."""
+        TooManyAttempts while this name from this address, or this address, is throttled."""
         now = time.time()
         name, _domain = _split_user_name(username)
-        throttles = ((self.user_throttle, name), (self.address_throttle, address))
-        for throttle, key in throttles:
-            throttle.check(key, now=now)
+        self.throttles.check(name, address, now=now)
         user = self.table.by_name(name)
         if user is None:
             # As slow as a wrong password, so timing does not tell which names exist.
             verify_password(password, self._dummy_hash)
         if user is None or not self._password_ok(user, password):
-            for throttle, key in throttles:
-                throttle.failed(key, now=now)
-            self.ctx.events.record("user_login_failed",
+            self.throttles.failed(name, address, now=now)
+            self.ctx.events.record(EventCode.USER_LOGIN_FAILED,
                                    f"Failed login as '{name[:64]}' from {address or 'unknown'}.",
                                    severity=EventSeverity.WARNING, user=name[:64])
             raise NotAuthenticated("The user name or password is incorrect.")
-        for throttle, key in throttles:
-            throttle.succeeded(key)
+        self.throttles.succeeded(name, address)
         return self.actor(user.id, address=address)
 
     def issue_token(self, actor: Actor) -> str:
         self.get_user(actor.user_id)
         token = secrets.token_urlsafe(32)
-        now = time.time()
+        now = self.ctx.clock.now()
         with self._lock:
             # Sessions nobody used again would stay forever: drop the dead ones at each login.
             for dead in [t for t, s in self._sessions.items()
@@ -198,7 +163,7 @@ class Users:
 
     def actor_for_token(self, token: str, *, address: str = "") -> Actor:
         """The actor a token stands for; each use restarts its idle time."""
-        now = time.time()
+        now = self.ctx.clock.now()
         with self._lock:
             session = self._sessions.get(token)
             if session is not None and now - session.last_used > self.idle_seconds:
@@ -241,11 +206,13 @@ class Users:
 
     # Users
 
+    @audited_read(AuditAction.USER_LIST_USERS)
     def list_users(self, *, actor: Actor) -> list[User]:
         if actor.superuser:
             return self.table.all()
         return [self.get_user(actor.user_id)]
 
+    @audited_read(AuditAction.USER_GET_USER)
     def get_user(self, user_id: str, *, actor: Actor | None = None) -> User:
         if actor is not None and not actor.superuser and actor.user_id != user_id:
             raise NotFound(f"There is no user with id '{user_id}'.")
@@ -258,6 +225,7 @@ class Users:
         """By name, with or without the domain: ``jdoe`` or ``jdoe@internal``."""
         return self.table.by_name(name.partition("@")[0])
 
+    @audited(AuditAction.USER_CREATE_USER)
     def create_user(self, name: str, password: str, *, actor: Actor, email: str = "",
                     first_name: str = "", last_name: str = "",
                     role: RoleName | None = RoleName.USER_ROLE) -> User:
@@ -275,10 +243,12 @@ class Users:
             if role is not None:
                 self._insert_permission(user.id, _role_id(role), ObjectType.SYSTEM,
                                         SYSTEM_OBJECT_ID)
-        self.ctx.events.record("user_added", f"User {user.user_name} was added by {actor.name}.",
-                               user=actor.name)
+        self.ctx.events.record(
+            EventCode.USER_ADDED, f"User {user.user_name} was added by {actor.name}.",
+            user=actor.name)
         return user
 
+    @audited(AuditAction.USER_SET_PASSWORD)
     def set_password(self, user_id: str, password: str, *, actor: Actor) -> None:
         if actor.user_id != user_id:
             require_superuser(actor, "change other users' passwords")
@@ -290,6 +260,7 @@ class Users:
         self.table.update(replace(user, password_hash=hash_password(password)))
         self._forget_verified()
 
+    @audited(AuditAction.USER_REMOVE_USER)
     def remove_user(self, user_id: str, *, actor: Actor) -> None:
         require_superuser(actor, "remove users")
         user = self.get_user(user_id)
@@ -303,7 +274,7 @@ class Users:
             for token in [t for t, s in self._sessions.items() if s.user_id == user_id]:
                 del self._sessions[token]
         self._forget_verified()
-        self.ctx.events.record("user_removed", f"User {user.user_name} was removed by "
+        self.ctx.events.record(EventCode.USER_REMOVED, f"User {user.user_name} was removed by "
                                f"{actor.name}.", user=actor.name)
 
     # Roles and permissions
@@ -324,6 +295,7 @@ class Users:
         known = ", ".join(r.name.value for r in ROLES)
         raise NotFound(f"There is no role named '{name}'; the roles are {known}.")
 
+    @audited(AuditAction.USER_GRANT)
     def grant(self, *, user_id: str, role_id: str, object_type: ObjectType, object_id: str,
               actor: Actor) -> Permission:
         """Give a user a role on an object (SuperUser only on the system)."""
@@ -340,11 +312,13 @@ class Users:
             if existing.role_id == role_id:
                 return existing
         permission = self._insert_permission(user.id, role.id, object_type, object_id)
-        self.ctx.events.record("permission_granted", f"{actor.name} gave {user.user_name} role "
-                               f"{role.name} on {object_type.value} {object_id}.",
-                               user=actor.name)
+        self.ctx.events.record(
+            EventCode.PERMISSION_GRANTED, f"{actor.name} gave {user.user_name} role "
+            f"{role.name} on {object_type.value} {object_id}.",
+            user=actor.name)
         return permission
 
+    @audited_read(AuditAction.USER_PERMISSIONS)
     def permissions(self, *, actor: Actor, object_id: str | None = None,
                     user_id: str | None = None) -> list[Permission]:
         conditions = {k: v for k, v in (("object_id", object_id), ("user_id", user_id))
@@ -354,12 +328,14 @@ class Users:
             return found
         return [p for p in found if p.user_id == actor.user_id]
 
+    @audited_read(AuditAction.USER_GET_PERMISSION)
     def get_permission(self, permission_id: str, *, actor: Actor) -> Permission:
         permission = self.permissions_table.get(permission_id)
         if not actor.superuser and permission.user_id != actor.user_id:
             raise NotFound(f"There is no permission with id '{permission_id}'.")
         return permission
 
+    @audited(AuditAction.USER_REMOVE_PERMISSION)
     def remove_permission(self, permission_id: str, *, actor: Actor) -> None:
         require_superuser(actor, "remove permissions")
         permission = self.permissions_table.get(permission_id)

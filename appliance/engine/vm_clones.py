@@ -8,10 +8,13 @@ import time
 from dataclasses import replace
 
 from appliance.engine import validation
+from appliance.engine.audit import audited
+from appliance.engine.audit_actions import AuditAction
 from appliance.engine.authz import Actor, require_vm
 from appliance.engine.context import EngineContext
 from appliance.engine.disk_copies import DiskCopies
 from appliance.engine.enums import VmStatus
+from appliance.engine.event_codes import EventCode
 from appliance.engine.ids import new_id, new_mac
 from appliance.engine.jobs import JobContext
 from appliance.engine.model import Job, Vm
@@ -23,6 +26,7 @@ class VmClones:
         self.ctx = ctx
         self.copies = copies
 
+    @audited(AuditAction.VM_CLONE_CLONE)
     def clone(self, vm_id: str, *, name: str, actor: Actor,
               correlation_id: str = "") -> tuple[Vm, Job]:
         store = self.ctx.store
@@ -59,7 +63,7 @@ class VmClones:
                                                  disk_id=copy.id))
             self._set_down(clone.id)
             self._set_down(source.id)
-            self.ctx.events.record("vm_cloned", f"VM {source.name} was cloned to {name} by "
+            self.ctx.events.record(EventCode.VM_CLONED, f"VM {source.name} was cloned to {name} by "
                                    f"{actor.name}.", vm_id=clone.id, user=actor.name,
                                    correlation_id=correlation_id)
 

@@ -7,9 +7,12 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from appliance.engine import chains, validation
+from appliance.engine.audit import audited
+from appliance.engine.audit_actions import AuditAction
 from appliance.engine.authz import Actor, require_vm
 from appliance.engine.context import EngineContext
 from appliance.engine.enums import DiskInterface, VmStatus
+from appliance.engine.event_codes import EventCode
 from appliance.engine.model import Disk
 from appliance.engine.storage import DiskCreate, Disks, StorageDomains
 from appliance.engine.vms import Vms
@@ -36,6 +39,7 @@ class VmDisks:
         self.disks = disks
         self.domains = domains
 
+    @audited(AuditAction.VM_DISK_ADD)
     def add(self, vm_id: str, request: NewVmDisk, *, actor: Actor) -> Disk:
         """A new thin disk, attached to the VM (which must be down), named after the VM
         when no name is given."""
@@ -46,11 +50,12 @@ class VmDisks:
             storage_domain_id=request.storage_domain_id or self.domains.default().id),
             actor=actor, interface=request.interface, bootable=request.bootable)
         disk = self.ctx.store.disks.get(attachment.disk_id)
-        self.ctx.events.record("vm_disk_added", f"Disk {disk.name} "
+        self.ctx.events.record(EventCode.VM_DISK_ADDED, f"Disk {disk.name} "
                                f"({validation.human_size(disk.provisioned_size)}) was added to "
                                f"VM {vm.name} by {actor.name}.", vm_id=vm.id, user=actor.name)
         return disk
 
+    @audited(AuditAction.VM_DISK_RESIZE)
     def resize(self, vm_id: str, disk_id: str, *, size: int, actor: Actor) -> Disk:
         """Grow one of the VM's disks to ``size`` bytes (disks never shrink: the guest's
         file systems would be cut). While the VM runs the guest sees the new size at once."""
@@ -76,7 +81,7 @@ class VmDisks:
             agent.resize_volume(chains.volume(disk), size=size, fmt=disk.format.qemu_format,
                                 vm_id=vm.id if live else None)
             grown = self.ctx.store.disks.update(replace(disk, provisioned_size=size))
-        self.ctx.events.record("vm_disk_resized", f"Disk {disk.name} of VM {vm.name} was grown "
-                               f"to {validation.human_size(size)} by {actor.name}.",
+        self.ctx.events.record(EventCode.VM_DISK_RESIZED, f"Disk {disk.name} of VM {vm.name} "
+                               f"was grown to {validation.human_size(size)} by {actor.name}.",
                                vm_id=vm.id, user=actor.name)
         return grown

@@ -10,6 +10,8 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+from appliance.engine.audit import audited
+from appliance.engine.audit_actions import AuditAction
 from appliance.engine.authz import Actor
 from appliance.engine.clusters import Clusters
 from appliance.engine.context import EngineContext
@@ -50,6 +52,7 @@ class VmProvisioning:
         self._domains = domains
         self._copies = copies
 
+    @audited(AuditAction.VM_PROVISIONING_CREATE)
     def create(self, request: NewVm, *, actor: Actor) -> Vm:
         self._check_references(request)
         made: list[str] = []  # ids of the disks whose images were written

@@ -9,10 +9,13 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any
 
-from appliance.engine import validation
+from appliance.engine import quotas, validation
+from appliance.engine.audit import audited
+from appliance.engine.audit_actions import AuditAction
 from appliance.engine.authz import Actor, require_vm
 from appliance.engine.context import EngineContext
 from appliance.engine.enums import BootDevice, VmStatus
+from appliance.engine.event_codes import EventCode
 from appliance.engine.model import Vm
 from appliance.engine.placement import Placement
 from appliance.engine.vms import Vms
@@ -37,6 +40,7 @@ class VmUpdates:
         self.vms = vms
         self.placement = placement
 
+    @audited(AuditAction.VM_UPDATE_UPDATE)
     def update(self, vm_id: str, request: VmUpdate, *, actor: Actor) -> Vm:
         with self.ctx.locks.hold(vm_id):
             vm = self.vms.get(vm_id, actor=actor)
@@ -51,6 +55,11 @@ class VmUpdates:
             if request.high_availability is not None and \
                     request.high_availability != vm.high_availability:
                 changes["high_availability"] = request.high_availability
+            if vm.owner_id == actor.user_id:  # the owner's quota carries the VM
+                changed = replace(vm, **changes)
+                quotas.require(self.ctx.store, self.ctx.config.quotas, actor,
+                               memory=changed.memory - vm.memory,
+                               vcpus=changed.vcpus - vm.vcpus)
             if not changes:
                 return vm
             with self.ctx.store.db.transaction():
@@ -58,8 +67,9 @@ class VmUpdates:
                     raise NameInUse(f"The name '{changes['name']}' is already used by "
                                     "another VM.")
                 updated = self.ctx.store.vms.update(replace(vm, **changes))
-        self.ctx.events.record("vm_updated", f"VM {updated.name} was edited by {actor.name} "
-                               f"({', '.join(sorted(changes))}).", vm_id=vm.id, user=actor.name)
+        self.ctx.events.record(
+            EventCode.VM_UPDATED, f"VM {updated.name} was edited by {actor.name} "
+            f"({', '.join(sorted(changes))}).", vm_id=vm.id, user=actor.name)
         return updated
 
     def _hardware_changes(self, vm: Vm, request: VmUpdate) -> dict[str, Any]:

@@ -8,23 +8,28 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Protocol, TypeVar
 
-from appliance.engine import chains, permissions, validation
+from appliance.engine import chains, permissions, quotas, validation
+from appliance.engine.audit import audited, audited_read
+from appliance.engine.audit_actions import AuditAction
 from appliance.engine.authz import Actor, can_use_vm, require_vm
 from appliance.engine.context import EngineContext
 from appliance.engine.disk_copies import DiskCopies
 from appliance.engine.enums import (
     BootDevice,
     DiskInterface,
+    DiskStatus,
     DisplayType,
     EventSeverity,
     NicInterface,
     VmStatus,
 )
+from appliance.engine.event_codes import EventCode
 from appliance.engine.ids import new_id, new_mac
 from appliance.engine.model import BLANK_TEMPLATE_ID, DiskAttachment, Job, Nic, Vm
 from appliance.engine.placement import Placement
 from appliance.engine.snapshot_memory import memory_to_restore
 from appliance.engine.storage import DiskCreate, Disks
+from appliance.engine.store.schema import Store
 from appliance.errors import InvalidState, NameInUse, NotFound, NotSupported
 from appliance.vdsm.agent import HostAgent, LaunchDisk, LaunchNic, LaunchRequest
 
@@ -73,6 +78,7 @@ class Vms:
 
     # Queries
 
+    @audited_read(AuditAction.VM_LIST)
     def list(self, *, actor: Actor) -> list[Vm]:
         if actor.superuser:
             return self.ctx.store.vms.all()
@@ -81,6 +87,7 @@ class Vms:
                    if (vm := self.ctx.store.vms.find(vm_id)) is not None]
         return owned + granted
 
+    @audited_read(AuditAction.VM_GET)
     def get(self, vm_id: str, *, actor: Actor) -> Vm:
         vm = self.ctx.store.vms.get(vm_id)
         if not can_use_vm(actor, vm):
@@ -88,33 +95,40 @@ class Vms:
             raise NotFound(f"There is no VM with id '{vm_id}'.")
         return vm
 
+    @audited_read(AuditAction.VM_FIND)
     def find(self, vm_id: str, *, actor: Actor) -> Vm | None:
         """The VM, or None when there is none this actor may see."""
         vm = self.ctx.store.vms.find(vm_id)
         return vm if vm is not None and can_use_vm(actor, vm) else None
 
+    @audited_read(AuditAction.VM_FIND_BY_NAME)
     def find_by_name(self, name: str, *, actor: Actor) -> Vm | None:
         vm = self.ctx.store.vms.by_name(name)
         return vm if vm is not None and can_use_vm(actor, vm) else None
 
+    @audited_read(AuditAction.VM_LIST_DISK_ATTACHMENTS)
     def list_disk_attachments(self, vm_id: str, *,
                               actor: Actor) -> builtins.list[DiskAttachment]:
         vm = self.get(vm_id, actor=actor)
         return self.ctx.store.attachments.where(vm_id=vm.id)
 
+    @audited_read(AuditAction.VM_GET_DISK_ATTACHMENT)
     def get_disk_attachment(self, vm_id: str, attachment_id: str, *,
                             actor: Actor) -> DiskAttachment:
         return _one_of(self.list_disk_attachments(vm_id, actor=actor), attachment_id, "disk")
 
+    @audited_read(AuditAction.VM_LIST_NICS)
     def list_nics(self, vm_id: str, *, actor: Actor) -> builtins.list[Nic]:
         vm = self.get(vm_id, actor=actor)
         return self.ctx.store.nics.where(vm_id=vm.id)
 
+    @audited_read(AuditAction.VM_GET_NIC)
     def get_nic(self, vm_id: str, nic_id: str, *, actor: Actor) -> Nic:
         return _one_of(self.list_nics(vm_id, actor=actor), nic_id, "NIC")
 
     # Definition
 
+    @audited(AuditAction.VM_CREATE)
     def create(self, request: VmCreate, *, actor: Actor) -> Vm:
         store = self.ctx.store
         validation.name(request.name, noun="VM")
@@ -139,6 +153,8 @@ class Vms:
             created=time.time(),
         )
         self.placement.require_memory_fits(cluster.id, vm.memory)
+        quotas.require(store, self.ctx.config.quotas, actor, memory=vm.memory, vcpus=vm.vcpus,
+                       storage=_template_disks_size(store, template.id))
         cloning = request.clone and template.id != BLANK_TEMPLATE_ID
         if cloning:  # the disks are copied by a job; the VM is locked until it ends
             vm = replace(vm, status=VmStatus.IMAGE_LOCKED)
@@ -149,10 +165,11 @@ class Vms:
             self._copy_template_devices(vm, thin_disks=not cloning)
         if cloning:
             DiskCopies(self.ctx, self.disks.domains).clone_template_disks(vm, actor=actor)
-        self.ctx.events.record("vm_created", f"VM {vm.name} was created by {actor.name}.",
+        self.ctx.events.record(EventCode.VM_CREATED, f"VM {vm.name} was created by {actor.name}.",
                                vm_id=vm.id, user=actor.name)
         return vm
 
+    @audited(AuditAction.VM_REMOVE)
     def remove(self, vm_id: str, *, actor: Actor, keep_disks: bool = False) -> None:
         with self.ctx.locks.hold(vm_id):
             vm = self.get(vm_id, actor=actor)
@@ -171,9 +188,10 @@ class Vms:
                 for snapshot in self.ctx.store.snapshots.where(vm_id=vm_id):
                     self.ctx.store.snapshots.delete(snapshot.id)
                 self.ctx.store.vms.delete(vm_id)
-        self.ctx.events.record("vm_removed", f"VM {vm.name} was removed by {actor.name}.",
+        self.ctx.events.record(EventCode.VM_REMOVED, f"VM {vm.name} was removed by {actor.name}.",
                                vm_id=vm_id, user=actor.name)
 
+    @audited(AuditAction.VM_ATTACH_DISK)
     def attach_disk(self, vm_id: str, disk_id: str, *, actor: Actor,
                     interface: DiskInterface = DiskInterface.VIRTIO, bootable: bool = False,
                     active: bool = True) -> DiskAttachment:
@@ -186,6 +204,7 @@ class Vms:
                 id=disk.id, vm_id=vm.id, disk_id=disk.id, interface=interface,
                 bootable=bootable, active=active))
 
+    @audited(AuditAction.VM_ATTACH_NEW_DISK)
     def attach_new_disk(self, vm_id: str, request: DiskCreate, *, actor: Actor,
                         interface: DiskInterface = DiskInterface.VIRTIO,
                         bootable: bool = False, active: bool = True) -> DiskAttachment:
@@ -198,6 +217,7 @@ class Vms:
                 id=disk.id, vm_id=vm.id, disk_id=disk.id, interface=interface,
                 bootable=bootable, active=active))
 
+    @audited(AuditAction.VM_DETACH_DISK)
     def detach_disk(self, vm_id: str, disk_id: str, *, actor: Actor,
                     remove: bool = False) -> None:
         """Detach a disk from a VM that is down; ``remove`` also deletes the disk."""
@@ -215,6 +235,7 @@ class Vms:
             else:
                 self.ctx.store.attachments.delete(attachment.id)
 
+    @audited(AuditAction.VM_REMOVE_NIC)
     def remove_nic(self, vm_id: str, nic_id: str, *, actor: Actor) -> None:
         with self.ctx.locks.hold(vm_id):
             vm = self.get(vm_id, actor=actor)
@@ -227,6 +248,7 @@ class Vms:
                                    "removing NICs.")
             self.ctx.store.nics.delete(nic.id)
 
+    @audited(AuditAction.VM_ADD_NIC)
     def add_nic(self, vm_id: str, request: NicCreate, *, actor: Actor) -> Nic:
         with self.ctx.locks.hold(vm_id):
             vm = self.get(vm_id, actor=actor)
@@ -246,6 +268,7 @@ class Vms:
 
     # Lifecycle
 
+    @audited(AuditAction.VM_START_OR_RESUME)
     def start_or_resume(self, vm_id: str, *, actor: Actor, correlation_id: str = "") -> Job:
         """oVirt's start verb: a paused VM is resumed, one that is down is started."""
         with self.ctx.locks.hold(vm_id):
@@ -253,6 +276,7 @@ class Vms:
                 return self.resume(vm_id, actor=actor, correlation_id=correlation_id)
             return self.start(vm_id, actor=actor, correlation_id=correlation_id)
 
+    @audited(AuditAction.VM_START)
     def start(self, vm_id: str, *, actor: Actor, correlation_id: str = "") -> Job:
         with self.ctx.locks.hold(vm_id):
             vm = self.get(vm_id, actor=actor)
@@ -268,36 +292,43 @@ class Vms:
                 self.ctx.hosts.agent(host_id).launch(request)
             except Exception as exc:
                 self._set(vm, status=VmStatus.DOWN, host_id=None)
-                self.ctx.events.record("vm_start_failed", f"VM {vm.name} failed to start: {exc}",
-                                       severity=EventSeverity.ERROR, vm_id=vm.id,
-                                       user=actor.name, correlation_id=correlation_id)
+                self.ctx.events.record(
+                    EventCode.VM_START_FAILED, f"VM {vm.name} failed to start: {exc}",
+                    severity=EventSeverity.ERROR, vm_id=vm.id,
+                    user=actor.name, correlation_id=correlation_id)
                 raise
             current = self.ctx.store.vms.get(vm_id)
             if current.status is VmStatus.WAIT_FOR_LAUNCH:
                 self._set(current, status=VmStatus.UP, start_time=time.time())
         host = self.ctx.store.hosts.get(host_id)
-        self.ctx.events.record("vm_started", f"VM {vm.name} was started by {actor.name} "
+        self.ctx.events.record(EventCode.VM_STARTED, f"VM {vm.name} was started by {actor.name} "
                                f"on host {host.name}.", vm_id=vm.id, host_id=host_id,
                                user=actor.name, correlation_id=correlation_id)
         return self.ctx.jobs.record(f"Launching VM {vm.name}", owner=actor.name,
                                     correlation_id=correlation_id, vm_id=vm.id)
 
+    @audited(AuditAction.VM_SHUTDOWN)
     def shutdown(self, vm_id: str, *, actor: Actor, correlation_id: str = "") -> Job:
         """Ask the guest to power off (ACPI); the VM turns Down when it has."""
         return self._running_action(vm_id, actor, correlation_id, verb="shut down",
+                                    event=EventCode.VM_SHUT_DOWN,
                                     status=VmStatus.POWERING_DOWN,
                                     call=lambda agent, vid: agent.shutdown(vid))
 
+    @audited(AuditAction.VM_STOP)
     def stop(self, vm_id: str, *, actor: Actor, correlation_id: str = "") -> Job:
         """Power off at once, as pulling the plug."""
         job = self._running_action(vm_id, actor, correlation_id, verb="power off",
+                                   event=EventCode.VM_POWER_OFF,
                                    status=VmStatus.POWERING_DOWN,
                                    call=lambda agent, vid: agent.power_off(vid))
         self.mark_down(vm_id, reason="powered off")
         return job
 
+    @audited(AuditAction.VM_REBOOT)
     def reboot(self, vm_id: str, *, actor: Actor, correlation_id: str = "") -> Job:
         job = self._running_action(vm_id, actor, correlation_id, verb="reboot",
+                                   event=EventCode.VM_REBOOT,
                                    status=VmStatus.REBOOT_IN_PROGRESS,
                                    call=lambda agent, vid: agent.reboot(vid))
         # A guest reboot keeps the QEMU process: libvirt sends no start event to end it.
@@ -307,15 +338,20 @@ class Vms:
                 self._set(vm, status=VmStatus.UP)
         return job
 
+    @audited(AuditAction.VM_RESET)
     def reset(self, vm_id: str, *, actor: Actor, correlation_id: str = "") -> Job:
-        return self._running_action(vm_id, actor, correlation_id, verb="reset", status=None,
+        return self._running_action(vm_id, actor, correlation_id, verb="reset",
+                                    event=EventCode.VM_RESET, status=None,
                                     call=lambda agent, vid: agent.reset(vid))
 
+    @audited(AuditAction.VM_PAUSE)
     def pause(self, vm_id: str, *, actor: Actor, correlation_id: str = "") -> Job:
         return self._running_action(vm_id, actor, correlation_id, verb="pause",
+                                    event=EventCode.VM_PAUSE,
                                     status=VmStatus.PAUSED,
                                     call=lambda agent, vid: agent.pause(vid))
 
+    @audited(AuditAction.VM_RESUME)
     def resume(self, vm_id: str, *, actor: Actor, correlation_id: str = "") -> Job:
         with self.ctx.locks.hold(vm_id):
             vm = self.get(vm_id, actor=actor)
@@ -325,7 +361,7 @@ class Vms:
             assert vm.host_id is not None
             self.ctx.hosts.agent(vm.host_id).resume(vm.id)
             self._set(vm, status=VmStatus.UP)
-        self.ctx.events.record("vm_resumed", f"VM {vm.name} was resumed by {actor.name}.",
+        self.ctx.events.record(EventCode.VM_RESUMED, f"VM {vm.name} was resumed by {actor.name}.",
                                vm_id=vm.id, user=actor.name, correlation_id=correlation_id)
         return self.ctx.jobs.record(f"Resuming VM {vm.name}", owner=actor.name,
                                     correlation_id=correlation_id, vm_id=vm.id)
@@ -339,7 +375,7 @@ class Vms:
                 return
             self._set(vm, status=VmStatus.DOWN, host_id=None, stop_time=time.time(),
                       stop_reason=reason)
-        self.ctx.events.record("vm_down", f"VM {vm.name} is down: {reason}.", vm_id=vm_id,
+        self.ctx.events.record(EventCode.VM_DOWN, f"VM {vm.name} is down: {reason}.", vm_id=vm_id,
                                host_id=vm.host_id)
 
     def mark_status(self, vm_id: str, status: VmStatus, *, host_id: str) -> None:
@@ -355,7 +391,7 @@ class Vms:
     # Helpers
 
     def _running_action(self, vm_id: str, actor: Actor, correlation_id: str, *, verb: str,
-                        status: VmStatus | None,
+                        event: EventCode, status: VmStatus | None,
                         call: Callable[[HostAgent, str], None]) -> Job:
         with self.ctx.locks.hold(vm_id):
             vm = self.get(vm_id, actor=actor)
@@ -372,7 +408,7 @@ class Vms:
             except Exception:
                 self._set(vm, status=previous)
                 raise
-        self.ctx.events.record(f"vm_{verb.replace(' ', '_')}",
+        self.ctx.events.record(event,
                                f"VM {vm.name}: {verb} requested by {actor.name}.",
                                vm_id=vm.id, user=actor.name, correlation_id=correlation_id)
         return self.ctx.jobs.record(f"{verb.capitalize()} VM {vm.name}", owner=actor.name,
@@ -396,6 +432,9 @@ class Vms:
             if not attachment.active:
                 continue
             disk = store.disks.get(attachment.disk_id)
+            if disk.status is DiskStatus.LOCKED:
+                raise InvalidState(f"VM '{vm.name}' cannot start: its disk '{disk.name}' is "
+                                   "locked (an image transfer or copy is running).")
             disks.append(LaunchDisk(
                 storage_domain_id=disk.storage_domain_id, image_id=disk.id,
                 volume_id=disk.volume_id, interface=attachment.interface.value,
@@ -440,3 +479,9 @@ def _one_of(items: list[U], item_id: str, noun: str) -> U:
         if item.id == item_id:
             return item
     raise NotFound(f"There is no {noun} with id '{item_id[:60]}' on this VM.")
+
+
+def _template_disks_size(store: Store, template_id: str) -> int:
+    """What a VM from the template promises in disks (thin layers or clones: the same)."""
+    return sum(store.disks.get(a.disk_id).provisioned_size
+               for a in store.attachments.where(vm_id=template_id))

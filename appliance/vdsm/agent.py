@@ -12,7 +12,7 @@ import logging
 import secrets
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from pathlib import Path
 from typing import Protocol
@@ -21,11 +21,15 @@ from xml.etree import ElementTree as ET
 import libvirt
 from defusedxml import ElementTree as SafeET
 
-from appliance.errors import HostAgentError, NotFound
+from appliance.config import VirtType
+from appliance.errors import HostAgentError, NotFound, NotSupported
 from appliance.vdsm import domxml, stats
 from appliance.vdsm import migration as vdsm_migration
 from appliance.vdsm.connection import LibvirtConnection
-from appliance.vdsm.host import HostFacts, facts
+from appliance.vdsm.display_passwords import OneTimeDisplayPasswords
+from appliance.vdsm.host import HostFacts, VirtVerdict, facts, start_with_fallback
+from appliance.vdsm.imageio.control import TicketStatus
+from appliance.vdsm.imageio.transfers import HostTransfers, TransferEndpoint, TransferOpen
 from appliance.vdsm.storage import live
 from appliance.vdsm.storage.repository import Repository
 from appliance.vdsm.storage_interface import (
@@ -122,10 +126,16 @@ class GraphicsInfo:
 class AgentSettings:
     appliance_id: str
     run_dir: Path  # consoles' sockets and logs
-    virt_type: str
+    virt_type: VirtType  # kvm or qemu, as chosen for this machine
     domain_prefix: str = ""
     network_attachments: dict[str, str] = field(default_factory=dict)  # name -> bridge:X/user
     host_probe: stats.HostProbe = field(default_factory=stats.HostProbe)
+    # Where KVM was chosen automatically: the machine's verdict, which a VM failing under
+    # KVM (and starting under TCG) changes for every later start. None: virt_type holds.
+    verdict: VirtVerdict | None = None
+
+    def current_virt_type(self) -> VirtType:
+        return self.verdict.virt_type if self.verdict is not None else self.virt_type
 
 
 LifecycleHandler = Callable[[str, str, int, int], None]  # host id, vm id, event, detail
@@ -188,17 +198,27 @@ class HostAgent(Protocol):
     def export_volume(self, source: VolumeId, target: Path, *, source_format: str = "qcow2",
                       progress: Progress | None = None) -> None: ...
     def upload_volume(self, stream: Readable, target: VolumeId) -> int: ...
+    # Image transfers through ovirt-imageio (tickets by id; the host resolves the volume)
+    def open_image_transfer(self, request: TransferOpen) -> TransferEndpoint: ...
+    def image_transfer_status(self, ticket_id: str) -> TicketStatus | None: ...
+    def close_image_transfer(self, ticket_id: str, *, volume: VolumeId,
+                             commit: bool) -> None: ...
 
 
 class LocalHostAgent:
     """The agent for the libvirtd this process can reach (``qemu:///system`` on the stick)."""
 
     def __init__(self, *, host_id: str, uri: str, settings: AgentSettings,
-                 on_lifecycle: LifecycleHandler, on_reconnect: Callable[[], None]) -> None:
+                 on_lifecycle: LifecycleHandler, on_reconnect: Callable[[], None],
+                 transfers: HostTransfers | None = None) -> None:
         self.host_id = host_id
         self.settings = settings
+        self._transfers = transfers
         self._on_lifecycle = on_lifecycle
+        self._displays = OneTimeDisplayPasswords(self.set_graphics_password,
+                                                 domain_prefix=settings.domain_prefix)
         self.connection = LibvirtConnection(uri, on_lifecycle=self._lifecycle,
+                                            on_graphics=self._displays.on_graphics,
                                             on_reconnect=on_reconnect)
         self.storage = Repository(host_id)
         settings.run_dir.mkdir(parents=True, exist_ok=True)
@@ -211,7 +231,7 @@ class LocalHostAgent:
         self.connection.close()
 
     def facts(self) -> HostFacts:
-        return facts(self.connection.conn, virt_type=self.settings.virt_type)
+        return facts(self.connection.conn, virt_type=self.settings.current_virt_type())
 
     def domains(self) -> list[DomainInfo]:
         found = []
@@ -252,7 +272,10 @@ class LocalHostAgent:
                                   live.retarget_disks(saved, [d.path for d in spec.disks]),
                                   libvirt.VIR_DOMAIN_SAVE_RUNNING)
                 return
-            self.connection.conn.createXML(spec.to_xml(), 0)
+            conn = self.connection.conn
+            start_with_fallback(
+                lambda virt_type: conn.createXML(replace(spec, virt_type=virt_type).to_xml(), 0),
+                virt_type=spec.virt_type, verdict=self.settings.verdict, vm=request.name)
         except libvirt.libvirtError as exc:
             raise HostAgentError(f"libvirt could not start VM {request.name}: "
                                  f"{exc.get_error_message()}") from None
@@ -331,7 +354,9 @@ class LocalHostAgent:
 
     def set_graphics_password(self, vm_id: str, *, password: str, valid_until: float) -> None:
         """A new display password for the running VM, refused by QEMU after ``valid_until``
-        (connections made before then stay open)."""
+        (connections made before then stay open) and after its first successful login
+        (see display_passwords)."""
+        self._displays.changed(vm_id)
         dom = self._domain(vm_id)
         graphics = self._graphics_element(dom)
         graphics.set("passwd", password)
@@ -436,6 +461,25 @@ class LocalHostAgent:
     def upload_volume(self, stream: Readable, target: VolumeId) -> int:
         return self.storage.receive(stream, target)
 
+    # Image transfers: the machine's one ovirt-imageio daemon, on the local host only
+
+    def open_image_transfer(self, request: TransferOpen) -> TransferEndpoint:
+        return self._image_transfers().open(request,
+                                            path=self.storage.volume_path(request.volume))
+
+    def image_transfer_status(self, ticket_id: str) -> TicketStatus | None:
+        return self._image_transfers().status(ticket_id)
+
+    def close_image_transfer(self, ticket_id: str, *, volume: VolumeId, commit: bool) -> None:
+        self._image_transfers().close(ticket_id, path=self.storage.volume_path(volume),
+                                      commit=commit)
+
+    def _image_transfers(self) -> HostTransfers:
+        if self._transfers is None:
+            raise NotSupported(f"host {self.host_id} does not serve image transfers; the "
+                               "local host does")
+        return self._transfers
+
     def _domain(self, vm_id: str) -> libvirt.virDomain:
         try:
             return self.connection.conn.lookupByUUIDString(vm_id)
@@ -472,7 +516,7 @@ class LocalHostAgent:
             name=self.settings.domain_prefix + request.name,
             memory=request.memory,
             vcpus=request.vcpus,
-            virt_type=self.settings.virt_type,
+            virt_type=self.settings.current_virt_type(),
             appliance_id=self.settings.appliance_id,
             disks=disks,
             cdroms=cdroms,

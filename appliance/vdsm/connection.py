@@ -21,6 +21,7 @@ from appliance.errors import HostAgentError
 log = logging.getLogger(__name__)
 
 LifecycleCallback = Callable[[str, int, int], None]  # domain uuid, event, detail
+GraphicsCallback = Callable[[str, str, int], None]  # domain uuid, domain name, phase
 
 _loop_lock = threading.Lock()
 _loop_started = False
@@ -47,14 +48,17 @@ libvirt.registerErrorHandler(lambda _ctx, _err: None, None)
 
 class LibvirtConnection:
     def __init__(self, uri: str, *, on_lifecycle: LifecycleCallback | None = None,
+                 on_graphics: GraphicsCallback | None = None,
                  on_reconnect: Callable[[], None] | None = None,
                  retry_interval: float = 1.0) -> None:
         self.uri = uri
         self._on_lifecycle = on_lifecycle
+        self._on_graphics = on_graphics
         self._on_reconnect = on_reconnect
         self._retry_interval = retry_interval
         self._conn: libvirt.virConnect | None = None
         self._callback_id: int | None = None
+        self._graphics_id: int | None = None
         self._lock = threading.Lock()
         self._closed = threading.Event()
         self._stopping = threading.Event()
@@ -85,8 +89,9 @@ class LibvirtConnection:
                 # libvirt keeps a connection (and its callbacks) alive while callbacks are
                 # registered: deregister first, or a stopped engine would still get events.
                 with contextlib.suppress(libvirt.libvirtError):
-                    if self._callback_id is not None:
-                        self._conn.domainEventDeregisterAny(self._callback_id)
+                    for callback_id in (self._callback_id, self._graphics_id):
+                        if callback_id is not None:
+                            self._conn.domainEventDeregisterAny(callback_id)
                     self._conn.unregisterCloseCallback()
                     self._conn.close()
                 self._conn = None
@@ -104,6 +109,9 @@ class LibvirtConnection:
                 self._callback_id = conn.domainEventRegisterAny(
                     None, libvirt.VIR_DOMAIN_EVENT_ID_LIFECYCLE, self._lifecycle, None
                 )
+            if self._on_graphics is not None:
+                self._graphics_id = conn.domainEventRegisterAny(
+                    None, libvirt.VIR_DOMAIN_EVENT_ID_GRAPHICS, self._graphics, None)
         except libvirt.libvirtError as exc:
             # The daemon went away while we set up (it may still be starting): try again.
             with contextlib.suppress(libvirt.libvirtError):
@@ -120,6 +128,16 @@ class LibvirtConnection:
             self._on_lifecycle(dom.UUIDString(), event, detail)
         except Exception:
             log.exception("handling a libvirt lifecycle event failed")
+
+    def _graphics(self, _conn: Any, dom: Any, phase: int, _local: Any, _remote: Any,
+                  _scheme: Any, _subject: Any, _opaque: Any) -> None:
+        assert self._on_graphics is not None
+        if self._stopping.is_set():
+            return
+        try:
+            self._on_graphics(dom.UUIDString(), dom.name(), phase)
+        except Exception:
+            log.exception("handling a libvirt graphics event failed")
 
     def _closed_by_libvirt(self, conn: Any, reason: int, _opaque: Any) -> None:
         log.warning("libvirt connection to %s closed (reason %d)", self.uri, reason)

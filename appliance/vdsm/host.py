@@ -1,4 +1,9 @@
-"""Facts about the host the agent runs on, and the choice between KVM and TCG."""
+"""Facts about the host the agent runs on, and the choice between KVM and TCG.
+
+The choice is made once per boot by probing (``kvmprobe``) and kept in the runtime
+directory; a VM that then fails to start under KVM but starts under TCG changes it, once, for
+every later start of this boot (``VirtVerdict``).
+"""
 
 from __future__ import annotations
 
@@ -6,9 +11,8 @@ import json
 import logging
 import re
 import socket
-import subprocess
-import tempfile
-import time
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,12 +30,12 @@ class HostFacts:
     memory: int  # bytes
     cpus: int
     cpu_model: str
-    virt_type: str
+    virt_type: VirtType  # kvm or qemu
     libvirt_version: str
     uuid: str
 
 
-def facts(conn: libvirt.virConnect, *, virt_type: str) -> HostFacts:
+def facts(conn: libvirt.virConnect, *, virt_type: VirtType) -> HostFacts:
     model, memory_mib, cpus, *_ = conn.getInfo()
     major, rest = divmod(conn.getLibVersion(), 1_000_000)
     minor, micro = divmod(rest, 1000)
@@ -60,48 +64,109 @@ def _hostname(conn: libvirt.virConnect) -> str:
         return socket.gethostname()
 
 
-def choose_virt_type(wanted: VirtType, *, cache_dir: Path, probe_disk: Path | None) -> str:
+VERDICT_FILE = "virt-type.json"
+PROBE_TIMEOUT_S = 30.0
+
+
+def choose_virt_type(wanted: VirtType, *, cache_dir: Path, probe_disk: Path | None,
+                     libvirt_uri: str = "qemu:///system") -> VirtType:
     """KVM when it really runs guests here, else TCG (``qemu``).
 
-    The cheap check runs one instruction in a KVM vCPU; where a guest disk is at hand (the
-    demo guest on the stick) a real boot under KVM must also reach its ready line, because
-    on some nested setups vCPUs run but Linux guests hang. The verdict is kept per boot.
+    The cheap check runs one instruction in a KVM vCPU; then a transient kvm domain with
+    the CPU and machine type VMs get starts through libvirt and, where a guest disk is at
+    hand (the demo guest on the stick), boots to its ready line, because on some nested
+    setups QEMU refuses the CPU or vCPUs run but Linux guests hang. Bounded (about
+    ``PROBE_TIMEOUT_S``); the verdict is kept per boot.
     """
     if wanted is not VirtType.AUTO:
-        return wanted.value
-    boot_id = Path("/proc/sys/kernel/random/boot_id").read_text().strip()
-    cache = cache_dir / "virt-type.json"
-    try:
-        cached = json.loads(cache.read_text())
-        if cached.get("boot_id") == boot_id:
-            return str(cached["virt_type"])
-    except (OSError, ValueError, KeyError):
-        pass
-    log.info("checking whether KVM runs guests here (up to 30 s, once per boot)")
-    works = kvmprobe.kvm_works() and (probe_disk is None or _guest_boots_under_kvm(probe_disk))
-    chosen = "kvm" if works else "qemu"
-    log.info("virtualization: %s", "KVM" if works else "TCG (KVM is not usable here)")
-    cache_dir.mkdir(parents=True, exist_ok=True)
-    cache.write_text(json.dumps({"boot_id": boot_id, "virt_type": chosen}))
+        return wanted
+    cached = _cached_verdict(cache_dir)
+    if cached is not None:
+        return cached
+    log.info("checking whether KVM runs guests here (up to %.0f s, once per boot)",
+             PROBE_TIMEOUT_S)
+    if not kvmprobe.kvm_works():
+        result = kvmprobe.ProbeResult(False, "/dev/kvm is missing or its vCPUs do not run")
+    else:
+        result = kvmprobe.guest_runs_under_kvm(
+            libvirt_uri, work_dir=cache_dir / "kvm-probe", disk=probe_disk,
+            timeout=PROBE_TIMEOUT_S)
+    chosen = VirtType.KVM if result.works else VirtType.QEMU
+    log.info("virtualization: %s (%s)", "KVM" if result.works else "TCG", result.reason)
+    _write_verdict(cache_dir, chosen, result.reason)
     return chosen
 
 
-def _guest_boots_under_kvm(disk: Path, timeout: float = 30.0) -> bool:
-    with tempfile.TemporaryDirectory() as tmp:
-        serial = Path(tmp) / "serial.log"
-        process = subprocess.Popen(
-            ["qemu-system-x86_64", "-accel", "kvm", "-nodefaults", "-display", "none",
-             "-m", "256", "-snapshot", "-drive", f"file={disk},if=virtio",
-             "-serial", f"file:{serial}", "-no-reboot"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )
-        deadline = time.monotonic() + timeout
+FallbackHandler = Callable[[str, str], None]  # VM name, why KVM failed
+
+
+class VirtVerdict:
+    """What VMs run under on this machine for this boot, shared by its agents.
+
+    Starts as ``choose_virt_type`` decided; ``fall_back`` turns KVM into TCG once, keeps
+    that in the runtime directory for the rest of the boot, and tells ``on_fallback``.
+    """
+
+    def __init__(self, virt_type: VirtType, *, cache_dir: Path,
+                 on_fallback: FallbackHandler | None = None) -> None:
+        self._virt_type = virt_type
+        self._cache_dir = cache_dir
+        self._on_fallback = on_fallback
+        self._lock = threading.Lock()
+
+    @property
+    def virt_type(self) -> VirtType:
+        return self._virt_type
+
+    def fall_back(self, *, vm: str, reason: str) -> None:
+        with self._lock:
+            if self._virt_type is not VirtType.KVM:
+                return  # another start fell back first
+            self._virt_type = VirtType.QEMU
+            _write_verdict(self._cache_dir, VirtType.QEMU, f"VM {vm} failed under KVM: {reason}")
+        log.warning("VM %s failed to start under KVM (%s): VMs run under TCG from now on",
+                    vm, reason)
+        if self._on_fallback is not None:
+            self._on_fallback(vm, reason)
+
+
+def start_with_fallback(start: Callable[[VirtType], object], *, virt_type: VirtType,
+                        verdict: VirtVerdict | None, vm: str) -> VirtType:
+    """``start(virt_type)``; when that fails under KVM but the same VM starts under TCG, KVM
+    was the problem: the verdict falls back. Returns the type the VM runs under.
+
+    A failure under TCG too is not KVM's: the KVM error is raised and nothing changes.
+    Without a verdict (the configuration asked for kvm), there is no fallback.
+    """
+    try:
+        start(virt_type)
+        return virt_type
+    except libvirt.libvirtError as under_kvm:
+        if virt_type is not VirtType.KVM or verdict is None:
+            raise
         try:
-            while time.monotonic() < deadline and process.poll() is None:
-                if serial.exists() and b"VIRTSTICK-GUEST-READY" in serial.read_bytes():
-                    return True
-                time.sleep(0.5)
-            return False
-        finally:
-            process.kill()
-            process.wait()
+            start(VirtType.QEMU)
+        except libvirt.libvirtError:
+            raise under_kvm from None
+        verdict.fall_back(vm=vm, reason=under_kvm.get_error_message())
+        return VirtType.QEMU
+
+
+def _boot_id() -> str:
+    return Path("/proc/sys/kernel/random/boot_id").read_text().strip()
+
+
+def _cached_verdict(cache_dir: Path) -> VirtType | None:
+    try:
+        cached = json.loads((cache_dir / VERDICT_FILE).read_text())
+        if cached.get("boot_id") == _boot_id():
+            return VirtType(cached["virt_type"])
+    except (OSError, ValueError, KeyError):
+        pass
+    return None
+
+
+def _write_verdict(cache_dir: Path, virt_type: VirtType, reason: str) -> None:
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    (cache_dir / VERDICT_FILE).write_text(json.dumps(
+        {"boot_id": _boot_id(), "virt_type": virt_type.value, "reason": reason}))

@@ -27,7 +27,7 @@ from appliance.config import Config, to_toml
 from tests import sandbox
 
 ADMIN_PASSWORD = "admin-" + secrets.token_hex(6)
-TOKEN_IDLE_MINUTES = 0.1  # 6 s: the expiry test waits it out; the SDK logs in again by itself
+TOKEN_IDLE_MINUTES = 0.1  # 6 s: tokens die during the session; the SDK logs in again by itself
 
 
 @dataclass(frozen=True)
@@ -97,8 +97,10 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def start_appliance(base: Path, *, prefix: str, **sections: dict[str, object]) -> tuple[
-        subprocess.Popen[bytes], Appliance]:
+def start_appliance(base: Path, *, prefix: str,
+                    launcher: tuple[str, ...] = ("-m", "appliance.cli"),
+                    **sections: dict[str, object]) -> tuple[subprocess.Popen[bytes], Appliance]:
+    """``virtstick serve`` on free ports; ``launcher``: the Python arguments before ``serve``."""
     os.environ["VIRTSTICK_ADMIN_PASSWORD"] = ADMIN_PASSWORD
     port, https_port = free_port(), free_port()
     config = development_config(base).replace(
@@ -108,8 +110,8 @@ def start_appliance(base: Path, *, prefix: str, **sections: dict[str, object]) -
     path = base / "virtstick.toml"
     path.write_text(to_toml(config))
     log = open(base / "serve.log", "wb")  # noqa: SIM115 - kept open for the process
-    process = subprocess.Popen([sys.executable, "-m", "appliance.cli", "serve", "--config",
-                                str(path)], stdout=log, stderr=subprocess.STDOUT)
+    process = subprocess.Popen([sys.executable, *launcher, "serve", "--config", str(path)],
+                               stdout=log, stderr=subprocess.STDOUT)
     appliance = Appliance(url=f"http://127.0.0.1:{port}",
                           https_url=f"https://127.0.0.1:{https_port}", state_dir=base,
                           config=config, prefix=prefix)

@@ -65,6 +65,7 @@ def _fault(text: str, tag: str = "fault") -> tuple[str, str]:
     ("<vm><name>../../etc</name></vm>", 400, "not a valid VM name"),
     ("<vm><description>no name</description></vm>", 400, "needs a <name>"),
     ("", 400, "needs a <vm> body"),
+    ("<vm>" + "<a>" * 50000 + "</a>" * 50000 + "</vm>", 400, "nests deeper than"),
 ])
 def test_bad_vm_bodies(appliance: Appliance, token: str, unchanged: None, body: str,
                        status: int, words: str) -> None:
@@ -72,6 +73,16 @@ def test_bad_vm_bodies(appliance: Appliance, token: str, unchanged: None, body: 
     assert reply.status == status, reply.text
     reason, detail = _fault(reply.text)
     assert reason and words in detail
+
+
+def test_deeply_nested_json_is_refused(appliance: Appliance, token: str,
+                                       unchanged: None) -> None:
+    for depth in (40, 100000):
+        body = '{"name": "deep", "description": ' + "[" * depth + "]" * depth + "}"
+        reply = appliance.request("POST", f"{API}/vms", body, token=token, headers={
+            "Content-Type": "application/json", "Accept": "application/json"})
+        assert reply.status == 400, reply.text
+        assert "nests deeper than" in json.loads(reply.text)["detail"]
 
 
 def test_body_over_the_limit(appliance: Appliance, token: str, unchanged: None) -> None:
@@ -153,11 +164,20 @@ def test_user_role_cannot_reach_others(appliance: Appliance, admin: sdk.Connecti
         cluster=types.Cluster(name="Default"), memory=64 * 1024 * 1024))
     try:
         creds = (f"{name}@internal", "mallory-password")
-        for method, path in (("GET", f"{API}/vms/{vm.id}"), ("POST", f"{API}/vms/{vm.id}/start"),
-                             ("DELETE", f"{API}/vms/{vm.id}")):
-            body = "<action/>" if method == "POST" else None
+        cdrom = f"{API}/vms/{vm.id}/cdroms/00000000-0000-0000-0000-000000000000"
+        for method, path, body in (
+                ("GET", f"{API}/vms/{vm.id}", None),
+                ("POST", f"{API}/vms/{vm.id}/start", "<action/>"),
+                ("DELETE", f"{API}/vms/{vm.id}", None),
+                ("PUT", cdrom, "<cdrom><file id=''/></cdrom>"),
+                ("POST", f"{API}/vms/{vm.id}/clone", "<action><vm><name>copy</name></vm>"
+                 "</action>"),
+                ("POST", f"{API}/vms/{vm.id}/snapshots",
+                 "<snapshot><description>s</description></snapshot>"),
+                ("GET", f"{API}/vms/{vm.id}/snapshots", None)):
             reply = appliance.request(method, path, body, basic=creds)
             assert reply.status == 404, (method, path, reply.text)
+            assert vm.name not in reply.text, (method, path, reply.text)
         reply = appliance.request("POST", f"{API}/users",
                                   "<user><user_name>x@internal</user_name>"
                                   "<password>xxxxxxxxxx</password></user>", basic=creds)

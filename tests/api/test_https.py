@@ -3,7 +3,9 @@ downloads from pki-resource, and the client's address reaches the engine."""
 
 from __future__ import annotations
 
+import http.client
 import ssl
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -38,3 +40,23 @@ def test_https_refuses_an_unknown_ca(appliance: Appliance) -> None:
     with pytest.raises(urllib.error.URLError):
         urllib.request.urlopen(f"{appliance.https_url}/health",
                                context=ssl.create_default_context(), timeout=10)
+
+
+def test_pages_over_https_get_a_secure_cookie_and_guard_headers(appliance: Appliance) -> None:
+    parsed = urllib.parse.urlparse(appliance.https_url)
+    conn = http.client.HTTPSConnection(parsed.hostname, parsed.port, timeout=30,
+                                       context=ssl._create_unverified_context())
+    try:
+        conn.request("GET", "/login")
+        response = conn.getresponse()
+        response.read()
+        cookie = response.getheader("Set-Cookie") or ""
+        assert response.status == 200
+        assert "virtstick_session=" in cookie and "Secure" in cookie
+        assert response.getheader("X-Frame-Options") == "DENY"
+        assert response.getheader("X-Content-Type-Options") == "nosniff"
+    finally:
+        conn.close()
+    plain = appliance.request("GET", "/login")  # localhost: plain HTTP is still served
+    assert plain.status == 200 and "Secure" not in plain.headers.get("set-cookie", "")
+    assert plain.headers["x-frame-options"] == "DENY"

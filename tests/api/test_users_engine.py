@@ -10,10 +10,13 @@ from pathlib import Path
 import pytest
 
 from appliance.config import Config
+from appliance.engine.audit import AuditLog
 from appliance.engine.authz import SYSTEM
+from appliance.engine.clock import ManualClock
 from appliance.engine.context import EngineContext, Hosts, Locks
 from appliance.engine.events import EventLog
 from appliance.engine.jobs import Jobs
+from appliance.engine.login_throttle import LoginThrottle, source_of
 from appliance.engine.model import Vm
 from appliance.engine.store import Database
 from appliance.engine.store.schema import Store
@@ -25,15 +28,20 @@ ADMIN_PASSWORD = "admin-password"
 
 
 @pytest.fixture
-def users(tmp_path: Path) -> Iterator[Users]:
+def clock() -> ManualClock:
+    return ManualClock(time.time())
+
+
+@pytest.fixture
+def users(tmp_path: Path, clock: ManualClock) -> Iterator[Users]:
     config = Config().replace(appliance={"state_dir": tmp_path},
-                              auth={"admin_password_hash": hash_password(ADMIN_PASSWORD),
-                                    "token_idle_minutes": 0.02})
+                              auth={"admin_password_hash": hash_password(ADMIN_PASSWORD)})
     db = Database(config.database_path)
     events = EventLog(db)
     jobs = Jobs(Store(db).jobs, events)
     ctx = EngineContext(config=config, store=Store(db), events=events, jobs=jobs,
-                        hosts=Hosts(), locks=Locks(), appliance_id="test")
+                        hosts=Hosts(), locks=Locks(), appliance_id="test", audit=AuditLog(db, jobs),
+                        clock=clock)
     yield Users(ctx)
     jobs.shutdown()
     db.close()
@@ -49,21 +57,70 @@ def test_admin_logs_in_and_tokens_work(users: Users) -> None:
         users.actor_for_token(token)
 
 
-def test_idle_tokens_expire(users: Users) -> None:
+def test_idle_tokens_expire(users: Users, clock: ManualClock) -> None:
     token = users.issue_token(users.authenticate("admin", ADMIN_PASSWORD))
-    time.sleep(users.idle_seconds + 0.3)
+    clock.advance(users.idle_seconds + 0.3)
     with pytest.raises(NotAuthenticated, match="expired"):
         users.actor_for_token(token)
 
 
-def test_wrong_passwords_throttle_the_name(users: Users) -> None:
+def test_use_keeps_a_token_alive(users: Users, clock: ManualClock) -> None:
+    admin = users.authenticate("admin", ADMIN_PASSWORD)
+    kept, dropped = users.issue_token(admin), users.issue_token(admin)
+    for _ in range(4):
+        clock.advance(users.idle_seconds * 0.75)
+        assert users.actor_for_token(kept).superuser
+    assert users.token_expiry(kept) == clock.now() + users.idle_seconds
+    with pytest.raises(NotAuthenticated, match="expired"):
+        users.actor_for_token(dropped)
+
+
+def test_wrong_passwords_throttle_the_name_from_that_address(users: Users) -> None:
     users.create_user("jdoe@internal", "jdoe-password", actor=SYSTEM)
     for _ in range(5):
         with pytest.raises(NotAuthenticated):
             users.authenticate("jdoe@internal", "nope", address="10.0.0.2")
     with pytest.raises(TooManyAttempts):
-        users.authenticate("jdoe@internal", "jdoe-password", address="10.0.0.3")
+        users.authenticate("jdoe@internal", "jdoe-password", address="10.0.0.2")
+    # The guesser's failures lock neither the real user elsewhere nor other names there.
+    assert users.authenticate("jdoe@internal", "jdoe-password", address="10.0.0.3")
     assert users.authenticate("admin@internal", ADMIN_PASSWORD, address="10.0.0.2").superuser
+
+
+def test_a_guesser_keeps_only_itself_out(users: Users) -> None:
+    """One failure per lock period renews the guesser's lock, never the admin's."""
+    now = time.time()
+    throttles = users.throttles
+    for step in range(12):
+        throttles.failed("admin", "203.0.113.9", now=now + step * 901)
+        assert users.authenticate("admin@internal", ADMIN_PASSWORD, address="10.0.0.4")
+    with pytest.raises(TooManyAttempts):
+        throttles.check("admin", "203.0.113.9", now=now + 11 * 901 + 1)
+
+
+def test_many_names_from_one_address_throttle_that_address(users: Users) -> None:
+    for number in range(30):
+        with pytest.raises(NotAuthenticated):
+            users.authenticate(f"nobody{number}@internal", "nope", address="10.0.0.5")
+    with pytest.raises(TooManyAttempts):
+        users.authenticate("admin@internal", ADMIN_PASSWORD, address="10.0.0.5")
+    assert users.authenticate("admin@internal", ADMIN_PASSWORD, address="10.0.0.6")
+
+
+def test_ipv6_addresses_count_by_their_64() -> None:
+    assert source_of("2001:db8:1:2::1") == source_of("2001:db8:1:2:ffff::9") == \
+        "2001:db8:1:2::/64"
+    assert source_of("::ffff:192.0.2.7") == "192.0.2.7"
+    assert source_of("192.0.2.7") == "192.0.2.7"
+
+
+def test_the_throttle_forgets_the_oldest_past_its_size() -> None:
+    throttle = LoginThrottle(max_failures=1, max_keys=100)
+    for number in range(1000):
+        throttle.failed(f"10.1.{number // 250}.{number % 250}", now=1000.0 + number)
+    with pytest.raises(TooManyAttempts):
+        throttle.check("10.1.3.249", now=2000.0)
+    throttle.check("10.1.0.0", now=2000.0)  # forgotten: room for the newer ones
 
 
 def test_permissions_make_the_actor(users: Users) -> None:

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from appliance import config
+from appliance.engine.enums import MaintenancePolicy
 from appliance.errors import ConfigError
 
 
@@ -27,6 +28,8 @@ def test_written_configuration_reads_back_the_same(tmp_path: Path) -> None:
         ("[http]\nlisten = \n", "not valid TOML"),
         ("[wizard]\n", "unknown section(s) wizard"),
         ("[storage]\novercommit_percent = 'lots'\n", "overcommit_percent"),
+        ("[hosts]\nmaintenance_policy = 'pray'\n", "maintenance_policy"),
+        ("[appliance]\nvirt_type = 'xen'\n", "virt_type"),
     ],
 )
 def test_mistakes_name_the_key(tmp_path: Path, text: str, message: str) -> None:
@@ -34,6 +37,14 @@ def test_mistakes_name_the_key(tmp_path: Path, text: str, message: str) -> None:
     path.write_text(text)
     with pytest.raises(ConfigError, match=re.escape(message)):
         config.load(path)
+
+
+def test_policies_and_virtualization_are_read_into_their_enums(tmp_path: Path) -> None:
+    path = tmp_path / "virtstick.toml"
+    path.write_text("[hosts]\nmaintenance_policy = 'migrate'\n[appliance]\nvirt_type = 'kvm'\n")
+    loaded = config.load(path)
+    assert loaded.hosts.maintenance_policy is MaintenancePolicy.MIGRATE
+    assert loaded.appliance.virt_type is config.VirtType.KVM
 
 
 def test_missing_file_says_what_to_run(tmp_path: Path) -> None:

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from appliance.config import VirtType
 from appliance.vdsm.agent import (
     AgentSettings,
     LaunchDisk,
@@ -29,7 +30,7 @@ STICK_STORAGE = "/run/virtstick/storage"  # where the golden files have the RAM 
 
 def _agent(tmp_path: Path, virt_type: str, network: str) -> LocalHostAgent:
     settings = AgentSettings(appliance_id="appliance-1", run_dir=tmp_path / "consoles",
-                             virt_type=virt_type, domain_prefix="lab-",
+                             virt_type=VirtType(virt_type), domain_prefix="lab-",
                              network_attachments={"ovirtmgmt": network})
     agent = LocalHostAgent(host_id="h1", uri="test:///default", settings=settings,
                            on_lifecycle=lambda *a: None, on_reconnect=lambda: None)

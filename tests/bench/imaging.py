@@ -22,8 +22,9 @@ from appliance.engine.bootstrap import RAM_DOMAIN
 from appliance.engine.engine import Engine
 from appliance.engine.model import GiB, MiB, Template
 from appliance.engine.vms import VmCreate
+from tests import sandbox
 from tests.bench import Figure
-from tests.imaging.conftest import make_engine, state_dir, stop_engine
+from tests.imaging.conftest import make_engine, stop_engine
 
 # (virtual size, data written): the data is what a clone and an export have to copy.
 TEMPLATES = ((1 * GiB, 512 * MiB), (20 * GiB, 2 * GiB))
@@ -32,7 +33,7 @@ SNAPSHOT_DISKS = (1 * GiB, 8 * GiB, 64 * GiB)
 
 def run() -> list[Figure]:
     prefix = f"imgbench{secrets.token_hex(2)}-"
-    directory = state_dir(prefix)
+    directory = sandbox.state_dir(prefix)
     engine = make_engine(directory, prefix)
     figures: list[Figure] = []
     try:

@@ -34,6 +34,10 @@ def settings(tmp_path: Path) -> Iterator[WizardSettings]:
         baked_seed=tmp_path / "etc/virtstick/seed.toml",
         connectivity_timeout_s=5,
         rollback_timeout_s=30,
+        # As on a machine up for long: the seed search settles udev and looks once; the
+        # tests of waiting for late devices set their own machine age.
+        seed_wait_until_uptime_s=0,
+        seed_settle_timeout_s=5,
     )
     yield made
     if os.path.ismount(made.storage_path):

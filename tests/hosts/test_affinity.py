@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 
 from appliance.engine.authz import SYSTEM
+from appliance.engine.enums import SchedulingPolicyName
 from appliance.engine.model import AffinityGroup
 from appliance.engine.vms import VmCreate
 from appliance.errors import InsufficientResources
@@ -34,13 +35,14 @@ def test_affinity_groups_filter_hosts(lab: Lab) -> None:
 
     # power_saving without switching hosts off (an empty host would go to standby)
     lab.engine.clusters.set_scheduling_policy(
-        cluster.id, "power_saving", actor=SYSTEM,
+        cluster.id, SchedulingPolicyName.POWER_SAVING, actor=SYSTEM,
         properties={"EnableAutomaticHostPowerManagement": "false"})
     for vm_id in apart:  # power_saving packs; the negative group spreads
         lab.engine.vms.start(vm_id, actor=SYSTEM)
     assert lab.vm(apart[0]).host_id != lab.vm(apart[1]).host_id
 
-    lab.engine.clusters.set_scheduling_policy(cluster.id, "vm_evenly_distributed",
+    lab.engine.clusters.set_scheduling_policy(cluster.id,
+                                              SchedulingPolicyName.VM_EVENLY_DISTRIBUTED,
                                               actor=SYSTEM)
     for vm_id in together:  # vm_evenly_distributed spreads; the positive group packs
         lab.engine.vms.start(vm_id, actor=SYSTEM)

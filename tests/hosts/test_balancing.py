@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from appliance.engine.authz import SYSTEM
-from appliance.engine.enums import HostStatus, VmStatus
+from appliance.engine.enums import HostStatus, SchedulingPolicyName, VmStatus
 from tests.hosts.labenv import Lab, MiB, wait_until
 
 pytestmark = pytest.mark.slow
@@ -20,7 +20,7 @@ def _counts(lab: Lab) -> dict[str, int]:
     return counts
 
 
-def _set_policy(lab: Lab, policy: str, **properties: int) -> None:
+def _set_policy(lab: Lab, policy: SchedulingPolicyName, **properties: int) -> None:
     cluster = lab.engine.clusters.default()
     lab.engine.clusters.set_scheduling_policy(
         cluster.id, policy, actor=SYSTEM,
@@ -32,7 +32,7 @@ def test_evenly_distributed_spreads_the_vms(lab: Lab) -> None:
     vms = [lab.start_vm(f"even{i}") for i in range(3)]
     assert _counts(lab) == {lab.a.id: 3, lab.b.id: 0}
     lab.engine.host_maintenance.activate(lab.b.id, actor=SYSTEM)
-    _set_policy(lab, "evenly_distributed", MaxFreeMemoryForOverUtilized=400)
+    _set_policy(lab, SchedulingPolicyName.EVENLY_DISTRIBUTED, MaxFreeMemoryForOverUtilized=400)
     wait_until(lambda: _counts(lab) == {lab.a.id: 2, lab.b.id: 1}, 120, "a VM moved to lab-b")
     assert all(lab.vm(v.id).status is VmStatus.UP for v in vms)
 
@@ -40,7 +40,8 @@ def test_evenly_distributed_spreads_the_vms(lab: Lab) -> None:
 def test_power_saving_consolidates_and_wakes_a_host_when_load_rises(lab: Lab) -> None:
     first, second = lab.start_vm("save1"), lab.start_vm("save2")
     assert sorted(_counts(lab).values()) == [1, 1]
-    _set_policy(lab, "power_saving", MinFreeMemoryForUnderUtilized=600, HostsInReserve=0)
+    _set_policy(lab, SchedulingPolicyName.POWER_SAVING, MinFreeMemoryForUnderUtilized=600,
+                HostsInReserve=0)
     wait_until(lambda: sorted(_counts(lab).values()) == [0, 2], 120, "consolidation")
     empty = next(h for h, n in _counts(lab).items() if n == 0)
     wait_until(lambda: lab.host(empty).standby, 60, "the empty host in standby")
@@ -57,5 +58,6 @@ def test_vm_evenly_distributed_moves_vms_off_a_crowded_host(lab: Lab) -> None:
     for i in range(3):
         lab.start_vm(f"count{i}", memory=128 * MiB)
     lab.engine.host_maintenance.activate(lab.b.id, actor=SYSTEM)
-    _set_policy(lab, "vm_evenly_distributed", HighVmCount=2, MigrationThreshold=1)
+    _set_policy(lab, SchedulingPolicyName.VM_EVENLY_DISTRIBUTED, HighVmCount=2,
+                MigrationThreshold=1)
     wait_until(lambda: _counts(lab) == {lab.a.id: 2, lab.b.id: 1}, 120, "a VM moved to lab-b")

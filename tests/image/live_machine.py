@@ -4,8 +4,9 @@ The CPU is qemu64 without SVM: no KVM nested inside TCG (the appliance would pro
 fall back, at a cost), and "max" with SVM and VMX off breaks udevd in the initramfs.
 
 BIOS is SeaBIOS, UEFI is OVMF; both on q35 with the ISO on an xHCI USB stick, an optional seed
-CD, user networking forwarding the guest's ports 443 and 80 to free local ports, and the
-serial console in a log file that the tests read.
+on a second USB stick (FAT labelled VSSEED, as an evaluator would bring it), user networking
+forwarding the guest's ports 443 and 80 to free local ports, and the serial console in a log
+file that the tests read.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import contextlib
 import shutil
 import socket
 import ssl
+import struct
 import subprocess
 import time
 import urllib.error
@@ -43,15 +45,26 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def make_seed_iso(seed_toml: str, out: Path) -> Path:
-    """A VSSEED-labelled ISO 9660 disk holding virtstick-seed.toml, like a NoCloud seed disk."""
-    tree = out.with_suffix(".d")
-    tree.mkdir(parents=True, exist_ok=True)
-    (tree / "virtstick-seed.toml").write_text(seed_toml)
-    subprocess.run(
-        ["xorriso", "-as", "mkisofs", "-quiet", "-V", "VSSEED", "-R", "-J", "-o", out, tree],
-        check=True,
-    )
+def make_seed_stick(seed_toml: str, out: Path, *, size_mib: int = 16) -> Path:
+    """A USB stick image as people format them: an MBR with one FAT partition at 1 MiB,
+    labelled VSSEED, holding virtstick-seed.toml. Made without mounting (dosfstools, mtools)."""
+    sectors = size_mib * 2048
+    start = 2048
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with out.open("wb") as stick:
+        stick.truncate(sectors * 512)
+        entry = struct.pack("<B3sB3sII", 0, b"\xfe\xff\xff", 0x0E, b"\xfe\xff\xff", start,
+                            sectors - start)  # FAT16 (LBA); CHS fields "use LBA"
+        stick.seek(446)
+        stick.write(entry)
+        stick.seek(510)
+        stick.write(b"\x55\xaa")
+    subprocess.run(["mkfs.vfat", "-n", "VSSEED", f"--offset={start}", str(out),
+                    str((sectors - start) // 2)], check=True, capture_output=True)
+    seed = out.with_suffix(".toml")
+    seed.write_text(seed_toml)
+    subprocess.run(["mcopy", "-i", f"{out}@@{start * 512}", str(seed), "::virtstick-seed.toml"],
+                   check=True, capture_output=True)
     return out
 
 
@@ -62,14 +75,14 @@ class LiveMachine:
         iso: Path,
         firmware: Firmware,
         work_dir: Path,
-        seed_iso: Path | None = None,
+        seed_stick: Path | None = None,
         kernel: tuple[Path, Path, str] | None = None,  # direct boot: vmlinuz, initrd, cmdline
         memory_mib: int = 3072,
     ) -> None:
         self.iso = iso
         self.firmware = firmware
         self.work_dir = work_dir
-        self.seed_iso = seed_iso
+        self.seed_stick = seed_stick
         self.kernel = kernel
         self.memory_mib = memory_mib
         self.serial_log = work_dir / f"serial-{firmware.value}.log"
@@ -92,8 +105,9 @@ class LiveMachine:
             "-device", "qemu-xhci", "-device", "usb-storage,drive=stick,removable=on",
             "-netdev", f"user,id=net0,{forwards}", "-device", "virtio-net-pci,netdev=net0",
         ]  # fmt: skip
-        if self.seed_iso is not None:
-            argv += ["-drive", f"file={self.seed_iso},media=cdrom,readonly=on"]
+        if self.seed_stick is not None:  # a second stick on the same xHCI controller
+            argv += ["-drive", f"if=none,id=seed,format=raw,readonly=on,file={self.seed_stick}",
+                     "-device", "usb-storage,drive=seed,removable=on"]
         if self.firmware is not Firmware.BIOS:
             secure = self.firmware is Firmware.SECURE_BOOT
             variables = self.work_dir / "OVMF_VARS.fd"

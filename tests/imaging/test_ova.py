@@ -11,16 +11,19 @@ from pathlib import Path
 
 import pytest
 
-from appliance.engine.authz import SYSTEM
+from appliance.engine.audit import AuditResult
+from appliance.engine.authz import SYSTEM, Actor
 from appliance.engine.enums import DiskInterface, JobStatus, VmStatus
 from appliance.engine.imports.model import OvfDisk, OvfNic, OvfProducer, OvfSystem
 from appliance.engine.imports.pipeline import ImportTarget
 from appliance.engine.model import MiB, Template
 from appliance.engine.ova import ovf_reader, ovf_writer
+from appliance.engine.users import ADMIN_USER_ID
 from appliance.errors import ImageRejected, InsufficientResources
 from tests.imaging.conftest import Lab, qemu_io
 
 OFFSET = 1024 * 1024
+ADMIN = Actor(user_id=ADMIN_USER_ID, name="admin@internal", superuser=True, address="192.0.2.9")
 
 
 def disk_sha256(path: Path, tmp: Path) -> str:
@@ -47,9 +50,9 @@ def test_ovf_written_is_read_back() -> None:
     system = OvfSystem(
         name="web", memory=512 * MiB, cpu_sockets=2, cpu_cores=2, cpu_threads=1,
         os_type="rhel_9x64", id="0d2c1c1e-0000-4000-8000-000000000001",
-        disks=(OvfDisk(disk_id="vol-1", file_href="vol-1", capacity=3 * MiB * 1024 + 5,
+        disks=(OvfDisk(disk_id="img-1", file_href="vol-1", capacity=3 * MiB * 1024 + 5,
                        interface="virtio", bootable=True, alias="web_disk", image_id="img-1",
-                       file_size=12345),),
+                       file_size=12800, sparse=False),),
         nics=(OvfNic(name="nic1", network="ovirtmgmt", model="e1000",
                      mac="56:6f:00:00:00:01"),))
     data = ovf_writer.write(system)
@@ -194,6 +197,27 @@ def test_vmware_ova_is_mapped_and_converted(lab: Lab, tmp_path: Path) -> None:
     for words in ("sound card", "UEFI", "lsilogic", "VM Network", "debian10_64Guest"):
         assert words in report
     qemu_io(lab.volume_path(vm.id), "read -P 0x77 0 128k")  # the data came across
+
+
+def test_the_audit_log_gives_an_import_its_jobs_outcome(lab: Lab, tmp_path: Path) -> None:
+    """Accepted is not done: an import whose conversion fails in its job is audited as failed,
+    with why; one that converts, as a success. One entry each."""
+    (tmp_path / "bad").mkdir()
+    (tmp_path / "good").mkdir()
+    corrupt = make_vmware_ova(tmp_path / "bad", vmdk=b"KDMV" + b"\xff" * 70000)
+    failing = lab.engine.importer.import_ova(corrupt, target(lab), actor=ADMIN)
+    job = lab.engine.jobs.wait(failing.job.id, 300)
+    assert job.status is JobStatus.FAILED
+    [entry] = lab.engine.audit.search(action="importer.import_ova")
+    assert (entry.result, entry.user, entry.address) == (AuditResult.FAILED, ADMIN.name,
+                                                         ADMIN.address)
+    assert entry.target.endswith(f"({failing.id})")
+    assert entry.detail == job.error and "Hard Disk 1" in entry.detail
+    good = make_vmware_ova(tmp_path / "good")
+    imported = lab.engine.importer.import_ova(good, target(lab), actor=ADMIN)
+    assert wait(lab, imported.job.id) is JobStatus.FINISHED
+    done, failed = lab.engine.audit.search(action="importer.import_ova")
+    assert (done.result, done.detail, failed.id) == (AuditResult.SUCCESS, "", entry.id)
 
 
 def _state(lab: Lab) -> tuple[set[str], set[str], set[str]]:

@@ -7,6 +7,7 @@ import ovirtsdk4.types as types
 import pytest
 
 from appliance.engine.enums import EventSeverity
+from appliance.engine.event_codes import EventCode
 from appliance.engine.model import MiB
 from appliance.engine.vms import VmCreate
 from tests.monitoring.conftest import Served
@@ -57,9 +58,10 @@ def test_a_down_vm_has_its_configured_values_only(served: Served) -> None:
 def test_events_search_by_severity_host_and_words(served: Served) -> None:
     engine = served.engine
     [host] = engine.ctx.store.hosts.all()
-    engine.events.record("host_hot", "Host is hot.", severity=EventSeverity.WARNING,
-                         host_id=host.id)
-    engine.events.record("vm_cold", "A VM is cold.", severity=EventSeverity.WARNING)
+    engine.events.record(EventCode.HOST_UNREACHABLE, "Host is hot.",
+                         severity=EventSeverity.WARNING, host_id=host.id)
+    engine.events.record(EventCode.VM_PAUSED_IO_ERROR, "A VM is cold.",
+                         severity=EventSeverity.WARNING)
     connection = served.connect()
     try:
         events = connection.system_service().events_service()

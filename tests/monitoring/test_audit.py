@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import inspect
+
 import pytest
 
-from appliance.engine.audit import AuditResult
+from appliance.config import Config
+from appliance.engine.audit import AuditKind, AuditResult, declaration
+from appliance.engine.audit_actions import AuditAction
 from appliance.engine.authz import Actor
 from appliance.engine.engine import Engine
 from appliance.engine.model import BLANK_TEMPLATE_ID, MiB
-from appliance.engine.vms import VmCreate
+from appliance.engine.vms import VmCreate, Vms
 from appliance.errors import InvalidState, NotAuthenticated, PermissionDenied
 
 ADMIN = Actor(user_id="admin", name="admin@internal", superuser=True, address="127.0.0.1")
@@ -53,3 +57,65 @@ def test_a_refused_login_is_recorded_with_its_address(engine: Engine) -> None:
     [entry] = engine.audit.search(action="user.login")
     assert (entry.user, entry.address, entry.result) == ("mallory@internal", "203.0.113.5",
                                                          AuditResult.DENIED)
+
+
+def test_a_service_made_outside_the_engine_is_audited_too(engine: Engine) -> None:
+    cluster = engine.clusters.default()
+    vms = Vms(engine.ctx, engine.disks, engine.placement)
+    vm = vms.create(VmCreate(name="outside", cluster_id=cluster.id, memory=64 * MiB),
+                    actor=ADMIN)
+    [entry] = engine.audit.search(action="vm.create")
+    assert (entry.target, entry.result) == (f"outside ({vm.id})", AuditResult.SUCCESS)
+
+
+def test_every_service_method_that_acts_for_a_user_declares_its_audit(engine: Engine) -> None:
+    """A public method taking ``actor=`` must say whether it is an action (``@audited``) or a
+    read (``@audited_read``): a new one without a declaration fails here, by name. The
+    services are the engine's and those they hold (the import pipeline)."""
+    services = _services(engine)
+    undeclared: list[str] = []
+    methods_of: dict[AuditAction, list[str]] = {}
+    for cls in sorted(services, key=lambda c: c.__name__):
+        for name, function in inspect.getmembers(cls, inspect.isfunction):
+            parameter = inspect.signature(function).parameters.get("actor")
+            if name.startswith("_") or parameter is None or \
+                    parameter.kind is not inspect.Parameter.KEYWORD_ONLY:
+                continue
+            declared = declaration(function)
+            if declared is None:
+                undeclared.append(f"{cls.__name__}.{name}")
+            else:
+                methods_of.setdefault(declared.action, []).append(f"{cls.__name__}.{name}")
+    assert undeclared == [], "declare @audited(AuditAction...) or @audited_read(...)"
+    assert {a: m for a, m in methods_of.items() if len(m) > 1} == {}, "one name each"
+    login = declaration(type(engine.users).authenticate)
+    assert login is not None and login.kind is AuditKind.LOGIN
+    recorded_elsewhere = {AuditAction.USER_LOGIN, AuditAction.METRICS_READ}
+    assert set(AuditAction) - set(methods_of) - recorded_elsewhere == set(), "unused names"
+
+
+def _services(engine: Engine) -> set[type]:
+    def ours(value: object) -> bool:
+        return value is not engine.audit and \
+            type(value).__module__.startswith("appliance.engine.")
+
+    found = {type(s) for s in vars(engine).values() if ours(s)}
+    for service in [s for s in vars(engine).values() if ours(s)]:
+        found |= {type(v) for v in getattr(service, "__dict__", {}).values() if ours(v)}
+    return found
+
+
+def test_an_action_cut_short_by_a_restart_is_failed_not_started(config: Config) -> None:
+    first = Engine(config)
+    first.start()
+    first.audit.record(actor=ADMIN, action=AuditAction.IMPORTER_IMPORT_OVA, target="big.ova",
+                       result=AuditResult.STARTED)  # its job was running when the power went
+    first.stop()
+    again = Engine(config)
+    again.start()
+    try:
+        [entry] = again.audit.search(action="importer.import_ova")
+        assert (entry.result, entry.target) == (AuditResult.FAILED, "big.ova")
+        assert "restarted" in entry.detail and entry.user_id == ADMIN.user_id
+    finally:
+        again.stop()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from appliance.engine.enums import EventSeverity
+from appliance.engine.event_codes import EventCode
 from appliance.engine.events import EventLog
 from appliance.engine.monitoring.event_search import EventFilter, search
 from appliance.engine.store import Database
@@ -13,11 +14,11 @@ from appliance.engine.store import Database
 def test_filters_combine(tmp_path: Path) -> None:
     db = Database(tmp_path / "engine.db")
     log = EventLog(db)
-    log.record("vm_started", "VM web1 was started.", vm_id="v1", host_id="h1")
-    log.record("vm_paused_io_error", "VM web1 was paused: storage full 100%.",
+    log.record(EventCode.VM_STARTED, "VM web1 was started.", vm_id="v1", host_id="h1")
+    log.record(EventCode.VM_PAUSED_IO_ERROR, "VM web1 was paused: storage full 100%.",
                severity=EventSeverity.WARNING, vm_id="v1")
-    log.record("job_failed", "Importing db2 failed.", severity=EventSeverity.ERROR)
-    log.record("vm_started", "VM db2 was started.", vm_id="v2", host_id="h1")
+    log.record(EventCode.JOB_FAILED, "Importing db2 failed.", severity=EventSeverity.ERROR)
+    log.record(EventCode.VM_STARTED, "VM db2 was started.", vm_id="v2", host_id="h1")
 
     def codes(**kwargs: object) -> list[str]:
         return [e.code for e in search(db, EventFilter(**kwargs))]  # type: ignore[arg-type]

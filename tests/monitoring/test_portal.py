@@ -14,6 +14,7 @@ from lxml import html
 from appliance.engine.authz import Actor
 from appliance.engine.engine import Engine
 from appliance.engine.enums import EventSeverity
+from appliance.engine.event_codes import EventCode
 from appliance.engine.model import BLANK_TEMPLATE_ID, MiB
 from appliance.engine.vms import VmCreate
 from appliance.errors import PermissionDenied
@@ -69,8 +70,9 @@ def test_reports_download_as_csv_and_json(engine: Engine) -> None:
 
 
 def test_events_filter_and_the_audit_log_shows_a_denial(engine: Engine) -> None:
-    engine.events.record("disk_full", "Storage is nearly full.", severity=EventSeverity.ERROR)
-    engine.events.record("note", "Just a note.")
+    engine.events.record(EventCode.STORAGE_LOW, "Storage is nearly full.",
+                         severity=EventSeverity.ERROR)
+    engine.events.record(EventCode.VM_CREATED, "Just a note.")
     with pytest.raises(PermissionDenied):
         engine.templates.remove(BLANK_TEMPLATE_ID,
                                 actor=Actor(user_id="eve", name="eve@internal",

@@ -50,7 +50,10 @@ def browser(playwright: Playwright) -> Iterator[Browser]:
 
 @pytest.fixture
 def page(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(viewport=VIEWPORT)  # type: ignore[arg-type]
+    # Uploads go to the image server over HTTPS with the appliance's own CA, which a user
+    # installs in their browser (oVirt's portal asks the same); the test browser skips that.
+    context = browser.new_context(viewport=VIEWPORT,  # type: ignore[arg-type]
+                                  ignore_https_errors=True)
     opened = context.new_page()
     yield opened
     context.close()

@@ -109,6 +109,37 @@ def test_upload_an_iso_and_put_it_in_a_new_vm(admin: Page, service: Service,
     expect(general).to_contain_text("CD-ROM, Disk")
 
 
+def test_upload_a_qcow2_disk_image_through_an_image_transfer(admin: Page, service: Service,
+                                                             tmp_path: Path) -> None:
+    image = tmp_path / "portal-disk.qcow2"
+    subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", str(image), "40M"], check=True)
+    subprocess.run(["qemu-io", "-c", "write -P 0x2a 1M 12M", str(image)], check=True,
+                   capture_output=True)
+    admin.goto(service.url + "/admin/disks")
+    admin.set_input_files("#disk-file", str(image))
+    admin.locator("#disk-upload").get_by_role("button", name="Upload").click()
+    row = admin.locator("tr", has_text="portal-disk")
+    expect(row).to_contain_text("Ok", timeout=60_000)
+    expect(row).to_contain_text("40.0 MiB")
+    expect(row).to_contain_text("cow")
+
+
+def test_a_damaged_disk_image_is_refused_and_leaves_no_disk(admin: Page, service: Service,
+                                                            tmp_path: Path) -> None:
+    image = tmp_path / "broken-disk.qcow2"
+    subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", str(image), "8M"], check=True)
+    data = bytearray(image.read_bytes())
+    data[40:48] = b"\xff" * 8  # the L1 table's offset points far outside the file
+    image.write_bytes(bytes(data))
+    admin.goto(service.url + "/admin/disks")
+    admin.set_input_files("#disk-file", str(image))
+    admin.locator("#disk-upload").get_by_role("button", name="Upload").click()
+    expect(admin.locator("#disk-message")).to_contain_text("The upload failed",
+                                                           timeout=60_000)
+    admin.goto(service.url + "/admin/disks")
+    expect(admin.locator("tr", has_text="broken-disk")).to_have_count(0)
+
+
 def test_the_vm_list_pages_by_100(admin: Page, service: Service) -> None:
     admin.goto(service.url + "/admin/vms")
     before = admin.locator("#vm-table tbody tr[data-vm-row]").count()

@@ -20,6 +20,7 @@ from webui.admin import (
     reports,
     storage,
     templates,
+    uploads,
     users,
     vms,
 )
@@ -29,6 +30,7 @@ PAGES: tuple[Blueprint, ...] = (
     vms.blueprint, templates.blueprint, hosts.blueprint,
     storage.blueprint, isos.blueprint, disks.blueprint, networks.blueprint, events.blueprint,
     monitoring.blueprint, reports.blueprint, audit.blueprint, jobs.blueprint, users.blueprint,
+    uploads.blueprint,
 )
 
 blueprint = portal_blueprint("admin", __name__, url_prefix="/admin")

@@ -12,5 +12,6 @@ blueprint = Blueprint("disks", __name__)
 @blueprint.get("/disks")
 @admin_required
 def index() -> str:
-    return render_template("admin/disks.html",
-                           rows=engine().inventory.list_disk_rows(actor=actor()))
+    inventory = engine().inventory
+    return render_template("admin/disks.html", rows=inventory.list_disk_rows(actor=actor()),
+                           domains=inventory.list_storage_domains(actor=actor()))

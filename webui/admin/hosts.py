@@ -8,6 +8,7 @@ from flask.typing import ResponseReturnValue
 from werkzeug.wrappers import Response
 
 from appliance.engine.model import MiB
+from appliance.engine.scheduling import policies
 from appliance.errors import InvalidInput, VirtStickError
 from webui.session import actor, admin_required, engine
 from webui.vm_forms import Refusal
@@ -96,8 +97,9 @@ def cluster_policy(cluster_id: str) -> ResponseReturnValue:
         if key.strip():
             properties[key.strip()] = value.strip()
     try:
-        cluster = engine().clusters.set_scheduling_policy(
-            cluster_id, request.form.get("policy", ""), actor=actor(), properties=properties)
+        policy = policies.parse_name(request.form.get("policy", ""))
+        cluster = engine().clusters.set_scheduling_policy(cluster_id, policy, actor=actor(),
+                                                          properties=properties)
     except VirtStickError as exc:
         return _page(Refusal(f"{POLICY}-{cluster_id}", exc.detail, request.form)), exc.status
     flash(f"Cluster {cluster.name} now schedules by {words(cluster.scheduling_policy)}.",

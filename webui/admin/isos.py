@@ -1,11 +1,9 @@
-"""Admin Portal, ISO images: upload one (streamed, with its progress), see which VMs hold
-it, remove it."""
+"""Admin Portal, ISO images: upload one (through an image transfer, see ``uploads``), see
+which VMs hold it, remove it."""
 
 from __future__ import annotations
 
-from typing import BinaryIO, cast
-
-from flask import Blueprint, jsonify, render_template, request
+from flask import Blueprint, render_template
 from werkzeug.wrappers import Response
 
 from webui.outcome import act
@@ -21,19 +19,6 @@ def index() -> str:
     return render_template("admin/isos.html", rows=inventory.list_iso_rows(actor=actor()),
                            domains=inventory.list_storage_domains(actor=actor()),
                            limit=engine().config.storage.iso_max_size)
-
-
-@blueprint.put("/isos/<name>")
-@admin_required
-def upload(name: str) -> Response:
-    """The file is the request body (the page sends it with its upload progress), streamed
-    into the storage domain; the form's size limit does not apply, the ISO limit does."""
-    request.max_content_length = engine().config.storage.iso_max_size
-    domain_id = request.args.get("storage_domain_id") or engine().storage_domains.default().id
-    disk = engine().isos.upload(cast(BinaryIO, request.stream), name=name,
-                                storage_domain_id=domain_id, actor=actor(),
-                                size=request.content_length)
-    return jsonify(id=disk.id, name=disk.name, size=disk.provisioned_size)
 
 
 @blueprint.post("/isos/<disk_id>/delete")

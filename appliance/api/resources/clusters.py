@@ -12,7 +12,9 @@ from appliance.api.representation import Node
 from appliance.api.resources.datacenters import VERSION
 from appliance.api.routing import Operation, Routes
 from appliance.api.schema import Field, Kind, Type
+from appliance.engine.enums import SchedulingPolicyName
 from appliance.engine.model import AffinityGroup
+from appliance.engine.scheduling import policies
 from appliance.errors import InvalidInput
 
 CLUSTER = Type(
@@ -118,12 +120,12 @@ def _flag(value: Any, default: bool) -> bool:
     raise InvalidInput(f"'{str(value)[:20]}' is not true or false.")
 
 
-def _policy_name(reference: Any, current: str) -> str:
+def _policy_name(reference: Any, current: SchedulingPolicyName) -> SchedulingPolicyName:
     if not reference:
         return current
     if not isinstance(reference, dict):
         raise InvalidInput("<scheduling_policy> names a policy: <name>power_saving</name>.")
-    return str(reference.get("name") or reference.get("id") or current)
+    return policies.parse_name(str(reference.get("name") or reference.get("id") or current))
 
 
 def _properties(node: Any) -> dict[str, str] | None:

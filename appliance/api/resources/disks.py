@@ -9,7 +9,7 @@ from flask import Response
 from appliance.api import http, listing, ovirtnames
 from appliance.api.routing import Operation, Routes
 from appliance.api.schema import Field, Kind, Type
-from appliance.engine.enums import DiskFormat, DiskStatus
+from appliance.engine.enums import DiskContentType, DiskFormat, DiskStatus
 from appliance.engine.model import Disk
 from appliance.engine.storage import DiskCreate
 from appliance.errors import InvalidInput
@@ -28,7 +28,8 @@ DISK = Type(
         Field("status", get=lambda d: d.status.value, values=tuple(DiskStatus)),
         Field("shareable", Kind.BOOLEAN, get=lambda d: d.shareable),
         Field("storage_type", get=lambda d: "image"),
-        Field("content_type", get=lambda d: d.content_type.value),
+        Field("content_type", get=lambda d: d.content_type.value, writable=True,
+              values=tuple(DiskContentType)),
         Field("qcow_version", get=lambda d: "qcow2_v3" if d.format is DiskFormat.COW else None),
         Field("image_id", get=lambda d: d.volume_id),
         Field("wipe_after_delete", Kind.BOOLEAN, get=lambda d: False),
@@ -59,7 +60,17 @@ def render(disk: Disk, *, sizes: bool = False) -> dict[str, Any]:
 
 
 def list_disks() -> Response:
-    return listing.list_response(DISK, http.engine().disks.list(actor=http.actor()))
+    engine = http.engine()
+    domains = {d.id: d.name for d in engine.storage_domains.list()}
+
+    def domain_name(disk: Disk) -> str:
+        return domains.get(disk.storage_domain_id, "")
+
+    # ovirt_disk looks disks up by name and domain: "name=x and Storage.name=y".
+    return listing.list_response(DISK, engine.disks.list(actor=http.actor()), searchable={
+        "name": lambda d: d.name, "alias": lambda d: d.name, "id": lambda d: d.id,
+        "description": lambda d: d.description, "status": lambda d: d.status.value,
+        "storage.name": domain_name, "storage": domain_name})
 
 
 def get_disk(disk_id: str) -> Response:
@@ -68,7 +79,11 @@ def get_disk(disk_id: str) -> Response:
 
 
 def add_disk() -> Response:
-    disk = http.engine().disks.create(request_from(http.read(DISK)), actor=http.actor())
+    node = http.read_node(DISK.tag)
+    values = DISK.read(node)
+    if isinstance(node.get("id"), str):
+        values["id"] = node["id"]  # clients may choose the new disk's id
+    disk = http.engine().disks.create(request_from(values), actor=http.actor())
     return http.respond_object(DISK, disk, created=True)
 
 
@@ -87,7 +102,10 @@ def request_from(values: dict[str, Any]) -> DiskCreate:
                       storage_domain_id=domain.id,
                       format=DiskFormat(values.get("format", DiskFormat.COW.value)),
                       sparse=values.get("sparse", True),
-                      description=values.get("description", ""))
+                      description=values.get("description", ""),
+                      content_type=DiskContentType(values.get("content_type",
+                                                              DiskContentType.DATA.value)),
+                      id=str(values.get("id", "")))
 
 
 def remove_disk(disk_id: str) -> Response:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import zlib
-
 from flask import Response, request
 
 from appliance.api import http, listing
@@ -15,8 +13,8 @@ from appliance.errors import NotFound
 EVENT = Type(
     tag="event", plural="events", description="Something that happened",
     fields=(
-        Field("code", Kind.INTEGER, get=lambda e: event_number(e.code)),
-        Field("comment", get=lambda e: e.code),  # our stable textual code
+        Field("code", Kind.INTEGER, get=lambda e: e.code.number),  # oVirt's number, if shared
+        Field("comment", get=lambda e: e.code.value),  # our stable textual code
         Field("description", get=lambda e: e.description),
         Field("severity", get=lambda e: e.severity.value, values=tuple(EventSeverity)),
         Field("time", Kind.DATE, get=lambda e: e.time),
@@ -37,11 +35,6 @@ def install(routes: Routes) -> None:
         get_event)
 
 
-def event_number(code: str) -> int:
-    """oVirt's event codes are numbers: a stable one derived from our textual code."""
-    return 100000 + zlib.crc32(code.encode()) % 900000
-
-
 def list_events() -> Response:
     limit = http.query_int("max")
     since_text = request.args.get("from", "0")
@@ -52,9 +45,10 @@ def list_events() -> Response:
     return listing.list_response(EVENT, visible, searchable={
         "severity": lambda e: e.severity.value, "id": lambda e: e.id,
         "description": lambda e: e.description, "correlation_id": lambda e: e.correlation_id,
-        "vm.id": lambda e: e.vm_id, "code": lambda e: e.code,
+        "vm.id": lambda e: e.vm_id, "code": lambda e: e.code.number,
+        "type": lambda e: e.code.number,  # what oVirt's search calls the number
         "host.id": lambda e: e.host_id, "storage_domain.id": lambda e: e.storage_domain_id,
-        "user": lambda e: e.user, "comment": lambda e: e.code,
+        "user": lambda e: e.user, "comment": lambda e: e.code.value,
         "time": lambda e: iso_time(e.time)})
 
 

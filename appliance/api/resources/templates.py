@@ -7,6 +7,7 @@ from flask import Response
 
 from appliance.api import http, listing, ovirtnames
 from appliance.api.representation import Node
+from appliance.api.resources import ovf_configurations
 from appliance.api.resources.vms.diskattachments import DISK_ATTACHMENT
 from appliance.api.resources.vms.export import read_export_target
 from appliance.api.resources.vms.nics import NIC
@@ -76,6 +77,9 @@ def add_template() -> Response:
     engine = http.engine()
     node = http.read_node(TEMPLATE.tag)
     values = TEMPLATE.read(node)
+    descriptor = ovf_configurations.configuration(node)
+    if descriptor is not None:
+        return ovf_configurations.create(TEMPLATE, node, descriptor, template=True)
     vm_ref = values.get("vm")
     if not vm_ref:
         raise InvalidInput("A template is made from a VM: send <vm id=\"...\"/>.")

@@ -37,14 +37,15 @@ class ImageFormat(StrEnum):
 
 @dataclass(frozen=True)
 class OvfDisk:
-    disk_id: str  # the id the descriptor uses (oVirt: the volume id)
-    file_href: str  # the archive member holding the image
+    disk_id: str  # the id the descriptor uses (oVirt: the disk's id)
+    file_href: str  # the archive member holding the image (oVirt: the volume id)
     capacity: int  # bytes
     interface: str = "virtio"
     bootable: bool = False
     alias: str = ""
     image_id: str = ""  # oVirt's disk id, when the producer is oVirt
     file_size: int = 0  # bytes of the image file in the archive
+    sparse: bool = True  # thin (oVirt's volume-type Sparse) or preallocated
 
 
 @dataclass(frozen=True)

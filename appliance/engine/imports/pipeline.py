@@ -15,6 +15,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from appliance.engine import chains, validation
+from appliance.engine.audit import audited
+from appliance.engine.audit_actions import AuditAction
 from appliance.engine.authz import Actor
 from appliance.engine.bootstrap import MANAGEMENT_NETWORK
 from appliance.engine.context import EngineContext
@@ -26,6 +28,7 @@ from appliance.engine.enums import (
     TemplateStatus,
     VmStatus,
 )
+from appliance.engine.event_codes import EventCode
 from appliance.engine.ids import new_id, new_mac
 from appliance.engine.imports import vmdk
 from appliance.engine.imports.model import ImageFormat, OvfDisk, OvfSystem
@@ -82,6 +85,7 @@ class SystemImporter:
         self.domains = domains
         self.copies = copies
 
+    @audited(AuditAction.IMPORTER_START)
     def start(self, system: OvfSystem, sources: list[DiskSource], target: ImportTarget, *,
               actor: Actor, description: str) -> Imported:
         """Check, record (locked) and convert in a job."""
@@ -102,10 +106,11 @@ class SystemImporter:
         def work(job: JobContext) -> None:
             self._convert(sources, disks, job)
             self._unlock(owner_id, as_template)
-            self.ctx.events.record("imported", f"{'Template' if as_template else 'VM'} {name} "
-                                   f"was imported ({system.producer.value}); not mapped: "
-                                   f"{'; '.join(unmapped) or 'nothing'}.", user=actor.name,
-                                   vm_id=None if as_template else owner_id)
+            self.ctx.events.record(
+                EventCode.IMPORTED, f"{'Template' if as_template else 'VM'} {name} "
+                f"was imported ({system.producer.value}); not mapped: "
+                f"{'; '.join(unmapped) or 'nothing'}.", user=actor.name,
+                vm_id=None if as_template else owner_id)
 
         job = self.ctx.jobs.run(description, work, owner=actor.name,
                                 vm_id=None if as_template else owner_id,

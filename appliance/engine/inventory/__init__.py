@@ -8,6 +8,8 @@ inventory needs the SuperUser role; VMs, jobs and names are the actor's own othe
 
 from __future__ import annotations
 
+from appliance.engine.audit import audited_read
+from appliance.engine.audit_actions import AuditAction
 from appliance.engine.authz import Actor, require_superuser
 from appliance.engine.context import EngineContext
 from appliance.engine.inventory import (
@@ -61,9 +63,11 @@ class Inventory:
 
     # VMs
 
+    @audited_read(AuditAction.INVENTORY_LIST_VM_ROWS)
     def list_vm_rows(self, *, actor: Actor, query: VmQuery | None = None) -> list[VmRow]:
         return vms.vm_rows(self.ctx.store, self._vms.list(actor=actor), query)
 
+    @audited_read(AuditAction.INVENTORY_LIST_VM_STATES)
     def list_vm_states(self, *, actor: Actor,
                        ids: frozenset[str] = frozenset()) -> list[VmState]:
         """The VMs ``actor`` sees (only those of ``ids`` when given)."""
@@ -73,10 +77,12 @@ class Inventory:
             found = vms.vm_states(self.ctx.store, self._vms.list(actor=actor))
         return [s for s in found if s.id in ids] if ids else found
 
+    @audited_read(AuditAction.INVENTORY_LIST_VM_NAMES)
     def list_vm_names(self, *, actor: Actor) -> dict[str, str]:
         """Id to name of the VMs ``actor`` sees."""
         return {v.id: v.name for v in self._vms.list(actor=actor)}
 
+    @audited_read(AuditAction.INVENTORY_GET_VM_DETAILS)
     def get_vm_details(self, vm_id: str, *, actor: Actor) -> VmDetails:
         vm = self._vms.get(vm_id, actor=actor)  # someone else's VM is not found
         return vms.vm_details(
@@ -84,12 +90,14 @@ class Inventory:
             events=self.ctx.events.recent(limit=VM_PAGE_EVENTS, vm_id=vm.id),
             isos=self._isos.list(), full=actor.superuser)
 
+    @audited_read(AuditAction.INVENTORY_GET_NEW_VM_CHOICES)
     def get_new_vm_choices(self, *, actor: Actor) -> NewVmChoices:
         require_superuser(actor, "see the choices for a new VM")
         return vms.new_vm_choices(self.ctx.store, isos=self._isos.list())
 
     # The lab
 
+    @audited_read(AuditAction.INVENTORY_GET_DASHBOARD)
     def get_dashboard(self, *, actor: Actor) -> Dashboard:
         if actor.superuser:
             counts = dashboard.all_vm_counts(self.ctx.store)
@@ -101,56 +109,68 @@ class Inventory:
             events=self.ctx.events.recent(limit=DASHBOARD_EVENTS),
             jobs=jobs.recent_jobs(self.ctx.store, limit=DASHBOARD_JOBS))
 
+    @audited_read(AuditAction.INVENTORY_GET_RESOURCE_TREE)
     def get_resource_tree(self, *, actor: Actor) -> tuple[TreeDataCenter, ...]:
         require_superuser(actor, "see the resource tree")
         return tree.resource_tree(self.ctx.store)
 
+    @audited_read(AuditAction.INVENTORY_LIST_HOST_LOADS)
     def list_host_loads(self, *, actor: Actor) -> list[HostLoad]:
         require_superuser(actor, "see the hosts")
         return hosts.host_loads(self.ctx.store)
 
+    @audited_read(AuditAction.INVENTORY_LIST_HOST_NAMES)
     def list_host_names(self, *, actor: Actor) -> dict[str, str]:
         require_superuser(actor, "see the hosts")
         return {h.id: h.name for h in self.ctx.store.hosts.all()}
 
+    @audited_read(AuditAction.INVENTORY_LIST_TEMPLATE_ROWS)
     def list_template_rows(self, *, actor: Actor) -> list[TemplateRow]:
         require_superuser(actor, "see the templates")
         return templates.template_rows(self.ctx.store)
 
+    @audited_read(AuditAction.INVENTORY_LIST_NETWORK_ROWS)
     def list_network_rows(self, *, actor: Actor) -> list[NetworkRow]:
         require_superuser(actor, "see the networks")
         return networks.network_rows(self.ctx.store)
 
     # Storage
 
+    @audited_read(AuditAction.INVENTORY_LIST_STORAGE_DOMAINS)
     def list_storage_domains(self, *, actor: Actor) -> list[StorageDomain]:
         require_superuser(actor, "see the storage domains")
         return self.ctx.store.storage_domains.all()
 
+    @audited_read(AuditAction.INVENTORY_LIST_DOMAIN_ROWS)
     def list_domain_rows(self, *, actor: Actor) -> list[DomainRow]:
         require_superuser(actor, "see the storage domains")
         return storage.domain_rows(self.ctx.store, self._domains.usage)
 
+    @audited_read(AuditAction.INVENTORY_LIST_DISK_ROWS)
     def list_disk_rows(self, *, actor: Actor) -> list[DiskRow]:
         require_superuser(actor, "see every disk")
         return storage.disk_rows(self.ctx.store)
 
+    @audited_read(AuditAction.INVENTORY_LIST_ISO_ROWS)
     def list_iso_rows(self, *, actor: Actor) -> list[IsoRow]:
         require_superuser(actor, "see the ISO images")
         return storage.iso_rows(self.ctx.store, self._isos.list())
 
     # Events and jobs
 
+    @audited_read(AuditAction.INVENTORY_SEARCH_EVENTS)
     def search_events(self, query: EventFilter, *, actor: Actor) -> list[EventRow]:
         """The events ``query`` finds, each with the names of its VM and host."""
         require_superuser(actor, "search the events")
         return events.event_rows(self.ctx.store, event_search.search(self.ctx.store.db, query))
 
+    @audited_read(AuditAction.INVENTORY_LIST_JOBS)
     def list_jobs(self, *, actor: Actor, limit: int = 20) -> list[Job]:
         """Running jobs first, then the latest finished; a user sees their own only."""
         return jobs.recent_jobs(self.ctx.store, limit=limit,
                                 owner=None if actor.superuser else actor.name)
 
+    @audited_read(AuditAction.INVENTORY_GET_JOB)
     def get_job(self, job_id: str, *, actor: Actor) -> Job:
         job = self.ctx.store.jobs.find(job_id)
         if job is None or not (actor.superuser or job.owner == actor.name):

@@ -17,7 +17,7 @@ import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from appliance.engine.monitoring.clock import Clock
+from appliance.engine.clock import Clock
 from appliance.engine.monitoring.measurements import Measurement, ObjectKind
 from appliance.engine.store import Database
 from appliance.errors import InvalidInput

@@ -10,8 +10,8 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from appliance.engine.clock import Clock
 from appliance.engine.context import EngineContext
-from appliance.engine.monitoring.clock import Clock, SystemClock
 from appliance.engine.monitoring.history import DEFAULT_TIERS, History, Tier
 from appliance.engine.monitoring.measurements import (
     Measurement,
@@ -45,7 +45,7 @@ class Monitor:
         self.interval = ctx.config.monitoring.interval_seconds
         if self.interval < 1:
             raise ConfigError("[monitoring] interval_seconds must be at least 1.")
-        self.clock = clock or SystemClock()
+        self.clock = clock or ctx.clock
         self.history = History(ctx.store.db, self.clock, tiers)
         self.last_round = Round(0, 0, 0.0, 0.0)
         self._latest: dict[str, Measurement] = {}

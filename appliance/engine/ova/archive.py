@@ -1,5 +1,10 @@
 """OVA archives (plain tar) read without trusting them and written atomically.
 
+Written as oVirt's ``pack_ova.py`` does: GNU tar, the descriptor first, then each disk as a
+member whose size is a multiple of 512 bytes (the image padded with zeros): oVirt's
+``extract_ova.py`` skips a disk member by its size without rounding, and qemu reads a member
+in place (``json:{"driver":"raw","offset":..,"size":..}``) only when its size is so aligned.
+
 Reading never extracts by the member's own name: every member is checked first (regular
 file, relative path without ``..``, data inside the file, no duplicates) and copied to a
 path the caller chose. A truncated or corrupt archive is refused before anything is kept.
@@ -19,6 +24,7 @@ from appliance.errors import ImageRejected
 
 Progress = Callable[[int], None]  # bytes done
 CHUNK = 4 * 1024 * 1024
+BLOCK = 512  # tar's block; disk members are padded to it
 
 
 @dataclass(frozen=True)
@@ -92,12 +98,18 @@ def write(target: Path, *, descriptor_name: str, descriptor: bytes,
             for name, path in files:
                 size = path.stat().st_size
                 with path.open("rb") as source:
-                    tar.addfile(_info(name, size), _Counting(source, done, progress))
+                    tar.addfile(_info(name, padded_size(size)),
+                                _Counting(_Padded(source, size), done, progress))
                 done += size
         os.replace(partial, target)
     except BaseException:
         partial.unlink(missing_ok=True)
         raise
+
+
+def padded_size(size: int) -> int:
+    """A disk member's size in the archive: the image's, rounded up to 512 bytes."""
+    return size + (-size % BLOCK)
 
 
 def _safe_name(name: str) -> str:
@@ -142,10 +154,29 @@ class _BytesReader:
         return chunk
 
 
+class _Padded:
+    """A file read to its end and then as many zero bytes as reach a 512-byte boundary."""
+
+    def __init__(self, source: BinaryIO, size: int) -> None:
+        self._source = source
+        self._left = padded_size(size) - size
+        self._ended = False
+
+    def read(self, size: int = -1) -> bytes:
+        data = b"" if self._ended else self._source.read(size)
+        if size < 0 or len(data) < size:  # the file ended: the padding follows in this read
+            self._ended = True
+            count = self._left if size < 0 else min(self._left, size - len(data))
+            self._left -= count
+            data += b"\0" * count
+        return data
+
+
 class _Counting:
     """A file wrapper that reports how many bytes the tar writer has taken."""
 
-    def __init__(self, source: BinaryIO, before: int, progress: Progress | None) -> None:
+    def __init__(self, source: BinaryIO | _Padded, before: int,
+                 progress: Progress | None) -> None:
         self._source = source
         self._done = before
         self._progress = progress

@@ -11,9 +11,12 @@ from dataclasses import replace
 from pathlib import Path
 
 from appliance.engine import chains
+from appliance.engine.audit import audited
+from appliance.engine.audit_actions import AuditAction
 from appliance.engine.authz import Actor, require_superuser
 from appliance.engine.context import EngineContext
 from appliance.engine.enums import TemplateStatus, VmStatus
+from appliance.engine.event_codes import EventCode
 from appliance.engine.imports.model import OvfDisk, OvfNic, OvfSystem
 from appliance.engine.jobs import JobContext
 from appliance.engine.model import BLANK_TEMPLATE_ID, Job, Template, Vm
@@ -25,6 +28,7 @@ class OvaExporter:
     def __init__(self, ctx: EngineContext) -> None:
         self.ctx = ctx
 
+    @audited(AuditAction.OVA_EXPORTER_EXPORT_VM)
     def export_vm(self, vm_id: str, *, directory: str, filename: str = "", actor: Actor,
                   correlation_id: str = "") -> Job:
         require_superuser(actor, "export VMs")
@@ -46,12 +50,13 @@ class OvaExporter:
                 self._write(vm.id, self._system_of_vm(vm), target, "vm.ovf", job)
             finally:
                 unlock()
-            self.ctx.events.record("vm_exported", f"VM {vm.name} was exported to {target}.",
+            self.ctx.events.record(EventCode.VM_EXPORTED, f"VM {vm.name} was exported to {target}.",
                                    vm_id=vm.id, user=actor.name, correlation_id=correlation_id)
 
         return self.ctx.jobs.run(f"Exporting VM {vm.name} to {target}", work,
                                  owner=actor.name, correlation_id=correlation_id, vm_id=vm.id)
 
+    @audited(AuditAction.OVA_EXPORTER_EXPORT_TEMPLATE)
     def export_template(self, template_id: str, *, directory: str, filename: str = "",
                         actor: Actor, correlation_id: str = "") -> Job:
         require_superuser(actor, "export templates")
@@ -64,7 +69,7 @@ class OvaExporter:
         def work(job: JobContext) -> None:
             self._write(template.id, self._system_of_template(template), target,
                         "template.ovf", job)
-            self.ctx.events.record("template_exported", f"Template {template.name} was "
+            self.ctx.events.record(EventCode.TEMPLATE_EXPORTED, f"Template {template.name} was "
                                    f"exported to {target}.", user=actor.name,
                                    correlation_id=correlation_id)
 
@@ -91,11 +96,12 @@ class OvaExporter:
                 agent.export_volume(chains.volume(disk), path,
                                     source_format=disk.format.qemu_format, progress=progress)
                 files.append((disk.volume_id, path))
-                disks.append(OvfDisk(disk_id=disk.volume_id, file_href=disk.volume_id,
+                disks.append(OvfDisk(disk_id=disk.id, file_href=disk.volume_id,
                                      capacity=disk.provisioned_size,
                                      interface=attachment.interface.value,
                                      bootable=attachment.bootable, alias=disk.name,
-                                     image_id=disk.id, file_size=path.stat().st_size))
+                                     image_id=disk.id, sparse=disk.sparse,
+                                     file_size=archive.padded_size(path.stat().st_size)))
             descriptor = ovf_writer.write(replace(system, disks=tuple(disks)))
             total = sum(p.stat().st_size for _, p in files) or 1
             archive.write(target, descriptor_name=descriptor_name, descriptor=descriptor,

@@ -7,6 +7,8 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
+from appliance.engine.audit import audited
+from appliance.engine.audit_actions import AuditAction
 from appliance.engine.authz import Actor, require_superuser
 from appliance.engine.imports import vmdk
 from appliance.engine.imports.model import ImageFormat, OvfSystem
@@ -20,7 +22,9 @@ MAX_DESCRIPTOR = 4 * 1024 * 1024
 class OvaImporter:
     def __init__(self, pipeline: SystemImporter) -> None:
         self.pipeline = pipeline
+        self.ctx = pipeline.ctx  # where its actions are audited
 
+    @audited(AuditAction.IMPORTER_IMPORT_OVA)
     def import_ova(self, path: Path, target: ImportTarget, *, actor: Actor) -> Imported:
         require_superuser(actor, "import OVAs")
         system, sources = self.inspect_ova(path)

@@ -1,7 +1,8 @@
 """Read OVF 1.x descriptors as oVirt, VMware and VirtualBox write them.
 
-Elements are matched by local name, so the namespace spellings of different producers (oVirt
-writes the envelope namespace with a trailing slash) all read the same. A section that is
+Elements are matched by local name, so the namespace spellings of different producers (older
+oVirt and VirtStick releases wrote the envelope namespace with a trailing slash and sections as
+``Section xsi:type``) all read the same. A section that is
 not understood fails the import when it is marked required (the OVF default), and is
 reported as not mapped otherwise, as the OVF specification asks.
 """
@@ -15,6 +16,7 @@ import defusedxml.ElementTree as SafeET
 from defusedxml import DefusedXmlException
 
 from appliance.engine.imports.model import OvfDisk, OvfNic, OvfProducer, OvfSystem
+from appliance.engine.ova import os_ids
 from appliance.errors import ImageRejected
 
 MAX_DESCRIPTOR = 4 * 1024 * 1024
@@ -88,7 +90,8 @@ def _system(element: Element, disks: dict[str, OvfDisk], producer: OvfProducer,
     if hardware is None:
         raise ImageRejected("The OVF's virtual system has no VirtualHardwareSection.")
     bios = _text(element, "BiosType")
-    if bios in ("3", "4") or _vmware_config(hardware, "firmware") == "efi":
+    # oVirt's BiosType as its writer numbers it (4.3's): 2 q35 UEFI, 3 with Secure Boot.
+    if bios in ("2", "3") or _vmware_config(hardware, "firmware") == "efi":
         unmapped.append("UEFI firmware (VirtStick boots VMs with SeaBIOS)")
     return _hardware(hardware, name=name, disks=disks, producer=producer, unmapped=unmapped,
                      os_type=str(settings["os_type"]),
@@ -119,6 +122,8 @@ def _hardware(section: Element, *, name: str, disks: dict[str, OvfDisk],
             nics.append(_nic(item, len(nics), unmapped))
         elif kind in _CONTROLLERS:
             continue
+        elif kind == "23" and _rasd(item, "UsbPolicy").upper() == "DISABLED":
+            continue  # oVirt writes its USB controller even when the VM has none
         elif kind in _UNMAPPED_TYPES:
             unmapped.append(f"{_UNMAPPED_TYPES[kind]} ({_rasd(item, 'ElementName') or kind})")
         else:
@@ -167,7 +172,7 @@ def _disk_item(item: Element, disks: dict[str, OvfDisk], by_instance: dict[str, 
     return OvfDisk(disk_id=disk.disk_id, file_href=disk.file_href, capacity=disk.capacity,
                    interface=interface, bootable=is_boot or disk.bootable,
                    alias=disk.alias or _rasd(item, "ElementName") or _rasd(item, "Caption"),
-                   image_id=disk.image_id, file_size=disk.file_size)
+                   image_id=disk.image_id, file_size=disk.file_size, sparse=disk.sparse)
 
 
 def _nic(item: Element, index: int, unmapped: list[str]) -> OvfNic:
@@ -199,7 +204,8 @@ def _disk(element: Element, files: dict[str, tuple[str, int]]) -> OvfDisk:
                  "sata": "sata"}.get(_ovf(element, "disk-interface").lower(), "virtio")
     return OvfDisk(disk_id=disk_id, file_href=href, capacity=capacity, interface=interface,
                    bootable=_ovf(element, "boot") == "true", alias=_ovf(element, "disk-alias"),
-                   image_id=_any_attr(element, "id"), file_size=size)
+                   image_id=_any_attr(element, "id") or disk_id, file_size=size,
+                   sparse=_ovf(element, "volume-type").lower() != "preallocated")
 
 
 def _files(root: Element) -> dict[str, tuple[str, int]]:
@@ -215,10 +221,19 @@ def _os_type(section: Element, producer: OvfProducer, unmapped: list[str]) -> st
     description = _text(section, "Description")
     if producer is OvfProducer.OVIRT and re.fullmatch(r"[a-z0-9_]{1,40}", description):
         return description
+    if producer is OvfProducer.OVIRT:
+        # oVirt writes the OS's display name; its own id says which it is.
+        named = os_ids.name_of(_ovirt_attr(section, "id"))
+        if named is not None:
+            return named
     os_name = _any_attr(section, "osType") or description
     if os_name:
         unmapped.append(f"operating system type '{os_name}' (set to 'other')")
     return "other"
+
+
+def _ovirt_attr(element: Element, name: str) -> str:
+    return element.get(f"{{http://www.ovirt.org/ovf}}{name}", "")
 
 
 def _vmware_config(section: Element, key: str) -> str:

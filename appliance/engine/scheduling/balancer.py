@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from appliance.engine.authz import SYSTEM
 from appliance.engine.context import EngineContext
 from appliance.engine.enums import EventSeverity, HostStatus, SchedulingPolicyName
+from appliance.engine.event_codes import EventCode
 from appliance.engine.hosts import HostService
 from appliance.engine.migration import Migrations
 from appliance.engine.model import Cluster, Host, Vm
@@ -179,13 +180,13 @@ class Balancer:
         try:
             power.power_off(host)
         except VirtStickError as exc:
-            self.ctx.events.record("host_standby_failed", f"Host {host.name} could not be "
+            self.ctx.events.record(EventCode.HOST_STANDBY_FAILED, f"Host {host.name} could not be "
                                    f"switched off: {exc.detail}", host_id=host.id,
                                    severity=EventSeverity.WARNING)
             self.hosts.connect(host)
             return False
         self.hosts.set_status(host.id, HostStatus.DOWN, standby=True)
-        self.ctx.events.record("host_standby", f"Host {host.name} was switched off by the "
+        self.ctx.events.record(EventCode.HOST_STANDBY, f"Host {host.name} was switched off by the "
                                "power saver.", host_id=host.id)
         return True
 
@@ -204,7 +205,7 @@ class Balancer:
             except VirtStickError as exc:
                 log.warning("waking host %s failed: %s", host.name, exc.detail)
                 continue
-            self.ctx.events.record("host_woken", f"Host {host.name} was switched on by the "
+            self.ctx.events.record(EventCode.HOST_WOKEN, f"Host {host.name} was switched on by the "
                                    "power saver.", host_id=host.id)
             return True
         return False

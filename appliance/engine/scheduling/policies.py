@@ -53,7 +53,7 @@ class Policy:
 
 
 def for_cluster(cluster: Cluster) -> Policy:
-    name = parse_name(cluster.scheduling_policy)
+    name = cluster.scheduling_policy
     properties = dict(DEFAULTS[name])
     for key, value in cluster.scheduling_properties:
         if key in properties:
@@ -62,6 +62,7 @@ def for_cluster(cluster: Cluster) -> Policy:
 
 
 def parse_name(text: str) -> SchedulingPolicyName:
+    """A policy named by a user (the API, the portal), or a clear refusal."""
     try:
         return SchedulingPolicyName(text)
     except ValueError:

@@ -21,6 +21,10 @@ class Database:
         self._local = threading.local()
         self._write_lock = threading.RLock()
         path.parent.mkdir(parents=True, exist_ok=True)
+        # Users' password hashes and tokens live here, in a directory others may traverse
+        # (QEMU must reach the disks below it): the file is the owner's only. SQLite gives
+        # its journal files the database file's mode.
+        path.touch(mode=0o600, exist_ok=True)
         self._migrate()
 
     @property

@@ -5,6 +5,7 @@ from __future__ import annotations
 from appliance.engine import model
 from appliance.engine.store.database import Database
 from appliance.engine.store.tables import Table
+from appliance.engine.transfers.model import ImageTransfer
 
 
 class Store:
@@ -39,6 +40,8 @@ class Store:
                                columns=("vm_id",))
         self.jobs = Table(db, name="jobs", cls=model.Job, noun="job",
                           columns=("status", "correlation_id"))
+        self.image_transfers = Table(db, name="image_transfers", cls=ImageTransfer,
+                                     noun="image transfer", columns=("disk_id", "phase"))
 
     def meta(self, key: str) -> str | None:
         rows = self.db.query("SELECT value FROM meta WHERE key = ?", (key,))

@@ -7,6 +7,7 @@ from xml.etree import ElementTree as ET
 
 import defusedxml.ElementTree as SafeET
 
+from appliance.config import VirtType
 from appliance.vdsm.domxml.devices import (
     CdromDevice,
     DiskDevice,
@@ -25,7 +26,7 @@ class DomainSpec:
     name: str
     memory: int  # bytes
     vcpus: int
-    virt_type: str  # kvm or qemu
+    virt_type: VirtType  # kvm or qemu
     appliance_id: str
     disks: tuple[DiskDevice, ...] = ()
     cdroms: tuple[CdromDevice, ...] = ()
@@ -36,7 +37,7 @@ class DomainSpec:
     boot_network: bool = False
 
     def to_xml(self) -> str:
-        domain = ET.Element("domain", {"type": self.virt_type})
+        domain = ET.Element("domain", {"type": self.virt_type.value})
         sub(domain, "name", self.name)
         sub(domain, "uuid", self.uuid)
         self._metadata(domain)
@@ -48,7 +49,7 @@ class DomainSpec:
         features = sub(domain, "features")
         sub(features, "acpi")
         sub(features, "apic")
-        if self.virt_type == "kvm":
+        if self.virt_type is VirtType.KVM:
             sub(domain, "cpu", mode="host-passthrough")
         sub(domain, "clock", offset="utc")
         sub(domain, "on_poweroff", "destroy")

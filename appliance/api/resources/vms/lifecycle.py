@@ -8,6 +8,7 @@ from typing import Any
 from flask import Response
 
 from appliance.api import http, listing, ovirtnames
+from appliance.api.resources import ovf_configurations
 from appliance.api.resources.vms import diskattachments, nics
 from appliance.api.routing import Operation, Routes
 from appliance.api.schema import Field, Kind, Type, iso_time
@@ -107,7 +108,11 @@ def get_vm(vm_id: str) -> Response:
 
 def add_vm() -> Response:
     engine = http.engine()
-    values = http.read(VM)
+    node = http.read_node(VM.tag)
+    values = VM.read(node)
+    descriptor = ovf_configurations.configuration(node)
+    if descriptor is not None:
+        return ovf_configurations.create(VM, node, descriptor, template=False)
     name = values.get("name")
     if not name:
         raise InvalidInput("A new VM needs a <name>.")

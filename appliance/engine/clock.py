@@ -1,4 +1,5 @@
-"""Where monitoring reads the time: the system clock, or a hand-driven one in tests."""
+"""Where the engine reads the time: the system clock, or a hand-driven one in tests (token
+and ticket expiry, monitoring's history), passed down instead of patched."""
 
 from __future__ import annotations
 
