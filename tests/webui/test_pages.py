@@ -121,7 +121,7 @@ def test_upload_a_qcow2_disk_image_through_an_image_transfer(admin: Page, servic
     row = admin.locator("tr", has_text="portal-disk")
     expect(row).to_contain_text("Ok", timeout=60_000)
     expect(row).to_contain_text("40.0 MiB")
-    expect(row).to_contain_text("cow")
+    expect(row).to_contain_text("QCOW2")  # words, not the id "cow"
 
 
 def test_a_damaged_disk_image_is_refused_and_leaves_no_disk(admin: Page, service: Service,
