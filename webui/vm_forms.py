@@ -4,7 +4,12 @@ the CD-ROM. Each form names its entry by the URL; each entry is a typed call of 
 services (never a method looked up by name) that says what it did.
 
 A refused form comes back in place: the page is drawn again with that form's dialog open,
-the engine's message in it and every field as it was typed (``refused``)."""
+the engine's message in it and every field as it was typed (``Refusal``).
+
+A new VM action is one ``VmForm`` member, its typed call in ``FORMS`` and a dialog (the
+``form_dialog`` macro of ``_dialogs.html``) in the page or a partial: tags and pools, once
+their engine services exist (issue 13), join that way, as a bulk action joins ``vm_bulk``
+and a list filter ``VmQuery``."""
 
 from __future__ import annotations
 
