@@ -91,7 +91,9 @@ def click_figures(service: Service, demo_template: str, vm_ids: list[str]) -> li
     """``vm_ids``: ten VMs with no OS for the bulk actions (removed at the end)."""
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        page = browser.new_context(viewport={"width": 1366, "height": 768}).new_page()
+        # Uploads go to the image daemon over HTTPS with the appliance's own CA.
+        page = browser.new_context(viewport={"width": 1366, "height": 768},
+                                   ignore_https_errors=True).new_page()
         page.on("dialog", lambda d: d.accept())  # every confirmation is answered yes
         page.goto(service.url + "/login")
         page.fill("#username", ADMIN)
