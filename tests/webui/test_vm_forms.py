@@ -177,6 +177,11 @@ def test_the_list_sorts_500_vms_on_the_server(engine: Engine, client: FlaskClien
     assert [td.text_content() for td in last.xpath("//tbody/tr[@data-vm-row]/td[6]")] \
         == ["32.0 MiB"] * 28 + ["16.0 MiB"] * 72
     assert client.get("/admin/vms?sort=owner").status_code == 400
+    # The tree beside it names the first 50 VMs of the big branch, folded; the list has all.
+    [idle] = page.xpath("//nav[@aria-label='Resource tree']//details[summary[contains(., "
+                        "'Not running')]]")
+    assert idle.get("open") is None and len(idle.xpath(".//a[@data-tree-vm]")) == 50
+    assert "450 more in the list" in idle.text_content()
 
 
 def test_bulk_actions_say_how_each_vm_went(engine: Engine, client: FlaskClient) -> None:
