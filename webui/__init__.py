@@ -17,6 +17,7 @@ from webui import admin, auth, console, status, userportal
 from webui.console_proxy import ConsoleProxy
 from webui.session import COOKIE_NAME, csrf_token, current_actor, session_reader
 from webui.vm_actions import ACTIONS, vm_can
+from webui.words import words
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +38,7 @@ def register(app: Flask, engine: Engine) -> None:
         SESSION_REFRESH_EACH_REQUEST=True,
     )
     app.jinja_env.filters["size"] = human_size
+    app.jinja_env.filters["words"] = words
     app.jinja_env.globals.update(csrf_token=csrf_token, current_actor=current_actor,
                                   vm_can=vm_can, vm_actions=ACTIONS)
     for blueprint in BLUEPRINTS:

@@ -80,8 +80,14 @@ def _nice(value: float) -> float:
 
 
 def _label(value: float, unit: str) -> str:
+    """Bytes in the portals' units, MiB and GiB (``B/s`` as MiB/s); others as they are."""
     if unit == "%":
         return f"{value:.0f}%"
+    if unit in ("B", "B/s"):
+        rate = "/s" if unit == "B/s" else ""
+        if abs(value) >= 1024 ** 3:
+            return f"{value / 1024 ** 3:.1f} GiB{rate}"
+        return f"{value / 1024 ** 2:.1f} MiB{rate}" if value else f"0 MiB{rate}"
     for suffix, size in (("G", 1e9), ("M", 1e6), ("k", 1e3)):
         if abs(value) >= size:
             return f"{value / size:.1f} {suffix}{unit}"

@@ -12,6 +12,7 @@ from markupsafe import Markup
 from appliance.engine.monitoring.history import DAY, HOUR
 from webui.charts import Line, line_chart
 from webui.session import actor, engine
+from webui.words import words
 
 
 class Period(StrEnum):
@@ -55,7 +56,7 @@ def charts(object_id: str, specs: Sequence[ChartSpec], period: Period) -> list[M
     points = history.series(object_id, since=history.clock.now() - period.seconds)
     drawn = []
     for title, unit, top, keys in specs:
-        lines = [Line(key, [(p.time, p.values[key]) for p in points if key in p.values])
+        lines = [Line(words(key), [(p.time, p.values[key]) for p in points if key in p.values])
                  for key in keys]
         # The SVG is built from numbers and escaped labels only.
         drawn.append(Markup(line_chart(title, lines, unit=unit, maximum=top)))  # noqa: S704

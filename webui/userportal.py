@@ -1,16 +1,20 @@
-"""User Portal: the VMs a user may use, with start, stop, console, snapshots and charts."""
+"""User Portal: the VMs a user may use, with start, stop, console and charts, and what she
+may change on her own VMs (clone, snapshots, disks, NICs, the CD-ROM) through the same
+forms as the Admin Portal's."""
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from werkzeug.wrappers import Response
 
-from appliance.errors import VirtStickError
+from webui import vm_forms
 from webui.blueprint import portal_blueprint
 from webui.history_charts import vm_page
 from webui.outcome import back_or
 from webui.session import actor, engine, login_required
 from webui.vm_actions import USER_ACTIONS, perform
+from webui.vm_forms import Refusal
 
 blueprint = portal_blueprint("user", __name__, url_prefix="/user")
 
@@ -25,8 +29,7 @@ def index() -> str:
 @blueprint.get("/vms/<vm_id>")
 @login_required
 def vm(vm_id: str) -> str:
-    details = engine().inventory.get_vm_details(vm_id, actor=actor())
-    return render_template("user/vm.html", vm=details.vm, details=details)
+    return _vm_page(vm_id, None)
 
 
 @blueprint.get("/vms/<vm_id>/monitoring")
@@ -42,33 +45,15 @@ def vm_action(vm_id: str) -> Response:
                    then=back_or(url_for("user.index")))
 
 
-@blueprint.post("/vms/<vm_id>/snapshots")
+@blueprint.post("/vms/<vm_id>/<form>")
 @login_required
-def snapshot(vm_id: str) -> Response:
-    try:
-        engine().snapshots.create(vm_id, description=request.form.get("description", "").strip()
-                       or "Snapshot from the User Portal", actor=actor())
-    except VirtStickError as exc:
-        flash(exc.detail, "error")
-    else:
-        flash("The snapshot is being taken.", "success")
-    return redirect(url_for("user.vm", vm_id=vm_id))
+def vm_submit(vm_id: str, form: str) -> ResponseReturnValue:
+    """The forms of her VM's page; those only an administrator has are not found here."""
+    return vm_forms.submit(vm_id, form, admin=False, render=_vm_page,
+                           vm_url=lambda vid: url_for("user.vm", vm_id=vid),
+                           list_url=url_for("user.index"))
 
 
-@blueprint.post("/vms/<vm_id>/snapshots/<snapshot_id>/<action>")
-@login_required
-def snapshot_action(vm_id: str, snapshot_id: str, action: str) -> Response:
-    """Restore the VM to a snapshot (it must be down) or remove a snapshot."""
-    service = engine().snapshots
-    try:
-        if action == "restore":
-            service.restore(vm_id, snapshot_id, actor=actor())
-            flash("The VM was restored to the snapshot.", "success")
-        elif action == "remove":
-            service.remove(vm_id, snapshot_id, actor=actor())
-            flash("The snapshot was removed.", "success")
-        else:
-            abort(404)
-    except VirtStickError as exc:
-        flash(exc.detail, "error")
-    return redirect(url_for("user.vm", vm_id=vm_id))
+def _vm_page(vm_id: str, refusal: Refusal | None) -> str:
+    details = engine().inventory.get_vm_details(vm_id, actor=actor())
+    return render_template("user/vm.html", vm=details.vm, details=details, refusal=refusal)

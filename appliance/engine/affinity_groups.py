@@ -14,6 +14,7 @@ from appliance.engine.audit import audited
 from appliance.engine.audit_actions import AuditAction
 from appliance.engine.authz import Actor, require_permit
 from appliance.engine.context import EngineContext
+from appliance.engine.enums import AffinityPolarity
 from appliance.engine.event_codes import EventCode
 from appliance.engine.ids import new_id
 from appliance.engine.model import AffinityGroup, AffinityRule
@@ -130,6 +131,34 @@ class AffinityGroups:
                            f"'{member_id[:60]}'.")
         kept = tuple(m for m in current if m != member_id)
         return self.ctx.store.affinity_groups.update(kind.set(group, kept))
+
+    @audited(AuditAction.AFFINITY_GROUP_JOIN)
+    def join(self, vm_id: str, name: str, *, actor: Actor, positive: bool = False,
+             enforcing: bool = True) -> AffinityGroup:
+        """Put a VM in its cluster's affinity group ``name`` (the portal's way); a group of
+        that name is made when there is none, its VMs kept together (``positive``) or apart;
+        an existing group keeps its rules."""
+        vm = self.ctx.store.vms.get(vm_id)
+        found = self._named(vm.cluster_id, name)
+        if found is not None:
+            return self.add_member(vm.cluster_id, found.id, Member.VM, vm.id, actor=actor)
+        polarity = AffinityPolarity.POSITIVE if positive else AffinityPolarity.NEGATIVE
+        return self.add(vm.cluster_id, GroupSpec(
+            name=name, vms_rule=AffinityRule(polarity=polarity, enforcing=enforcing),
+            members=((Member.VM, (vm.id,)),)), actor=actor)
+
+    @audited(AuditAction.AFFINITY_GROUP_LEAVE)
+    def leave(self, vm_id: str, name: str, *, actor: Actor) -> AffinityGroup:
+        """Take a VM out of its cluster's affinity group ``name`` (the group stays, as in
+        oVirt)."""
+        vm = self.ctx.store.vms.get(vm_id)
+        found = self._named(vm.cluster_id, name)
+        if found is None or vm.id not in found.vm_ids:
+            raise NotFound(f"VM {vm.name} is in no affinity group '{name[:60]}'.")
+        return self.remove_member(vm.cluster_id, found.id, Member.VM, vm.id, actor=actor)
+
+    def _named(self, cluster_id: str, name: str) -> AffinityGroup | None:
+        return next((g for g in self.list(cluster_id) if g.name == name), None)
 
     def _changing(self, cluster_id: str, group_id: str, actor: Actor) -> AffinityGroup:
         group = self.get(cluster_id, group_id)

@@ -70,6 +70,7 @@ from appliance.engine.transfers.uploads import DiskUploads
 from appliance.engine.users import Users
 from appliance.engine.v2v.service import V2v
 from appliance.engine.vm_clones import VmClones
+from appliance.engine.vm_disks import VmDisks
 from appliance.engine.vm_provisioning import VmProvisioning
 from appliance.engine.vm_updates import VmUpdates
 from appliance.engine.vms import Vms
@@ -138,6 +139,8 @@ class Engine:
         self.consoles = Consoles(self.ctx, self.vms)
         self.vm_updates = VmUpdates(self.ctx, self.vms, self.placement)
         self.nic_updates = NicUpdates(self.ctx, self.vms)
+        self.vm_disks = VmDisks(self.ctx, vms=self.vms, disks=self.disks,
+                                domains=self.storage_domains)
         self.image_transfers = ImageTransfers(
             self.ctx, local_host_id=lambda: bootstrap.local_host_id(self._store))
         self.disk_snapshots = DiskSnapshots(self.ctx)

@@ -46,6 +46,10 @@ class EventCode(StrEnum):
     VM_EXPORTED = "vm_exported", 1224  # IMPORTEXPORT_EXPORT_VM_TO_OVA
     IMPORTED = "imported", 1152  # IMPORTEXPORT_IMPORT_VM (a VM or a template)
     CONSOLE_TICKET = "console_ticket", 164  # VM_SET_TICKET
+    VM_DISK_ADDED = "vm_disk_added", 97  # USER_ADD_DISK_TO_VM_FINISHED_SUCCESS
+    VM_DISK_RESIZED = "vm_disk_resized", 371  # USER_EXTEND_DISK_SIZE_SUCCESS
+    VM_CDROM_CHANGED = "vm_cdrom_changed", 38  # USER_CHANGE_DISK_VM
+    VM_CDROM_EJECTED = "vm_cdrom_ejected", 521  # USER_EJECT_VM_DISK
 
     # Snapshots
     SNAPSHOT_CREATED = "snapshot_created", 68  # USER_CREATE_SNAPSHOT_FINISHED_SUCCESS

@@ -21,7 +21,13 @@ from appliance.engine.audit_actions import AuditAction
 from appliance.engine.authz import Actor, require_superuser, require_vm
 from appliance.engine.context import EngineContext
 from appliance.engine.disk_copies import DiskCopies
-from appliance.engine.enums import BootDevice, DiskContentType, DiskFormat, DiskStatus
+from appliance.engine.enums import (
+    BootDevice,
+    DiskContentType,
+    DiskFormat,
+    DiskStatus,
+    VmStatus,
+)
 from appliance.engine.event_codes import EventCode
 from appliance.engine.ids import new_id
 from appliance.engine.model import Disk, Vm, Volume
@@ -29,6 +35,9 @@ from appliance.engine.storage import StorageDomains
 from appliance.errors import ImageRejected, InvalidState, NotFound
 
 CHUNK = 1024 * 1024
+# Moments when QEMU's devices are in flux: no CD-ROM change until the VM is up or down.
+_CHANGING = frozenset({VmStatus.WAIT_FOR_LAUNCH, VmStatus.MIGRATING, VmStatus.SAVING_STATE,
+                       VmStatus.RESTORING_STATE, VmStatus.IMAGE_LOCKED})
 ISO9660_MAGIC_OFFSET = 0x8001  # "CD001" in the first volume descriptor
 _HEAD = ISO9660_MAGIC_OFFSET + 5
 Progress = Callable[[int], None]  # bytes received
@@ -101,12 +110,23 @@ class Isos:
     def insert(self, vm_id: str, disk_id: str, *, actor: Actor,
                boot_first: bool = False) -> Vm:
         """Put the ISO in the VM's CD-ROM (``disk_id`` empty ejects); with ``boot_first`` the
-        VM boots from it before its disks. Takes effect at the next start."""
+        VM boots from it before its disks (from its next start). A running VM's drive
+        changes at once, through its host."""
         with self.ctx.locks.hold(vm_id):
             vm = self.ctx.store.vms.get(vm_id)
             require_vm(actor, vm, "change the CD-ROM of")
-            if disk_id:
-                self._iso(disk_id)
+            iso = self._iso(disk_id) if disk_id else None
+            if vm.status in _CHANGING:
+                raise InvalidState(f"VM '{vm.name}' is {vm.status.value}; change its CD-ROM "
+                                   "once it is up or down.")
+            if vm.status.is_running and vm.host_id is not None and disk_id != vm.cdrom_file_id:
+                self.ctx.hosts.agent(vm.host_id).change_cdrom(
+                    vm.id, chains.volume(iso) if iso is not None else None)
+                self.ctx.events.record(
+                    EventCode.VM_CDROM_CHANGED if iso is not None else EventCode.VM_CDROM_EJECTED,
+                    f"VM {vm.name}: " + (f"ISO image {iso.name} was put in the CD-ROM"
+                                         if iso is not None else "the CD-ROM was ejected")
+                    + f" by {actor.name}.", vm_id=vm.id, user=actor.name)
             boot = vm.boot
             if boot_first and disk_id:
                 boot = (BootDevice.CDROM, *(b for b in vm.boot if b is not BootDevice.CDROM))

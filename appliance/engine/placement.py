@@ -1,11 +1,15 @@
 """Where a VM runs: the scheduler's choice under the cluster's policy (filters, weights).
 
 When no Up host fits and the power saver has switched hosts off, one is woken first.
+Starts decide one at a time (``deciding``): VMs started together (a bulk Run, parallel API
+calls) cannot all be given the same last free memory of a host.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 from appliance.engine import validation
 from appliance.engine.context import EngineContext
@@ -21,6 +25,13 @@ class Placement:
         self.ctx = ctx
         self.scheduler = Scheduler(ctx)
         self.wake_standby: WakeStandby | None = None  # set by the power saver
+        self._deciding = threading.Lock()
+
+    @contextmanager
+    def deciding(self) -> Iterator[None]:
+        """Hold while picking a host and marking the VM as placed there."""
+        with self._deciding:
+            yield
 
     def require_memory_fits(self, cluster_id: str, memory: int) -> None:
         """A VM may not ask for more memory than the largest host of its cluster has."""

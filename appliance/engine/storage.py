@@ -221,9 +221,15 @@ class Disks:
             if not changes:
                 return disk
             updated = store.disks.update(replace(disk, **changes))  # type: ignore[arg-type]
-        self.ctx.events.record(EventCode.DISK_UPDATED, f"Disk {updated.name} was edited by "
-                               f"{actor.name} ({', '.join(sorted(changes))}).",
-                               vm_id=vm.id if vm is not None else None, user=actor.name)
+        if "provisioned_size" in changes:  # oVirt's own event for a disk grown
+            self.ctx.events.record(EventCode.VM_DISK_RESIZED, f"Disk {updated.name} was grown "
+                                   f"to {validation.human_size(updated.provisioned_size)} by "
+                                   f"{actor.name}.", vm_id=vm.id if vm is not None else None,
+                                   user=actor.name)
+        if set(changes) - {"provisioned_size"}:
+            self.ctx.events.record(EventCode.DISK_UPDATED, f"Disk {updated.name} was edited by "
+                                   f"{actor.name} ({', '.join(sorted(changes))}).",
+                                   vm_id=vm.id if vm is not None else None, user=actor.name)
         return updated
 
     @audited(AuditAction.DISK_REMOVE)

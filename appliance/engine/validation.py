@@ -54,7 +54,11 @@ def _size(value: int) -> str:
 
 
 def human_size(value: int) -> str:
-    for unit, factor in (("GiB", 1024**3), ("MiB", 1024**2), ("KiB", 1024)):
-        if value >= factor:
-            return f"{value / factor:.1f} {unit}"
-    return f"{value} bytes"
+    """Sizes in the one pair of units the portals and messages use: GiB, else MiB."""
+    if abs(value) >= 1024 * MiB:
+        return f"{value / (1024 * MiB):.1f} GiB"
+    if value == 0:
+        return "0 MiB"
+    if abs(value) < MiB // 10:
+        return f"{'-' if value < 0 else ''}< 0.1 MiB"
+    return f"{value / MiB:.1f} MiB"

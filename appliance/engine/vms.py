@@ -372,11 +372,12 @@ class Vms:
                 raise InvalidState(f"VM '{vm.name}' is {vm.status.value}; only a VM that is "
                                    "down or suspended can be started.")
             before = vm.status
-            host_id = self.placement.pick_host(vm)
-            request = self._launch_request(vm, self.ctx.store.hosts.get(host_id))
-            launching = (VmStatus.RESTORING_STATE if before is VmStatus.SUSPENDED
-                         else VmStatus.WAIT_FOR_LAUNCH)
-            vm = self._set(vm, status=launching, host_id=host_id)
+            with self.placement.deciding():  # the next start sees this VM on its host
+                host_id = self.placement.pick_host(vm)
+                request = self._launch_request(vm, self.ctx.store.hosts.get(host_id))
+                launching = (VmStatus.RESTORING_STATE if before is VmStatus.SUSPENDED
+                             else VmStatus.WAIT_FOR_LAUNCH)
+                vm = self._set(vm, status=launching, host_id=host_id)
             try:
                 self.ctx.hosts.agent(host_id).launch(request)
             except Exception as exc:

@@ -197,6 +197,7 @@ class HostAgent(Protocol):
     def allocated_size(self, volume: VolumeId) -> int: ...
     def delete_volume(self, volume: VolumeId) -> None: ...
     def set_volume_read_only(self, volume: VolumeId, read_only: bool) -> None: ...
+    def change_cdrom(self, vm_id: str, iso: VolumeId | None) -> None: ...
     def snapshot_live(self, vm_id: str, layers: tuple[LiveLayer, ...], *,
                       memory: VolumeId | None) -> None: ...
     def commit_volume(self, *, top: VolumeId, base: VolumeId, child: VolumeId | None,
@@ -446,13 +447,18 @@ class LocalHostAgent:
         if vm_id is None:
             self.storage.resize(volume, size=size, fmt=fmt)
         else:
-            live.block_resize(self._domain(vm_id), self.storage.file(volume), size)
+            live.block_resize(self._domain(vm_id), self.storage.file(volume), size=size)
 
     def delete_volume(self, volume: VolumeId) -> None:
         self.storage.delete_volume(volume)
 
     def set_volume_read_only(self, volume: VolumeId, read_only: bool) -> None:
         self.storage.set_read_only(volume, read_only)
+
+    def change_cdrom(self, vm_id: str, iso: VolumeId | None) -> None:
+        """Put another ISO image in the running VM's CD-ROM drive (``None`` ejects)."""
+        live.change_media(self._domain(vm_id),
+                          self.storage.volume_path(iso) if iso is not None else None)
 
     def snapshot_live(self, vm_id: str, layers: tuple[LiveLayer, ...], *,
                       memory: VolumeId | None) -> None:
@@ -531,11 +537,11 @@ class LocalHostAgent:
             )
             for index, d in enumerate(request.disks)
         )
-        cdroms: tuple[domxml.CdromDevice, ...] = ()
-        if request.cdrom is not None or "cdrom" in request.boot:
-            cdroms = (domxml.CdromDevice(self.storage.volume_path(request.cdrom)
-                                         if request.cdrom is not None else None,
-                                         boot_order=order.take("cdrom")),)
+        # Every VM has its CD-ROM drive, empty or not (as in oVirt), so an ISO image can be
+        # put in or ejected while it runs: a SATA drive cannot be added to a running guest.
+        cdroms = (domxml.CdromDevice(self.storage.volume_path(request.cdrom)
+                                     if request.cdrom is not None else None,
+                                     boot_order=order.take("cdrom")),)
         interfaces = tuple(
             domxml.InterfaceDevice(mac=n.mac, attachment=self._attachment(n.need),
                                    model=n.model, link_up=n.linked)

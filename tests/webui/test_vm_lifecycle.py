@@ -86,7 +86,8 @@ def test_vm_lifecycle_with_console(admin: Page, service: Service) -> None:
     # The status changes by polling, without a reload.
     expect(status).to_have_text("Down", timeout=90_000)
 
-    page.get_by_role("button", name="Remove").click()
+    page.get_by_role("button", name="More").click()
+    page.get_by_role("button", name="Remove…").click()
     confirm = page.locator("dialog#delete-vm")
     expect(confirm).to_be_visible()
     confirm.get_by_role("button", name="Remove").click()

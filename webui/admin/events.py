@@ -33,7 +33,7 @@ def index() -> str:
         abort(400)
     inventory = engine().inventory
     return render_template("admin/events.html",
-                           events=inventory.search_events(query, actor=actor()),
+                           rows=inventory.search_events(query, actor=actor()),
                            severity=severity, vm=query.vm_id or "", host=query.host_id or "",
                            text=query.text, period=period,
                            vm_names=inventory.list_vm_names(actor=actor()),

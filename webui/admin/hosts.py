@@ -4,22 +4,36 @@ switching hosts on and off (power management) and each cluster's scheduling poli
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from werkzeug.wrappers import Response
 
 from appliance.engine.model import MiB
 from appliance.engine.scheduling import policies
 from appliance.errors import InvalidInput, VirtStickError
 from webui.session import actor, admin_required, engine
+from webui.vm_forms import Refusal
+from webui.words import words
 
 blueprint = Blueprint("hosts", __name__)
+
+LAB_HOST = "lab-host"
+POLICY = "policy"  # and the cluster's id: each cluster has its form
 
 
 @blueprint.get("/hosts")
 @admin_required
 def index() -> str:
+    return _page(None)
+
+
+def _page(refusal: Refusal | None) -> str:
+    """The hosts, the lab host form and each cluster's policy; ``refusal`` puts a refused
+    form's message beside it with what was typed."""
     return render_template("admin/hosts.html",
                            rows=engine().inventory.list_host_loads(actor=actor()),
-                           clusters=engine().clusters.list())
+                           clusters=engine().clusters.list(),
+                           tree=engine().inventory.get_resource_tree(actor=actor()),
+                           refusal=refusal)
 
 
 @blueprint.post("/hosts/<host_id>/<action>")
@@ -42,16 +56,17 @@ def action(host_id: str, action: str) -> Response:
 
 @blueprint.post("/labhosts")
 @admin_required
-def start_lab_host() -> Response:
+def start_lab_host() -> ResponseReturnValue:
     name = request.form.get("name", "").strip()
     try:
-        memory = int(request.form.get("memory_mib") or 0) * MiB
+        try:
+            memory = int(request.form.get("memory_mib") or 0) * MiB
+        except ValueError:
+            raise InvalidInput("The memory must be a whole number of MiB.") from None
         host = engine().hosts.start_lab_host(name, actor=actor(), memory=memory or None)
-        flash(f"Lab host {host.name} is up.", "success")
-    except ValueError:
-        flash("The memory must be a whole number of MiB.", "error")
     except VirtStickError as exc:
-        flash(exc.detail, "error")
+        return _page(Refusal(LAB_HOST, exc.detail, request.form)), exc.status
+    flash(f"Lab host {host.name} is up.", "success")
     return redirect(url_for("admin.hosts.index"))
 
 
@@ -75,7 +90,7 @@ def power(host_id: str, verb: str) -> Response:
 
 @blueprint.post("/clusters/<cluster_id>/policy")
 @admin_required
-def cluster_policy(cluster_id: str) -> Response:
+def cluster_policy(cluster_id: str) -> ResponseReturnValue:
     properties = {}
     for line in request.form.get("properties", "").replace(",", "\n").splitlines():
         key, _, value = line.partition("=")
@@ -85,8 +100,8 @@ def cluster_policy(cluster_id: str) -> Response:
         policy = policies.parse_name(request.form.get("policy", ""))
         cluster = engine().clusters.set_scheduling_policy(cluster_id, policy, actor=actor(),
                                                           properties=properties)
-        flash(f"Cluster {cluster.name} now schedules by {cluster.scheduling_policy}.",
-              "success")
     except VirtStickError as exc:
-        flash(exc.detail, "error")
+        return _page(Refusal(f"{POLICY}-{cluster_id}", exc.detail, request.form)), exc.status
+    flash(f"Cluster {cluster.name} now schedules by {words(cluster.scheduling_policy)}.",
+          "success")
     return redirect(url_for("admin.hosts.index"))

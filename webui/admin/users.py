@@ -3,22 +3,31 @@
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from werkzeug.wrappers import Response
 
 from appliance.engine.grants import ObjectType
 from appliance.engine.roles import RoleName
-from appliance.errors import VirtStickError
+from appliance.errors import InvalidInput, VirtStickError
 from webui.outcome import act
 from webui.session import actor, admin_required, engine
+from webui.vm_forms import Refusal
 
 blueprint = Blueprint("users", __name__)
 # The roles on the system a new user may start with (the API gives any role on any object).
 NEW_USER_ROLES = (RoleName.USER_ROLE, RoleName.SUPER_USER)
 
 
+NEW_USER = "new-user"
+
+
 @blueprint.get("/users")
 @admin_required
 def index() -> str:
+    return _page(None)
+
+
+def _page(refusal: Refusal | None) -> str:
     directory = engine().users
     all_roles = engine().roles.list()
     roles = {r.id: r.name for r in all_roles}
@@ -34,26 +43,29 @@ def index() -> str:
         rows.append((user, grants))
     offered = [r for r in all_roles if r.name in NEW_USER_ROLES]
     return render_template("admin/users.html", rows=rows, roles=offered,
-                           vms=sorted(vm_names.items(), key=lambda kv: kv[1].lower()))
+                           vms=sorted(vm_names.items(), key=lambda kv: kv[1].lower()),
+                           refusal=refusal)
 
 
 @blueprint.post("/users")
 @admin_required
-def create() -> Response:
+def create() -> ResponseReturnValue:
+    """A refusal opens the dialog again with the engine's message and what was typed (but
+    the password, which a page never sends back)."""
     form = request.form
     try:
-        role = RoleName(form.get("role", RoleName.USER_ROLE.value))
+        try:
+            role = RoleName(form.get("role", RoleName.USER_ROLE.value))
+        except ValueError:
+            role = None
         if role not in NEW_USER_ROLES:
-            raise ValueError(role)
+            raise InvalidInput("Choose one of the roles offered.")
         user = engine().users.create_user(form.get("name", "").strip(), form.get("password", ""),
                                           actor=actor(), email=form.get("email", "").strip(),
                                           role=role)
-    except ValueError:
-        flash("Choose one of the roles offered.", "error")
     except VirtStickError as exc:
-        flash(exc.detail, "error")
-    else:
-        flash(f"User {user.user_name} was added.", "success")
+        return _page(Refusal(NEW_USER, exc.detail, form)), exc.status
+    flash(f"User {user.user_name} was added.", "success")
     return redirect(url_for("admin.users.index"))
 
 

@@ -12,15 +12,34 @@ from appliance.engine.audit import audited_read
 from appliance.engine.audit_actions import AuditAction
 from appliance.engine.authz import Actor, require_superuser
 from appliance.engine.context import EngineContext
-from appliance.engine.inventory import dashboard, hosts, jobs, networks, storage, templates, vms
+from appliance.engine.inventory import (
+    dashboard,
+    events,
+    hosts,
+    jobs,
+    networks,
+    storage,
+    templates,
+    tree,
+    vms,
+)
 from appliance.engine.inventory.dashboard import Dashboard
+from appliance.engine.inventory.events import EventRow
 from appliance.engine.inventory.hosts import HostLoad
 from appliance.engine.inventory.networks import NetworkRow
 from appliance.engine.inventory.storage import DiskRow, DomainRow, IsoRow
 from appliance.engine.inventory.templates import TemplateRow
-from appliance.engine.inventory.vms import NewVmChoices, VmDetails, VmRow, VmState
+from appliance.engine.inventory.tree import TreeDataCenter
+from appliance.engine.inventory.vms import (
+    NewVmChoices,
+    VmDetails,
+    VmQuery,
+    VmRow,
+    VmSort,
+    VmState,
+)
 from appliance.engine.isos import Isos
-from appliance.engine.model import Event, Job, StorageDomain
+from appliance.engine.model import Job, StorageDomain
 from appliance.engine.monitoring import event_search
 from appliance.engine.monitoring.event_search import EventFilter
 from appliance.engine.snapshots import Snapshots
@@ -45,8 +64,8 @@ class Inventory:
     # VMs
 
     @audited_read(AuditAction.INVENTORY_LIST_VM_ROWS)
-    def list_vm_rows(self, *, actor: Actor, query: str = "") -> list[VmRow]:
-        return vms.vm_rows(self.ctx.store, self._vms.list(actor=actor), query=query)
+    def list_vm_rows(self, *, actor: Actor, query: VmQuery | None = None) -> list[VmRow]:
+        return vms.vm_rows(self.ctx.store, self._vms.list(actor=actor), query)
 
     @audited_read(AuditAction.INVENTORY_LIST_VM_STATES)
     def list_vm_states(self, *, actor: Actor,
@@ -69,7 +88,7 @@ class Inventory:
         return vms.vm_details(
             self.ctx.store, vm, snapshots=self._snapshots.list(vm.id, actor=actor),
             events=self.ctx.events.recent(limit=VM_PAGE_EVENTS, vm_id=vm.id),
-            isos=self._isos.list() if actor.superuser else [])
+            isos=self._isos.list(), full=actor.superuser)
 
     @audited_read(AuditAction.INVENTORY_GET_NEW_VM_CHOICES)
     def get_new_vm_choices(self, *, actor: Actor) -> NewVmChoices:
@@ -89,6 +108,11 @@ class Inventory:
                                                                self._domains.usage),
             events=self.ctx.events.recent(limit=DASHBOARD_EVENTS),
             jobs=jobs.recent_jobs(self.ctx.store, limit=DASHBOARD_JOBS))
+
+    @audited_read(AuditAction.INVENTORY_GET_RESOURCE_TREE)
+    def get_resource_tree(self, *, actor: Actor) -> tuple[TreeDataCenter, ...]:
+        require_superuser(actor, "see the resource tree")
+        return tree.resource_tree(self.ctx.store)
 
     @audited_read(AuditAction.INVENTORY_LIST_HOST_LOADS)
     def list_host_loads(self, *, actor: Actor) -> list[HostLoad]:
@@ -135,9 +159,10 @@ class Inventory:
     # Events and jobs
 
     @audited_read(AuditAction.INVENTORY_SEARCH_EVENTS)
-    def search_events(self, query: EventFilter, *, actor: Actor) -> list[Event]:
+    def search_events(self, query: EventFilter, *, actor: Actor) -> list[EventRow]:
+        """The events ``query`` finds, each with the names of its VM and host."""
         require_superuser(actor, "search the events")
-        return event_search.search(self.ctx.store.db, query)
+        return events.event_rows(self.ctx.store, event_search.search(self.ctx.store.db, query))
 
     @audited_read(AuditAction.INVENTORY_LIST_JOBS)
     def list_jobs(self, *, actor: Actor, limit: int = 20) -> list[Job]:
@@ -153,5 +178,6 @@ class Inventory:
         return job
 
 
-__all__ = ["Dashboard", "DiskRow", "DomainRow", "HostLoad", "Inventory", "IsoRow",
-           "NetworkRow", "NewVmChoices", "TemplateRow", "VmDetails", "VmRow", "VmState"]
+__all__ = ["Dashboard", "DiskRow", "DomainRow", "EventRow", "HostLoad", "Inventory", "IsoRow",
+           "NetworkRow", "NewVmChoices", "TemplateRow", "TreeDataCenter", "VmDetails", "VmQuery",
+           "VmRow", "VmSort", "VmState"]

@@ -1,13 +1,16 @@
-"""Read models of VMs: the rows of the VM list, the states the pages poll, one VM's page and
-the choices of the New VM dialog."""
+"""Read models of VMs: the rows of the VM list (filtered and sorted), the states the pages
+poll, one VM's page and the choices of the New VM dialog."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from enum import StrEnum
 
-from appliance.engine.enums import VmStatus
+from appliance.engine.enums import HostStatus, VmStatus
 from appliance.engine.model import (
     BLANK_TEMPLATE_ID,
+    AffinityGroup,
     Cluster,
     Disk,
     DiskAttachment,
@@ -28,6 +31,39 @@ class VmRow:
     vm: Vm
     host_name: str  # "" when it runs nowhere
     template_name: str
+
+
+class VmSort(StrEnum):
+    """The columns the VM list sorts by (its ``sort`` query parameter)."""
+
+    NAME = "name"
+    STATUS = "status"
+    HOST = "host"
+    TEMPLATE = "template"
+    MEMORY = "memory"
+    CPUS = "cpus"
+
+    def key(self) -> Callable[[VmRow], tuple[str, int]]:
+        by: dict[VmSort, Callable[[VmRow], tuple[str, int]]] = {
+            VmSort.NAME: lambda r: (r.vm.name.lower(), 0),
+            VmSort.STATUS: lambda r: (r.vm.status.value, 0),
+            VmSort.HOST: lambda r: (r.host_name.lower(), 0),
+            VmSort.TEMPLATE: lambda r: (r.template_name.lower(), 0),
+            VmSort.MEMORY: lambda r: ("", r.vm.memory),
+            VmSort.CPUS: lambda r: ("", r.vm.vcpus),
+        }
+        return by[self]
+
+
+@dataclass(frozen=True)
+class VmQuery:
+    """Which VMs the list shows, and in what order."""
+
+    text: str = ""  # in the name or description
+    sort: VmSort = VmSort.NAME
+    descending: bool = False
+    host_id: str = ""  # only the VMs running there
+    cluster_id: str = ""
 
 
 @dataclass(frozen=True)
@@ -64,7 +100,22 @@ class VmDetails:
     snapshots: tuple[Snapshot, ...]
     events: tuple[Event, ...]
     cdrom: Disk | None
-    isos: tuple[Disk, ...]  # what the CD-ROM may take; empty unless a superuser asks
+    isos: tuple[Disk, ...]  # what the CD-ROM may take
+    cluster: Cluster | None = None
+    # The affinity groups of the VM's cluster (the VM is in those that list it).
+    affinity_groups: tuple[AffinityGroup, ...] = ()
+    migration_targets: tuple[Host, ...] = ()  # other hosts up in its cluster
+    profiles: tuple[VnicProfile, ...] = ()  # for a new NIC
+    domains: tuple[StorageDomain, ...] = ()  # for a new disk; empty unless a superuser asks
+
+    @property
+    def groups_of_vm(self) -> tuple[AffinityGroup, ...]:
+        return tuple(g for g in self.affinity_groups if self.vm.id in g.vm_ids)
+
+    @property
+    def previewing(self) -> Snapshot | None:
+        """The snapshot the VM's disks show now, while a preview is under way."""
+        return next((s for s in self.snapshots if s.status.value == "in_preview"), None)
 
 
 @dataclass(frozen=True)
@@ -76,17 +127,27 @@ class NewVmChoices:
     isos: tuple[Disk, ...]
 
 
-def vm_rows(store: Store, vms: list[Vm], *, query: str = "") -> list[VmRow]:
-    """By name; ``query`` keeps the VMs whose name or description contain it."""
+def vm_rows(store: Store, vms: list[Vm], query: VmQuery | None = None) -> list[VmRow]:
+    """The VMs ``query`` keeps, in its order (by name unless it says otherwise)."""
+    query = query or VmQuery()
     hosts = {h.id: h.name for h in store.hosts.all()}
     templates = {t.id: t.name for t in store.templates.all()}
-    needle = query.strip().lower()
+    needle = query.text.strip().lower()
     rows = []
-    for vm in sorted(vms, key=lambda v: v.name.lower()):
+    for vm in vms:
         if needle and needle not in vm.name.lower() and needle not in vm.description.lower():
+            continue
+        if query.host_id and vm.host_id != query.host_id:
+            continue
+        if query.cluster_id and vm.cluster_id != query.cluster_id:
             continue
         rows.append(VmRow(vm=vm, host_name=hosts.get(vm.host_id or "", ""),
                           template_name=templates.get(vm.template_id, "")))
+    # By name first: the sort by the column is stable, so its ties stay in name order,
+    # whichever way the column goes.
+    rows.sort(key=VmSort.NAME.key())
+    if query.sort is not VmSort.NAME or query.descending:
+        rows.sort(key=query.sort.key(), reverse=query.descending)
     return rows
 
 
@@ -106,24 +167,35 @@ def vm_states(store: Store, vms: list[Vm]) -> list[VmState]:
 
 
 def vm_details(store: Store, vm: Vm, *, snapshots: list[Snapshot], events: list[Event],
-               isos: list[Disk]) -> VmDetails:
+               isos: list[Disk], full: bool) -> VmDetails:
+    """``full``: with what only an administrator may change (hosts, groups, domains)."""
     disks = []
     for attachment in store.attachments.where(vm_id=vm.id):
         disk = store.disks.find(attachment.disk_id)
         if disk is not None:
             disks.append(AttachedDisk(attachment=attachment, disk=disk))
-    profiles = {p.id: p.name for p in store.vnic_profiles.all()}
+    profiles = store.vnic_profiles.all()
+    names = {p.id: p.name for p in profiles}
+    cluster = store.clusters.find(vm.cluster_id) if full else None
     return VmDetails(
         vm=vm,
         host=store.hosts.find(vm.host_id) if vm.host_id else None,
         template=store.templates.find(vm.template_id),
         disks=tuple(disks),
-        nics=tuple(VmNic(nic=n, profile_name=profiles.get(n.vnic_profile_id or "", "<empty>"))
+        nics=tuple(VmNic(nic=n, profile_name=names.get(n.vnic_profile_id or "", "<empty>"))
                    for n in store.nics.where(vm_id=vm.id)),
         snapshots=tuple(snapshots),
         events=tuple(events),
         cdrom=store.disks.find(vm.cdrom_file_id) if vm.cdrom_file_id else None,
         isos=tuple(sorted(isos, key=lambda d: d.name.lower())),
+        cluster=cluster,
+        affinity_groups=tuple(store.affinity_groups.where(cluster_id=vm.cluster_id)),
+        migration_targets=tuple(
+            h for h in store.hosts.where(cluster_id=vm.cluster_id)
+            if h.status is HostStatus.UP and not h.standby and h.id != vm.host_id)
+        if full else (),
+        profiles=tuple(profiles),
+        domains=tuple(store.storage_domains.all()) if full else (),
     )
 
 

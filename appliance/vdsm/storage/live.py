@@ -1,5 +1,6 @@
-"""Volume chains under a running QEMU, through libvirt: external snapshots (a new qcow2 top
-per disk, optionally with the guest's memory) and block commit.
+"""Volumes under a running QEMU, through libvirt: external snapshots (a new qcow2 top per
+disk, optionally with the guest's memory), block commit, growing a disk and changing the
+CD-ROM's medium.
 
 Domains are transient, so libvirt keeps no snapshot metadata (``NO_METADATA``): the engine's
 store is the only record of the chain, as in VDSM.
@@ -104,6 +105,36 @@ def block_commit(dom: libvirt.virDomain, *, top: VolumeFile, base: VolumeFile,
     top.path.unlink(missing_ok=True)
 
 
+def block_resize(dom: libvirt.virDomain, top: VolumeFile, *, size: int) -> None:
+    """Grow the running disk whose top volume is ``top`` to ``size`` bytes."""
+    target = _target_holding(dom, top)
+    try:
+        dom.blockResize(target, size, libvirt.VIR_DOMAIN_BLOCK_RESIZE_BYTES)
+    except libvirt.libvirtError as exc:
+        raise HostAgentError(f"libvirt could not grow disk {target}: "
+                             f"{exc.get_error_message()}") from None
+
+
+def change_media(dom: libvirt.virDomain, iso: Path | None) -> None:
+    """The CD-ROM drive of the running domain with ``iso`` in it, or empty for ``None``.
+    The drive's element is kept as it runs (target, address, boot order) but for its source:
+    libvirt refuses a change of anything else."""
+    drive = SafeET.fromstring(dom.XMLDesc(0)).find("devices/disk[@device='cdrom']")
+    if drive is None:
+        raise HostAgentError("the VM has no CD-ROM drive; it gets one at its next start")
+    for old in drive.findall("source"):
+        drive.remove(old)
+    if iso is not None:
+        source = ET.Element("source", file=str(iso))
+        drive.insert(1, source)  # after <driver>, where libvirt writes it
+    flags = libvirt.VIR_DOMAIN_AFFECT_LIVE | libvirt.VIR_DOMAIN_DEVICE_MODIFY_FORCE
+    try:
+        dom.updateDeviceFlags(ET.tostring(drive, encoding="unicode"), flags)
+    except libvirt.libvirtError as exc:
+        raise HostAgentError("libvirt could not change the CD-ROM: "
+                             f"{exc.get_error_message()}") from None
+
+
 def retarget_disks(saved_xml: str, tops: list[Path]) -> str:
     """A saved guest's domain XML with each disk on the given top volume of its image.
 
@@ -123,17 +154,6 @@ def retarget_disks(saved_xml: str, tops: list[Path]) -> str:
         for backing in disk.findall("backingStore"):
             disk.remove(backing)  # libvirt reads the new chain from the images
     return ET.tostring(root, encoding="unicode")
-
-
-def block_resize(dom: libvirt.virDomain, disk: VolumeFile, size: int) -> None:
-    """Grow a running guest's disk (its top volume) to ``size`` bytes: QEMU resizes the
-    image and the guest sees the new capacity at once."""
-    target = _target_holding(dom, disk)
-    try:
-        dom.blockResize(target, size, libvirt.VIR_DOMAIN_BLOCK_RESIZE_BYTES)
-    except libvirt.libvirtError as exc:
-        raise HostAgentError(f"could not resize disk {target} of the running VM: "
-                             f"{exc.get_error_message()}") from None
 
 
 def _wait_gone(dom: libvirt.virDomain, target: str, deadline: float) -> None:

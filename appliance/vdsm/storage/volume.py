@@ -67,6 +67,11 @@ def convert(source: Path, target: Path, *, target_format: str = "qcow2",
         raise HostAgentError(f"qemu-img convert of {source.name} failed: {stderr.strip()}")
 
 
+def resize(path: Path, *, size: int, fmt: str = "qcow2") -> None:
+    """Grow the volume's virtual size (a top layer may be larger than what lies below it)."""
+    _qemu_img("resize", "-q", "-f", fmt, str(path), str(size))
+
+
 def commit(top: Path) -> None:
     """Merge a layer down into its backing volume (the layer itself stays, now redundant)."""
     _qemu_img("commit", "-q", str(top))
@@ -81,12 +86,6 @@ def rebase(path: Path, *, backing: Path | None, safe: bool = True) -> None:
     else:
         args += ["-b", str(backing), "-F", info(backing).format]
     _qemu_img(*args, str(path))
-
-
-def resize(path: Path, *, size: int, fmt: str = "qcow2") -> None:
-    """Grow the volume's virtual size to ``size`` bytes (never shrinks: the engine asks
-    only to grow)."""
-    _qemu_img("resize", "-q", "-f", fmt, str(path), str(size))
 
 
 def _qemu_img(*args: str) -> str:
