@@ -192,7 +192,8 @@ def test_bulk_actions_say_how_each_vm_went(engine: Engine, client: FlaskClient) 
         response = client.post("/admin/vms/bulk", data={**CSRF, "bulk": "start", "vm_id": ids})
         results = {li.get("data-result"): li for li in _page(
             response.get_data(as_text=True)).xpath("//section[contains(@class,'bulk-results')]//li")}
-        assert "only a VM that is down or suspended can be started" in results["bulk-0"].text_content()
+        assert "only a VM that is down or suspended can be started" in \
+            results["bulk-0"].text_content()
         assert "refused" in results["bulk-0"].get("class")
         assert results["bulk-1"].text_content().endswith("VM bulk-1 is starting.")
         assert all(engine.vms.get(i, actor=SYSTEM).status is VmStatus.UP for i in ids)
