@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from collections.abc import Callable
@@ -30,7 +31,7 @@ class EventLog:
         self._watchers: tuple[Callable[[Event], None], ...] = ()
 
     def watch(self, watcher: Callable[[Event], None]) -> None:
-        """Call ``watcher`` with each event once it is recorded (the engine's change feed)."""
+        """Call ``watcher`` with each event once it is committed (the engine's change feed)."""
         self._watchers = (*self._watchers, watcher)
 
     def record(self, code: EventCode, description: str, *,
@@ -53,7 +54,7 @@ class EventLog:
                          (codec.encode(event), event.id))
         log.log(_LEVELS[severity], "%s: %s", code, description)
         for watcher in self._watchers:
-            watcher(event)
+            self.db.after_commit(functools.partial(watcher, event))
         return event
 
     def get(self, event_id: int) -> Event | None:

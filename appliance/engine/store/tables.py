@@ -6,6 +6,7 @@ look things up by that field.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable
 from dataclasses import fields
 from enum import Enum
@@ -31,13 +32,14 @@ class Table(Generic[T]):
         self._watchers: tuple[Callable[[T, bool], None], ...] = ()
 
     def watch(self, watcher: Callable[[T, bool], None]) -> None:
-        """Call ``watcher(obj, removed)`` after each write of a row (the engine's change
-        feed); it runs in the writer's thread, so it must be quick and must not raise."""
+        """Call ``watcher(obj, removed)`` after each write of a row is committed (the
+        engine's change feed); it runs in the writer's thread, so it must be quick and must
+        not raise."""
         self._watchers = (*self._watchers, watcher)
 
     def _written(self, obj: T, *, removed: bool = False) -> None:
         for watcher in self._watchers:
-            watcher(obj, removed)
+            self.db.after_commit(functools.partial(watcher, obj, removed))
 
     def get(self, id: str) -> T:
         found = self.find(id)
