@@ -14,12 +14,13 @@ const reconnect = document.getElementById("reconnect");
 const downPanel = document.getElementById("console-down");
 const pausedPanel = document.getElementById("console-paused");
 const vmId = screen.dataset.vmId;
+// Statuses with a display to connect to (a VM waiting for launch has none yet).
 const RUNNING = new Set(["up", "powering_up", "powering_down", "reboot_in_progress",
-  "migrating", "paused", "wait_for_launch", "not_responding", "unknown", "saving_state",
-  "restoring_state"]);
+  "migrating", "paused", "not_responding", "unknown", "saving_state", "restoring_state"]);
+const RETRIES = 3;  // a lost connection to a running VM is tried again, then left to the user
 
-const state = { rfb: null, terminal: null, socket: null, view: "screen", status: screen.dataset.status,
-  connectedMs: null, ticket: null, started: 0 };
+const state = { rfb: null, terminal: null, socket: null, view: "screen",
+  status: screen.dataset.status, connectedMs: null, ticket: null, started: 0, retries: 0 };
 window.virtstickConsole = state;
 
 function say(text) {
@@ -61,6 +62,7 @@ async function connectScreen() {
     reconnect.hidden = false;
     return;
   }
+  if (state.rfb || state.view !== "screen" || !RUNNING.has(state.status)) return;
   say("Connecting…");
   const rfb = new RFB(screen, proxyUrl(answer), { credentials: { password: answer.password } });
   state.rfb = rfb;
@@ -69,9 +71,18 @@ async function connectScreen() {
   rfb.addEventListener("connect", () => {
     say(`Connected to ${answer.vm}`);
     state.connectedMs = performance.now() - started;
+    state.retries = 0;
   });
   rfb.addEventListener("disconnect", (event) => {
-    if (state.rfb === rfb) state.rfb = null;
+    if (state.rfb !== rfb) return;  // replaced or let go on purpose
+    state.rfb = null;
+    const again = !event.detail.clean && RUNNING.has(state.status) && state.view === "screen";
+    if (again && state.retries < RETRIES) {
+      state.retries += 1;
+      say("The connection was lost; connecting again…");
+      window.setTimeout(connectScreen, 1000 * state.retries);
+      return;
+    }
     say(event.detail.clean ? "Disconnected." : "The connection was lost.");
     reconnect.hidden = !RUNNING.has(state.status) || state.view !== "screen";
   });
@@ -289,10 +300,13 @@ function setupView() {
     screen.classList.toggle("fit", fit);
     if (state.rfb) state.rfb.scaleViewport = fit;
   });
+  // The whole page, so its bar (and Exit fullscreen) stays; Esc leaves it too.
   document.getElementById("fullscreen").addEventListener("click", () => {
-    const stage = document.getElementById("stage");
+    const page = document.documentElement;
     if (document.fullscreenElement) document.exitFullscreen();
-    else if (stage.requestFullscreen) stage.requestFullscreen().catch(() => say("Fullscreen is not allowed here."));
+    else if (page.requestFullscreen) {
+      page.requestFullscreen().catch(() => say("Fullscreen is not allowed here."));
+    }
   });
   document.addEventListener("fullscreenchange", () => {
     document.getElementById("fullscreen").textContent = document.fullscreenElement ? "Exit fullscreen" : "Fullscreen";
