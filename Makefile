@@ -14,7 +14,7 @@ APT_PACKAGES := qemu-system-x86 qemu-utils libvirt-daemon-system libvirt-clients
 	dracut-core openssl kpartx gdisk libxml2-dev libxml2-utils ipmitool \
 	sudo
 
-.PHONY: setup apt webui-assets sdk-examples daemons run test test-fast bench lint image usb clean demoguest
+.PHONY: setup apt webui-assets sdk-examples daemons run test test-fast bench lint image usb clean demoguest screenshots
 
 setup: apt $(STAMP) webui-assets sdk-examples
 
@@ -77,6 +77,10 @@ test-fast: setup daemons
 
 bench: setup daemons
 	$(PY) -m tests.bench
+
+# The portals' reference screenshots (tests/webui/reference/), taken again after a change of look.
+screenshots: setup daemons
+	VIRTSTICK_UPDATE_SCREENSHOTS=1 $(PY) -m pytest -q -p no:cacheprovider tests/webui/test_screenshots.py
 
 lint: setup
 	$(VENV)/bin/ruff check appliance firstboot webui image tests
