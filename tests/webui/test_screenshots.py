@@ -34,8 +34,7 @@ UPDATE = os.environ.get("VIRTSTICK_UPDATE_SCREENSHOTS") == "1"
 THRESHOLD = 0.004  # the share of a page's pixels that may differ
 SCREENS = {"desktop": {"width": 1366, "height": 768}, "phone": {"width": 390, "height": 844}}
 # Everywhere: what differs by time, by id or by machine.
-MASKED = ("time", ".mono", "svg", ".meter", "[data-stat]", "[data-vm-host]",
-          "[data-job-times]", ".task-times")
+MASKED = ("time", ".mono", "svg", "[data-vm-host]", ".task-times")
 
 
 @dataclass(frozen=True)
@@ -49,7 +48,9 @@ class Shot:
 
 SHOTS = (
     Shot("login", "/login", logged_in=False),
-    Shot("dashboard", "/admin/", ("[aria-label=Storage] dd", "[aria-label=Storage] td")),
+    Shot("dashboard", "/admin/", ("[data-stat=memory_total]", "[data-stat=cpus_total]",
+                                  "[data-meter=vcpus]", "[aria-label=Storage] dd",
+                                  "[aria-label=Storage] td", "[data-meter=storage]")),
     Shot("vms", "/admin/vms"),
     Shot("new-vm", "/admin/vms", dialog="New VM"),
     Shot("vm", "/admin/vms/{vm}"),

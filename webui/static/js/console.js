@@ -237,7 +237,6 @@ function show(view) {
   state.view = view;
   document.getElementById("show-screen").setAttribute("aria-pressed", String(view === "screen"));
   document.getElementById("show-serial").setAttribute("aria-pressed", String(view === "serial"));
-  document.querySelectorAll("[data-screen-only]").forEach((el) => { el.hidden = view !== "screen"; });
   follow(state.status);
 }
 
@@ -248,6 +247,9 @@ function follow(status) {
   pausedPanel.hidden = status !== "paused";
   screen.hidden = !running || state.view !== "screen";
   serialBox.hidden = !running || state.view !== "serial";
+  document.querySelectorAll("[data-screen-only]").forEach((el) => {
+    el.hidden = !running || state.view !== "screen";
+  });
   if (!running) {
     disconnectScreen();
     disconnectSerial();
