@@ -17,6 +17,7 @@ from appliance.engine.authz import Actor
 from appliance.engine.changes import ChangeKind
 from appliance.engine.engine import Engine
 from appliance.engine.enums import VmStatus
+from appliance.engine.event_codes import EventCode
 from appliance.engine.live import LiveBatch, LiveFeed
 from appliance.engine.model import MiB
 from appliance.engine.monitoring.measurements import ObjectKind
@@ -56,8 +57,8 @@ def test_a_user_gets_what_changes_on_their_own_vms_and_nothing_else(engine: Engi
     carol = engine.users.actor(engine.users.create_user("carol", "carol-password-1",
                                                         actor=admin).id)
     woken = threading.Event()
-    admins = engine.live.get_feed(actor=admin, kinds=EVERYTHING)
-    carols = engine.live.get_feed(actor=carol, kinds=EVERYTHING, wake=woken.set)
+    admins = engine.live.subscribe(actor=admin, kinds=EVERYTHING)
+    carols = engine.live.subscribe(actor=carol, kinds=EVERYTHING, wake=woken.set)
     cluster = engine.clusters.default().id
     mine = engine.vms.create(VmCreate(name="carols", cluster_id=cluster, memory=64 * MiB),
                              actor=carol)
@@ -86,14 +87,14 @@ def test_a_user_gets_what_changes_on_their_own_vms_and_nothing_else(engine: Engi
 def test_a_queue_keeps_each_objects_latest_state_and_says_when_events_were_lost(
         engine: Engine) -> None:
     admin = _admin(engine)
-    feed = engine.live.get_feed(actor=admin, kinds=frozenset({ChangeKind.VM, ChangeKind.EVENT}))
+    feed = engine.live.subscribe(actor=admin, kinds=frozenset({ChangeKind.VM, ChangeKind.EVENT}))
     vm = engine.vms.create(VmCreate(name="often", cluster_id=engine.clusters.default().id,
                                     memory=64 * MiB), actor=admin)
     store = engine.ctx.store
     for status in (VmStatus.WAIT_FOR_LAUNCH, VmStatus.POWERING_UP, VmStatus.DOWN):
         store.vms.update(replace(store.vms.get(vm.id), status=status))
     for n in range(changes.MAX_EVENTS + 5):
-        engine.events.record("note", f"note {n}")
+        engine.events.record(EventCode.VM_UPDATED, f"note {n}")
     batch = feed.take()
     [state] = [s for s in batch.vms if s.id == vm.id]
     assert state.status is VmStatus.DOWN  # one state per VM: the latest
