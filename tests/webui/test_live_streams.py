@@ -11,18 +11,21 @@ import socket
 import time
 import urllib.parse
 import urllib.request
+from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
 from appliance.engine.model import BLANK_TEMPLATE_ID
 from appliance.httpserver import THREADS
-from tests.webui.service import ADMIN, Service
-from webui.live_streams import StreamLimits
+from tests.webui.service import ADMIN, Service, start_service
+from webui.live_streams import HEARTBEAT_SECONDS, StreamLimits
 
 PER_SESSION = StreamLimits().per_session
 PER_ADDRESS = 32 // 2  # the service's default connection limit per address, halved
 SESSIONS = PER_ADDRESS // PER_SESSION
+PASSWORD = "a long passphrase 1"
 
 
 @dataclass
@@ -35,12 +38,12 @@ class Session:
     csrf: str = ""
 
     @classmethod
-    def log_in(cls, service: Service) -> Session:
+    def log_in(cls, service: Service, username: str = ADMIN, password: str = "") -> Session:
         jar = http.cookiejar.CookieJar()
         session = cls(service, urllib.request.build_opener(
             urllib.request.HTTPCookieProcessor(jar)), jar)
         session.get("/login")
-        session.post("/login", username=ADMIN, password=service.admin_password)
+        session.post("/login", username=username, password=password or service.admin_password)
         return session
 
     def get(self, path: str) -> str:
@@ -103,6 +106,14 @@ class Stream:
         self.sock.close()
 
 
+@pytest.fixture(scope="module")
+def service(demo_disk: Path) -> Iterator[Service]:
+    """A service of its own: other tests' open pages count against the same address."""
+    running = start_service(demo_disk)
+    yield running
+    running.stop()
+
+
 @pytest.fixture
 def sessions(service: Service) -> list[Session]:
     return [Session.log_in(service) for _ in range(SESSIONS + 1)]
@@ -156,3 +167,23 @@ def test_a_session_holds_a_few_streams_and_they_end_at_logout(
     finally:
         for stream in streams:
             stream.close()
+
+
+def test_a_removed_users_streams_end_within_a_heartbeat(service: Service,
+                                                         sessions: list[Session]) -> None:
+    admin = sessions[0]
+    admin.post("/admin/users", name="leaving", password=PASSWORD, email="", role="UserRole")
+    [row] = [r for r in admin.get("/admin/users").split("<tr") if "leaving@internal" in r]
+    found = re.search(r"/admin/users/([0-9a-f-]{36})/delete", row)
+    assert found, "the new user cannot be removed from the list"
+    user_id = found.group(1)
+    leaving = Session.log_in(service, "leaving", PASSWORD)
+    stream = Stream(leaving, "vms,jobs")
+    try:
+        assert stream.status == 200
+        stream.event("open")
+        admin.post(f"/admin/users/{user_id}/delete")
+        ended = stream.event("end", timeout=3 * HEARTBEAT_SECONDS)
+        assert ended["final"] is True and "session has ended" in str(ended["reason"])
+    finally:
+        stream.close()
