@@ -135,12 +135,8 @@ class LivePump:
         self._streams: dict[str, PageStream] = {}
         self._blocking = threading.BoundedSemaphore(BLOCKING_STREAMS)
         self._stopping = False
+        # Started by the first stream: an app that never streams (tests' clients) has none.
         self._thread = threading.Thread(target=self._run, name="live-pump", daemon=True)
-        self._thread.start()
-
-    @property
-    def open_streams(self) -> int:
-        return len(self._streams)
 
     def open(self, *, who: Actor, token: str, address: str, asks: PageAsks) -> PageStream:
         """A new page's stream, counted against the limits until it is gone."""
@@ -156,6 +152,8 @@ class LivePump:
                 raise TooManyStreams("This session has as many live pages open as it may "
                                      "(close a tab); this page refreshes every few seconds "
                                      "instead.")
+            if not self._thread.is_alive() and not self._stopping:
+                self._thread.start()
             kinds = frozenset(k for topic in asks.topics for k in topic.kinds)
             feed = self.engine.live.subscribe(actor=who, kinds=kinds, wake=self.wake)
             stream = PageStream(self, feed, who=who, token=token, address=address, asks=asks)
@@ -207,7 +205,8 @@ class LivePump:
             self._woken.notify()
         for stream in list(self._streams.values()):
             stream.end("The service is stopping.", final=False)
-        self._thread.join(5)
+        if self._thread.is_alive():
+            self._thread.join(5)
 
     def _run(self) -> None:
         while True:

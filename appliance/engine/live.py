@@ -39,11 +39,6 @@ class LiveBatch:
     samples: tuple[Measurement, ...]
     lost: bool  # some changes were dropped: reload what is shown
 
-    @property
-    def empty(self) -> bool:
-        return not (self.vms or self.removed_vms or self.hosts or self.jobs or self.events
-                    or self.samples or self.lost)
-
 
 class LiveFeed:
     """One face's subscription (one open page): ``take`` the batch when woken."""
