@@ -14,18 +14,23 @@ APT_PACKAGES := qemu-system-x86 qemu-utils libvirt-daemon-system libvirt-clients
 	dracut-core openssl kpartx gdisk libxml2-dev libxml2-utils ipmitool \
 	sudo
 
-.PHONY: setup apt webui-assets sdk-examples daemons run test test-fast bench lint image usb clean demoguest
+.PHONY: setup apt webui-assets sdk-examples daemons run test test-fast bench lint image usb clean demoguest screenshots
 
 setup: apt $(STAMP) webui-assets sdk-examples
 
-# noVNC from the npm registry, copied into the portals' static files (never fetched at run time).
+# noVNC (the screen) and xterm.js (the serial console) from the npm registry, copied into the
+# portals' static files (never fetched at run time).
 NOVNC_DIR := webui/static/vendor/novnc
+XTERM_DIR := webui/static/vendor/xterm
 webui-assets: $(NOVNC_DIR)/.installed
 $(NOVNC_DIR)/.installed: webui/package.json webui/package-lock.json
 	cd webui && npm ci --no-audit --no-fund --loglevel=error
-	rm -rf $(NOVNC_DIR) && mkdir -p $(NOVNC_DIR)
+	rm -rf $(NOVNC_DIR) $(XTERM_DIR) && mkdir -p $(NOVNC_DIR) $(XTERM_DIR)
 	cp -r webui/node_modules/@novnc/novnc/core webui/node_modules/@novnc/novnc/vendor \
 		webui/node_modules/@novnc/novnc/LICENSE.txt $(NOVNC_DIR)/
+	cp webui/node_modules/@xterm/xterm/lib/xterm.mjs webui/node_modules/@xterm/xterm/css/xterm.css \
+		webui/node_modules/@xterm/addon-fit/lib/addon-fit.mjs $(XTERM_DIR)/
+	cp webui/node_modules/@xterm/xterm/LICENSE $(XTERM_DIR)/LICENSE.txt
 	@touch $@
 
 # The SDK's own example scripts (issue 13 runs them unchanged): they ship only in its source
@@ -72,6 +77,10 @@ test-fast: setup daemons
 
 bench: setup daemons
 	$(PY) -m tests.bench
+
+# The portals' reference screenshots (tests/webui/reference/), taken again after a change of look.
+screenshots: setup daemons
+	VIRTSTICK_UPDATE_SCREENSHOTS=1 $(PY) -m pytest -q -p no:cacheprovider tests/webui/test_screenshots.py
 
 lint: setup
 	$(VENV)/bin/ruff check appliance firstboot webui image tests

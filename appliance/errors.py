@@ -98,6 +98,14 @@ class TooManyAttempts(VirtStickError):
     reason = "Too Many Requests"
 
 
+class TooManyStreams(VirtStickError):
+    """More live pages open than a session or an address may hold; the page polls instead."""
+
+    status = 429
+    code = "too-many-streams"
+    reason = "Too Many Requests"
+
+
 class PayloadTooLarge(VirtStickError):
     status = 413
     code = "payload-too-large"

@@ -17,15 +17,17 @@ from dataclasses import dataclass
 from typing import Any
 
 from waitress.adjustments import Adjustments
+from waitress.buffers import OverflowableBuffer
 from waitress.channel import HTTPChannel
 from waitress.parser import HTTPRequestParser
 from waitress.server import MultiSocketServer, TcpWSGIServer
-from waitress.task import ThreadedTaskDispatcher
+from waitress.task import ThreadedTaskDispatcher, WSGITask
 from waitress.utilities import Error
 
 from appliance.body_limits import Admission, BodyGate, Head, refusal
 from appliance.connection_limits import ConnectionLimiter, ConnectionLimits, client_address
 from appliance.errors import PayloadTooLarge, VirtStickError
+from appliance.push import PUSH_KEY, PushedResponse, Pusher, PushSink
 from appliance.tls import WsgiApp
 
 THREADS = 8
@@ -99,17 +101,85 @@ class GatedParser(HTTPRequestParser):  # type: ignore[misc]
         self.connection_close = True
 
 
+class PushTask(WSGITask):  # type: ignore[misc]
+    """Offers the app the hand-over of its response to the event loop (``appliance.push``);
+    a handed-over response ends without its last chunk, and the channel stays open."""
+
+    pusher: Pusher | None = None
+
+    def get_environment(self) -> dict[str, Any]:
+        environ: dict[str, Any] = super().get_environment()
+        environ[PUSH_KEY] = self._hand_over
+        return environ
+
+    def _hand_over(self, pusher: Pusher) -> None:
+        self.pusher = pusher
+
+    def finish(self) -> None:
+        if self.pusher is None:
+            super().finish()
+            return
+        if not self.wrote_header:
+            self.write(b"")
+        self.close_on_finish = False
+        self.channel.begin_push(self.pusher, chunked=self.chunked_response)
+
+
 class GuardedChannel(HTTPChannel):  # type: ignore[misc]
+    task_class = PushTask
+    pushed: PushedResponse | None = None  # once a response was handed over to the loop
+    current_outbuf_count: int  # waitress's
+
     def __init__(self, server: GuardedServer, sock: Any, addr: Any, adj: Adjustments,
                  map: dict[int, Any] | None = None) -> None:
         self.opened = time.monotonic()
         self.request_started = self.opened
         super().__init__(server, sock, addr, adj, map=map)
 
+    # A pushed response: its bytes come from the pusher's sink, in the event loop's thread
+
+    def begin_push(self, pusher: Pusher, *, chunked: bool) -> None:
+        sink = PushSink(chunked=chunked, wake=self.server.pull_trigger,
+                        backlog=lambda: int(self.total_outbufs_len))
+        self.pushed = PushedResponse(pusher, sink)
+        pusher.attached(sink)
+
+    def writable(self) -> bool:
+        pushed = self.pushed
+        if pushed is not None and (pushed.sink.has_data or pushed.sink.ending):
+            return True
+        return bool(super().writable())
+
+    def readable(self) -> bool:
+        if self.pushed is not None:
+            return not self.will_close  # to see the client go; what it sends is ignored
+        return bool(super().readable())
+
+    def handle_write(self) -> None:
+        pushed = self.pushed
+        if pushed is not None:
+            data = pushed.sink.take()
+            if data:
+                self._queue(data)
+            if pushed.sink.ending:
+                self.close_when_flushed = True
+        super().handle_write()
+
+    def _queue(self, data: bytes) -> None:
+        with self.outbuf_lock:
+            if self.current_outbuf_count >= self.adj.outbuf_high_watermark:
+                self.outbufs.append(OverflowableBuffer(self.adj.outbuf_overflow))
+                self.current_outbuf_count = 0
+            self.outbufs[-1].append(data)
+            self.current_outbuf_count += len(data)
+            self.total_outbufs_len += len(data)
+
     def parser_class(self, adj: Adjustments) -> GatedParser:
         return GatedParser(adj, gate=self.server.gate)
 
     def received(self, data: bytes) -> bool:
+        if self.pushed is not None:
+            return True  # a pushed response's client has nothing more to ask
         if self.request is None and data:
             self.request_started = time.monotonic()
         result: bool = super().received(data)
@@ -117,7 +187,7 @@ class GuardedChannel(HTTPChannel):  # type: ignore[misc]
 
     def waiting_since(self) -> float | None:
         """For the limiter: a channel waiting for (the head of) a request may be evicted."""
-        if self.requests or self.will_close:
+        if self.requests or self.will_close or self.pushed is not None:
             return None
         if self.request is not None:
             heading: bool = not self.request.headers_finished
@@ -131,7 +201,7 @@ class GuardedChannel(HTTPChannel):  # type: ignore[misc]
     def overdue(self, limits: ConnectionLimits) -> bool:
         """Whether the head (or a small whole request) is later than its deadline; idle
         connections between requests are waitress's own ``channel_timeout``."""
-        if self.requests:
+        if self.requests or self.pushed is not None:
             return False
         now = time.monotonic()
         request = self.request
@@ -155,6 +225,8 @@ class GuardedChannel(HTTPChannel):  # type: ignore[misc]
         limiter = self.server.limiter
         if limiter is not None:
             limiter.release(self)
+        if self.pushed is not None:
+            self.pushed.gone()
 
 
 class GuardedServer(TcpWSGIServer):  # type: ignore[misc]

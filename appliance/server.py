@@ -22,6 +22,7 @@ from appliance.tls import TlsFront
 from appliance.vdsm.qemu_access import require_reachable
 from appliance.web import create_app
 from webui import start_console_proxy
+from webui import stop as stop_portals
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +65,7 @@ def serve(config: Config, *, ready: threading.Event | None = None) -> None:
     finally:
         for proxy in console_proxies:
             proxy.stop()
+        stop_portals(app)
         engine.stop()
 
 

@@ -13,7 +13,7 @@ from flask import Blueprint, Flask
 from appliance.engine.engine import Engine
 from appliance.engine.validation import human_size
 from appliance.security import certificates
-from webui import admin, auth, console, status, userportal
+from webui import admin, auth, console, live, status, userportal
 from webui.console_proxy import ConsoleProxy
 from webui.session import COOKIE_NAME, csrf_token, current_actor, session_reader
 from webui.vm_actions import ACTIONS, vm_can
@@ -23,7 +23,7 @@ log = logging.getLogger(__name__)
 
 # Registered in this order; the Admin Portal's pages are nested in admin.blueprint.
 BLUEPRINTS: tuple[Blueprint, ...] = (auth.blueprint, admin.blueprint, userportal.blueprint,
-                                     console.blueprint, status.blueprint)
+                                     console.blueprint, status.blueprint, live.blueprint)
 
 
 def register(app: Flask, engine: Engine) -> None:
@@ -43,6 +43,14 @@ def register(app: Flask, engine: Engine) -> None:
                                   vm_can=vm_can, vm_actions=ACTIONS)
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)
+    live.start(app, engine)
+
+
+def stop(app: Flask) -> None:
+    """Before the engine stops: the pages' live streams end (they reconnect later)."""
+    pump = app.extensions.get(live.PUMP_EXTENSION)
+    if pump is not None:
+        pump.stop()
 
 
 def start_console_proxy(app: Flask, engine: Engine) -> list[ConsoleProxy]:

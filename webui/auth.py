@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, session, url_for
 from werkzeug.wrappers import Response
 
 from appliance.engine.authz import Actor
 from appliance.errors import NotAuthenticated, TooManyAttempts
+from webui import live
 from webui import session as portal_session
 from webui.blueprint import portal_blueprint
 from webui.session import current_actor, engine
@@ -47,7 +48,10 @@ def login() -> Any:
 
 @blueprint.post("/logout")
 def logout() -> Response:
+    token = session.get("token")
     portal_session.log_out()
+    if token:
+        live.end_session(str(token))
     flash("You have logged out.", "info")
     return redirect(url_for("auth.login"))
 

@@ -17,11 +17,23 @@ COLOURS = ("#2a6fdb", "#d9822b", "#1f9d55", "#b83280")
 class Line:
     label: str
     points: Sequence[tuple[float, float]]  # (epoch seconds, value)
+    key: str = ""  # the statistic it draws, for live.js to add points to
+
+
+@dataclass(frozen=True)
+class LiveChart:
+    """Where live.js finds a chart's new points: the object measured, how far back the
+    chart reaches and how far apart its points are (seconds)."""
+
+    object_id: str
+    window: int
+    step: int
 
 
 def line_chart(title: str, lines: Sequence[Line], *, unit: str = "",
-               maximum: float | None = None) -> str:
-    """An SVG element; ``maximum`` fixes the top of the scale (100 for percentages)."""
+               maximum: float | None = None, live: LiveChart | None = None) -> str:
+    """An SVG element; ``maximum`` fixes the top of the scale (100 for percentages); a
+    ``live`` chart carries its scale in data attributes, for live.js to redraw it."""
     times = [t for line in lines for t, _ in line.points]
     values = [v for line in lines for _, v in line.points]
     top = maximum if maximum is not None else _nice(max(values, default=0.0))
@@ -36,7 +48,8 @@ def line_chart(title: str, lines: Sequence[Line], *, unit: str = "",
         return TOP + plot_h - min(max(v, 0.0), top) / (top or 1.0) * plot_h
 
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" role="img" '
-             f'viewBox="0 0 {WIDTH} {HEIGHT}" width="{WIDTH}" height="{HEIGHT}">',
+             f'viewBox="0 0 {WIDTH} {HEIGHT}" width="{WIDTH}" height="{HEIGHT}"'
+             f'{_live_attributes(live, start, span, top, unit, fixed=maximum is not None)}>',
              f"<title>{escape(title)}</title>",
              f'<text x="{LEFT}" y="14" class="chart-title">{escape(title)}</text>']
     for fraction in (0.0, 0.5, 1.0):
@@ -44,24 +57,37 @@ def line_chart(title: str, lines: Sequence[Line], *, unit: str = "",
         parts.append(f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{level:.1f}" '
                      f'y2="{level:.1f}" stroke="#ddd"/>')
         parts.append(f'<text x="{LEFT - 4}" y="{level + 4:.1f}" text-anchor="end" '
-                     f'font-size="11">{escape(_label(top * fraction, unit))}</text>')
+                     f'font-size="11" class="chart-scale" data-fraction="{fraction}">'
+                     f'{escape(_label(top * fraction, unit))}</text>')
     if not times:
         parts.append(f'<text x="{LEFT + plot_w / 2}" y="{TOP + plot_h / 2}" '
                      'text-anchor="middle" class="chart-empty">no samples yet</text>')
-    else:
-        for edge, anchor in ((start, "start"), (end, "end")):
-            parts.append(f'<text x="{x(edge):.1f}" y="{HEIGHT - 6}" text-anchor="{anchor}" '
-                         f'font-size="11">{_clock(edge)}</text>')
+    for edge, anchor in ((start, "start"), (end, "end")):
+        parts.append(f'<text x="{x(edge):.1f}" y="{HEIGHT - 6}" text-anchor="{anchor}" '
+                     f'font-size="11" class="chart-time" data-edge="{anchor}">'
+                     f'{_clock(edge) if times else ""}</text>')
     for index, line in enumerate(lines):
         colour = COLOURS[index % len(COLOURS)]
         path = " ".join(f"{x(t):.1f},{y(v):.1f}" for t, v in line.points)
-        if path:
-            parts.append(f'<polyline fill="none" stroke="{colour}" stroke-width="1.5" '
+        if path or live is not None:
+            key = f' data-key="{escape(line.key)}"' if line.key else ""
+            parts.append(f'<polyline fill="none" stroke="{colour}" stroke-width="1.5"{key} '
                          f'points="{path}"><title>{escape(line.label)}</title></polyline>')
         parts.append(f'<text x="{WIDTH - RIGHT - 4 - 90 * index}" y="14" text-anchor="end" '
                      f'fill="{colour}" font-size="11">{escape(line.label)}</text>')
     parts.append("</svg>")
     return "".join(parts)
+
+
+def _live_attributes(live: LiveChart | None, start: float, span: float, top: float,
+                     unit: str, *, fixed: bool) -> str:
+    if live is None:
+        return ""
+    return (f' data-chart-object="{escape(live.object_id)}" data-window="{live.window}" '
+            f'data-step="{live.step}" data-start="{start:.0f}" data-span="{span:.0f}" '
+            f'data-top="{top:g}" data-fixed-top="{"yes" if fixed else "no"}" '
+            f'data-unit="{escape(unit)}" data-plot="{LEFT},{TOP},{WIDTH - LEFT - RIGHT},'
+            f'{HEIGHT - TOP - BOTTOM}"')
 
 
 def _nice(value: float) -> float:

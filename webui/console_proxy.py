@@ -1,9 +1,12 @@
-"""The console proxy: WebSocket (noVNC in the browser) to TCP (the VM's VNC display).
+"""The console proxy: WebSocket (noVNC in the browser) to TCP (the VM's VNC display), and
+WebSocket (xterm.js) to the VM's serial console.
 
-A browser connects to ``/websockify/<ticket>`` with its portal session cookie; the ticket
-is redeemed once, as the session's user, and only then is the display's address known.
-It runs beside waitress (which cannot hold WebSockets) on ``http.console_listen``, as
-oVirt's websocket proxy does on its own port.
+A browser connects to ``/websockify/<ticket>`` (the screen) or ``/serial/<ticket>`` (the
+serial console) with its portal session cookie; the ticket is redeemed once, as the
+session's user, and only then is the display's address known. It runs beside waitress
+(which cannot hold WebSockets) on ``http.console_listen``, as oVirt's websocket proxy does
+on its own port. A VM's serial port takes one client at a time: a new serial console of a
+VM closes the one open before (its page says so).
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from websockets.sync.server import Server, ServerConnection, serve
 from websockets.typing import Subprotocol
 
 from appliance.connection_limits import ConnectionLimiter, ConnectionLimits
-from appliance.engine.consoles import Consoles, ConsoleTicket
+from appliance.engine.consoles import Consoles, ConsoleTicket, SerialTicket
 from appliance.engine.engine import Engine
 from appliance.errors import VirtStickError
 from webui.session import COOKIE_NAME, actor_from_session
@@ -33,6 +36,8 @@ from webui.session import COOKIE_NAME, actor_from_session
 log = logging.getLogger(__name__)
 
 PATH_PREFIX = "/websockify/"
+SERIAL_PREFIX = "/serial/"
+SERIAL_TAKEN = 4001  # close code: the serial console was opened elsewhere
 CHUNK = 64 * 1024
 # A browser holds one WebSocket per open console; a classroom behind one address a few dozen.
 MAX_CONSOLES = 64
@@ -60,6 +65,8 @@ class ConsoleProxy:
         self.port: int = self._server.socket.getsockname()[1]
         self._thread = threading.Thread(target=self._server.serve_forever,
                                         name="console-proxy", daemon=True)
+        self._serial_lock = threading.Lock()
+        self._serial_open: dict[str, ServerConnection] = {}  # VM id -> its serial client
 
     def start(self) -> ConsoleProxy:
         self._thread.start()
@@ -71,15 +78,19 @@ class ConsoleProxy:
 
     def _admit(self, connection: ServerConnection, request: Request) -> Response | None:
         """Redeem the ticket during the handshake: a refused one never becomes a WebSocket."""
-        if not request.path.startswith(PATH_PREFIX):
+        prefix = next((p for p in (PATH_PREFIX, SERIAL_PREFIX) if request.path.startswith(p)),
+                      None)
+        if prefix is None:
             return _refuse(connection, HTTPStatus.NOT_FOUND, "no such console")
-        token = request.path[len(PATH_PREFIX):].split("?", 1)[0]
+        token = request.path[len(prefix):].split("?", 1)[0]
         address = str(connection.remote_address[0]) if connection.remote_address else ""
         who = actor_from_session(self.engine, self._session(request.headers), address=address)
         if who is None:
             return _refuse(connection, HTTPStatus.UNAUTHORIZED, "log in to the portal first")
         try:
-            ticket = self.consoles.redeem(token, actor=who)
+            ticket: ConsoleTicket | SerialTicket = (
+                self.consoles.redeem(token, actor=who) if prefix == PATH_PREFIX
+                else self.consoles.redeem_serial(token, actor=who))
         except VirtStickError as exc:
             log.info("console ticket refused for %s: %s", who.name, exc.detail)
             return _refuse(connection, HTTPStatus(exc.status), exc.detail)
@@ -101,7 +112,42 @@ class ConsoleProxy:
                         exc.detail)
 
     def _relay(self, connection: ServerConnection) -> None:
-        ticket: ConsoleTicket = connection.console_ticket  # type: ignore[attr-defined]
+        ticket: ConsoleTicket | SerialTicket = connection.console_ticket  # type: ignore[attr-defined]
+        if isinstance(ticket, SerialTicket):
+            self._relay_serial(connection, ticket)
+        else:
+            self._relay_display(connection, ticket)
+
+    def _relay_serial(self, connection: ServerConnection, ticket: SerialTicket) -> None:
+        try:
+            session = self.consoles.open_serial(ticket)
+        except VirtStickError as exc:
+            connection.close(1011, exc.detail[:120])
+            return
+        with self._serial_lock:
+            before = self._serial_open.get(ticket.vm_id)
+            self._serial_open[ticket.vm_id] = connection
+        if before is not None:
+            before.close(SERIAL_TAKEN, "the serial console was opened in another window")
+        guest = session.connection
+        try:
+            if session.backlog:
+                connection.send(session.backlog)
+            pump = threading.Thread(target=_display_to_browser,
+                                    args=(guest, connection, None), name="serial-pump",
+                                    daemon=True)
+            pump.start()
+            for message in connection:
+                guest.sendall(message if isinstance(message, bytes) else message.encode())
+        except (ConnectionClosed, OSError):
+            pass
+        finally:
+            _close(guest)
+            with self._serial_lock:
+                if self._serial_open.get(ticket.vm_id) is connection:
+                    del self._serial_open[ticket.vm_id]
+
+    def _relay_display(self, connection: ServerConnection, ticket: ConsoleTicket) -> None:
         try:
             display = socket.create_connection((ticket.address, ticket.port), timeout=5)
         except OSError as exc:
@@ -151,10 +197,11 @@ class _Login:
 
 
 def _display_to_browser(display: socket.socket, connection: ServerConnection,
-                        login: _Login) -> None:
+                        login: _Login | None) -> None:
     try:
         while data := display.recv(CHUNK):
-            login.display_sent()
+            if login is not None:
+                login.display_sent()
             connection.send(data)
     except (ConnectionClosed, OSError):
         pass

@@ -10,7 +10,7 @@ from flask import abort, render_template, request
 from markupsafe import Markup
 
 from appliance.engine.monitoring.history import DAY, HOUR
-from webui.charts import Line, line_chart
+from webui.charts import Line, LiveChart, line_chart
 from webui.session import actor, engine
 from webui.words import words
 
@@ -52,14 +52,19 @@ def requested_period() -> Period:
 
 
 def charts(object_id: str, specs: Sequence[ChartSpec], period: Period) -> list[Markup]:
+    """Each chart as an SVG that live.js extends with the object's new samples."""
     history = engine().monitor.history
-    points = history.series(object_id, since=history.clock.now() - period.seconds)
+    since = history.clock.now() - period.seconds
+    points = history.series(object_id, since=since)
+    step = history.tiers[history.tier_for(period.seconds)].step
+    live = LiveChart(object_id=object_id, window=period.seconds, step=step)
     drawn = []
     for title, unit, top, keys in specs:
-        lines = [Line(words(key), [(p.time, p.values[key]) for p in points if key in p.values])
-                 for key in keys]
+        lines = [Line(words(key), [(p.time, p.values[key]) for p in points if key in p.values],
+                      key=key) for key in keys]
         # The SVG is built from numbers and escaped labels only.
-        drawn.append(Markup(line_chart(title, lines, unit=unit, maximum=top)))  # noqa: S704
+        drawn.append(Markup(line_chart(title, lines, unit=unit, maximum=top,  # noqa: S704
+                                       live=live)))
     return drawn
 
 

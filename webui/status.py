@@ -1,4 +1,5 @@
-"""Small JSON documents the pages poll for live status: VMs and jobs, filtered by user."""
+"""Small JSON documents for the pages' live status: VMs and jobs, filtered by user (pages
+with a live stream read them once, pages without one poll them)."""
 
 from __future__ import annotations
 
@@ -23,6 +24,14 @@ def vms() -> Response:
     states = engine().inventory.list_vm_states(actor=who, ids=wanted)
     jobs = engine().inventory.list_jobs(actor=who, limit=8)
     return jsonify(vms=[_vm(s) for s in states], jobs=[_job(j) for j in jobs])
+
+
+@blueprint.get("/jobs.json")
+@login_required
+def jobs() -> Response:
+    """The latest jobs alone: what a live page's tasks panel starts from."""
+    found = engine().inventory.list_jobs(actor=actor(), limit=8)
+    return jsonify(jobs=[_job(j) for j in found])
 
 
 @blueprint.get("/jobs/<job_id>.json")

@@ -81,22 +81,38 @@ def vm_can(status: str, needs: str) -> bool:
     return VmNeeds(needs).allows(VmStatus(status))
 
 
-def perform(vm_id: str, value: str, *, allowed: frozenset[VmAction], then: str) -> Response:
-    """Run the action a form asked for on the VM, say how it went, and go to ``then``; a
-    value that names no allowed action is a bad request."""
+def allowed_for(who: Actor) -> frozenset[VmAction]:
+    """The actions a user's pages offer: all for an administrator, the power buttons else."""
+    return ADMIN_ACTIONS if who.superuser else USER_ACTIONS
+
+
+def chosen_action(value: str, *, allowed: frozenset[VmAction]) -> PortalAction:
+    """The action a form or script names; one that is not allowed is a bad request."""
     try:
         action = VmAction(value)
     except ValueError:
         abort(400)
     if action not in allowed:
         abort(400)
-    chosen = ACTIONS[action]
+    return ACTIONS[action]
+
+
+def run(vm_id: str, chosen: PortalAction) -> str:
+    """Ask the engine for the action on the VM, as the page's user; what the page says."""
+    who = actor()
+    vm = engine().vms.get(vm_id, actor=who)
+    chosen.run(engine(), vm_id, who)
+    return f"VM {vm.name} {chosen.done}."
+
+
+def perform(vm_id: str, value: str, *, allowed: frozenset[VmAction], then: str) -> Response:
+    """Run the action a form asked for on the VM, say how it went, and go to ``then``; a
+    value that names no allowed action is a bad request."""
+    chosen = chosen_action(value, allowed=allowed)
     try:
-        who = actor()
-        vm = engine().vms.get(vm_id, actor=who)
-        chosen.run(engine(), vm_id, who)
+        said = run(vm_id, chosen)
     except VirtStickError as exc:
         flash(exc.detail, "error")
     else:
-        flash(f"VM {vm.name} {chosen.done}.", "success")
+        flash(said, "success")
     return redirect(then)

@@ -1,7 +1,8 @@
 #!/bin/sh
 # VirtStick demo guest: PID 1 of a tiny busybox initramfs. It loads the few modules it
 # needs, reports the marker kept on its own disk and readiness on the serial console, shows
-# a banner on the screen, then serves one-line commands read from the serial console.
+# a banner on the screen, then serves one-line commands read from the serial console (and
+# reports on it each line typed on the screen's keyboard).
 # Protocol (serial, one line each): "marker write VALUE", "marker read", "spin on|off",
 # "counter on|off", "poweroff". The ACPI power button powers off (via acpid).
 /bin/busybox --install -s /bin
@@ -103,6 +104,13 @@ handle() {
         *) say "VIRTSTICK-UNKNOWN-COMMAND=$1" ;;
     esac
 }
+
+# A line typed on the screen's keyboard (tty1, echoed there) is said on the serial console
+# too, so what a console client sends as keystrokes can be checked.
+(while :; do
+    while read -r typed; do say "VIRTSTICK-TYPED=${typed%"$CR"}"; done < /dev/tty1
+    usleep 100000
+done) &
 
 # Start the power button handler before saying ready, so a shutdown right after works.
 acpid -c /etc/acpi -l /tmp/acpid.log

@@ -9,6 +9,7 @@ which is what a ticket that lives for seconds should do.
 from __future__ import annotations
 
 import secrets
+import socket
 import threading
 from dataclasses import dataclass
 from enum import StrEnum
@@ -49,6 +50,28 @@ class ConsoleTicket:
     port: int
 
 
+@dataclass(frozen=True)
+class SerialTicket:
+    """One use of a VM's serial console, for one user, within seconds."""
+
+    token: str
+    vm_id: str
+    vm_name: str
+    user_id: str
+    expires: float
+
+
+@dataclass(frozen=True)
+class SerialSession:
+    """An open serial console: what the guest printed lately, and the live connection."""
+
+    backlog: bytes
+    connection: socket.socket
+
+
+SERIAL_BACKLOG = 16 * 1024  # bytes of the guest's recent output shown on opening
+
+
 class Consoles:
     def __init__(self, ctx: EngineContext, vms: Vms) -> None:
         self.ctx = ctx
@@ -56,6 +79,7 @@ class Consoles:
         self.ttl = float(ctx.config.auth.console_ticket_seconds)
         self._clock = ctx.clock
         self._tickets: dict[str, ConsoleTicket] = {}
+        self._serial_tickets: dict[str, SerialTicket] = {}
         self._lock = threading.Lock()
 
     @audited_read(AuditAction.CONSOLE_GET_DISPLAY)
@@ -123,6 +147,49 @@ class Consoles:
             raise InvalidState("The VM of this console ticket is no longer running.")
         return ticket
 
+    @audited(AuditAction.CONSOLE_ISSUE_SERIAL)
+    def issue_serial(self, vm_id: str, *, actor: Actor) -> SerialTicket:
+        """A ticket for ``actor`` alone to open the serial console of ``vm_id`` once."""
+        vm = self.vms.get(vm_id, actor=actor)
+        require_vm(actor, vm, "open the serial console of")
+        if not vm.status.is_running or vm.host_id is None:
+            raise InvalidState(f"VM '{vm.name}' is {vm.status.value}; its serial console "
+                               "opens when it runs.")
+        now = self._clock.now()
+        ticket = SerialTicket(token=secrets.token_urlsafe(32), vm_id=vm.id, vm_name=vm.name,
+                              user_id=actor.user_id, expires=now + self.ttl)
+        with self._lock:
+            self._forget_expired(now)
+            self._serial_tickets[ticket.token] = ticket
+        self.ctx.events.record(EventCode.CONSOLE_TICKET, f"{actor.name} opened the serial "
+                               f"console of VM {vm.name}.", vm_id=vm.id, user=actor.name)
+        return ticket
+
+    @audited(AuditAction.CONSOLE_REDEEM_SERIAL)
+    def redeem_serial(self, token: str, *, actor: Actor) -> SerialTicket:
+        """The serial ticket, once, as ``redeem`` does for displays."""
+        with self._lock:
+            ticket = self._serial_tickets.pop(token, None)
+        if ticket is None:
+            raise TicketRefused("This console ticket is unknown or was already used.")
+        if self._clock.now() > ticket.expires:
+            raise TicketRefused("This console ticket has expired; open the console again.")
+        if ticket.user_id != actor.user_id:
+            raise PermissionDenied("This console ticket was issued to another user.")
+        vm = self.ctx.store.vms.find(ticket.vm_id)
+        if vm is None or not vm.status.is_running:
+            raise InvalidState("The VM of this console ticket is no longer running.")
+        return ticket
+
+    def open_serial(self, ticket: SerialTicket) -> SerialSession:
+        """Connect to the serial console of a redeemed ticket's VM, where it runs now."""
+        vm = self.ctx.store.vms.find(ticket.vm_id)
+        if vm is None or vm.host_id is None:
+            raise InvalidState("The VM of this console ticket is no longer running.")
+        agent = self.ctx.hosts.agent(vm.host_id)
+        backlog = agent.serial_backlog(vm.id, limit=SERIAL_BACKLOG)
+        return SerialSession(backlog=backlog, connection=agent.open_serial(vm.id))
+
     def spend(self, ticket: ConsoleTicket) -> None:
         """Once the client has logged in to the display, its password is worth nothing more:
         lock the display with a new random password that has already expired."""
@@ -135,6 +202,8 @@ class Consoles:
     def _forget_expired(self, now: float) -> None:
         for token in [t for t, ticket in self._tickets.items() if ticket.expires < now]:
             del self._tickets[token]
+        for token in [t for t, found in self._serial_tickets.items() if found.expires < now]:
+            del self._serial_tickets[token]
 
 
 def remote_viewer_file(ticket: ConsoleTicket) -> str:

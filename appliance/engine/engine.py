@@ -16,6 +16,7 @@ from appliance.engine.affinity_groups import AffinityGroups
 from appliance.engine.affinity_labels import AffinityLabels
 from appliance.engine.audit import AuditLog
 from appliance.engine.authz import SYSTEM
+from appliance.engine.changes import ChangeFeed
 from appliance.engine.clock import Clock, SystemClock
 from appliance.engine.clusters import Clusters
 from appliance.engine.consoles import Consoles
@@ -38,6 +39,7 @@ from appliance.engine.inventory import Inventory
 from appliance.engine.isos import Isos
 from appliance.engine.jobs import JobContext, Jobs
 from appliance.engine.joining import HostJoining
+from appliance.engine.live import LiveUpdates
 from appliance.engine.mac_pools import MacPools
 from appliance.engine.maintenance import Maintenance
 from appliance.engine.migration import Migrations
@@ -153,11 +155,23 @@ class Engine:
         self._settings: AgentSettings | None = None
         self._many_hosts()
         self.monitor = Monitor(self.ctx, self.storage_domains)
+        self.live = LiveUpdates(self.ctx, self._change_feed())
 
     @property
     def appliance_id(self) -> str:
         """This appliance's id, fixed at first start (oVirt's ``product_info`` instance)."""
         return self.ctx.appliance_id
+
+    def _change_feed(self) -> ChangeFeed:
+        """What the portals show live: VM, host and job records as they are written, events
+        as they are recorded, statistics rounds as they are taken."""
+        feed = ChangeFeed()
+        self._store.vms.watch(feed.vm_changed)
+        self._store.hosts.watch(feed.host_changed)
+        self._store.jobs.watch(feed.job_changed)
+        self.events.watch(feed.event_recorded)
+        self.monitor.watch(feed.sampled)
+        return feed
 
     def _many_hosts(self) -> None:
         """Other hosts, migration, HA, balancing, power saving and maintenance."""

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
@@ -26,6 +28,11 @@ log = logging.getLogger("virtstick.events")
 class EventLog:
     def __init__(self, db: Database) -> None:
         self.db = db
+        self._watchers: tuple[Callable[[Event], None], ...] = ()
+
+    def watch(self, watcher: Callable[[Event], None]) -> None:
+        """Call ``watcher`` with each event once it is committed (the engine's change feed)."""
+        self._watchers = (*self._watchers, watcher)
 
     def record(self, code: EventCode, description: str, *,
                severity: EventSeverity = EventSeverity.NORMAL, vm_id: str | None = None,
@@ -46,6 +53,8 @@ class EventLog:
             conn.execute("UPDATE events SET data = ? WHERE id = ?",
                          (codec.encode(event), event.id))
         log.log(_LEVELS[severity], "%s: %s", code, description)
+        for watcher in self._watchers:
+            self.db.after_commit(functools.partial(watcher, event))
         return event
 
     def get(self, event_id: int) -> Event | None:

@@ -45,7 +45,7 @@ class HostJoining:
     @audited(AuditAction.JOINING_CREATE_TOKEN)
     def create_token(self, *, actor: Actor, lifetime: float = TOKEN_LIFETIME) -> str:
         require_superuser(actor, "let hosts join")
-        token = secrets.token_urlsafe(24)
+        token = secrets.token_hex(24)  # never starts with "-" (read as an option on a command line)
         self.ctx.store.set_meta(_key(token), str(time.time() + lifetime))
         self.ctx.events.record(
             EventCode.JOIN_TOKEN_CREATED, f"{actor.name} made a one-time token for "

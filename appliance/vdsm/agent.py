@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -23,7 +24,7 @@ from defusedxml import ElementTree as SafeET
 
 from appliance.config import VirtType
 from appliance.errors import HostAgentError, NotFound, NotSupported
-from appliance.vdsm import domxml, stats
+from appliance.vdsm import domxml, serial, stats
 from appliance.vdsm import migration as vdsm_migration
 from appliance.vdsm import networks as vdsm_networks
 from appliance.vdsm.connection import LibvirtConnection
@@ -167,6 +168,8 @@ class HostAgent(Protocol):
     def resume(self, vm_id: str) -> None: ...
     def save_state(self, vm_id: str, target: VolumeId) -> None: ...
     def console_paths(self, vm_id: str) -> tuple[Path, Path]: ...
+    def open_serial(self, vm_id: str) -> socket.socket: ...
+    def serial_backlog(self, vm_id: str, *, limit: int) -> bytes: ...
     def migrate(self, vm_id: str, *, peer_uri: str, migrate_uri: str,
                 bandwidth_mib: int = 0) -> None: ...
     def migration_progress(self, vm_id: str) -> vdsm_migration.MigrationProgress | None: ...
@@ -324,6 +327,14 @@ class LocalHostAgent:
 
     def console_paths(self, vm_id: str) -> tuple[Path, Path]:
         return (self.settings.run_dir / f"{vm_id}.sock", self.settings.run_dir / f"{vm_id}.log")
+
+    def open_serial(self, vm_id: str) -> socket.socket:
+        """A connection to the running VM's serial console (QEMU serves one at a time)."""
+        return serial.connect(self.console_paths(vm_id)[0])
+
+    def serial_backlog(self, vm_id: str, *, limit: int) -> bytes:
+        """What the VM printed on its serial console lately (at most ``limit`` bytes)."""
+        return serial.log_tail(self.console_paths(vm_id)[1], limit=limit)
 
     # Live migration (peer to peer: this host's libvirtd talks to the target's)
 

@@ -71,7 +71,8 @@ def test_upload_checks_and_attach(lab: Lab, data_template: Template, tmp_path: P
     vm = lab.vm("cd", data_template)
     vm = lab.engine.isos.insert(vm.id, disk.id, actor=SYSTEM, boot_first=True)
     assert vm.boot[0] is BootDevice.CDROM and vm.cdrom_file_id == disk.id
-    request = lab.engine.vms._launch_request(vm)  # what the host is asked to run
+    host = lab.engine.hosts.list()[0]
+    request = lab.engine.vms._launch_request(vm, host)  # what the host is asked to run
     assert request.cdrom == VolumeId(disk.storage_domain_id, disk.id, disk.volume_id)
     with pytest.raises(InvalidState, match="eject"):
         lab.engine.isos.remove(disk.id, actor=SYSTEM)

@@ -99,13 +99,9 @@ class Inventory:
 
     @audited_read(AuditAction.INVENTORY_GET_DASHBOARD)
     def get_dashboard(self, *, actor: Actor) -> Dashboard:
-        if actor.superuser:
-            counts = dashboard.all_vm_counts(self.ctx.store)
-        else:
-            counts = dashboard.vm_counts(self._vms.list(actor=actor))
         return dashboard.dashboard(
-            self.ctx.store, counts, storage=storage.domain_rows(self.ctx.store,
-                                                               self._domains.usage),
+            self.ctx.store, self._vm_counts(actor),
+            storage=storage.domain_rows(self.ctx.store, self._domains.usage),
             events=self.ctx.events.recent(limit=DASHBOARD_EVENTS),
             jobs=jobs.recent_jobs(self.ctx.store, limit=DASHBOARD_JOBS))
 
@@ -113,6 +109,18 @@ class Inventory:
     def get_resource_tree(self, *, actor: Actor) -> tuple[TreeDataCenter, ...]:
         require_superuser(actor, "see the resource tree")
         return tree.resource_tree(self.ctx.store)
+
+    @audited_read(AuditAction.INVENTORY_GET_DASHBOARD_TOTALS)
+    def get_dashboard_totals(self, *, actor: Actor) -> Dashboard:
+        """The dashboard's counts of hosts, VMs, memory and CPUs alone (no storage, events
+        or jobs): what a live dashboard counts again when VMs or hosts change."""
+        return dashboard.dashboard(self.ctx.store, self._vm_counts(actor), storage=[],
+                                   events=[], jobs=[])
+
+    def _vm_counts(self, actor: Actor) -> dashboard.VmCounts:
+        if actor.superuser:
+            return dashboard.all_vm_counts(self.ctx.store)
+        return dashboard.vm_counts(self._vms.list(actor=actor))
 
     @audited_read(AuditAction.INVENTORY_LIST_HOST_LOADS)
     def list_host_loads(self, *, actor: Actor) -> list[HostLoad]:

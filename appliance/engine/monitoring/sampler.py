@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from appliance.engine.clock import Clock
@@ -53,6 +53,11 @@ class Monitor:
         self._done = threading.Condition()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._watchers: tuple[Callable[[list[Measurement]], None], ...] = ()
+
+    def watch(self, watcher: Callable[[list[Measurement]], None]) -> None:
+        """Call ``watcher`` with each round's measurements (the engine's change feed)."""
+        self._watchers = (*self._watchers, watcher)
 
     def start(self) -> None:
         self._stop.clear()
@@ -91,6 +96,8 @@ class Monitor:
             found.extend(self._host(host_id, sample))
         found.extend(self._storage())
         self.history.record(found)
+        for watcher in self._watchers:
+            watcher(found)
         # VMs that stopped drop out of the latest values (and out of /metrics).
         self._latest = {m.object_id: m for m in found}
         with self._done:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
@@ -48,12 +48,27 @@ class Database:
                 yield conn
                 return
             conn.execute("BEGIN IMMEDIATE")
+            self._local.committed = []
             try:
                 yield conn
             except BaseException:
                 conn.execute("ROLLBACK")
+                self._local.committed = None
                 raise
             conn.execute("COMMIT")
+            done: list[Callable[[], None]] = self._local.committed
+            self._local.committed = None
+        for callback in done:
+            callback()
+
+    def after_commit(self, callback: Callable[[], None]) -> None:
+        """Call ``callback`` once this thread's transaction is committed (at once outside
+        one; never if it rolls back): others see what it wrote from then on."""
+        pending: list[Callable[[], None]] | None = getattr(self._local, "committed", None)
+        if pending is None:
+            callback()
+        else:
+            pending.append(callback)
 
     def query(self, sql: str, params: tuple[object, ...] = ()) -> list[sqlite3.Row]:
         cursor = self.connection.execute(sql, params)

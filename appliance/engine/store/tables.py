@@ -6,7 +6,8 @@ look things up by that field.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import functools
+from collections.abc import Callable, Iterable
 from dataclasses import fields
 from enum import Enum
 from typing import Any, Generic, TypeVar
@@ -28,6 +29,17 @@ class Table(Generic[T]):
         self.columns = ("id", *columns)
         known = {f.name for f in fields(cls)}  # type: ignore[arg-type]
         assert set(self.columns) <= known, f"{name}: columns not in {cls.__name__}"
+        self._watchers: tuple[Callable[[T, bool], None], ...] = ()
+
+    def watch(self, watcher: Callable[[T, bool], None]) -> None:
+        """Call ``watcher(obj, removed)`` after each write of a row is committed (the
+        engine's change feed); it runs in the writer's thread, so it must be quick and must
+        not raise."""
+        self._watchers = (*self._watchers, watcher)
+
+    def _written(self, obj: T, *, removed: bool = False) -> None:
+        for watcher in self._watchers:
+            self.db.after_commit(functools.partial(watcher, obj, removed))
 
     def get(self, id: str) -> T:
         found = self.find(id)
@@ -70,6 +82,7 @@ class Table(Generic[T]):
         marks = ", ".join("?" for _ in range(len(self.columns) + 1))
         with self.db.transaction() as conn:
             conn.execute(f"INSERT INTO {self.name} ({names}) VALUES ({marks})", self._row(obj))
+        self._written(obj)
         return obj
 
     def update(self, obj: T) -> T:
@@ -81,11 +94,15 @@ class Table(Generic[T]):
             )
             if cursor.rowcount == 0:
                 raise NotFound(f"There is no {self.noun} with id '{row[0]}'.")
+        self._written(obj)
         return obj
 
     def delete(self, id: str) -> None:
+        last = self.find(id) if self._watchers else None
         with self.db.transaction() as conn:
             conn.execute(f"DELETE FROM {self.name} WHERE id = ?", (id,))
+        if last is not None:
+            self._written(last, removed=True)
 
     def _row(self, obj: T) -> tuple[Any, ...]:
         return (*(_sql(getattr(obj, c)) for c in self.columns), codec.encode(obj))

@@ -1,7 +1,9 @@
-// VirtStick portals: live status by polling, the tasks panel, dialogs and table search.
+// VirtStick portals: live status (from live.js's stream, or by polling when a page has no
+// stream), the tasks panel, dialogs and table search.
 "use strict";
 
 const POLL_MS = 2000;
+const TASKS_SHOWN = 8;
 const STOPPED = new Set(["down", "suspended", "image_locked", "unassigned"]);
 
 function csrf() {
@@ -13,7 +15,10 @@ function allowed(status, when) {
   return status === when;
 }
 
+const WORDS = { wait_for_launch: "Powering up", reboot_in_progress: "Rebooting" };
+
 function label(status) {
+  if (WORDS[status]) return WORDS[status];
   const text = status.replace(/_/g, " ");
   return text.charAt(0).toUpperCase() + text.slice(1);
 }
@@ -21,7 +26,8 @@ function label(status) {
 function applyVm(vm) {
   document.querySelectorAll(`[data-vm-status="${vm.id}"]`).forEach((el) => {
     el.className = `status s-${vm.status}`;
-    el.textContent = label(vm.status);
+    el.textContent = vm.label || label(vm.status);
+    delete el.dataset.expected;
   });
   document.querySelectorAll(`[data-vm-host="${vm.id}"]`).forEach((el) => {
     el.textContent = vm.host || "—";
@@ -34,6 +40,46 @@ function applyVm(vm) {
     } else {
       el.disabled = !ok;
     }
+  });
+}
+
+const knownJobs = new Map();
+
+function clock(seconds) {
+  return new Date(seconds * 1000).toLocaleTimeString();
+}
+
+function lasted(seconds) {
+  const s = Math.max(0, Math.round(seconds));
+  return s < 60 ? `${s} s` : `${Math.floor(s / 60)} min ${s % 60} s`;
+}
+
+// When it started, and for how long it has run (or ran).
+function jobTimes(job) {
+  if (!job.start_time) return "";
+  const end = job.end_time || Date.now() / 1000;
+  return `${job.end_time ? "Ran" : "Running"} ${lasted(end - job.start_time)}, from ${clock(job.start_time)}`;
+}
+
+// A job changed (live.js) or the poll brought the latest ones: the panel shows the newest.
+function applyJob(job) {
+  knownJobs.set(job.id, job);
+  const shown = [...knownJobs.values()].sort((a, b) =>
+    (a.status === "started" ? 0 : 1) - (b.status === "started" ? 0 : 1)
+    || b.start_time - a.start_time).slice(0, TASKS_SHOWN);
+  knownJobs.clear();
+  shown.forEach((j) => knownJobs.set(j.id, j));
+  renderJobs(shown);
+  document.querySelectorAll(`[data-job-row="${job.id}"]`).forEach((row) => {
+    const state = row.querySelector("[data-job-status]");
+    if (state) {
+      state.className = `status s-${job.status}`;
+      state.textContent = label(job.status);
+    }
+    const bar = row.querySelector(".meter > span");
+    if (bar) bar.style.width = `${job.progress}%`;
+    const ended = row.querySelector("[data-job-ended]");
+    if (ended && job.end_time) ended.textContent = new Date(job.end_time * 1000).toLocaleString();
   });
 }
 
@@ -68,7 +114,11 @@ function renderJobs(jobs) {
     const bar = document.createElement("span");
     bar.style.width = `${job.progress}%`;
     meter.append(bar);
-    row.append(name, state, meter);
+    const times = document.createElement("div");
+    times.className = "task-times muted";
+    times.dataset.jobTimes = job.id;
+    times.textContent = jobTimes(job);
+    row.append(name, state, meter, times);
     if (job.error) {
       const err = document.createElement("div");
       err.className = "error";
@@ -79,19 +129,49 @@ function renderJobs(jobs) {
   }));
 }
 
-async function poll() {
+// A running job's time goes on while nothing else changes.
+function tickJobTimes() {
+  knownJobs.forEach((job) => {
+    if (job.status !== "started") return;
+    document.querySelectorAll(`[data-job-times="${job.id}"]`).forEach((el) => {
+      el.textContent = jobTimes(job);
+    });
+  });
+}
+
+let polling = null;
+
+async function pollOnce(path = "/status/vms.json") {
   try {
-    const response = await fetch("/status/vms.json", { headers: { Accept: "application/json" } });
-    if (response.status === 401 || response.redirected) return;
+    const response = await fetch(path, { headers: { Accept: "application/json" } });
+    if (response.status === 401 || response.redirected) return false;
     if (response.ok) {
       const data = await response.json();
-      data.vms.forEach(applyVm);
+      (data.vms || []).forEach(applyVm);
+      knownJobs.clear();
+      data.jobs.forEach((j) => knownJobs.set(j.id, j));
       renderJobs(data.jobs);
     }
   } catch (err) {
     // The service may be restarting: try again at the next tick.
   }
-  window.setTimeout(poll, POLL_MS);
+  return true;
+}
+
+// Without a live stream (refused, or no EventSource), the page asks every few seconds.
+function startPolling() {
+  if (polling !== null) return;
+  const tick = async () => {
+    polling = "asking";
+    const again = await pollOnce();
+    polling = again && polling !== null ? window.setTimeout(tick, POLL_MS) : null;
+  };
+  tick();
+}
+
+function stopPolling() {
+  if (polling !== null && polling !== "asking") window.clearTimeout(polling);
+  polling = null;
 }
 
 function setupDialogs() {
@@ -177,7 +257,9 @@ document.addEventListener("DOMContentLoaded", () => {
   setupTasks();
   setupTimes();
   setupConsoleLinks();
-  if (document.querySelector("[data-tasks]")) poll();
+  window.setInterval(tickJobTimes, 1000);
+  const live = document.querySelector('meta[name="virtstick-live"]') && window.EventSource;
+  if (document.querySelector("[data-tasks]") && !live) startPolling();
 });
 
-window.virtstick = { csrf };
+window.virtstick = { csrf, label, applyVm, applyJob, pollOnce, startPolling, stopPolling };
