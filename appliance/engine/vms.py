@@ -40,6 +40,7 @@ from appliance.engine.model import (
     Job,
     Nic,
     SerialNumber,
+    Template,
     Vm,
     VmPlacement,
 )
@@ -72,7 +73,10 @@ class VmCreate:
     cpu_threads: int | None = None
     description: str = ""
     os_type: str | None = None
+    # Its consoles: ``display`` alone (oVirt's display type resets them to that one), or
+    # ``graphics``; neither: the template's.
     display: DisplayType | None = None
+    graphics: tuple[DisplayType, ...] | None = None
     boot: tuple[BootDevice, ...] | None = None
     high_availability: bool = False
     clone: bool = False  # copies of the template's disks instead of thin layers
@@ -183,7 +187,7 @@ class Vms:
             cpu_threads=validation.count(_pick(request.cpu_threads, template.cpu_threads),
                                          noun="CPU threads", maximum=8),
             os_type=_pick(request.os_type, template.os_type),
-            display=_pick(request.display, template.display),
+            graphics=_graphics(request, template),
             boot=_pick(request.boot, template.boot),
             high_availability=request.high_availability,
             owner_id=None if actor.superuser else actor.user_id,
@@ -545,7 +549,8 @@ class Vms:
                              disks=tuple(disks), nics=tuple(nics),
                              cdrom=chains.volume(iso) if iso else None,
                              restore_from=saved or memory_to_restore(store, vm.id),
-                             boot=tuple(b.value for b in vm.boot), display=vm.display.value,
+                             boot=tuple(b.value for b in vm.boot),
+                             graphics=tuple(g.value for g in vm.graphics),
                              serial_number=vm_settings.guest_serial(vm, host))
 
     def _copy_template_devices(self, vm: Vm, *, thin_disks: bool = True) -> None:
@@ -562,6 +567,12 @@ class Vms:
 
 def _pick(value: T | None, default: T) -> T:
     return default if value is None else value
+
+
+def _graphics(request: VmCreate, template: Template) -> tuple[DisplayType, ...]:
+    if request.display is not None:
+        return (request.display,)
+    return vm_settings.check_graphics(_pick(request.graphics, template.graphics))
 
 
 def _one_of(items: list[U], item_id: str, noun: str) -> U:

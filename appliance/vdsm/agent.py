@@ -107,8 +107,8 @@ class LaunchRequest:
     nics: tuple[LaunchNic, ...] = ()
     cdrom: VolumeId | None = None  # an ISO image's volume
     boot: tuple[str, ...] = ("hd",)
-    display: str = "vnc"
-    console_password: str = ""
+    graphics: tuple[str, ...] = ("vnc",)  # its displays: "vnc", "spice" or both
+    console_password: str = ""  # every display's; "" for a random one each
     # A memory snapshot's saved RAM: the guest resumes from it instead of booting.
     restore_from: VolumeId | None = None
     serial_number: str = ""  # what the guest reads in SMBIOS; "" for QEMU's default
@@ -116,11 +116,13 @@ class LaunchRequest:
 
 @dataclass(frozen=True)
 class GraphicsInfo:
-    """Where a running VM's display listens (on the host; the console proxy reaches it)."""
+    """Where one of a running VM's displays listens (on the host; the console proxy
+    reaches it)."""
 
     type: str  # vnc or spice
     address: str
     port: int
+    tls_port: int | None = None  # SPICE over TLS; VirtStick's listen on the host only
 
 
 @dataclass(frozen=True)
@@ -167,8 +169,8 @@ class HostAgent(Protocol):
     def reachable(self) -> bool: ...
     def networks(self) -> frozenset[str]: ...
     def cpu_time_ns(self) -> int: ...
-    def graphics(self, vm_id: str) -> GraphicsInfo: ...
-    def set_graphics_password(self, vm_id: str, *, password: str,
+    def graphics(self, vm_id: str) -> tuple[GraphicsInfo, ...]: ...
+    def set_graphics_password(self, vm_id: str, *, protocol: str, password: str,
                               valid_until: float) -> None: ...
     # Storage domains: told once where each lives, then named by id
     def connect_storage_domain(self, connection: StorageConnection) -> None: ...
@@ -217,8 +219,11 @@ class LocalHostAgent:
         self.settings = settings
         self._transfers = transfers
         self._on_lifecycle = on_lifecycle
-        self._displays = OneTimeDisplayPasswords(self.set_graphics_password,
-                                                 domain_prefix=settings.domain_prefix)
+        self._displays = OneTimeDisplayPasswords(
+            self.set_graphics_password,
+            lambda vm_id: [(g.type, g.port) for g in self.graphics(vm_id)],
+            domain_prefix=settings.domain_prefix)
+        self._spice: bool | None = None  # whether this host's QEMU has SPICE, once known
         self.connection = LibvirtConnection(uri, on_lifecycle=self._lifecycle,
                                             on_graphics=self._displays.on_graphics,
                                             on_reconnect=on_reconnect)
@@ -352,21 +357,29 @@ class LocalHostAgent:
             except libvirt.libvirtError:
                 continue  # gone meanwhile
         return total
-    def graphics(self, vm_id: str) -> GraphicsInfo:
-        graphics = self._graphics_element(self._domain(vm_id))
-        port = int(graphics.get("port", "-1"))
-        if port <= 0:
-            raise HostAgentError(f"VM {vm_id} has no display port yet")
-        return GraphicsInfo(type=graphics.get("type", "vnc"),
-                            address=graphics.get("listen", "127.0.0.1"), port=port)
+    def graphics(self, vm_id: str) -> tuple[GraphicsInfo, ...]:
+        """The running VM's displays that listen (a port given), in the domain's order."""
+        found = []
+        for graphics in self._graphics_elements(self._domain(vm_id)):
+            port = int(graphics.get("port", "-1"))
+            if port > 0:
+                tls = int(graphics.get("tlsPort", "-1"))
+                found.append(GraphicsInfo(type=graphics.get("type", "vnc"),
+                                          address=graphics.get("listen", "127.0.0.1"),
+                                          port=port, tls_port=tls if tls > 0 else None))
+        return tuple(found)
 
-    def set_graphics_password(self, vm_id: str, *, password: str, valid_until: float) -> None:
-        """A new display password for the running VM, refused by QEMU after ``valid_until``
-        (connections made before then stay open) and after its first successful login
-        (see display_passwords)."""
-        self._displays.changed(vm_id)
+    def set_graphics_password(self, vm_id: str, *, protocol: str, password: str,
+                              valid_until: float) -> None:
+        """A new password for the running VM's ``protocol`` display, refused by QEMU after
+        ``valid_until`` (connections made before then stay open) and after its first
+        successful login (see display_passwords); the VM's other display keeps its own."""
+        self._displays.changed(vm_id, protocol)
         dom = self._domain(vm_id)
-        graphics = self._graphics_element(dom)
+        graphics = next((g for g in self._graphics_elements(dom)
+                         if g.get("type") == protocol), None)
+        if graphics is None:
+            raise NotFound(f"the VM has no {protocol.upper()} display")
         graphics.set("passwd", password)
         graphics.set("passwdValidTo",
                      time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(valid_until)))
@@ -377,15 +390,26 @@ class LocalHostAgent:
             raise HostAgentError("could not set the console password: "
                                  f"{exc.get_error_message()}") from None
 
-    def _graphics_element(self, dom: libvirt.virDomain) -> ET.Element:
+    def _graphics_elements(self, dom: libvirt.virDomain) -> list[ET.Element]:
         try:
             xml = dom.XMLDesc(libvirt.VIR_DOMAIN_XML_SECURE)
         except libvirt.libvirtError as exc:
             raise HostAgentError(f"could not read the VM: {exc.get_error_message()}") from None
-        graphics: ET.Element | None = SafeET.fromstring(xml).find("./devices/graphics")
-        if graphics is None:
-            raise NotFound("the VM has no graphical console")
-        return graphics
+        return list(SafeET.fromstring(xml).findall("./devices/graphics"))
+
+    def _has_spice(self) -> bool:
+        """Whether this host's QEMU offers SPICE (Debian's does; some builds do not): read
+        once from libvirt's domain capabilities. Unknown (libvirt unreachable) counts as
+        yes, so libvirt itself names the problem at the start."""
+        if self._spice is None:
+            try:
+                caps = self.connection.conn.getDomainCapabilities(None, "x86_64", None, None)
+            except (libvirt.libvirtError, HostAgentError):
+                return True
+            types = SafeET.fromstring(caps).findall(
+                "./devices/graphics/enum[@name='type']/value")
+            self._spice = any(t.text == "spice" for t in types)
+        return self._spice
 
     # Storage: the domains are directories every host of the lab reaches (see ``Repository``)
 
@@ -527,15 +551,23 @@ class LocalHostAgent:
             disks=disks,
             cdroms=cdroms,
             interfaces=interfaces,
-            # Never an open display: without a password of its own, a random one nobody
-            # knows, until a console ticket sets one (QEMU cannot add a password later).
-            graphics=domxml.GraphicsDevice(type=request.display,
-                                           password=request.console_password
-                                           or secrets.token_hex(4)),
+            graphics=self._graphics_devices(request),
             serial=domxml.SerialConsole(socket=socket_path, log=log_path),
             boot_network="network" in request.boot,
             serial_number=request.serial_number,
         )
+
+    def _graphics_devices(self, request: LaunchRequest) -> tuple[domxml.GraphicsDevice, ...]:
+        """Never an open display: each has a password of its own, a random one nobody knows
+        until a console ticket sets one (QEMU cannot add a password later). SPICE is left
+        out where QEMU lacks it, as long as the VM keeps a display."""
+        wanted = list(dict.fromkeys(request.graphics))
+        if "spice" in wanted and len(wanted) > 1 and not self._has_spice():
+            log.info("VM %s starts without its SPICE display: QEMU on host %s has no SPICE",
+                     request.name, self.host_id)
+            wanted.remove("spice")
+        return tuple(domxml.GraphicsDevice(type=kind, password=request.console_password
+                                           or secrets.token_hex(4)) for kind in wanted)
 
     def _attachment(self, network: str) -> str:
         try:

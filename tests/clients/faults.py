@@ -28,10 +28,6 @@ EXAMPLE_FAULTS: dict[str, str] = {
                                 "(users are named user@internal)",
     # instance types
     "add_instance_type": "POST /instancetypes: 404",
-    # VMs
-    "get_display_ticket": "the Demo VM's display is VNC (the web console's): the example "
-                          "looks for a SPICE console, which only a VM with a SPICE display "
-                          "has",
     # disks
     "sparsify_disk": "POST /disks/{id}/sparsify: 404",
     # snapshots, backups

@@ -5,6 +5,7 @@ which and why not); those that fail today are strict xfails naming the fault."""
 from __future__ import annotations
 
 import shutil
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from tests.clients.faults import EXAMPLE_FAULTS
 from tests.clients.runner import EXAMPLES, Run, examples_available, run_example
 from tests.clients.service import ClientService
 from tests.clients.world import GiB, PrepareError, World
+from tests.display_clients import spice_login
 
 pytestmark = pytest.mark.slow
 
@@ -174,6 +176,18 @@ def _vnc(world: World, run: Run) -> None:
     assert types.GraphicsType.VNC in [c.protocol for c in consoles]
 
 
+def _spice_ticket(world: World, run: Run) -> None:
+    """The example printed the SPICE display's address and its one-time password: a SPICE
+    client gets in with it, once."""
+    printed = dict(line.split(": ", 1) for line in run.stdout.splitlines() if ": " in line)
+    address, port, password = printed["address"], int(printed["port"]), printed["password"]
+    assert spice_login(address, port, password)
+    deadline = time.monotonic() + 10
+    while spice_login(address, port, password):
+        assert time.monotonic() < deadline, "the ticket's password still works"
+        time.sleep(0.2)
+
+
 def _host_removed(world: World, run: Run) -> None:
     assert world.system.hosts_service().list(search="name=myhost") == []
 
@@ -203,5 +217,6 @@ CHECKS: dict[str, Check] = {
     "set_vm_serial_number": _serial,
     "page_vms": _paged,
     "add_vnc_console": _vnc,
+    "get_display_ticket": _spice_ticket,
     "remove_host": _host_removed,
 }
