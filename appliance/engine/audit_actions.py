@@ -22,6 +22,7 @@ class AuditAction(StrEnum):
     DISK_GET = "disk.get"
     DISK_LIST = "disk.list"
     DISK_REMOVE = "disk.remove"
+    DISK_SPARSIFY = "disk.sparsify"
     DISK_UPDATE = "disk.update"
     DISK_COPY_CLONE_TEMPLATE_DISKS = "disk_copy.clone_template_disks"
     DISK_SNAPSHOT_GET = "disk_snapshot.get"

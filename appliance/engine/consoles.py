@@ -29,7 +29,7 @@ from appliance.errors import (
     NotFound,
     PermissionDenied,
 )
-from appliance.vdsm.agent import GraphicsInfo
+from appliance.vdsm.displays import GraphicsInfo
 
 # remote-viewer is started by hand after the download: its password lives longer.
 NATIVE_CLIENT_SECONDS = 120

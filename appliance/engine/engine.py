@@ -43,6 +43,7 @@ from appliance.engine.placement import Placement
 from appliance.engine.reconcile import Reconciler
 from appliance.engine.scheduling.balancer import Balancer
 from appliance.engine.snapshots import Snapshots
+from appliance.engine.sparsify import DiskSparsify
 from appliance.engine.storage import Disks, StorageDomains
 from appliance.engine.store import Database
 from appliance.engine.store.schema import Store
@@ -90,6 +91,7 @@ class Engine:
         self.placement = Placement(self.ctx)
         self.storage_domains = StorageDomains(self.ctx)
         self.disks = Disks(self.ctx, self.storage_domains)
+        self.disk_sparsify = DiskSparsify(self.ctx)
         self.vms = Vms(self.ctx, self.disks, self.placement)
         self.datacenters = DataCenters(self.ctx)
         self.networks = Networks(self.ctx)

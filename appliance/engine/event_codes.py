@@ -63,6 +63,9 @@ class EventCode(StrEnum):
     ISO_UPLOADED = "iso_uploaded", 1032  # TRANSFER_IMAGE_SUCCEEDED
     IMAGE_TRANSFER_STARTED = "image_transfer_started", 1031  # TRANSFER_IMAGE_INITIATED
     IMAGE_TRANSFER_FAILED = "image_transfer_failed", 1034  # TRANSFER_IMAGE_FAILED
+    DISK_SPARSIFY_STARTED = "disk_sparsify_started", 1325  # USER_SPARSIFY_IMAGE_START
+    DISK_SPARSIFIED = "disk_sparsified", 1326  # USER_SPARSIFY_IMAGE_FINISH_SUCCESS
+    DISK_SPARSIFY_FAILED = "disk_sparsify_failed", 1327  # USER_SPARSIFY_IMAGE_FINISH_FAILURE
 
     # Hosts
     HOST_ADDED = "host_added", 42  # USER_ADD_VDS

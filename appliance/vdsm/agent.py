@@ -9,24 +9,20 @@ mounted). Storage is named by ids (``storage_interface``); the paths stay here.
 from __future__ import annotations
 
 import logging
-import secrets
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from pathlib import Path
 from typing import Protocol
-from xml.etree import ElementTree as ET
 
 import libvirt
-from defusedxml import ElementTree as SafeET
 
 from appliance.config import VirtType
 from appliance.errors import HostAgentError, NotFound, NotSupported
 from appliance.vdsm import domxml, stats
 from appliance.vdsm import migration as vdsm_migration
 from appliance.vdsm.connection import LibvirtConnection
-from appliance.vdsm.display_passwords import OneTimeDisplayPasswords
+from appliance.vdsm.displays import Displays, GraphicsInfo
 from appliance.vdsm.host import HostFacts, VirtVerdict, facts, start_with_fallback
 from appliance.vdsm.imageio.control import TicketStatus
 from appliance.vdsm.imageio.transfers import HostTransfers, TransferEndpoint, TransferOpen
@@ -38,6 +34,7 @@ from appliance.vdsm.storage_interface import (
     LiveLayer,
     Progress,
     Readable,
+    Sparsified,
     StorageConnection,
     VolumeId,
     VolumeInfo,
@@ -115,17 +112,6 @@ class LaunchRequest:
 
 
 @dataclass(frozen=True)
-class GraphicsInfo:
-    """Where one of a running VM's displays listens (on the host; the console proxy
-    reaches it)."""
-
-    type: str  # vnc or spice
-    address: str
-    port: int
-    tls_port: int | None = None  # SPICE over TLS; VirtStick's listen on the host only
-
-
-@dataclass(frozen=True)
 class AgentSettings:
     appliance_id: str
     run_dir: Path  # consoles' sockets and logs
@@ -187,6 +173,8 @@ class HostAgent(Protocol):
     def allocated_size(self, volume: VolumeId) -> int: ...
     def delete_volume(self, volume: VolumeId) -> None: ...
     def set_volume_read_only(self, volume: VolumeId, read_only: bool) -> None: ...
+    def sparsify_volume(self, volume: VolumeId, *, fmt: str,
+                        progress: Progress | None = None) -> Sparsified: ...
     def snapshot_live(self, vm_id: str, layers: tuple[LiveLayer, ...], *,
                       memory: VolumeId | None) -> None: ...
     def commit_volume(self, *, top: VolumeId, base: VolumeId, child: VolumeId | None,
@@ -219,13 +207,10 @@ class LocalHostAgent:
         self.settings = settings
         self._transfers = transfers
         self._on_lifecycle = on_lifecycle
-        self._displays = OneTimeDisplayPasswords(
-            self.set_graphics_password,
-            lambda vm_id: [(g.type, g.port) for g in self.graphics(vm_id)],
-            domain_prefix=settings.domain_prefix)
-        self._spice: bool | None = None  # whether this host's QEMU has SPICE, once known
+        self._displays = Displays(host_id, conn=lambda: self.connection.conn,
+                                  domain=self._domain, domain_prefix=settings.domain_prefix)
         self.connection = LibvirtConnection(uri, on_lifecycle=self._lifecycle,
-                                            on_graphics=self._displays.on_graphics,
+                                            on_graphics=self._displays.passwords.on_graphics,
                                             on_reconnect=on_reconnect)
         self.storage = Repository(host_id)
         settings.run_dir.mkdir(parents=True, exist_ok=True)
@@ -358,58 +343,12 @@ class LocalHostAgent:
                 continue  # gone meanwhile
         return total
     def graphics(self, vm_id: str) -> tuple[GraphicsInfo, ...]:
-        """The running VM's displays that listen (a port given), in the domain's order."""
-        found = []
-        for graphics in self._graphics_elements(self._domain(vm_id)):
-            port = int(graphics.get("port", "-1"))
-            if port > 0:
-                tls = int(graphics.get("tlsPort", "-1"))
-                found.append(GraphicsInfo(type=graphics.get("type", "vnc"),
-                                          address=graphics.get("listen", "127.0.0.1"),
-                                          port=port, tls_port=tls if tls > 0 else None))
-        return tuple(found)
+        return self._displays.listening(self._domain(vm_id))
 
     def set_graphics_password(self, vm_id: str, *, protocol: str, password: str,
                               valid_until: float) -> None:
-        """A new password for the running VM's ``protocol`` display, refused by QEMU after
-        ``valid_until`` (connections made before then stay open) and after its first
-        successful login (see display_passwords); the VM's other display keeps its own."""
-        self._displays.changed(vm_id, protocol)
-        dom = self._domain(vm_id)
-        graphics = next((g for g in self._graphics_elements(dom)
-                         if g.get("type") == protocol), None)
-        if graphics is None:
-            raise NotFound(f"the VM has no {protocol.upper()} display")
-        graphics.set("passwd", password)
-        graphics.set("passwdValidTo",
-                     time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(valid_until)))
-        try:
-            dom.updateDeviceFlags(ET.tostring(graphics, encoding="unicode"),
-                                  libvirt.VIR_DOMAIN_AFFECT_LIVE)
-        except libvirt.libvirtError as exc:
-            raise HostAgentError("could not set the console password: "
-                                 f"{exc.get_error_message()}") from None
-
-    def _graphics_elements(self, dom: libvirt.virDomain) -> list[ET.Element]:
-        try:
-            xml = dom.XMLDesc(libvirt.VIR_DOMAIN_XML_SECURE)
-        except libvirt.libvirtError as exc:
-            raise HostAgentError(f"could not read the VM: {exc.get_error_message()}") from None
-        return list(SafeET.fromstring(xml).findall("./devices/graphics"))
-
-    def _has_spice(self) -> bool:
-        """Whether this host's QEMU offers SPICE (Debian's does; some builds do not): read
-        once from libvirt's domain capabilities. Unknown (libvirt unreachable) counts as
-        yes, so libvirt itself names the problem at the start."""
-        if self._spice is None:
-            try:
-                caps = self.connection.conn.getDomainCapabilities(None, "x86_64", None, None)
-            except (libvirt.libvirtError, HostAgentError):
-                return True
-            types = SafeET.fromstring(caps).findall(
-                "./devices/graphics/enum[@name='type']/value")
-            self._spice = any(t.text == "spice" for t in types)
-        return self._spice
+        self._displays.set_password(self._domain(vm_id), protocol=protocol,
+                                    password=password, valid_until=valid_until)
 
     # Storage: the domains are directories every host of the lab reaches (see ``Repository``)
 
@@ -452,6 +391,11 @@ class LocalHostAgent:
 
     def set_volume_read_only(self, volume: VolumeId, read_only: bool) -> None:
         self.storage.set_read_only(volume, read_only)
+
+    def sparsify_volume(self, volume: VolumeId, *, fmt: str,
+                        progress: Progress | None = None) -> Sparsified:
+        """Free the volume's zeroed clusters; no QEMU may hold it (the engine checks)."""
+        return self.storage.sparsify(volume, fmt=fmt, progress=progress)
 
     def snapshot_live(self, vm_id: str, layers: tuple[LiveLayer, ...], *,
                       memory: VolumeId | None) -> None:
@@ -551,23 +495,12 @@ class LocalHostAgent:
             disks=disks,
             cdroms=cdroms,
             interfaces=interfaces,
-            graphics=self._graphics_devices(request),
+            graphics=self._displays.devices(request.graphics, vm=request.name,
+                                            password=request.console_password),
             serial=domxml.SerialConsole(socket=socket_path, log=log_path),
             boot_network="network" in request.boot,
             serial_number=request.serial_number,
         )
-
-    def _graphics_devices(self, request: LaunchRequest) -> tuple[domxml.GraphicsDevice, ...]:
-        """Never an open display: each has a password of its own, a random one nobody knows
-        until a console ticket sets one (QEMU cannot add a password later). SPICE is left
-        out where QEMU lacks it, as long as the VM keeps a display."""
-        wanted = list(dict.fromkeys(request.graphics))
-        if "spice" in wanted and len(wanted) > 1 and not self._has_spice():
-            log.info("VM %s starts without its SPICE display: QEMU on host %s has no SPICE",
-                     request.name, self.host_id)
-            wanted.remove("spice")
-        return tuple(domxml.GraphicsDevice(type=kind, password=request.console_password
-                                           or secrets.token_hex(4)) for kind in wanted)
 
     def _attachment(self, network: str) -> str:
         try:
