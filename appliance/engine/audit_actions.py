@@ -11,6 +11,14 @@ from enum import StrEnum
 
 
 class AuditAction(StrEnum):
+    BACKUP_DISKS = "backup.disks"
+    BACKUP_FINALIZE = "backup.finalize"
+    BACKUP_GET = "backup.get"
+    BACKUP_LIST = "backup.list"
+    BACKUP_START = "backup.start"
+    CHECKPOINT_GET = "checkpoint.get"
+    CHECKPOINT_LIST = "checkpoint.list"
+    CHECKPOINT_REMOVE = "checkpoint.remove"
     CLUSTER_REMOVE_AFFINITY_GROUP = "cluster.remove_affinity_group"
     CLUSTER_SET_AFFINITY_GROUP = "cluster.set_affinity_group"
     CLUSTER_SET_SCHEDULING_POLICY = "cluster.set_scheduling_policy"

@@ -14,6 +14,8 @@ from appliance.config import Config, VirtType
 from appliance.engine import bootstrap
 from appliance.engine.audit import AuditLog
 from appliance.engine.authz import SYSTEM
+from appliance.engine.backups.checkpoints import VmCheckpoints
+from appliance.engine.backups.service import VmBackups
 from appliance.engine.clock import Clock, SystemClock
 from appliance.engine.clusters import Clusters
 from appliance.engine.consoles import Consoles
@@ -114,6 +116,8 @@ class Engine:
         self.users = Users(self.ctx)
         self.maintenance = Maintenance(self.ctx)
         self.consoles = Consoles(self.ctx, self.vms)
+        self.backups = VmBackups(self.ctx, self.vms)
+        self.checkpoints = VmCheckpoints(self.ctx, self.vms)
         self.vm_updates = VmUpdates(self.ctx, self.vms, self.placement)
         self.image_transfers = ImageTransfers(
             self.ctx, local_host_id=lambda: bootstrap.local_host_id(self._store))
@@ -162,6 +166,7 @@ class Engine:
         self.hosts.reconnect_all()
         self.reconciler.all()
         self.image_transfers.abandon_all("the service restarted during the transfer")
+        self.backups.abandon_all("the service restarted during the backup")
         self._transfer_monitor.start()
         self._import_demo_template()
         self.ha.start()
@@ -202,6 +207,7 @@ class Engine:
             self._settings = AgentSettings(
                 appliance_id=self.ctx.appliance_id,
                 run_dir=config.appliance.state_dir / "consoles",
+                backup_dir=config.appliance.state_dir / "backups",
                 virt_type=virt_type,
                 verdict=verdict,
                 domain_prefix=config.appliance.domain_prefix,

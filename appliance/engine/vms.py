@@ -227,6 +227,9 @@ class Vms:
                    for s in self.ctx.store.snapshots.where(vm_id=vm.id)):
                 raise InvalidState(f"VM '{vm.name}' has a snapshot in use (a VM is being "
                                    "made from it); remove it when that is done.")
+            if any(not b.phase.finished for b in self.ctx.store.backups.where(vm_id=vm.id)):
+                raise InvalidState(f"VM '{vm.name}' is during a backup operation; finalize "
+                                   "the backup before removing the VM.")
             for attachment in self.ctx.store.attachments.where(vm_id=vm_id):
                 if keep_disks:
                     self.ctx.store.attachments.delete(attachment.id)
@@ -237,6 +240,10 @@ class Vms:
                     self.ctx.store.nics.delete(nic.id)
                 for snapshot in self.ctx.store.snapshots.where(vm_id=vm_id):
                     self.ctx.store.snapshots.delete(snapshot.id)
+                for backup in self.ctx.store.backups.where(vm_id=vm_id):
+                    self.ctx.store.backups.delete(backup.id)
+                for checkpoint in self.ctx.store.checkpoints.where(vm_id=vm_id):
+                    self.ctx.store.checkpoints.delete(checkpoint.id)
                 self.ctx.store.vms.delete(vm_id)
         self.ctx.events.record(EventCode.VM_REMOVED, f"VM {vm.name} was removed by {actor.name}.",
                                vm_id=vm_id, user=actor.name)

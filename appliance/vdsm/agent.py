@@ -21,6 +21,8 @@ from appliance.config import VirtType
 from appliance.errors import HostAgentError, NotFound, NotSupported
 from appliance.vdsm import domxml, stats
 from appliance.vdsm import migration as vdsm_migration
+from appliance.vdsm.backup import LiveBackups
+from appliance.vdsm.backup_interface import BackupStart, BackupStarted, CheckpointRecord
 from appliance.vdsm.connection import LibvirtConnection
 from appliance.vdsm.displays import Displays, GraphicsInfo
 from appliance.vdsm.host import HostFacts, VirtVerdict, facts, start_with_fallback
@@ -122,6 +124,11 @@ class AgentSettings:
     # Where KVM was chosen automatically: the machine's verdict, which a VM failing under
     # KVM (and starting under TCG) changes for every later start. None: virt_type holds.
     verdict: VirtVerdict | None = None
+    backup_dir: Path | None = None  # running backups' sockets and scratch files
+
+    @property
+    def backups(self) -> Path:
+        return self.backup_dir or self.run_dir.parent / "backups"
 
     def current_virt_type(self) -> VirtType:
         return self.verdict.virt_type if self.verdict is not None else self.virt_type
@@ -195,6 +202,13 @@ class HostAgent(Protocol):
     def image_transfer_status(self, ticket_id: str) -> TicketStatus | None: ...
     def close_image_transfer(self, ticket_id: str, *, volume: VolumeId,
                              commit: bool) -> None: ...
+    # Backups of running VMs (libvirt's pull mode) and their checkpoints' bitmaps
+    def start_backup(self, request: BackupStart) -> BackupStarted: ...
+    def stop_backup(self, vm_id: str, backup_id: str, *,
+                    checkpoint_ids: tuple[str, ...] = ()) -> None: ...
+    def backup_active(self, vm_id: str, backup_id: str) -> bool: ...
+    def remove_checkpoint(self, checkpoint: CheckpointRecord, *, vm_id: str | None,
+                          chains: dict[str, tuple[VolumeId, ...]]) -> None: ...
 
 
 class LocalHostAgent:
@@ -213,6 +227,7 @@ class LocalHostAgent:
                                             on_graphics=self._displays.passwords.on_graphics,
                                             on_reconnect=on_reconnect)
         self.storage = Repository(host_id)
+        self._backups = LiveBackups(root=settings.backups, system_instance="/system" in uri)
         settings.run_dir.mkdir(parents=True, exist_ok=True)
         settings.run_dir.chmod(0o755)
 
@@ -438,6 +453,9 @@ class LocalHostAgent:
     # Image transfers: the machine's one ovirt-imageio daemon, on the local host only
 
     def open_image_transfer(self, request: TransferOpen) -> TransferEndpoint:
+        if request.backup_id:  # a disk of a running backup: QEMU serves it already
+            return self._image_transfers().open_export(request, url=self._backups.export_url(
+                request.backup_id, request.volume.image_id))
         return self._image_transfers().open(request,
                                             path=self.storage.volume_path(request.volume))
 
@@ -447,6 +465,36 @@ class LocalHostAgent:
     def close_image_transfer(self, ticket_id: str, *, volume: VolumeId, commit: bool) -> None:
         self._image_transfers().close(ticket_id, path=self.storage.volume_path(volume),
                                       commit=commit)
+
+    # Backups
+
+    def start_backup(self, request: BackupStart) -> BackupStarted:
+        paths = {d.image_id: self.storage.volume_path(d.volume) for d in request.disks}
+        return self._backups.start(self._domain(request.vm_id), request, paths)
+
+    def stop_backup(self, vm_id: str, backup_id: str, *,
+                    checkpoint_ids: tuple[str, ...] = ()) -> None:
+        """End a backup; the VM may have stopped meanwhile (its job ended with it)."""
+        self._backups.stop(self._find_domain(vm_id), backup_id, checkpoint_ids)
+
+    def backup_active(self, vm_id: str, backup_id: str) -> bool:
+        dom = self._find_domain(vm_id)
+        return dom is not None and self._backups.active(dom, backup_id)
+
+    def remove_checkpoint(self, checkpoint: CheckpointRecord, *, vm_id: str | None,
+                          chains: dict[str, tuple[VolumeId, ...]]) -> None:
+        """Remove the checkpoint's bitmap from each disk's chain (image id -> its volumes):
+        through the running VM ``vm_id`` when given."""
+        paths = {image: [self.storage.volume_path(v) for v in volumes]
+                 for image, volumes in chains.items()}
+        dom = self._domain(vm_id) if vm_id is not None else None
+        self._backups.remove_checkpoint(dom, checkpoint, paths)
+
+    def _find_domain(self, vm_id: str) -> libvirt.virDomain | None:
+        try:
+            return self._domain(vm_id)
+        except NotFound:
+            return None
 
     def _image_transfers(self) -> HostTransfers:
         if self._transfers is None:

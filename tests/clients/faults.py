@@ -28,9 +28,6 @@ EXAMPLE_FAULTS: dict[str, str] = {
                                 "(users are named user@internal)",
     # instance types
     "add_instance_type": "POST /instancetypes: 404",
-    # snapshots, backups
-    "backup_vm": "POST /vms/{id}/backups: 405 (incremental backup is not offered; the "
-                 "backups list is empty)",
     # pools
     "add_vm_pool": "POST /vmpools: 404",
     # tags

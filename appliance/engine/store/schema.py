@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from appliance.engine import model
+from appliance.engine.backups.model import VmBackup, VmCheckpoint
 from appliance.engine.store.database import Database
 from appliance.engine.store.tables import Table
 from appliance.engine.transfers.model import ImageTransfer
@@ -42,6 +43,10 @@ class Store:
                           columns=("status", "correlation_id"))
         self.image_transfers = Table(db, name="image_transfers", cls=ImageTransfer,
                                      noun="image transfer", columns=("disk_id", "phase"))
+        self.backups = Table(db, name="vm_backups", cls=VmBackup, noun="backup",
+                             columns=("vm_id", "phase"))
+        self.checkpoints = Table(db, name="vm_checkpoints", cls=VmCheckpoint,
+                                 noun="checkpoint", columns=("vm_id",))
 
     def meta(self, key: str) -> str | None:
         rows = self.db.query("SELECT value FROM meta WHERE key = ?", (key,))
