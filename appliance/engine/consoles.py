@@ -1,9 +1,11 @@
-"""Console tickets: one-time, short-lived permissions to reach one VM's display.
+"""Console tickets: one-time, short-lived permissions to reach one of a VM's displays.
 
-Issuing a ticket checks that the user may use the VM and sets a new display password on it,
-valid as long as the ticket. The console proxy redeems the ticket once, as the same user,
-and learns where the display listens. Tickets live in memory: a restart voids them all,
-which is what a ticket that lives for seconds should do.
+A VM has a VNC display (the web console's), a SPICE one (remote-viewer's and oVirt's
+clients'), or both, each with its own password. Issuing a ticket checks that the user may
+use the VM and sets a new password on the display asked for, valid as long as the ticket.
+The console proxy redeems the ticket once, as the same user, and learns where the display
+listens. Tickets live in memory: a restart voids them all, which is what a ticket that
+lives for seconds should do.
 """
 
 from __future__ import annotations
@@ -12,25 +14,27 @@ import secrets
 import socket
 import threading
 from dataclasses import dataclass
-from enum import StrEnum
 
 from appliance.engine.audit import audited, audited_read
 from appliance.engine.audit_actions import AuditAction
 from appliance.engine.authz import Actor, require_vm
 from appliance.engine.context import EngineContext
+from appliance.engine.enums import DisplayType
 from appliance.engine.event_codes import EventCode
+from appliance.engine.model import Vm
 from appliance.engine.vms import Vms
-from appliance.errors import InvalidInput, InvalidState, NotAuthenticated, PermissionDenied
-from appliance.vdsm.agent import GraphicsInfo
+from appliance.errors import (
+    InvalidInput,
+    InvalidState,
+    NotAuthenticated,
+    NotFound,
+    PermissionDenied,
+)
+from appliance.vdsm.displays import GraphicsInfo
 
 # remote-viewer is started by hand after the download: its password lives longer.
 NATIVE_CLIENT_SECONDS = 120
 MAX_NATIVE_SECONDS = 3600
-
-
-class ConsoleProtocol(StrEnum):
-    VNC = "vnc"
-    SPICE = "spice"
 
 
 class TicketRefused(NotAuthenticated):
@@ -43,7 +47,7 @@ class ConsoleTicket:
     vm_id: str
     vm_name: str
     user_id: str
-    protocol: ConsoleProtocol
+    protocol: DisplayType
     password: str  # the display's own one-time password (VNC allows 8 characters)
     expires: float
     address: str
@@ -83,30 +87,41 @@ class Consoles:
         self._lock = threading.Lock()
 
     @audited_read(AuditAction.CONSOLE_GET_DISPLAY)
-    def get_display(self, vm_id: str, *, actor: Actor) -> GraphicsInfo | None:
-        """Where a running VM's display listens (None while it is not running). Reaching it
-        still takes a ticket's password."""
+    def get_displays(self, vm_id: str, *, actor: Actor) -> tuple[GraphicsInfo, ...]:
+        """Where a running VM's displays listen (none while it is not running). Reaching
+        one still takes a ticket's password."""
         vm = self.vms.get(vm_id, actor=actor)
         if not vm.status.is_running or vm.host_id is None:
-            return None
+            return ()
         return self.ctx.hosts.agent(vm.host_id).graphics(vm.id)
 
     @audited(AuditAction.CONSOLE_ISSUE)
-    def issue(self, vm_id: str, *, actor: Actor, seconds: float | None = None) -> ConsoleTicket:
-        """A ticket for ``actor`` alone to open the console of ``vm_id`` once."""
+    def issue(self, vm_id: str, *, actor: Actor, seconds: float | None = None,
+              protocol: DisplayType = DisplayType.VNC) -> ConsoleTicket:
+        """A ticket for ``actor`` alone to open the ``protocol`` console of ``vm_id`` once
+        (VNC: the web console's)."""
         vm = self.vms.get(vm_id, actor=actor)
         require_vm(actor, vm, "open the console of")
+        if protocol not in vm.graphics:
+            raise NotFound(f"VM '{vm.name}' has no {protocol.value.upper()} console (its "
+                           f"consoles: {_names(vm)}).")
         if not vm.status.is_running or vm.host_id is None:
             raise InvalidState(f"VM '{vm.name}' is {vm.status.value}; its console opens "
                                "when it runs.")
         agent = self.ctx.hosts.agent(vm.host_id)
-        graphics = agent.graphics(vm.id)
+        graphics = next((g for g in agent.graphics(vm.id) if g.type == protocol.value), None)
+        if graphics is None:
+            raise InvalidState(f"VM '{vm.name}' runs without its {protocol.value.upper()} "
+                               "display (the host's QEMU lacks it, or it started before "
+                               "the console was added); restart the VM on a host that has "
+                               "it.")
         now = self._clock.now()
         expires = now + (seconds if seconds is not None else self.ttl)
         password = secrets.token_urlsafe(6)[:8]
-        agent.set_graphics_password(vm.id, password=password, valid_until=expires)
+        agent.set_graphics_password(vm.id, protocol=protocol.value, password=password,
+                                    valid_until=expires)
         ticket = ConsoleTicket(token=secrets.token_urlsafe(32), vm_id=vm.id, vm_name=vm.name,
-                               user_id=actor.user_id, protocol=ConsoleProtocol(graphics.type),
+                               user_id=actor.user_id, protocol=protocol,
                                password=password, expires=expires, address=graphics.address,
                                port=graphics.port)
         with self._lock:
@@ -118,14 +133,18 @@ class Consoles:
 
     @audited(AuditAction.CONSOLE_ISSUE_NATIVE)
     def issue_native(self, vm_id: str, *, actor: Actor,
-                     seconds: float = NATIVE_CLIENT_SECONDS) -> ConsoleTicket:
+                     seconds: float = NATIVE_CLIENT_SECONDS,
+                     protocol: DisplayType | None = None) -> ConsoleTicket:
         """For remote-viewer and oVirt's ``ticket`` action: only the display password
         matters; the ticket is not redeemed. ``seconds`` is bounded: a display password is
-        short-lived."""
+        short-lived. ``protocol`` None: VNC when the VM has it (the portal's console
+        file, as the web console), else SPICE; oVirt's API asks for one by name."""
         if not 1 <= seconds <= MAX_NATIVE_SECONDS:
             raise InvalidInput(f"A console ticket lives from 1 to {MAX_NATIVE_SECONDS} "
                                f"seconds, not {seconds:g}.")
-        ticket = self.issue(vm_id, actor=actor, seconds=seconds)
+        if protocol is None:
+            protocol = self.vms.get(vm_id, actor=actor).graphics[0]
+        ticket = self.issue(vm_id, actor=actor, seconds=seconds, protocol=protocol)
         with self._lock:
             self._tickets.pop(ticket.token, None)
         return ticket
@@ -197,13 +216,18 @@ class Consoles:
         if vm is None or vm.host_id is None:
             return
         self.ctx.hosts.agent(vm.host_id).set_graphics_password(
-            vm.id, password=secrets.token_urlsafe(6)[:8], valid_until=self._clock.now() - 1)
+            vm.id, protocol=ticket.protocol.value, password=secrets.token_urlsafe(6)[:8],
+            valid_until=self._clock.now() - 1)
 
     def _forget_expired(self, now: float) -> None:
         for token in [t for t, ticket in self._tickets.items() if ticket.expires < now]:
             del self._tickets[token]
         for token in [t for t, found in self._serial_tickets.items() if found.expires < now]:
             del self._serial_tickets[token]
+
+
+def _names(vm: Vm) -> str:
+    return " and ".join(g.value.upper() for g in vm.graphics)
 
 
 def remote_viewer_file(ticket: ConsoleTicket) -> str:

@@ -16,6 +16,8 @@ from appliance.engine.affinity_groups import AffinityGroups
 from appliance.engine.affinity_labels import AffinityLabels
 from appliance.engine.audit import AuditLog
 from appliance.engine.authz import SYSTEM
+from appliance.engine.backups.checkpoints import VmCheckpoints
+from appliance.engine.backups.service import VmBackups
 from appliance.engine.changes import ChangeFeed
 from appliance.engine.clock import Clock, SystemClock
 from appliance.engine.clusters import Clusters
@@ -56,6 +58,7 @@ from appliance.engine.reconcile import Reconciler
 from appliance.engine.roles import Roles
 from appliance.engine.scheduling.balancer import Balancer
 from appliance.engine.snapshots import Snapshots
+from appliance.engine.sparsify import DiskSparsify
 from appliance.engine.ssh_keys import SshKeys
 from appliance.engine.storage import Disks, StorageDomains
 from appliance.engine.store import Database
@@ -108,6 +111,7 @@ class Engine:
         self.placement = Placement(self.ctx)
         self.storage_domains = StorageDomains(self.ctx)
         self.disks = Disks(self.ctx, self.storage_domains)
+        self.disk_sparsify = DiskSparsify(self.ctx)
         self.vms = Vms(self.ctx, self.disks, self.placement)
         self.datacenters = DataCenters(self.ctx)
         self.quotas = DataCenterQuotas(self.ctx)
@@ -139,6 +143,8 @@ class Engine:
         self.users.on_remove.append(self.ssh_keys.forget_user)
         self.maintenance = Maintenance(self.ctx)
         self.consoles = Consoles(self.ctx, self.vms)
+        self.backups = VmBackups(self.ctx, self.vms)
+        self.checkpoints = VmCheckpoints(self.ctx, self.vms)
         self.vm_updates = VmUpdates(self.ctx, self.vms, self.placement)
         self.nic_updates = NicUpdates(self.ctx, self.vms)
         self.vm_disks = VmDisks(self.ctx, vms=self.vms, disks=self.disks,
@@ -207,6 +213,7 @@ class Engine:
         self.hosts.reconnect_all()
         self.reconciler.all()
         self.image_transfers.abandon_all("the service restarted during the transfer")
+        self.backups.abandon_all("the service restarted during the backup")
         self._transfer_monitor.start()
         self._import_demo_template()
         self.ha.start()
@@ -248,6 +255,7 @@ class Engine:
             self._settings = AgentSettings(
                 appliance_id=self.ctx.appliance_id,
                 run_dir=config.appliance.state_dir / "consoles",
+                backup_dir=config.appliance.state_dir / "backups",
                 virt_type=virt_type,
                 verdict=verdict,
                 domain_prefix=config.appliance.domain_prefix,

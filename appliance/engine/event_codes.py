@@ -59,6 +59,13 @@ class EventCode(StrEnum):
     SNAPSHOT_COMMITTED = "snapshot_committed", 95
     SNAPSHOT_UNDONE = "snapshot_undone", 651  # USER_UNDO_RESTORE_FROM_SNAPSHOT_FINISH_SUCCESS
 
+    # Backups
+    VM_BACKUP_STARTED = "vm_backup_started", 10790  # VM_BACKUP_STARTED
+    VM_BACKUP_FAILED = "vm_backup_failed", 10792  # VM_BACKUP_FAILED
+    VM_BACKUP_FINALIZED = "vm_backup_finalized", 10794  # VM_BACKUP_FINALIZED
+    CHECKPOINT_REMOVED = "checkpoint_removed", 10797  # VM_CHECKPOINT_DELETED
+    CHECKPOINT_REMOVE_FAILED = "checkpoint_remove_failed", 10798  # VM_CHECKPOINT_FAILED_TO_DELETE
+
     # Templates and ISOs
     TEMPLATE_CREATED = "template_created", 51  # USER_ADD_VM_TEMPLATE_FINISHED_SUCCESS
     TEMPLATE_IMPORTED = "template_imported", 3017  # USER_IMPORT_IMAGE_AS_TEMPLATE
@@ -67,6 +74,9 @@ class EventCode(StrEnum):
     ISO_UPLOADED = "iso_uploaded", 1032  # TRANSFER_IMAGE_SUCCEEDED
     IMAGE_TRANSFER_STARTED = "image_transfer_started", 1031  # TRANSFER_IMAGE_INITIATED
     IMAGE_TRANSFER_FAILED = "image_transfer_failed", 1034  # TRANSFER_IMAGE_FAILED
+    DISK_SPARSIFY_STARTED = "disk_sparsify_started", 1325  # USER_SPARSIFY_IMAGE_START
+    DISK_SPARSIFIED = "disk_sparsified", 1326  # USER_SPARSIFY_IMAGE_FINISH_SUCCESS
+    DISK_SPARSIFY_FAILED = "disk_sparsify_failed", 1327  # USER_SPARSIFY_IMAGE_FINISH_FAILURE
 
     # Hosts
     HOST_ADDED = "host_added", 42  # USER_ADD_VDS

@@ -38,8 +38,16 @@ from appliance.engine.event_codes import EventCode
 
 BLANK_TEMPLATE_ID = "00000000-0000-0000-0000-000000000000"
 DEFAULT_MAC_POOL_ID = "58ca604b-017d-0374-0220-000000000000"  # oVirt's Default pool's
+# A VM's displays unless it asks otherwise: VNC for the web console (noVNC speaks only
+# VNC) and SPICE for oVirt's clients and remote-viewer, each with its own one-time password.
+DEFAULT_GRAPHICS: tuple[DisplayType, ...] = (DisplayType.VNC, DisplayType.SPICE)
 MiB = 1024 * 1024
 GiB = 1024 * MiB
+
+
+def display_of(graphics: tuple[DisplayType, ...]) -> DisplayType:
+    """The one display type oVirt's API shows for a VM's consoles: SPICE when it has one."""
+    return DisplayType.SPICE if DisplayType.SPICE in graphics else DisplayType.VNC
 
 
 @dataclass(frozen=True)
@@ -244,7 +252,7 @@ class Vm:
     cpu_cores: int = 1
     cpu_threads: int = 1
     os_type: str = "other"
-    display: DisplayType = DisplayType.VNC
+    graphics: tuple[DisplayType, ...] = DEFAULT_GRAPHICS  # its graphical consoles
     boot: tuple[BootDevice, ...] = (BootDevice.HD,)
     cdrom_file_id: str = ""
     high_availability: bool = False
@@ -266,6 +274,10 @@ class Vm:
     @property
     def vcpus(self) -> int:
         return self.cpu_sockets * self.cpu_cores * self.cpu_threads
+
+    @property
+    def display(self) -> DisplayType:
+        return display_of(self.graphics)
 
     @property
     def guaranteed_memory(self) -> int:
@@ -398,7 +410,7 @@ class Template:
     cpu_cores: int = 1
     cpu_threads: int = 1
     os_type: str = "other"
-    display: DisplayType = DisplayType.VNC
+    graphics: tuple[DisplayType, ...] = DEFAULT_GRAPHICS
     boot: tuple[BootDevice, ...] = (BootDevice.HD,)
     version_number: int = 1
     version_name: str = ""
@@ -407,6 +419,10 @@ class Template:
     memory_guaranteed: int = 0  # 0: all of ``memory``, oVirt's default
     memory_max: int = 0  # 0: four times ``memory``, oVirt's default
     ballooning: bool = True
+
+    @property
+    def display(self) -> DisplayType:
+        return display_of(self.graphics)
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from appliance.engine import chains, snapshot_memory
 from appliance.engine.audit import audited, audited_read
 from appliance.engine.audit_actions import AuditAction
 from appliance.engine.authz import Actor, require_vm
+from appliance.engine.backups.checkpoints import invalidate as invalidate_checkpoints
 from appliance.engine.context import EngineContext
 from appliance.engine.enums import (
     SnapshotStatus,
@@ -187,6 +188,7 @@ class Snapshots:
                     self._forget_snapshot(later)
             self.ctx.store.snapshots.delete(before.id)
             self.ctx.store.snapshots.update(replace(previewed, status=SnapshotStatus.OK))
+            invalidate_checkpoints(self.ctx.store, vm.id)  # oVirt's rule too
         self.ctx.events.record(
             EventCode.SNAPSHOT_COMMITTED, f"VM {vm.name} was restored to snapshot "
             f"'{previewed.description}'.", vm_id=vm.id, user=actor.name)

@@ -97,7 +97,7 @@ class TemplateBuilder:
         common = dict(cluster_id=vm.cluster_id, memory=vm.memory,
                       description=request.description, status=TemplateStatus.LOCKED,
                       cpu_sockets=vm.cpu_sockets, cpu_cores=vm.cpu_cores,
-                      cpu_threads=vm.cpu_threads, os_type=vm.os_type, display=vm.display,
+                      cpu_threads=vm.cpu_threads, os_type=vm.os_type, graphics=vm.graphics,
                       boot=vm.boot, version_name=request.version_name, created=time.time(),
                       memory_guaranteed=vm.memory_guaranteed, memory_max=vm.memory_max)
         if request.base_template_id is not None:

@@ -1,11 +1,12 @@
-"""A VM's settings beyond its hardware, as oVirt has them: the memory policy, the serial
-number the guest reads, where it may run, and cloud-init's settings. Checked here, once, for
+"""A VM's settings beyond its hardware, as oVirt has them: the memory policy, its
+graphical consoles, the serial number the guest reads, where it may run, and cloud-init's
+settings. Checked here, once, for
 both a new VM and an edit; what a guest sees of them is given at its start."""
 
 from __future__ import annotations
 
 from appliance.engine import validation
-from appliance.engine.enums import SerialNumberPolicy
+from appliance.engine.enums import DisplayType, SerialNumberPolicy
 from appliance.engine.model import Host, SerialNumber, Vm, VmPlacement
 from appliance.engine.store.schema import Store
 from appliance.errors import InvalidInput
@@ -28,6 +29,13 @@ def check_memory_policy(vm: Vm) -> Vm:
                            f"({validation.human_size(vm.max_memory)}) cannot be less than its "
                            f"memory ({validation.human_size(vm.memory)}).")
     return vm
+
+
+def check_graphics(graphics: tuple[DisplayType, ...]) -> tuple[DisplayType, ...]:
+    """One console per protocol, VNC first (the web console's), at least one."""
+    if not graphics:
+        raise InvalidInput("A VM needs a graphical console (VNC or SPICE).")
+    return tuple(g for g in DisplayType if g in graphics)
 
 
 def check_serial_number(serial: SerialNumber | None) -> SerialNumber | None:

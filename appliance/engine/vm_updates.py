@@ -26,7 +26,7 @@ from appliance.errors import InvalidState, NameInUse
 
 # Fields that take effect at the next start: refused while the VM runs.
 _HARDWARE = ("name", "memory", "memory_max", "cpu_sockets", "cpu_cores", "cpu_threads",
-             "boot", "display", "os_type", "serial_number")
+             "boot", "graphics", "os_type", "serial_number")
 
 
 @dataclass(frozen=True)
@@ -42,7 +42,8 @@ class VmUpdate:
     cpu_threads: int | None = None
     memory_guaranteed: int | None = None
     memory_max: int | None = None
-    display: DisplayType | None = None
+    display: DisplayType | None = None  # this display alone: oVirt resets the consoles to it
+    graphics: tuple[DisplayType, ...] | None = None  # the graphical consoles
     os_type: str | None = None
     serial_number: SerialNumber | None = None
     placement: VmPlacement | None = None
@@ -95,6 +96,9 @@ class VmUpdates:
         """The fields the request changes, checked."""
         asked = {name: value for name, value in vars(request).items()
                  if value is not None and value != getattr(vm, name)}
+        display = asked.pop("display", None)
+        if display is not None:
+            asked["graphics"] = (display,)
         checks: dict[str, Callable[[Any], Any]] = {
             "name": lambda v: validation.name(v, noun="VM"),
             "memory": validation.memory,
@@ -102,6 +106,7 @@ class VmUpdates:
             "cpu_cores": lambda v: validation.count(v, noun="CPU cores"),
             "cpu_threads": lambda v: validation.count(v, noun="CPU threads", maximum=8),
             "boot": _boot,
+            "graphics": vm_settings.check_graphics,
             "serial_number": vm_settings.check_serial_number,
             "placement": lambda v: vm_settings.check_placement(self.ctx.store, vm.cluster_id,
                                                                v),

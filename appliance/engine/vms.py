@@ -48,6 +48,7 @@ from appliance.engine.model import (
     Job,
     Nic,
     SerialNumber,
+    Template,
     Vm,
     VmPlacement,
 )
@@ -81,7 +82,10 @@ class VmCreate:
     cpu_threads: int | None = None
     description: str = ""
     os_type: str | None = None
+    # Its consoles: ``display`` alone (oVirt's display type resets them to that one), or
+    # ``graphics``; neither: the template's.
     display: DisplayType | None = None
+    graphics: tuple[DisplayType, ...] | None = None
     boot: tuple[BootDevice, ...] | None = None
     high_availability: bool = False
     clone: bool = False  # copies of the template's disks instead of thin layers
@@ -197,7 +201,7 @@ class Vms:
             cpu_threads=validation.count(_pick(request.cpu_threads, template.cpu_threads),
                                          noun="CPU threads", maximum=8),
             os_type=_pick(request.os_type, template.os_type),
-            display=_pick(request.display, template.display),
+            graphics=_graphics(request, template),
             boot=_pick(request.boot, template.boot),
             high_availability=request.high_availability,
             owner_id=None if actor.superuser else actor.user_id,
@@ -241,6 +245,9 @@ class Vms:
                    for s in self.ctx.store.snapshots.where(vm_id=vm.id)):
                 raise InvalidState(f"VM '{vm.name}' has a snapshot in use (a VM is being "
                                    "made from it); remove it when that is done.")
+            if any(not b.phase.finished for b in self.ctx.store.backups.where(vm_id=vm.id)):
+                raise InvalidState(f"VM '{vm.name}' is during a backup operation; finalize "
+                                   "the backup before removing the VM.")
             for attachment in self.ctx.store.attachments.where(vm_id=vm_id):
                 if keep_disks:
                     self.ctx.store.attachments.delete(attachment.id)
@@ -251,6 +258,10 @@ class Vms:
                     self.ctx.store.nics.delete(nic.id)
                 for snapshot in self.ctx.store.snapshots.where(vm_id=vm_id):
                     self.ctx.store.snapshots.delete(snapshot.id)
+                for backup in self.ctx.store.backups.where(vm_id=vm_id):
+                    self.ctx.store.backups.delete(backup.id)
+                for checkpoint in self.ctx.store.checkpoints.where(vm_id=vm_id):
+                    self.ctx.store.checkpoints.delete(checkpoint.id)
                 self.ctx.store.vms.delete(vm_id)
         self.ctx.events.record(EventCode.VM_REMOVED, f"VM {vm.name} was removed by {actor.name}.",
                                vm_id=vm_id, user=actor.name)
@@ -565,7 +576,8 @@ class Vms:
                              disks=tuple(disks), nics=tuple(nics),
                              cdrom=chains.volume(iso) if iso else None,
                              restore_from=saved or memory_to_restore(store, vm.id),
-                             boot=tuple(b.value for b in vm.boot), display=vm.display.value,
+                             boot=tuple(b.value for b in vm.boot),
+                             graphics=tuple(g.value for g in vm.graphics),
                              serial_number=vm_settings.guest_serial(vm, host))
 
     def _copy_template_devices(self, vm: Vm, *, thin_disks: bool = True) -> None:
@@ -583,6 +595,12 @@ class Vms:
 
 def _pick(value: T | None, default: T) -> T:
     return default if value is None else value
+
+
+def _graphics(request: VmCreate, template: Template) -> tuple[DisplayType, ...]:
+    if request.display is not None:
+        return (request.display,)
+    return vm_settings.check_graphics(_pick(request.graphics, template.graphics))
 
 
 def _one_of(items: list[U], item_id: str, noun: str) -> U:

@@ -9,26 +9,24 @@ mounted). Storage is named by ids (``storage_interface``); the paths stay here.
 from __future__ import annotations
 
 import logging
-import secrets
 import socket
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from pathlib import Path
 from typing import Protocol
-from xml.etree import ElementTree as ET
 
 import libvirt
-from defusedxml import ElementTree as SafeET
 
 from appliance.config import VirtType
 from appliance.errors import HostAgentError, NotFound, NotSupported
 from appliance.vdsm import domxml, serial, stats
 from appliance.vdsm import migration as vdsm_migration
 from appliance.vdsm import networks as vdsm_networks
+from appliance.vdsm.backup import LiveBackups
+from appliance.vdsm.backup_interface import BackupStart, BackupStarted, CheckpointRecord
 from appliance.vdsm.connection import LibvirtConnection
-from appliance.vdsm.display_passwords import OneTimeDisplayPasswords
+from appliance.vdsm.displays import Displays, GraphicsInfo
 from appliance.vdsm.host import HostFacts, VirtVerdict, facts, start_with_fallback
 from appliance.vdsm.imageio.control import TicketStatus
 from appliance.vdsm.imageio.transfers import HostTransfers, TransferEndpoint, TransferOpen
@@ -40,6 +38,7 @@ from appliance.vdsm.storage_interface import (
     LiveLayer,
     Progress,
     Readable,
+    Sparsified,
     StorageConnection,
     VolumeId,
     VolumeInfo,
@@ -115,20 +114,11 @@ class LaunchRequest:
     nics: tuple[LaunchNic, ...] = ()
     cdrom: VolumeId | None = None  # an ISO image's volume
     boot: tuple[str, ...] = ("hd",)
-    display: str = "vnc"
-    console_password: str = ""
+    graphics: tuple[str, ...] = ("vnc",)  # its displays: "vnc", "spice" or both
+    console_password: str = ""  # every display's; "" for a random one each
     # A memory snapshot's saved RAM: the guest resumes from it instead of booting.
     restore_from: VolumeId | None = None
     serial_number: str = ""  # what the guest reads in SMBIOS; "" for QEMU's default
-
-
-@dataclass(frozen=True)
-class GraphicsInfo:
-    """Where a running VM's display listens (on the host; the console proxy reaches it)."""
-
-    type: str  # vnc or spice
-    address: str
-    port: int
 
 
 @dataclass(frozen=True)
@@ -144,6 +134,11 @@ class AgentSettings:
     # Where KVM was chosen automatically: the machine's verdict, which a VM failing under
     # KVM (and starting under TCG) changes for every later start. None: virt_type holds.
     verdict: VirtVerdict | None = None
+    backup_dir: Path | None = None  # running backups' sockets and scratch files
+
+    @property
+    def backups(self) -> Path:
+        return self.backup_dir or self.run_dir.parent / "backups"
 
     def current_virt_type(self) -> VirtType:
         return self.verdict.virt_type if self.verdict is not None else self.virt_type
@@ -182,8 +177,8 @@ class HostAgent(Protocol):
     def prepare_networks(self, needs: tuple[vdsm_networks.NetworkNeed, ...]) -> None: ...
     def forget_network(self, name: str) -> None: ...
     def cpu_time_ns(self) -> int: ...
-    def graphics(self, vm_id: str) -> GraphicsInfo: ...
-    def set_graphics_password(self, vm_id: str, *, password: str,
+    def graphics(self, vm_id: str) -> tuple[GraphicsInfo, ...]: ...
+    def set_graphics_password(self, vm_id: str, *, protocol: str, password: str,
                               valid_until: float) -> None: ...
     # Storage domains: told once where each lives, then named by id
     def connect_storage_domain(self, connection: StorageConnection) -> None: ...
@@ -201,6 +196,8 @@ class HostAgent(Protocol):
     def delete_volume(self, volume: VolumeId) -> None: ...
     def set_volume_read_only(self, volume: VolumeId, read_only: bool) -> None: ...
     def change_cdrom(self, vm_id: str, iso: VolumeId | None) -> None: ...
+    def sparsify_volume(self, volume: VolumeId, *, fmt: str,
+                        progress: Progress | None = None) -> Sparsified: ...
     def snapshot_live(self, vm_id: str, layers: tuple[LiveLayer, ...], *,
                       memory: VolumeId | None) -> None: ...
     def commit_volume(self, *, top: VolumeId, base: VolumeId, child: VolumeId | None,
@@ -221,6 +218,13 @@ class HostAgent(Protocol):
     def image_transfer_status(self, ticket_id: str) -> TicketStatus | None: ...
     def close_image_transfer(self, ticket_id: str, *, volume: VolumeId,
                              commit: bool) -> None: ...
+    # Backups of running VMs (libvirt's pull mode) and their checkpoints' bitmaps
+    def start_backup(self, request: BackupStart) -> BackupStarted: ...
+    def stop_backup(self, vm_id: str, backup_id: str, *,
+                    checkpoint_ids: tuple[str, ...] = ()) -> None: ...
+    def backup_active(self, vm_id: str, backup_id: str) -> bool: ...
+    def remove_checkpoint(self, checkpoint: CheckpointRecord, *, vm_id: str | None,
+                          chains: dict[str, tuple[VolumeId, ...]]) -> None: ...
 
 
 class LocalHostAgent:
@@ -233,12 +237,13 @@ class LocalHostAgent:
         self.settings = settings
         self._transfers = transfers
         self._on_lifecycle = on_lifecycle
-        self._displays = OneTimeDisplayPasswords(self.set_graphics_password,
-                                                 domain_prefix=settings.domain_prefix)
+        self._displays = Displays(host_id, conn=lambda: self.connection.conn,
+                                  domain=self._domain, domain_prefix=settings.domain_prefix)
         self.connection = LibvirtConnection(uri, on_lifecycle=self._lifecycle,
-                                            on_graphics=self._displays.on_graphics,
+                                            on_graphics=self._displays.passwords.on_graphics,
                                             on_reconnect=on_reconnect)
         self.storage = Repository(host_id)
+        self._backups = LiveBackups(root=settings.backups, system_instance="/system" in uri)
         settings.run_dir.mkdir(parents=True, exist_ok=True)
         settings.run_dir.chmod(0o755)
 
@@ -389,40 +394,13 @@ class LocalHostAgent:
             except libvirt.libvirtError:
                 continue  # gone meanwhile
         return total
-    def graphics(self, vm_id: str) -> GraphicsInfo:
-        graphics = self._graphics_element(self._domain(vm_id))
-        port = int(graphics.get("port", "-1"))
-        if port <= 0:
-            raise HostAgentError(f"VM {vm_id} has no display port yet")
-        return GraphicsInfo(type=graphics.get("type", "vnc"),
-                            address=graphics.get("listen", "127.0.0.1"), port=port)
+    def graphics(self, vm_id: str) -> tuple[GraphicsInfo, ...]:
+        return self._displays.listening(self._domain(vm_id))
 
-    def set_graphics_password(self, vm_id: str, *, password: str, valid_until: float) -> None:
-        """A new display password for the running VM, refused by QEMU after ``valid_until``
-        (connections made before then stay open) and after its first successful login
-        (see display_passwords)."""
-        self._displays.changed(vm_id)
-        dom = self._domain(vm_id)
-        graphics = self._graphics_element(dom)
-        graphics.set("passwd", password)
-        graphics.set("passwdValidTo",
-                     time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(valid_until)))
-        try:
-            dom.updateDeviceFlags(ET.tostring(graphics, encoding="unicode"),
-                                  libvirt.VIR_DOMAIN_AFFECT_LIVE)
-        except libvirt.libvirtError as exc:
-            raise HostAgentError("could not set the console password: "
-                                 f"{exc.get_error_message()}") from None
-
-    def _graphics_element(self, dom: libvirt.virDomain) -> ET.Element:
-        try:
-            xml = dom.XMLDesc(libvirt.VIR_DOMAIN_XML_SECURE)
-        except libvirt.libvirtError as exc:
-            raise HostAgentError(f"could not read the VM: {exc.get_error_message()}") from None
-        graphics: ET.Element | None = SafeET.fromstring(xml).find("./devices/graphics")
-        if graphics is None:
-            raise NotFound("the VM has no graphical console")
-        return graphics
+    def set_graphics_password(self, vm_id: str, *, protocol: str, password: str,
+                              valid_until: float) -> None:
+        self._displays.set_password(self._domain(vm_id), protocol=protocol,
+                                    password=password, valid_until=valid_until)
 
     # Storage: the domains are directories every host of the lab reaches (see ``Repository``)
 
@@ -471,6 +449,11 @@ class LocalHostAgent:
         live.change_media(self._domain(vm_id),
                           self.storage.volume_path(iso) if iso is not None else None)
 
+    def sparsify_volume(self, volume: VolumeId, *, fmt: str,
+                        progress: Progress | None = None) -> Sparsified:
+        """Free the volume's zeroed clusters; no QEMU may hold it (the engine checks)."""
+        return self.storage.sparsify(volume, fmt=fmt, progress=progress)
+
     def snapshot_live(self, vm_id: str, layers: tuple[LiveLayer, ...], *,
                       memory: VolumeId | None) -> None:
         files = tuple(self.storage.layer_files(layer) for layer in layers)
@@ -512,6 +495,9 @@ class LocalHostAgent:
     # Image transfers: the machine's one ovirt-imageio daemon, on the local host only
 
     def open_image_transfer(self, request: TransferOpen) -> TransferEndpoint:
+        if request.backup_id:  # a disk of a running backup: QEMU serves it already
+            return self._image_transfers().open_export(request, url=self._backups.export_url(
+                request.backup_id, request.volume.image_id))
         return self._image_transfers().open(request,
                                             path=self.storage.volume_path(request.volume))
 
@@ -521,6 +507,36 @@ class LocalHostAgent:
     def close_image_transfer(self, ticket_id: str, *, volume: VolumeId, commit: bool) -> None:
         self._image_transfers().close(ticket_id, path=self.storage.volume_path(volume),
                                       commit=commit)
+
+    # Backups
+
+    def start_backup(self, request: BackupStart) -> BackupStarted:
+        paths = {d.image_id: self.storage.volume_path(d.volume) for d in request.disks}
+        return self._backups.start(self._domain(request.vm_id), request, paths)
+
+    def stop_backup(self, vm_id: str, backup_id: str, *,
+                    checkpoint_ids: tuple[str, ...] = ()) -> None:
+        """End a backup; the VM may have stopped meanwhile (its job ended with it)."""
+        self._backups.stop(self._find_domain(vm_id), backup_id, checkpoint_ids)
+
+    def backup_active(self, vm_id: str, backup_id: str) -> bool:
+        dom = self._find_domain(vm_id)
+        return dom is not None and self._backups.active(dom, backup_id)
+
+    def remove_checkpoint(self, checkpoint: CheckpointRecord, *, vm_id: str | None,
+                          chains: dict[str, tuple[VolumeId, ...]]) -> None:
+        """Remove the checkpoint's bitmap from each disk's chain (image id -> its volumes):
+        through the running VM ``vm_id`` when given."""
+        paths = {image: [self.storage.volume_path(v) for v in volumes]
+                 for image, volumes in chains.items()}
+        dom = self._domain(vm_id) if vm_id is not None else None
+        self._backups.remove_checkpoint(dom, checkpoint, paths)
+
+    def _find_domain(self, vm_id: str) -> libvirt.virDomain | None:
+        try:
+            return self._domain(vm_id)
+        except NotFound:
+            return None
 
     def _image_transfers(self) -> HostTransfers:
         if self._transfers is None:
@@ -569,11 +585,8 @@ class LocalHostAgent:
             disks=disks,
             cdroms=cdroms,
             interfaces=interfaces,
-            # Never an open display: without a password of its own, a random one nobody
-            # knows, until a console ticket sets one (QEMU cannot add a password later).
-            graphics=domxml.GraphicsDevice(type=request.display,
-                                           password=request.console_password
-                                           or secrets.token_hex(4)),
+            graphics=self._displays.devices(request.graphics, vm=request.name,
+                                            password=request.console_password),
             serial=domxml.SerialConsole(socket=socket_path, log=log_path),
             boot_network="network" in request.boot,
             serial_number=request.serial_number,

@@ -21,7 +21,8 @@ from appliance.errors import HostAgentError
 log = logging.getLogger(__name__)
 
 LifecycleCallback = Callable[[str, int, int], None]  # domain uuid, event, detail
-GraphicsCallback = Callable[[str, str, int], None]  # domain uuid, domain name, phase
+# domain uuid, domain name, phase, the display's port the client reached ("" if unknown)
+GraphicsCallback = Callable[[str, str, int, str], None]
 
 _loop_lock = threading.Lock()
 _loop_started = False
@@ -129,13 +130,14 @@ class LibvirtConnection:
         except Exception:
             log.exception("handling a libvirt lifecycle event failed")
 
-    def _graphics(self, _conn: Any, dom: Any, phase: int, _local: Any, _remote: Any,
+    def _graphics(self, _conn: Any, dom: Any, phase: int, local: Any, _remote: Any,
                   _scheme: Any, _subject: Any, _opaque: Any) -> None:
         assert self._on_graphics is not None
         if self._stopping.is_set():
             return
+        port = str(local.get("service", "")) if isinstance(local, dict) else ""
         try:
-            self._on_graphics(dom.UUIDString(), dom.name(), phase)
+            self._on_graphics(dom.UUIDString(), dom.name(), phase, port)
         except Exception:
             log.exception("handling a libvirt graphics event failed")
 

@@ -97,7 +97,7 @@ def probe_spec(work_dir: Path, disk: Path | None) -> domxml.DomainSpec:
         disks = (domxml.DiskDevice(path=disk, target="vda", boot_order=1),)
     return domxml.DomainSpec(
         uuid=str(uuid.uuid4()), name=PROBE_PREFIX + secrets.token_hex(3), memory=256 * 2**20,
-        vcpus=1, virt_type=VirtType.KVM, appliance_id="kvm-probe", disks=disks, graphics=None,
+        vcpus=1, virt_type=VirtType.KVM, appliance_id="kvm-probe", disks=disks, graphics=(),
         serial=domxml.SerialConsole(socket=work_dir / "console.sock",
                                     log=work_dir / "console.log"))
 

@@ -49,6 +49,19 @@ class VolumeInfo:
 
 
 @dataclass(frozen=True)
+class Sparsified:
+    """A volume written anew without its zeroed clusters: what its file took before and
+    after."""
+
+    before: int
+    after: int
+
+    @property
+    def freed(self) -> int:
+        return max(0, self.before - self.after)
+
+
+@dataclass(frozen=True)
 class DomainStats:
     capacity: int
     used: int

@@ -59,7 +59,9 @@ CASES = {
     "kvm-bridge": ("kvm", "bridge:ovirtmgmt", {}),
     "cdrom-first-spice": ("qemu", "user", {"boot": ("cdrom", "hd"),
                                            "cdrom": VolumeId("sd1", "iso1", "x.iso"),
-                                           "display": "spice", "console_password": "s3cret"}),
+                                           "graphics": ("spice",),
+                                           "console_password": "s3cret"}),
+    "vnc-and-spice": ("qemu", "user", {"graphics": ("vnc", "spice")}),
 }
 
 
@@ -102,6 +104,8 @@ def test_unknown_network_is_a_clear_error(tmp_path: Path) -> None:
 def test_a_console_without_a_ticket_is_locked_with_a_random_password(tmp_path: Path) -> None:
     agent = _agent(tmp_path, "qemu", "user")
     first = agent.domain_spec(_request(console_password="")).graphics
-    second = agent.domain_spec(_request(console_password="")).graphics
-    assert first is not None and second is not None
-    assert first.password and second.password and first.password != second.password
+    second = agent.domain_spec(_request(console_password="",
+                                        graphics=("vnc", "spice"))).graphics
+    passwords = [g.password for g in (*first, *second)]
+    assert len(passwords) == 3 and all(passwords)
+    assert len(set(passwords)) == 3  # each display of each VM its own

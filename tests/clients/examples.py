@@ -234,7 +234,7 @@ APPLICABLE: tuple[Example, ...] = (
     E("add_vm_snapshot", _demo_vm),
     E("list_vm_snapshots", _vm_with_snapshot),
     E("clone_vm_from_snapshot", _vm_with_snapshot, timeout=180),
-    E("backup_vm", _running_vm, args=("-c", "engine", "full", "{vm}", "--skip-download")),
+    E("backup_vm", _running_vm, args=("-c", "engine", "full", "{vm}")),
     E("checkpoints", _vm, args=("-c", "engine", "list", "{vm}")),
     # templates and pools
     E("add_template", _demo_vm, keep=("mytemplate",), timeout=240),

@@ -5,6 +5,8 @@ which and why not); those that fail today are strict xfails naming the fault."""
 from __future__ import annotations
 
 import shutil
+import subprocess
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -16,6 +18,7 @@ from tests.clients.faults import EXAMPLE_FAULTS
 from tests.clients.runner import EXAMPLES, Run, examples_available, run_example
 from tests.clients.service import ClientService
 from tests.clients.world import GiB, PrepareError, World
+from tests.display_clients import spice_login
 
 pytestmark = pytest.mark.slow
 
@@ -174,6 +177,33 @@ def _vnc(world: World, run: Run) -> None:
     assert types.GraphicsType.VNC in [c.protocol for c in consoles]
 
 
+def _spice_ticket(world: World, run: Run) -> None:
+    """The example printed the SPICE display's address and its one-time password: a SPICE
+    client gets in with it, once."""
+    printed = dict(line.split(": ", 1) for line in run.stdout.splitlines() if ": " in line)
+    address, port, password = printed["address"], int(printed["port"]), printed["password"]
+    assert spice_login(address, port, password)
+    deadline = time.monotonic() + 10
+    while spice_login(address, port, password):
+        assert time.monotonic() < deadline, "the ticket's password still works"
+        time.sleep(0.2)
+
+
+def _backed_up(world: World, run: Run) -> None:
+    """The full backup the example downloaded is the guest's disk as the Demo template holds
+    it (the demo guest writes nothing to its disk by itself); its checkpoint is listed and
+    the backup ended."""
+    [downloaded] = run.workdir.glob("*.full.qcow2")
+    demo_disk = world.service.appliance.config.appliance.demo_disk
+    subprocess.run(["qemu-img", "compare", "-f", "qcow2", "-F", "qcow2", str(demo_disk),
+                    str(downloaded)], check=True, capture_output=True)
+    vm = world.system.vms_service().vm_service(_vm(world, "myvm").id)
+    [backup] = vm.backups_service().list()
+    assert backup.phase == types.BackupPhase.SUCCEEDED
+    assert [c.id for c in vm.checkpoints_service().list()] == [backup.to_checkpoint_id]
+    assert downloaded.name.split(".")[1] == backup.to_checkpoint_id
+
+
 def _host_removed(world: World, run: Run) -> None:
     assert world.system.hosts_service().list(search="name=myhost") == []
 
@@ -203,5 +233,7 @@ CHECKS: dict[str, Check] = {
     "set_vm_serial_number": _serial,
     "page_vms": _paged,
     "add_vnc_console": _vnc,
+    "get_display_ticket": _spice_ticket,
+    "backup_vm": _backed_up,
     "remove_host": _host_removed,
 }

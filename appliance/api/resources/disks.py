@@ -1,5 +1,6 @@
 """``/disks``: the disks of every VM and template, and free disks made through the API;
-renamed and grown with ``PUT`` (never shrunk), with their sizes on the host in lists too."""
+renamed and grown with ``PUT`` (never shrunk), with their sizes on the host in lists too;
+``sparsify`` gives their zeroed space back."""
 
 from __future__ import annotations
 
@@ -67,6 +68,9 @@ def install(routes: Routes) -> None:
                summary="Rename or grow a disk (live when its VM runs)")(update_disk)
     routes.add("/disks/<disk_id>", Operation.REMOVE, tag="disk",
                summary="Remove a disk")(remove_disk)
+    routes.add("/disks/<disk_id>/sparsify", Operation.ACTION, tag="action",
+               summary="Give back the space of the disk's zeroed blocks (its VMs are "
+                       "down)")(sparsify_disk)
 
 
 def profile_id(domain_id: str) -> str | None:
@@ -109,6 +113,13 @@ def add_disk() -> Response:
         values["id"] = node["id"]  # clients may choose the new disk's id
     disk = http.engine().disks.create(request_from(values), actor=http.actor())
     return http.respond_object(DISK, disk, created=True)
+
+
+def sparsify_disk(disk_id: str) -> Response:
+    http.read_action()
+    job = http.engine().disk_sparsify.sparsify(disk_id, actor=http.actor(),
+                                                correlation_id=http.correlation_id())
+    return http.respond_action(job)
 
 
 def request_from(values: dict[str, Any]) -> DiskCreate:

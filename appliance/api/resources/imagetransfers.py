@@ -24,7 +24,7 @@ from appliance.engine.transfers.service import TransferStart, TransferUrls
 from appliance.errors import InvalidInput, NotSupported
 from appliance.vdsm.imageio.transfers import TransferDirection, TransferFormat
 
-_ACCEPTED = frozenset(("active", "backup", "comment", "description", "name", "phase",
+_ACCEPTED = frozenset(("active", "comment", "description", "name", "phase",
                        "proxy_url", "signed_ticket", "transfer_url", "transferred"))
 
 
@@ -62,6 +62,8 @@ IMAGE_TRANSFER = Type(
         Field("snapshot", Kind.REF, get=lambda v: v.transfer.snapshot_id or None,
               writable=True, ref="disksnapshots"),
         Field("host", Kind.REF, get=lambda v: v.transfer.host_id, writable=True, ref="hosts"),
+        Field("backup", Kind.REF, get=lambda v: v.transfer.backup_id or None, writable=True,
+              ref="backups"),
     ),
 )
 
@@ -181,7 +183,8 @@ def _start(values: dict[str, Any]) -> TransferStart:
         inactivity_timeout=values.get("inactivity_timeout"),
         timeout_policy=TimeoutPolicy(values.get("timeout_policy", TimeoutPolicy.LEGACY.value)),
         shallow=bool(values.get("shallow", False)),
-        host_id=str((values.get("host") or {}).get("id") or ""))
+        host_id=str((values.get("host") or {}).get("id") or ""),
+        backup_id=str((values.get("backup") or {}).get("id") or ""))
 
 
 def _view(transfer: ImageTransfer) -> _View:

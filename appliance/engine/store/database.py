@@ -102,6 +102,9 @@ def _migrations() -> list[tuple[int, str]]:
     for entry in folder.iterdir():
         if entry.name.endswith(".sql"):
             found.append((int(entry.name.split("_", 1)[0]), entry.read_text()))
+    versions = [version for version, _ in found]
+    if len(set(versions)) != len(versions):
+        raise RuntimeError(f"two schema migrations share a number: {sorted(versions)}")
     return sorted(found)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from appliance.engine import model
+from appliance.engine.backups.model import VmBackup, VmCheckpoint
 from appliance.engine.store.database import Database
 from appliance.engine.store.tables import Table
 from appliance.engine.transfers.model import ImageTransfer
@@ -52,6 +53,10 @@ class Store:
                             columns=("name", "data_center_id"))
         self.instance_types = Table(db, name="instance_types", cls=model.InstanceType,
                                     noun="instance type", columns=("name",))
+        self.backups = Table(db, name="vm_backups", cls=VmBackup, noun="backup",
+                             columns=("vm_id", "phase"))
+        self.checkpoints = Table(db, name="vm_checkpoints", cls=VmCheckpoint,
+                                 noun="checkpoint", columns=("vm_id",))
 
     def meta(self, key: str) -> str | None:
         rows = self.db.query("SELECT value FROM meta WHERE key = ?", (key,))

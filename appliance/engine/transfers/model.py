@@ -75,6 +75,7 @@ class ImageTransfer:
     ended: float = 0.0
     message: str = ""  # why it failed or was cancelled
     owns_disk: bool = False  # the disk was made for this upload: it goes if the upload fails
+    backup_id: str = ""  # a download of this running backup's disk (the backup locks it)
 
     @property
     def open(self) -> bool:

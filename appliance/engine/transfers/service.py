@@ -20,7 +20,8 @@ from dataclasses import dataclass, replace
 from appliance.engine import chains, permissions
 from appliance.engine.audit import audited, audited_read
 from appliance.engine.audit_actions import AuditAction
-from appliance.engine.authz import Actor
+from appliance.engine.authz import Actor, can_use_vm
+from appliance.engine.backups.model import BackupPhase, DiskBackupMode
 from appliance.engine.context import EngineContext
 from appliance.engine.enums import DiskContentType, DiskStatus, EventSeverity
 from appliance.engine.event_codes import EventCode
@@ -47,6 +48,7 @@ class TransferStart:
     timeout_policy: TimeoutPolicy = TimeoutPolicy.LEGACY
     shallow: bool = False  # downloads: only the volume itself, not its backing chain
     host_id: str = ""  # the host the client asked for; transfers run where storage is
+    backup_id: str = ""  # a disk of this ready backup, as its host serves it
 
 
 @dataclass(frozen=True)
@@ -96,6 +98,8 @@ class ImageTransfers:
     def start(self, request: TransferStart, *, actor: Actor,
               owns_disk: bool = False) -> ImageTransfer:
         """``owns_disk``: the disk was made for this upload and is removed if it fails."""
+        if request.backup_id:
+            return self._start_backup_download(request, actor)
         disk, volume_id = self._target(request, actor)
         with self.ctx.locks.hold(disk.id):
             disk = self.ctx.store.disks.get(disk.id)
@@ -123,6 +127,50 @@ class ImageTransfers:
             EventCode.IMAGE_TRANSFER_STARTED, f"{actor.name} started to {transfer.direction.value} "
             f"disk {disk.name}{' (snapshot ' + volume_id + ')' if request.snapshot_id else ''}.",
             storage_domain_id=disk.storage_domain_id, user=actor.name)
+        return transfer
+
+    def _start_backup_download(self, request: TransferStart, actor: Actor) -> ImageTransfer:
+        """A disk of a ready backup, served by QEMU on the VM's host: the backup holds the
+        disk locked, so the transfer neither locks nor unlocks it."""
+        store = self.ctx.store
+        backup = store.backups.find(request.backup_id)
+        vm = store.vms.find(backup.vm_id) if backup is not None else None
+        if backup is None or vm is None or not can_use_vm(actor, vm):
+            raise NotFound(f"There is no backup with id '{request.backup_id}'.")
+        if request.direction is not TransferDirection.DOWNLOAD:
+            raise InvalidInput("A backup's disks are downloaded, not uploaded.")
+        if backup.phase is not BackupPhase.READY:
+            raise InvalidState(f"Backup {backup.id} is {backup.phase.value}; its disks are "
+                               "downloaded while it is ready.")
+        if request.disk_id not in backup.disk_ids:
+            raise NotFound(f"Backup {backup.id} has no disk with id '{request.disk_id}'.")
+        disk = store.disks.get(request.disk_id)
+        incremental = backup.mode(disk.id) is DiskBackupMode.INCREMENTAL
+        transfer = ImageTransfer(
+            id=new_id(), disk_id=disk.id, volume_id=disk.volume_id,
+            direction=TransferDirection.DOWNLOAD, format=request.format,
+            phase=TransferPhase.INITIALIZING, host_id=backup.host_id, ticket_id=new_id(),
+            owner_id=actor.user_id, owner=actor.name,
+            inactivity_timeout=_inactivity(request.inactivity_timeout),
+            timeout_policy=request.timeout_policy, created=self._clock(),
+            backup_id=backup.id)
+        store.image_transfers.insert(transfer)
+        try:
+            endpoint = self.ctx.hosts.agent(transfer.host_id).open_image_transfer(TransferOpen(
+                ticket_id=transfer.ticket_id, transfer_id=transfer.id,
+                volume=chains.volume(disk), volume_format=disk.format.qemu_format,
+                direction=TransferDirection.DOWNLOAD, format=TransferFormat.RAW,
+                size=disk.provisioned_size, inactivity_timeout=transfer.inactivity_timeout,
+                filename=f"{disk.name}.raw", backup_id=backup.id, dirty=incremental))
+        except Exception as exc:
+            self._end(transfer, TransferPhase.FINISHED_FAILURE, message=_message(exc))
+            raise
+        transfer = self._update(transfer, phase=TransferPhase.TRANSFERRING, size=endpoint.size,
+                                port=endpoint.port)
+        self.ctx.events.record(
+            EventCode.IMAGE_TRANSFER_STARTED, f"{actor.name} started to download disk "
+            f"{disk.name} of backup {backup.id} ({'incremental' if incremental else 'full'}).",
+            vm_id=vm.id, user=actor.name)
         return transfer
 
     @audited(AuditAction.IMAGE_TRANSFER_FINALIZE)
@@ -300,7 +348,8 @@ class ImageTransfers:
         store = self.ctx.store
         with self.ctx.locks.hold(transfer.disk_id), store.db.transaction():
             disk = store.disks.find(transfer.disk_id)
-            if disk is not None and disk.status is DiskStatus.LOCKED:
+            # A backup's download leaves the disk to the backup, which unlocks it.
+            if disk is not None and disk.status is DiskStatus.LOCKED and not transfer.backup_id:
                 store.disks.update(replace(disk, status=DiskStatus.OK))
             current = store.image_transfers.find(transfer.id) or transfer
             store.image_transfers.update(replace(current, phase=phase, active=False,

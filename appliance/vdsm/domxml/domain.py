@@ -31,7 +31,7 @@ class DomainSpec:
     disks: tuple[DiskDevice, ...] = ()
     cdroms: tuple[CdromDevice, ...] = ()
     interfaces: tuple[InterfaceDevice, ...] = ()
-    graphics: GraphicsDevice | None = GraphicsDevice()
+    graphics: tuple[GraphicsDevice, ...] = (GraphicsDevice(),)  # none: a headless VM
     serial: SerialConsole | None = None
     machine: str = "pc"
     boot_network: bool = False
@@ -83,8 +83,9 @@ class DomainSpec:
             devices.append(element)
         if self.serial is not None:
             devices.extend(self.serial.elements())
-        if self.graphics is not None:
-            devices.append(self.graphics.element())
+        for graphics in self.graphics:
+            devices.append(graphics.element())
+        if self.graphics:
             sub(sub(devices, "video"), "model", type="vga", vram="16384", heads="1")
             sub(devices, "input", type="tablet", bus="usb")
         sub(sub(devices, "memballoon", model="virtio"), "stats", period="5")

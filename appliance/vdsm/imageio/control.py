@@ -32,12 +32,13 @@ class Ticket:
     transfer_id: str
     sparse: bool = True
     filename: str = ""
+    dirty: bool = False  # the export has a dirty bitmap (an incremental backup's)
 
     def to_json(self) -> bytes:
         data: dict[str, Any] = {
             "uuid": self.uuid, "url": self.url, "size": self.size, "ops": list(self.ops),
             "timeout": self.timeout, "inactivity_timeout": self.inactivity_timeout,
-            "transfer_id": self.transfer_id, "sparse": self.sparse,
+            "transfer_id": self.transfer_id, "sparse": self.sparse, "dirty": self.dirty,
         }
         if self.filename:
             data["filename"] = self.filename

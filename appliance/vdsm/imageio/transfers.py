@@ -55,6 +55,9 @@ class TransferOpen:
     inactivity_timeout: int = 60
     filename: str = ""  # offered to browsers downloading
     iso: bool = False  # an upload into the ISO library: it must be an ISO 9660 image
+    backup_id: str = ""  # a download of this running backup's disk (QEMU serves it)
+    dirty: bool = False  # the backup is incremental for the disk: the client may ask
+    #                      which extents changed since its checkpoint
 
 
 @dataclass(frozen=True)
@@ -71,8 +74,8 @@ class TransferEndpoint:
 @dataclass
 class _Open:
     request: TransferOpen
-    path: Path  # the volume's file
-    server: NbdServer
+    path: Path | None  # the volume's file (None: a backup's export)
+    server: NbdServer | None  # ours (None: QEMU's, a backup's)
     staging: Path | None
 
 
@@ -91,7 +94,7 @@ class HostTransfers:
         for ticket_id in list(self._open):
             opened = self._open[ticket_id]
             try:
-                self.close(ticket_id, path=opened.path, commit=False)
+                self.close(ticket_id, path=opened.path or Path("/nonexistent"), commit=False)
             except HostAgentError as exc:
                 log.warning("could not close transfer %s: %s", ticket_id, exc.detail)
         self.daemon.stop()
@@ -125,6 +128,25 @@ class HostTransfers:
             self._open[request.ticket_id] = _Open(request, path, server, staging_path)
         return TransferEndpoint(ticket_id=request.ticket_id, port=self.daemon.port, size=size)
 
+    def open_export(self, request: TransferOpen, *, url: str) -> TransferEndpoint:
+        """A download from an NBD export someone else serves (a running backup's, in
+        QEMU): only the ticket is ours."""
+        self.daemon.wait_ready()
+        if request.direction is not TransferDirection.DOWNLOAD:
+            raise HostAgentError("a backup's disk can only be downloaded")
+        with self._lock:
+            if request.ticket_id in self._open:
+                raise HostAgentError(f"ticket {request.ticket_id} is already open")
+        self.daemon.control.add(Ticket(
+            uuid=request.ticket_id, url=url, size=request.size, ops=("read",),
+            timeout=request.inactivity_timeout + _TICKET_GRACE,
+            inactivity_timeout=request.inactivity_timeout, transfer_id=request.transfer_id,
+            filename=request.filename, dirty=request.dirty))
+        with self._lock:
+            self._open[request.ticket_id] = _Open(request, None, None, None)
+        return TransferEndpoint(ticket_id=request.ticket_id, port=self.daemon.port,
+                                size=request.size)
+
     def status(self, ticket_id: str) -> TicketStatus | None:
         """The ticket's activity, or None when the daemon no longer has it (it restarted)."""
         return self.daemon.control.status(ticket_id)
@@ -141,8 +163,9 @@ class HostTransfers:
                                      "(the service restarted?); its data is lost")
             staging.discard(staging.path_for(path))
             return
-        opened.server.stop()
-        if opened.staging is None:
+        if opened.server is not None:
+            opened.server.stop()
+        if opened.staging is None or opened.path is None:
             return
         if not commit:
             staging.discard(opened.staging)

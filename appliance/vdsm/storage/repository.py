@@ -12,7 +12,7 @@ import threading
 from pathlib import Path
 
 from appliance.errors import HostAgentError
-from appliance.vdsm.storage import chain, foreign, volume
+from appliance.vdsm.storage import chain, foreign, sparsify, volume
 from appliance.vdsm.storage.domain import FileStorageDomain, VolumeFile
 from appliance.vdsm.storage.live import LayerFiles
 from appliance.vdsm.storage_interface import (
@@ -21,6 +21,7 @@ from appliance.vdsm.storage_interface import (
     LiveLayer,
     Progress,
     Readable,
+    Sparsified,
     StorageConnection,
     VolumeId,
     VolumeInfo,
@@ -113,6 +114,10 @@ class Repository:
 
     def delete_volume(self, volume_id: VolumeId) -> None:
         chain.delete(self.file(volume_id))
+
+    def sparsify(self, volume_id: VolumeId, *, fmt: str,
+                 progress: Progress | None = None) -> Sparsified:
+        return sparsify.sparsify(self.file(volume_id), fmt=fmt, progress=progress)
 
     def set_read_only(self, volume_id: VolumeId, read_only: bool) -> None:
         chain.set_read_only(self.file(volume_id), read_only)

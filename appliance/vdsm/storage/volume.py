@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 import subprocess
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from appliance.errors import HostAgentError
@@ -42,11 +42,24 @@ def info(path: Path, *, fmt: str | None = None) -> VolumeInfo:
     )
 
 
+def bitmaps(path: Path) -> frozenset[str]:
+    """The names of a qcow2 volume's persistent dirty bitmaps (backup checkpoints); read
+    while QEMU may hold the volume (-U), for their names only."""
+    out = _qemu_img("info", "--output=json", "-U", "-f", "qcow2", str(path))
+    specific = json.loads(out).get("format-specific", {}).get("data", {})
+    return frozenset(str(b.get("name", "")) for b in specific.get("bitmaps", []))
+
+
+def remove_bitmap(path: Path, name: str) -> None:
+    _qemu_img("bitmap", "--remove", "-f", "qcow2", str(path), name)
+
+
 def convert(source: Path, target: Path, *, target_format: str = "qcow2",
-            source_format: str | None = None,
+            source_format: str | None = None, extra: Sequence[str] = (),
             progress: Callable[[int], None] | None = None) -> None:
-    """Copy a whole chain into one independent volume, reporting progress in percent."""
-    args = ["qemu-img", "convert", "-p", "-O", target_format]
+    """Copy a whole chain into one independent volume (unless ``extra`` options say
+    otherwise), reporting progress in percent."""
+    args = ["qemu-img", "convert", "-p", "-O", target_format, *extra]
     if source_format:
         args += ["-f", source_format]
     if target_format == "qcow2":

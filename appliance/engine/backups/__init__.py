@@ -1,0 +1,1 @@
+"""Incremental backup of VMs' disks (oVirt 4.4's ``backups`` and ``checkpoints``)."""
