@@ -421,12 +421,17 @@ class Vms:
                                        user=actor.name, correlation_id=correlation_id)
                 return self.ctx.jobs.record(f"Power off VM {vm.name}", owner=actor.name,
                                             correlation_id=correlation_id, vm_id=vm.id)
-        job = self._running_action(vm_id, actor, correlation_id, verb="power off",
-                                   event=EventCode.VM_POWER_OFF,
-                                   status=VmStatus.POWERING_DOWN,
-                                   call=lambda agent, vid: agent.power_off(vid))
-        self.mark_down(vm_id, reason="powered off")
-        return job
+
+        def power_off(agent: HostAgent, vid: str) -> None:
+            agent.power_off(vid)
+            # Down under the same hold as the power off: marked later, it could land on the
+            # VM started again meanwhile (its stop event handled, then a start), leaving it
+            # Down in the store while its domain runs.
+            self.mark_down(vid, reason="powered off")
+
+        return self._running_action(vm_id, actor, correlation_id, verb="power off",
+                                    event=EventCode.VM_POWER_OFF,
+                                    status=VmStatus.POWERING_DOWN, call=power_off)
 
     @audited(AuditAction.VM_REBOOT)
     def reboot(self, vm_id: str, *, actor: Actor, correlation_id: str = "") -> Job:
