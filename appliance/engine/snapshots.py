@@ -13,7 +13,7 @@ import builtins
 import time
 from dataclasses import replace
 
-from appliance.engine import chains, snapshot_memory
+from appliance.engine import chains, disk_locks, snapshot_memory
 from appliance.engine.audit import audited, audited_read
 from appliance.engine.audit_actions import AuditAction
 from appliance.engine.authz import Actor, require_vm
@@ -76,6 +76,7 @@ class Snapshots:
         with self.ctx.locks.hold(vm_id):
             vm = self._vm(vm_id, actor, "snapshot")
             self._require_no_preview(vm)
+            self._require_unlocked(vm, "take a snapshot")
             live = vm.status in _LIVE
             if not live and vm.status is not VmStatus.DOWN:
                 raise InvalidState(f"VM '{vm.name}' is {vm.status.value}; snapshots are taken "
@@ -114,6 +115,7 @@ class Snapshots:
             vm = self._vm(vm_id, actor, "remove snapshots of")
             self._require_no_preview(vm)
             require_no_locked_snapshot(self.ctx.store, vm)
+            self._require_unlocked(vm, "remove the snapshot")
             if vm.status not in (*_LIVE, VmStatus.DOWN):
                 raise InvalidState(f"VM '{vm.name}' is {vm.status.value}; wait until it is up "
                                    "or down to remove a snapshot.")
@@ -144,6 +146,7 @@ class Snapshots:
             vm = self._down_vm(vm_id, actor, "preview snapshots of")
             self._require_no_preview(vm)
             require_no_locked_snapshot(self.ctx.store, vm)
+            self._require_unlocked(vm, "preview the snapshot")
             previous: builtins.list[tuple[str, str]] = []
             for disk_id, volume_id in snapshot.volumes:
                 disk = self.ctx.store.disks.find(disk_id)
@@ -168,6 +171,7 @@ class Snapshots:
         with self.ctx.locks.hold(vm_id):
             vm = self._down_vm(vm_id, actor, "commit snapshots of")
             require_no_locked_snapshot(self.ctx.store, vm)
+            self._require_unlocked(vm, "commit the preview")
             previewed, before = self._preview_pair(vm)
             frozen = dict(previewed.volumes)
             dropped: set[str] = set()
@@ -197,6 +201,7 @@ class Snapshots:
         with self.ctx.locks.hold(vm_id):
             vm = self._down_vm(vm_id, actor, "undo snapshot previews of")
             require_no_locked_snapshot(self.ctx.store, vm)
+            self._require_unlocked(vm, "undo the preview")
             previewed, before = self._preview_pair(vm)
             for disk_id, old_top in before.volumes:
                 disk = self.ctx.store.disks.find(disk_id)
@@ -329,6 +334,9 @@ class Snapshots:
             if attachment.active and not disk.shareable:
                 found.append(disk)
         return found
+
+    def _require_unlocked(self, vm: Vm, doing: str) -> None:
+        disk_locks.require_unlocked(disk_locks.vm_disks(self.ctx.store, vm.id), doing=doing)
 
     def _require_no_preview(self, vm: Vm) -> None:
         if any(s.type is SnapshotType.PREVIEW for s in self.ctx.store.snapshots.where(vm_id=vm.id)):

@@ -11,6 +11,7 @@ from typing import Protocol, TypeVar
 from appliance.engine import (
     chains,
     datacenter_quotas,
+    disk_locks,
     mac_pools,
     permissions,
     quotas,
@@ -241,6 +242,10 @@ class Vms:
                    for s in self.ctx.store.snapshots.where(vm_id=vm.id)):
                 raise InvalidState(f"VM '{vm.name}' has a snapshot in use (a VM is being "
                                    "made from it); remove it when that is done.")
+            # Checked for every disk first: a locked one found midway would leave the VM
+            # with some of its disks already gone.
+            disk_locks.require_unlocked(disk_locks.vm_disks(self.ctx.store, vm.id),
+                                        doing="remove the VM")
             for attachment in self.ctx.store.attachments.where(vm_id=vm_id):
                 if keep_disks:
                     self.ctx.store.attachments.delete(attachment.id)
