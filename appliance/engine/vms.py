@@ -408,7 +408,7 @@ class Vms:
         """Ask the guest to power off (ACPI); the VM turns Down when it has."""
         return self._running_action(vm_id, actor, correlation_id, verb="shut down",
                                     event=EventCode.VM_SHUT_DOWN,
-                                    status=VmStatus.POWERING_DOWN,
+                                    status=VmStatus.POWERING_DOWN, guest_acts=True,
                                     call=lambda agent, vid: agent.shutdown(vid))
 
     @audited(AuditAction.VM_STOP)
@@ -442,7 +442,7 @@ class Vms:
     def reboot(self, vm_id: str, *, actor: Actor, correlation_id: str = "") -> Job:
         job = self._running_action(vm_id, actor, correlation_id, verb="reboot",
                                    event=EventCode.VM_REBOOT,
-                                   status=VmStatus.REBOOT_IN_PROGRESS,
+                                   status=VmStatus.REBOOT_IN_PROGRESS, guest_acts=True,
                                    call=lambda agent, vid: agent.reboot(vid))
         # A guest reboot keeps the QEMU process: libvirt sends no start event to end it.
         with self.ctx.locks.hold(vm_id):
@@ -507,7 +507,9 @@ class Vms:
 
     def _running_action(self, vm_id: str, actor: Actor, correlation_id: str, *, verb: str,
                         event: EventCode, status: VmStatus | None,
-                        call: Callable[[HostAgent, str], None]) -> Job:
+                        call: Callable[[HostAgent, str], None], guest_acts: bool = False) -> Job:
+        """``guest_acts``: the guest itself must do it (ACPI), so a paused one cannot: libvirt
+        refuses a shutdown, and a reboot would leave it paused while the store said Up."""
         with self.ctx.locks.hold(vm_id):
             vm = self.get(vm_id, actor=actor)
             require_vm(actor, vm, verb)
@@ -516,6 +518,9 @@ class Vms:
                     VmStatus.SAVING_STATE, VmStatus.RESTORING_STATE):
                 raise InvalidState(f"VM '{vm.name}' is {vm.status.value}; it must be running "
                                    f"to {verb} it.")
+            if guest_acts and vm.status is VmStatus.PAUSED:
+                raise InvalidState(f"VM '{vm.name}' is paused; run it again (start) to {verb} "
+                                   "it, or power it off.")
             previous = vm.status
             if status is not None:
                 vm = self._set(vm, status=status)

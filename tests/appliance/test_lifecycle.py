@@ -18,6 +18,7 @@ from appliance.engine.enums import VmStatus
 from appliance.engine.event_codes import EventCode
 from appliance.engine.model import MiB
 from appliance.engine.vms import VmCreate
+from appliance.errors import InvalidState
 from appliance.vdsm.storage import volume
 from tests.appliance.guests import (
     READY,
@@ -132,4 +133,20 @@ def test_a_start_right_after_a_stop_stays_up(engine: Engine) -> None:
     assert engine.ctx.store.vms.get(vm.id).status is VmStatus.UP
     engine.reconciler.start()
     engine.vms.stop(vm.id, actor=SYSTEM)
+    assert libvirt_state(vm.id) is None
+
+
+def test_a_paused_vm_is_not_shut_down_or_rebooted(engine: Engine) -> None:
+    """Both need the guest to act: a shutdown was a libvirt error (500), a reboot left the
+    domain paused while the store said Up."""
+    vm = engine.vms.create(VmCreate(name="frozen", cluster_id=engine.clusters.default().id,
+                                    memory=64 * MiB), actor=SYSTEM)
+    engine.vms.start(vm.id, actor=SYSTEM)
+    engine.vms.pause(vm.id, actor=SYSTEM)
+    for verb in (engine.vms.shutdown, engine.vms.reboot):
+        with pytest.raises(InvalidState, match="is paused; run it again"):
+            verb(vm.id, actor=SYSTEM)
+        assert engine.ctx.store.vms.get(vm.id).status is VmStatus.PAUSED
+        assert libvirt_state(vm.id) == libvirt.VIR_DOMAIN_PAUSED
+    engine.vms.stop(vm.id, actor=SYSTEM)  # pulling the plug needs no guest
     assert libvirt_state(vm.id) is None
