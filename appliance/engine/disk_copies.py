@@ -116,7 +116,7 @@ class DiskCopies:
             volumes = chains.own_chain(store, current, top)
             for volume in volumes:
                 total += self.ctx.hosts.any().volume_info(
-                    chains.volume(current, volume.id)).actual_size
+                    chains.volume(current, volume.id), fmt=volume.format.qemu_format).actual_size
             below = store.volumes.find(volumes[-1].parent_id or "") if volumes else None
             current = store.disks.find(below.disk_id) if below is not None else None
             top = below.id if below is not None else ""

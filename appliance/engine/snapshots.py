@@ -236,7 +236,8 @@ class Snapshots:
         try:
             for layer in layers:
                 disk = self.ctx.store.disks.get(layer.current.image_id)
-                agent.create_volume(layer.new, size=disk.provisioned_size, parent=layer.current)
+                agent.create_volume(layer.new, size=disk.provisioned_size, parent=layer.current,
+                                    parent_format=chains.volume_format(self.ctx.store, disk))
                 made.append(layer)
         except Exception:
             for layer in made:
@@ -282,8 +283,10 @@ class Snapshots:
 
     def _new_top(self, disk: Disk, *, over: str) -> Disk:
         new = new_id()
-        self.ctx.hosts.any().create_volume(chains.volume(disk, new), size=disk.provisioned_size,
-                                           parent=chains.volume(disk, over))
+        self.ctx.hosts.any().create_volume(
+            chains.volume(disk, new), size=disk.provisioned_size,
+            parent=chains.volume(disk, over),
+            parent_format=chains.volume_format(self.ctx.store, disk, over))
         with self.ctx.store.db.transaction():
             self.ctx.store.volumes.insert(Volume(id=new, disk_id=disk.id,
                                                  storage_domain_id=disk.storage_domain_id,

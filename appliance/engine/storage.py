@@ -258,7 +258,7 @@ class Disks:
         actual = 0
         virtual = disk.provisioned_size
         for vol in self.ctx.store.volumes.where(disk_id=disk.id):
-            info = agent.volume_info(chains.volume(disk, vol.id))
+            info = agent.volume_info(chains.volume(disk, vol.id), fmt=vol.format.qemu_format)
             actual += info.actual_size
             if vol.id == disk.volume_id:
                 virtual = info.virtual_size
@@ -322,7 +322,8 @@ class Disks:
         """The disk's first volume; over ``parent``'s top when given (a template's disk)."""
         self.ctx.hosts.any().create_volume(
             chains.volume(disk), size=disk.provisioned_size, fmt=disk.format.qemu_format,
-            parent=chains.volume(parent) if parent is not None else None)
+            parent=chains.volume(parent) if parent is not None else None,
+            parent_format=chains.volume_format(self.ctx.store, parent) if parent else "")
         return Volume(id=disk.volume_id, disk_id=disk.id, storage_domain_id=domain.id,
                       parent_id=parent.volume_id if parent else None, format=disk.format,
                       created=time.time())

@@ -190,8 +190,8 @@ class HostAgent(Protocol):
     def delete_image(self, *, storage_domain_id: str, image_id: str) -> None: ...
     # Volumes and their chains (snapshots, templates, copies)
     def create_volume(self, volume: VolumeId, *, size: int, fmt: str = "qcow2",
-                      parent: VolumeId | None = None) -> None: ...
-    def volume_info(self, volume: VolumeId) -> VolumeInfo: ...
+                      parent: VolumeId | None = None, parent_format: str = "") -> None: ...
+    def volume_info(self, volume: VolumeId, *, fmt: str) -> VolumeInfo: ...
     def resize_volume(self, volume: VolumeId, *, size: int, fmt: str = "qcow2",
                       vm_id: str | None = None) -> None: ...
     def allocated_size(self, volume: VolumeId) -> int: ...
@@ -430,11 +430,14 @@ class LocalHostAgent:
         self.storage.delete_image(storage_domain_id=storage_domain_id, image_id=image_id)
 
     def create_volume(self, volume: VolumeId, *, size: int, fmt: str = "qcow2",
-                      parent: VolumeId | None = None) -> None:
-        self.storage.create_volume(volume, size=size, fmt=fmt, parent=parent)
+                      parent: VolumeId | None = None, parent_format: str = "") -> None:
+        """``parent_format``: the parent volume's format (qcow2 or raw), needed with
+        ``parent``: the host never probes it."""
+        self.storage.create_volume(volume, size=size, fmt=fmt, parent=parent,
+                                   parent_format=parent_format)
 
-    def volume_info(self, volume: VolumeId) -> VolumeInfo:
-        return self.storage.volume_info(volume)
+    def volume_info(self, volume: VolumeId, *, fmt: str) -> VolumeInfo:
+        return self.storage.volume_info(volume, fmt=fmt)
 
     def allocated_size(self, volume: VolumeId) -> int:
         return self.storage.allocated(volume)

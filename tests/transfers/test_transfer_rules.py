@@ -192,6 +192,33 @@ def test_transfer_never_reaches_a_disk_the_user_may_not_touch(
     assert finalize(admin, transfer.id).phase == types.ImageTransferPhase.FINISHED_SUCCESS
 
 
+def test_an_uploaded_qcow2_that_keeps_its_data_in_a_host_file_is_refused(
+        clients: Clients, user_connection: sdk.Connection) -> None:
+    """A qcow2 whose data lives in an external data file names a file of the host; put in
+    place, a download read that file (as root) and a commit would write it. The upload is
+    refused at finalize and the disk keeps what it had."""
+    host_file = clients.work / unique("host-file")  # stands for /etc/shadow
+    crafted = clients.work / f"{unique('crafted')}.qcow2"
+    subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", "-o",
+                    f"data_file={host_file},data_file_raw=on", str(crafted), "1M"], check=True)
+    host_file.write_bytes(b"HOST-SECRET" + b"\0" * (MiB - 11))
+    disk = new_disk(user_connection, unique("data-file"), size=MiB)
+    transfer = user_connection.system_service().image_transfers_service().add(
+        types.ImageTransfer(disk=types.Disk(id=disk.id), format=types.DiskFormat.COW,
+                            direction=types.ImageTransferDirection.UPLOAD))
+    data = crafted.read_bytes()
+    status, _ = request(clients, wait_phase(user_connection, transfer.id, {
+        types.ImageTransferPhase.TRANSFERRING}).transfer_url, "PUT", data,
+        {"Content-Range": f"bytes 0-{len(data) - 1}/*"})
+    assert status == 200
+    ended = finalize(user_connection, transfer.id)
+    assert ended.phase == types.ImageTransferPhase.FINISHED_FAILURE
+    reading = start(user_connection, disk.id, types.ImageTransferDirection.DOWNLOAD)
+    status, body = request(clients, reading.transfer_url, headers={"Range": "bytes=0-1023"})
+    assert status == 206 and b"HOST-SECRET" not in body and body == b"\0" * 1024
+    finalize(user_connection, reading.id)
+
+
 def test_disk_snapshots_listed_and_downloaded_with_the_sdk_examples(
         clients: Clients, admin: sdk.Connection) -> None:
     disk, uploaded = upload(clients, admin, unique("snapped"))
