@@ -49,7 +49,8 @@ class DiskCopies:
         try:
             self.ctx.hosts.any().collapse_volume(
                 chains.volume(source), chains.volume(disk),
-                source_format=source.format.qemu_format, progress=progress)
+                # The top's format: a raw disk's top is a qcow2 once it has snapshots.
+                source_format=chains.volume_format(store, source), progress=progress)
             if template_id is not None:
                 self.ctx.hosts.any().set_volume_read_only(chains.volume(disk), True)
         except BaseException:

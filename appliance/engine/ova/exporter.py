@@ -114,7 +114,8 @@ class OvaExporter:
                     job.progress((index * 100 + percent) * 80 // (100 * len(attachments)))
 
                 agent.export_volume(chains.volume(disk), path,
-                                    source_format=disk.format.qemu_format, progress=progress)
+                                    source_format=chains.volume_format(store, disk),
+                                    progress=progress)
                 files.append((disk.volume_id, path))
                 disks.append(OvfDisk(disk_id=disk.id, file_href=disk.volume_id,
                                      capacity=disk.provisioned_size,
