@@ -560,7 +560,8 @@ class Vms:
                 storage_domain_id=disk.storage_domain_id, image_id=disk.id,
                 volume_id=disk.volume_id, interface=attachment.interface.value,
                 bootable=attachment.bootable, read_only=attachment.read_only,
-                format=disk.format.qemu_format))
+                # The top's own format: a raw disk's top is a qcow2 layer once snapshotted.
+                format=chains.volume_format(store, disk)))
         disks.sort(key=lambda d: not d.bootable)
         nics = []
         for nic in store.nics.where(vm_id=vm.id):

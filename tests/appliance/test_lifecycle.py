@@ -14,9 +14,10 @@ import pytest
 from appliance.config import Config
 from appliance.engine.authz import SYSTEM
 from appliance.engine.engine import Engine
-from appliance.engine.enums import VmStatus
+from appliance.engine.enums import DiskFormat, VmStatus
 from appliance.engine.event_codes import EventCode
 from appliance.engine.model import MiB
+from appliance.engine.storage import DiskCreate
 from appliance.engine.vms import VmCreate
 from appliance.errors import InvalidState
 from appliance.vdsm.storage import volume
@@ -150,3 +151,22 @@ def test_a_paused_vm_is_not_shut_down_or_rebooted(engine: Engine) -> None:
         assert libvirt_state(vm.id) == libvirt.VIR_DOMAIN_PAUSED
     engine.vms.stop(vm.id, actor=SYSTEM)  # pulling the plug needs no guest
     assert libvirt_state(vm.id) is None
+
+
+def test_a_raw_disk_with_a_snapshot_starts_as_the_qcow2_it_now_is(engine: Engine) -> None:
+    """Its top is a qcow2 layer once snapshotted: given to QEMU as raw (the disk's format),
+    the guest saw the layer's own bytes and its writes destroyed the layer."""
+    vm = engine.vms.create(VmCreate(name="rawtop", cluster_id=engine.clusters.default().id,
+                                    memory=64 * MiB), actor=SYSTEM)
+    engine.vms.attach_new_disk(vm.id, DiskCreate(
+        name="raw1", provisioned_size=4 * MiB, format=DiskFormat.RAW,
+        storage_domain_id=engine.storage_domains.default().id), actor=SYSTEM, bootable=True)
+    engine.snapshots.create(vm.id, description="before", actor=SYSTEM)
+    engine.vms.start(vm.id, actor=SYSTEM)
+    conn = libvirt.open("qemu:///system")
+    try:
+        xml = conn.lookupByUUIDString(vm.id).XMLDesc()
+    finally:
+        conn.close()
+    assert re.findall(r"<driver name='qemu' type='(\w+)'", xml) == ["qcow2"], xml
+    engine.vms.stop(vm.id, actor=SYSTEM)
