@@ -71,6 +71,9 @@ class _HasId(Protocol):
 U = TypeVar("U", bound=_HasId)
 
 
+IDE_DISKS = 4  # two IDE channels, two devices each (the CD-ROM is on SATA)
+
+
 @dataclass(frozen=True)
 class VmCreate:
     name: str
@@ -266,6 +269,7 @@ class Vms:
                     active: bool = True) -> DiskAttachment:
         with self.ctx.locks.hold(vm_id):
             vm = self._attachable(vm_id, actor, active=active)
+            self._require_bus_room(vm, interface)
             disk = permissions.get_disk(self.ctx.store, actor, disk_id)
             if self.ctx.store.attachments.where(disk_id=disk_id):
                 raise InvalidState(f"Disk '{disk.name}' is already attached to a VM.")
@@ -281,6 +285,7 @@ class Vms:
         take it."""
         with self.ctx.locks.hold(vm_id):
             vm = self._attachable(vm_id, actor, active=active)
+            self._require_bus_room(vm, interface)
             disk = self.disks.create(request, actor=actor)
             return self.ctx.store.attachments.insert(DiskAttachment(
                 id=disk.id, vm_id=vm.id, disk_id=disk.id, interface=interface,
@@ -542,6 +547,17 @@ class Vms:
             raise NotSupported("Disks can be attached to running VMs only inactive for now; "
                                "stop the VM first.")
         return vm
+
+    def _require_bus_room(self, vm: Vm, interface: DiskInterface) -> None:
+        """The VM's machine has two IDE channels of two devices each: a fifth IDE disk would
+        make a VM that libvirt refuses to start (oVirt refuses it at attach as well)."""
+        if interface is not DiskInterface.IDE:
+            return
+        ide = [a for a in self.ctx.store.attachments.where(vm_id=vm.id)
+               if a.interface is DiskInterface.IDE]
+        if len(ide) >= IDE_DISKS:
+            raise InvalidState(f"VM '{vm.name}' has {len(ide)} IDE disks, the most its IDE "
+                               "bus holds; attach this one as virtio, virtio_scsi or sata.")
 
     def _set(self, vm: Vm, **changes: object) -> Vm:
         return self.ctx.store.vms.update(replace(vm, **changes))  # type: ignore[arg-type]

@@ -522,10 +522,11 @@ class LocalHostAgent:
 
     def _domain_spec(self, request: LaunchRequest) -> domxml.DomainSpec:
         order = _BootOrder(request.boot)
+        targets = _targets([d.interface for d in request.disks])
         disks = tuple(
             domxml.DiskDevice(
                 path=self.storage.volume_path(d.volume),
-                target=_target(d.interface, index),
+                target=targets[index],
                 bus=_bus(d.interface),
                 format=d.format,
                 serial=d.image_id,
@@ -610,6 +611,25 @@ def _bus(interface: str) -> str:
         interface, "virtio")
 
 
-def _target(interface: str, index: int) -> str:
-    prefix = {"virtio": "vd", "ide": "hd"}.get(interface, "sd")
-    return prefix + "abcdefghijklmnopqrstuvwxyz"[index]
+def _targets(interfaces: list[str]) -> list[str]:
+    """Device names as libvirt spells them, counted per bus (vda, vdb, ..., vdz, vdaa): by
+    the position among all disks, the 27th ran past the alphabet and an IDE disk after three
+    others of another bus got a name past hdd."""
+    counts: dict[str, int] = {}
+    names = []
+    for interface in interfaces:
+        prefix = {"virtio": "vd", "ide": "hd"}.get(interface, "sd")
+        index = counts.get(prefix, 0)
+        counts[prefix] = index + 1
+        names.append(prefix + _letters(index))
+    return names
+
+
+def _letters(index: int) -> str:
+    """0 -> a, 25 -> z, 26 -> aa, as libvirt names disks."""
+    letters = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(ord("a") + rest) + letters
+    return letters
