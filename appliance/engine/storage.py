@@ -296,12 +296,12 @@ class Disks:
         self.domains.require_room(domain, size - disk.provisioned_size, sparse=disk.sparse)
         quotas.require(self.ctx.store, self.ctx.config.quotas, actor,
                        storage=size - disk.provisioned_size)
+        top_format = chains.volume_format(self.ctx.store, disk)  # qcow2 once snapshotted
         if live and vm is not None and vm.host_id is not None:
             self.ctx.hosts.agent(vm.host_id).resize_volume(
-                chains.volume(disk), size=size, fmt=disk.format.qemu_format, vm_id=vm.id)
+                chains.volume(disk), size=size, fmt=top_format, vm_id=vm.id)
         else:
-            self.ctx.hosts.any().resize_volume(chains.volume(disk), size=size,
-                                               fmt=disk.format.qemu_format)
+            self.ctx.hosts.any().resize_volume(chains.volume(disk), size=size, fmt=top_format)
 
     def allocated(self, disk: Disk) -> int:
         """Bytes this disk's own volumes take on the host (cheap: no qemu-img)."""

@@ -3,6 +3,8 @@ qemu-io (no guest needed)."""
 
 from __future__ import annotations
 
+import json
+import subprocess
 import tarfile
 from pathlib import Path
 
@@ -11,7 +13,7 @@ import pytest
 from appliance.engine.authz import SYSTEM
 from appliance.engine.enums import DiskFormat, JobStatus, SnapshotStatus, SnapshotType
 from appliance.engine.model import MiB, Template
-from appliance.engine.storage import DiskCreate
+from appliance.engine.storage import DiskCreate, DiskUpdate
 from appliance.engine.vms import VmCreate
 from appliance.errors import InvalidState
 from tests.imaging.conftest import Lab, pattern_at, qemu_io
@@ -130,3 +132,21 @@ def test_a_raw_disk_with_a_snapshot_is_cloned_and_exported_with_its_data(
         ova.extract(member, tmp_path, filter="data")
     exported = tmp_path / member.name
     assert pattern_at(exported, 0, 0x5a) and pattern_at(exported, OFFSET, 0x6b)
+
+
+def test_a_raw_disk_with_a_snapshot_grows(lab: Lab) -> None:
+    """Resized as raw (the disk's format), its qcow2 top only had its file lengthened: the
+    guest kept the old size."""
+    engine = lab.engine
+    vm = engine.vms.create(VmCreate(name=f"{lab.prefix}rawgrow", memory=64 * MiB,
+                                    cluster_id=engine.clusters.default().id), actor=SYSTEM)
+    attachment = engine.vms.attach_new_disk(vm.id, DiskCreate(
+        name="raw2", provisioned_size=4 * MiB, format=DiskFormat.RAW,
+        storage_domain_id=engine.storage_domains.default().id), actor=SYSTEM, bootable=True)
+    engine.snapshots.create(vm.id, description="kept", actor=SYSTEM)
+    engine.disks.update(attachment.disk_id, DiskUpdate(provisioned_size=8 * MiB),
+                        actor=SYSTEM)
+    info = subprocess.run(["qemu-img", "info", "--output=json", "-U", "-f", "qcow2",
+                           str(lab.volume_path(vm.id))], capture_output=True, text=True,
+                          check=True)
+    assert json.loads(info.stdout)["virtual-size"] == 8 * MiB
