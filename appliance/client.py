@@ -53,8 +53,8 @@ class ClientSettings:
 class ApiClient:
     def __init__(self, settings: ClientSettings) -> None:
         self.settings = settings
-        self.base = settings.url.rstrip("/")
-        self._context = (ssl.create_default_context(cafile=settings.ca_file)
+        self.base = _service_url(settings.url)
+        self._context = (_tls_context(settings.ca_file)
                          if self.base.startswith("https") else None)
         self._token: str | None = None
 
@@ -157,6 +157,28 @@ def connect(args: argparse.Namespace) -> ApiClient:
     password = os.environ.get(PASSWORD_ENV) or getpass.getpass(f"Password for {args.user}: ")
     return ApiClient(ClientSettings(url=args.url, username=args.user, password=password,
                                     ca_file=args.ca_file))
+
+
+def _service_url(url: str) -> str:
+    """``url`` as the base of every request, refused in one line if it names no service."""
+    hint = "give --url (or $VIRTSTICK_URL) as http://HOST:PORT or https://HOST"
+    try:
+        parts = urllib.parse.urlsplit(url.strip())
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+    except ValueError as exc:
+        raise InvalidInput(f"'{url[:200]}' is not a URL ({exc}): {hint}.") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise InvalidInput(f"'{url[:200]}' is not an http:// or https:// URL: {hint}.")
+    return url.strip().rstrip("/")
+
+
+def _tls_context(ca_file: str | None) -> ssl.SSLContext:
+    try:
+        return ssl.create_default_context(cafile=ca_file)
+    except (OSError, ssl.SSLError) as exc:
+        raise InvalidInput(f"Cannot use the CA file '{ca_file}': {exc}. Download it with "
+                           "curl -o ca.pem 'http://HOST/ovirt-engine/services/pki-resource?"
+                           "resource=ca-certificate&format=X509-PEM-CA'.") from None
 
 
 def _json(text: str) -> dict[str, Any]:

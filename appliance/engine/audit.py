@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, Protocol, TypeVar
 from appliance.engine.audit_actions import AuditAction
 from appliance.engine.authz import SYSTEM, Actor
 from appliance.engine.enums import JobStatus
+from appliance.engine.loggable import loggable
 from appliance.engine.model import Job
 from appliance.engine.store import Database
 from appliance.errors import NotAuthenticated, PermissionDenied, VirtStickError
@@ -99,8 +100,8 @@ class AuditLog:
                 "VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (entry.time, entry.user, entry.address, entry.action, target, result.value,
                  json.dumps({"user_id": entry.user_id, "detail": detail})))
-        log.info("%s from %s: %s %s: %s", entry.user, entry.address or "-", entry.action,
-                 target, result.value)
+        log.info("%s from %s: %s %s: %s", loggable(entry.user), loggable(entry.address) or "-",
+                 entry.action, loggable(target), result.value)
         return AuditRecord(**{**asdict(entry), "id": int(cursor.lastrowid or 0)})
 
     def search(self, *, user: str | None = None, action: str | None = None,

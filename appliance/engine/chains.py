@@ -32,3 +32,10 @@ def child_in_chain(store: Store, disk: Disk, volume_id: str,
         if volume.parent_id == volume_id:
             return volume
     return None
+
+
+def volume_format(store: Store, disk: Disk, volume_id: str | None = None) -> str:
+    """qemu's name for the format of ``disk``'s volume ``volume_id`` (its top by default),
+    from the store: the host is told it and never probes it (a raw volume can hold what looks
+    like a qcow2 header naming any file of the host)."""
+    return store.volumes.get(volume_id or disk.volume_id).format.qemu_format

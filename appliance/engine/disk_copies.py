@@ -49,7 +49,8 @@ class DiskCopies:
         try:
             self.ctx.hosts.any().collapse_volume(
                 chains.volume(source), chains.volume(disk),
-                source_format=source.format.qemu_format, progress=progress)
+                # The top's format: a raw disk's top is a qcow2 once it has snapshots.
+                source_format=chains.volume_format(store, source), progress=progress)
             if template_id is not None:
                 self.ctx.hosts.any().set_volume_read_only(chains.volume(disk), True)
         except BaseException:
@@ -116,7 +117,7 @@ class DiskCopies:
             volumes = chains.own_chain(store, current, top)
             for volume in volumes:
                 total += self.ctx.hosts.any().volume_info(
-                    chains.volume(current, volume.id)).actual_size
+                    chains.volume(current, volume.id), fmt=volume.format.qemu_format).actual_size
             below = store.volumes.find(volumes[-1].parent_id or "") if volumes else None
             current = store.disks.find(below.disk_id) if below is not None else None
             top = below.id if below is not None else ""

@@ -15,6 +15,7 @@ from appliance.engine.audit_actions import AuditAction
 from appliance.engine.authz import Actor, can_use_vm
 from appliance.engine.enums import EventSeverity
 from appliance.engine.event_codes import EventCode
+from appliance.engine.loggable import loggable
 from appliance.engine.model import Event
 from appliance.engine.store import Database, codec
 from appliance.errors import NotFound
@@ -52,7 +53,7 @@ class EventLog:
             event = replace(event, id=int(cursor.lastrowid or 0))
             conn.execute("UPDATE events SET data = ? WHERE id = ?",
                          (codec.encode(event), event.id))
-        log.log(_LEVELS[severity], "%s: %s", code, description)
+        log.log(_LEVELS[severity], "%s: %s", code, loggable(description))
         for watcher in self._watchers:
             self.db.after_commit(functools.partial(watcher, event))
         return event

@@ -151,6 +151,9 @@ def normalized(mac: str) -> str:
     if not _MAC.fullmatch(text):
         raise InvalidInput(f"'{mac[:40]}' is not a MAC address (six hex pairs, "
                            "'56:6f:1a:00:00:01').")
+    if int(text[:2], 16) & 1:  # libvirt refuses such a NIC when the VM starts
+        raise InvalidInput(f"{text} is a multicast address; a NIC needs a unicast one (an "
+                           "even first byte).")
     return text
 
 

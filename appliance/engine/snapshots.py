@@ -13,7 +13,7 @@ import builtins
 import time
 from dataclasses import replace
 
-from appliance.engine import chains, snapshot_memory
+from appliance.engine import chains, disk_locks, snapshot_memory
 from appliance.engine.audit import audited, audited_read
 from appliance.engine.audit_actions import AuditAction
 from appliance.engine.authz import Actor, require_vm
@@ -77,6 +77,7 @@ class Snapshots:
         with self.ctx.locks.hold(vm_id):
             vm = self._vm(vm_id, actor, "snapshot")
             self._require_no_preview(vm)
+            self._require_unlocked(vm, "take a snapshot")
             live = vm.status in _LIVE
             if not live and vm.status is not VmStatus.DOWN:
                 raise InvalidState(f"VM '{vm.name}' is {vm.status.value}; snapshots are taken "
@@ -115,6 +116,7 @@ class Snapshots:
             vm = self._vm(vm_id, actor, "remove snapshots of")
             self._require_no_preview(vm)
             require_no_locked_snapshot(self.ctx.store, vm)
+            self._require_unlocked(vm, "remove the snapshot")
             if vm.status not in (*_LIVE, VmStatus.DOWN):
                 raise InvalidState(f"VM '{vm.name}' is {vm.status.value}; wait until it is up "
                                    "or down to remove a snapshot.")
@@ -145,6 +147,7 @@ class Snapshots:
             vm = self._down_vm(vm_id, actor, "preview snapshots of")
             self._require_no_preview(vm)
             require_no_locked_snapshot(self.ctx.store, vm)
+            self._require_unlocked(vm, "preview the snapshot")
             previous: builtins.list[tuple[str, str]] = []
             for disk_id, volume_id in snapshot.volumes:
                 disk = self.ctx.store.disks.find(disk_id)
@@ -169,6 +172,7 @@ class Snapshots:
         with self.ctx.locks.hold(vm_id):
             vm = self._down_vm(vm_id, actor, "commit snapshots of")
             require_no_locked_snapshot(self.ctx.store, vm)
+            self._require_unlocked(vm, "commit the preview")
             previewed, before = self._preview_pair(vm)
             frozen = dict(previewed.volumes)
             dropped: set[str] = set()
@@ -199,6 +203,7 @@ class Snapshots:
         with self.ctx.locks.hold(vm_id):
             vm = self._down_vm(vm_id, actor, "undo snapshot previews of")
             require_no_locked_snapshot(self.ctx.store, vm)
+            self._require_unlocked(vm, "undo the preview")
             previewed, before = self._preview_pair(vm)
             for disk_id, old_top in before.volumes:
                 disk = self.ctx.store.disks.find(disk_id)
@@ -233,7 +238,8 @@ class Snapshots:
         try:
             for layer in layers:
                 disk = self.ctx.store.disks.get(layer.current.image_id)
-                agent.create_volume(layer.new, size=disk.provisioned_size, parent=layer.current)
+                agent.create_volume(layer.new, size=disk.provisioned_size, parent=layer.current,
+                                    parent_format=chains.volume_format(self.ctx.store, disk))
                 made.append(layer)
         except Exception:
             for layer in made:
@@ -279,8 +285,10 @@ class Snapshots:
 
     def _new_top(self, disk: Disk, *, over: str) -> Disk:
         new = new_id()
-        self.ctx.hosts.any().create_volume(chains.volume(disk, new), size=disk.provisioned_size,
-                                           parent=chains.volume(disk, over))
+        self.ctx.hosts.any().create_volume(
+            chains.volume(disk, new), size=disk.provisioned_size,
+            parent=chains.volume(disk, over),
+            parent_format=chains.volume_format(self.ctx.store, disk, over))
         with self.ctx.store.db.transaction():
             self.ctx.store.volumes.insert(Volume(id=new, disk_id=disk.id,
                                                  storage_domain_id=disk.storage_domain_id,
@@ -331,6 +339,9 @@ class Snapshots:
             if attachment.active and not disk.shareable:
                 found.append(disk)
         return found
+
+    def _require_unlocked(self, vm: Vm, doing: str) -> None:
+        disk_locks.require_unlocked(disk_locks.vm_disks(self.ctx.store, vm.id), doing=doing)
 
     def _require_no_preview(self, vm: Vm) -> None:
         if any(s.type is SnapshotType.PREVIEW for s in self.ctx.store.snapshots.where(vm_id=vm.id)):

@@ -264,7 +264,7 @@ class Disks:
         actual = 0
         virtual = disk.provisioned_size
         for vol in self.ctx.store.volumes.where(disk_id=disk.id):
-            info = agent.volume_info(chains.volume(disk, vol.id))
+            info = agent.volume_info(chains.volume(disk, vol.id), fmt=vol.format.qemu_format)
             actual += info.actual_size
             if vol.id == disk.volume_id:
                 virtual = info.virtual_size
@@ -302,12 +302,12 @@ class Disks:
         self.domains.require_room(domain, size - disk.provisioned_size, sparse=disk.sparse)
         quotas.require(self.ctx.store, self.ctx.config.quotas, actor,
                        storage=size - disk.provisioned_size)
+        top_format = chains.volume_format(self.ctx.store, disk)  # qcow2 once snapshotted
         if live and vm is not None and vm.host_id is not None:
             self.ctx.hosts.agent(vm.host_id).resize_volume(
-                chains.volume(disk), size=size, fmt=disk.format.qemu_format, vm_id=vm.id)
+                chains.volume(disk), size=size, fmt=top_format, vm_id=vm.id)
         else:
-            self.ctx.hosts.any().resize_volume(chains.volume(disk), size=size,
-                                               fmt=disk.format.qemu_format)
+            self.ctx.hosts.any().resize_volume(chains.volume(disk), size=size, fmt=top_format)
 
     def allocated(self, disk: Disk) -> int:
         """Bytes this disk's own volumes take on the host (cheap: no qemu-img)."""
@@ -328,7 +328,8 @@ class Disks:
         """The disk's first volume; over ``parent``'s top when given (a template's disk)."""
         self.ctx.hosts.any().create_volume(
             chains.volume(disk), size=disk.provisioned_size, fmt=disk.format.qemu_format,
-            parent=chains.volume(parent) if parent is not None else None)
+            parent=chains.volume(parent) if parent is not None else None,
+            parent_format=chains.volume_format(self.ctx.store, parent) if parent else "")
         return Volume(id=disk.volume_id, disk_id=disk.id, storage_domain_id=domain.id,
                       parent_id=parent.volume_id if parent else None, format=disk.format,
                       created=time.time())

@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
-from appliance.engine import validation
+from appliance.engine import disk_locks, validation
 from appliance.engine.audit import audited
 from appliance.engine.audit_actions import AuditAction
 from appliance.engine.authz import Actor, require_superuser
@@ -57,6 +57,8 @@ class TemplateBuilder:
             if vm.status is not VmStatus.DOWN:
                 raise InvalidState(f"VM '{vm.name}' is {vm.status.value}; it must be down to "
                                    "make a template of it.")
+            disk_locks.require_unlocked(disk_locks.vm_disks(store, vm.id),
+                                        doing="make the template")
             template = self._new_template(request, vm)
             with store.db.transaction():
                 store.templates.insert(template)

@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
-from appliance.engine import mac_pools, validation
+from appliance.engine import disk_locks, mac_pools, validation
 from appliance.engine.audit import audited
 from appliance.engine.audit_actions import AuditAction
 from appliance.engine.authz import Actor, require_vm
@@ -49,6 +49,8 @@ class VmClones:
             if source.status is not VmStatus.DOWN:
                 raise InvalidState(f"VM '{source.name}' is {source.status.value}; it must be "
                                    "down to be cloned.")
+            disk_locks.require_unlocked(disk_locks.vm_disks(store, source.id),
+                                        doing="clone the VM")
             clone = self._insert_clone(source, name=name, cluster_id=source.cluster_id,
                                        actor=actor)
             store.vms.update(replace(source, status=VmStatus.IMAGE_LOCKED))

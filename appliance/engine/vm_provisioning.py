@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+from appliance.engine import validation
 from appliance.engine.audit import audited
 from appliance.engine.audit_actions import AuditAction
 from appliance.engine.authz import Actor
@@ -79,6 +80,8 @@ class VmProvisioning:
 
     def _check_references(self, request: NewVm) -> None:
         """What the VM names must exist before any image is written."""
+        if request.disk_size < 0:
+            validation.positive_size(request.disk_size)
         store = self.ctx.store
         store.templates.get(request.template_id)
         if request.vnic_profile_id:

@@ -11,6 +11,7 @@ from typing import Protocol, TypeVar
 from appliance.engine import (
     chains,
     datacenter_quotas,
+    disk_locks,
     mac_pools,
     permissions,
     quotas,
@@ -69,6 +70,9 @@ class _HasId(Protocol):
 
 
 U = TypeVar("U", bound=_HasId)
+
+
+IDE_DISKS = 4  # two IDE channels, two devices each (the CD-ROM is on SATA)
 
 
 @dataclass(frozen=True)
@@ -248,6 +252,10 @@ class Vms:
             if any(not b.phase.finished for b in self.ctx.store.backups.where(vm_id=vm.id)):
                 raise InvalidState(f"VM '{vm.name}' is during a backup operation; finalize "
                                    "the backup before removing the VM.")
+            # Checked for every disk first: a locked one found midway would leave the VM
+            # with some of its disks already gone.
+            disk_locks.require_unlocked(disk_locks.vm_disks(self.ctx.store, vm.id),
+                                        doing="remove the VM")
             for attachment in self.ctx.store.attachments.where(vm_id=vm_id):
                 if keep_disks:
                     self.ctx.store.attachments.delete(attachment.id)
@@ -272,6 +280,7 @@ class Vms:
                     active: bool = True) -> DiskAttachment:
         with self.ctx.locks.hold(vm_id):
             vm = self._attachable(vm_id, actor, active=active)
+            self._require_bus_room(vm, interface)
             disk = permissions.get_disk(self.ctx.store, actor, disk_id)
             if self.ctx.store.attachments.where(disk_id=disk_id):
                 raise InvalidState(f"Disk '{disk.name}' is already attached to a VM.")
@@ -287,6 +296,7 @@ class Vms:
         take it."""
         with self.ctx.locks.hold(vm_id):
             vm = self._attachable(vm_id, actor, active=active)
+            self._require_bus_room(vm, interface)
             disk = self.disks.create(request, actor=actor)
             return self.ctx.store.attachments.insert(DiskAttachment(
                 id=disk.id, vm_id=vm.id, disk_id=disk.id, interface=interface,
@@ -415,7 +425,7 @@ class Vms:
         """Ask the guest to power off (ACPI); the VM turns Down when it has."""
         return self._running_action(vm_id, actor, correlation_id, verb="shut down",
                                     event=EventCode.VM_SHUT_DOWN,
-                                    status=VmStatus.POWERING_DOWN,
+                                    status=VmStatus.POWERING_DOWN, guest_acts=True,
                                     call=lambda agent, vid: agent.shutdown(vid))
 
     @audited(AuditAction.VM_STOP)
@@ -433,18 +443,23 @@ class Vms:
                                        user=actor.name, correlation_id=correlation_id)
                 return self.ctx.jobs.record(f"Power off VM {vm.name}", owner=actor.name,
                                             correlation_id=correlation_id, vm_id=vm.id)
-        job = self._running_action(vm_id, actor, correlation_id, verb="power off",
-                                   event=EventCode.VM_POWER_OFF,
-                                   status=VmStatus.POWERING_DOWN,
-                                   call=lambda agent, vid: agent.power_off(vid))
-        self.mark_down(vm_id, reason="powered off")
-        return job
+
+        def power_off(agent: HostAgent, vid: str) -> None:
+            agent.power_off(vid)
+            # Down under the same hold as the power off: marked later, it could land on the
+            # VM started again meanwhile (its stop event handled, then a start), leaving it
+            # Down in the store while its domain runs.
+            self.mark_down(vid, reason="powered off")
+
+        return self._running_action(vm_id, actor, correlation_id, verb="power off",
+                                    event=EventCode.VM_POWER_OFF,
+                                    status=VmStatus.POWERING_DOWN, call=power_off)
 
     @audited(AuditAction.VM_REBOOT)
     def reboot(self, vm_id: str, *, actor: Actor, correlation_id: str = "") -> Job:
         job = self._running_action(vm_id, actor, correlation_id, verb="reboot",
                                    event=EventCode.VM_REBOOT,
-                                   status=VmStatus.REBOOT_IN_PROGRESS,
+                                   status=VmStatus.REBOOT_IN_PROGRESS, guest_acts=True,
                                    call=lambda agent, vid: agent.reboot(vid))
         # A guest reboot keeps the QEMU process: libvirt sends no start event to end it.
         with self.ctx.locks.hold(vm_id):
@@ -509,7 +524,9 @@ class Vms:
 
     def _running_action(self, vm_id: str, actor: Actor, correlation_id: str, *, verb: str,
                         event: EventCode, status: VmStatus | None,
-                        call: Callable[[HostAgent, str], None]) -> Job:
+                        call: Callable[[HostAgent, str], None], guest_acts: bool = False) -> Job:
+        """``guest_acts``: the guest itself must do it (ACPI), so a paused one cannot: libvirt
+        refuses a shutdown, and a reboot would leave it paused while the store said Up."""
         with self.ctx.locks.hold(vm_id):
             vm = self.get(vm_id, actor=actor)
             require_vm(actor, vm, verb)
@@ -518,6 +535,9 @@ class Vms:
                     VmStatus.SAVING_STATE, VmStatus.RESTORING_STATE):
                 raise InvalidState(f"VM '{vm.name}' is {vm.status.value}; it must be running "
                                    f"to {verb} it.")
+            if guest_acts and vm.status is VmStatus.PAUSED:
+                raise InvalidState(f"VM '{vm.name}' is paused; run it again (start) to {verb} "
+                                   "it, or power it off.")
             previous = vm.status
             if status is not None:
                 vm = self._set(vm, status=status)
@@ -540,6 +560,17 @@ class Vms:
                                "stop the VM first.")
         return vm
 
+    def _require_bus_room(self, vm: Vm, interface: DiskInterface) -> None:
+        """The VM's machine has two IDE channels of two devices each: a fifth IDE disk would
+        make a VM that libvirt refuses to start (oVirt refuses it at attach as well)."""
+        if interface is not DiskInterface.IDE:
+            return
+        ide = [a for a in self.ctx.store.attachments.where(vm_id=vm.id)
+               if a.interface is DiskInterface.IDE]
+        if len(ide) >= IDE_DISKS:
+            raise InvalidState(f"VM '{vm.name}' has {len(ide)} IDE disks, the most its IDE "
+                               "bus holds; attach this one as virtio, virtio_scsi or sata.")
+
     def _set(self, vm: Vm, **changes: object) -> Vm:
         return self.ctx.store.vms.update(replace(vm, **changes))  # type: ignore[arg-type]
 
@@ -557,7 +588,8 @@ class Vms:
                 storage_domain_id=disk.storage_domain_id, image_id=disk.id,
                 volume_id=disk.volume_id, interface=attachment.interface.value,
                 bootable=attachment.bootable, read_only=attachment.read_only,
-                format=disk.format.qemu_format))
+                # The top's own format: a raw disk's top is a qcow2 layer once snapshotted.
+                format=chains.volume_format(store, disk)))
         disks.sort(key=lambda d: not d.bootable)
         nics = []
         for nic in store.nics.where(vm_id=vm.id):

@@ -188,8 +188,8 @@ class HostAgent(Protocol):
     def delete_image(self, *, storage_domain_id: str, image_id: str) -> None: ...
     # Volumes and their chains (snapshots, templates, copies)
     def create_volume(self, volume: VolumeId, *, size: int, fmt: str = "qcow2",
-                      parent: VolumeId | None = None) -> None: ...
-    def volume_info(self, volume: VolumeId) -> VolumeInfo: ...
+                      parent: VolumeId | None = None, parent_format: str = "") -> None: ...
+    def volume_info(self, volume: VolumeId, *, fmt: str) -> VolumeInfo: ...
     def resize_volume(self, volume: VolumeId, *, size: int, fmt: str = "qcow2",
                       vm_id: str | None = None) -> None: ...
     def allocated_size(self, volume: VolumeId) -> int: ...
@@ -420,11 +420,14 @@ class LocalHostAgent:
         self.storage.delete_image(storage_domain_id=storage_domain_id, image_id=image_id)
 
     def create_volume(self, volume: VolumeId, *, size: int, fmt: str = "qcow2",
-                      parent: VolumeId | None = None) -> None:
-        self.storage.create_volume(volume, size=size, fmt=fmt, parent=parent)
+                      parent: VolumeId | None = None, parent_format: str = "") -> None:
+        """``parent_format``: the parent volume's format (qcow2 or raw), needed with
+        ``parent``: the host never probes it."""
+        self.storage.create_volume(volume, size=size, fmt=fmt, parent=parent,
+                                   parent_format=parent_format)
 
-    def volume_info(self, volume: VolumeId) -> VolumeInfo:
-        return self.storage.volume_info(volume)
+    def volume_info(self, volume: VolumeId, *, fmt: str) -> VolumeInfo:
+        return self.storage.volume_info(volume, fmt=fmt)
 
     def allocated_size(self, volume: VolumeId) -> int:
         return self.storage.allocated(volume)
@@ -552,10 +555,11 @@ class LocalHostAgent:
 
     def _domain_spec(self, request: LaunchRequest) -> domxml.DomainSpec:
         order = _BootOrder(request.boot)
+        targets = _targets([d.interface for d in request.disks])
         disks = tuple(
             domxml.DiskDevice(
                 path=self.storage.volume_path(d.volume),
-                target=_target(d.interface, index),
+                target=targets[index],
                 bus=_bus(d.interface),
                 format=d.format,
                 serial=d.image_id,
@@ -637,6 +641,25 @@ def _bus(interface: str) -> str:
         interface, "virtio")
 
 
-def _target(interface: str, index: int) -> str:
-    prefix = {"virtio": "vd", "ide": "hd"}.get(interface, "sd")
-    return prefix + "abcdefghijklmnopqrstuvwxyz"[index]
+def _targets(interfaces: list[str]) -> list[str]:
+    """Device names as libvirt spells them, counted per bus (vda, vdb, ..., vdz, vdaa): by
+    the position among all disks, the 27th ran past the alphabet and an IDE disk after three
+    others of another bus got a name past hdd."""
+    counts: dict[str, int] = {}
+    names = []
+    for interface in interfaces:
+        prefix = {"virtio": "vd", "ide": "hd"}.get(interface, "sd")
+        index = counts.get(prefix, 0)
+        counts[prefix] = index + 1
+        names.append(prefix + _letters(index))
+    return names
+
+
+def _letters(index: int) -> str:
+    """0 -> a, 25 -> z, 26 -> aa, as libvirt names disks."""
+    letters = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(ord("a") + rest) + letters
+    return letters

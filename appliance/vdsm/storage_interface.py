@@ -46,6 +46,7 @@ class VolumeInfo:
     actual_size: int
     format: str
     backing_file: str | None
+    backing_format: str | None = None  # as recorded in the image, never probed
 
 
 @dataclass(frozen=True)

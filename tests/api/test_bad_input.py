@@ -105,6 +105,18 @@ def test_unknown_ids_and_paths(appliance: Appliance, token: str) -> None:
     assert reply.status == 405 and "not allowed" in _fault(reply.text)[1]
 
 
+def test_event_ids_beyond_the_store_are_not_found(appliance: Appliance, token: str) -> None:
+    """Past 64 bits or in digits other than ASCII ones, an event id used to answer 500."""
+    for event_id in ("99999999999999999999999", "%C2%B2", "-1"):
+        reply = appliance.request("GET", f"{API}/events/{event_id}", token=token)
+        assert reply.status == 404, (event_id, reply.text)
+        assert _fault(reply.text)[0] == "Not Found"
+    for since in ("99999999999999999999999", "%C2%B2"):
+        reply = appliance.request("GET", f"{API}/events?max=1&from={since}", token=token)
+        assert reply.status == 200, (since, reply.text)
+        assert ET.fromstring(reply.text).tag == "events"
+
+
 def test_action_faults_take_the_action_form(appliance: Appliance, admin: sdk.Connection,
                                             token: str) -> None:
     vm = admin.system_service().vms_service().add(types.Vm(

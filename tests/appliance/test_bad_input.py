@@ -9,7 +9,7 @@ from appliance.engine.authz import SYSTEM
 from appliance.engine.engine import Engine
 from appliance.engine.model import GiB, MiB
 from appliance.engine.storage import DiskCreate
-from appliance.engine.vms import VmCreate
+from appliance.engine.vms import NicCreate, VmCreate
 from appliance.errors import (
     InsufficientResources,
     InvalidInput,
@@ -100,3 +100,25 @@ def test_disk_sizes_must_be_positive(engine: Engine, size: int, message: str) ->
     with pytest.raises(InvalidInput, match=message):
         engine.disks.create(DiskCreate(name="d", provisioned_size=size,
                                        storage_domain_id=_ram(engine)), actor=SYSTEM)
+
+
+@pytest.mark.parametrize(("mac", "message"), [
+    ("zz:zz", "not a MAC address"),
+    ("56:6f:00:00:00", "not a MAC address"),
+    ("56:6f:00:00:00:01:02", "not a MAC address"),
+    ("01:00:5e:00:00:01", "multicast"),
+    ("ff:ff:ff:ff:ff:ff", "multicast"),
+])
+def test_a_nic_with_a_mac_libvirt_would_refuse_is_refused(engine: Engine, mac: str,
+                                                          message: str) -> None:
+    """Taken, the VM would fail at its next start (libvirt: "expected unicast mac address")."""
+    vm = engine.vms.create(VmCreate(name="macs", cluster_id=_cluster(engine), memory=64 * MiB),
+                           actor=SYSTEM)
+    with pytest.raises(InvalidInput, match=message):
+        engine.vms.add_nic(vm.id, NicCreate(name="nic9", vnic_profile_id=None, mac=mac),
+                           actor=SYSTEM)
+    assert [n.name for n in engine.vms.list_nics(vm.id, actor=SYSTEM)] == []
+    nic = engine.vms.add_nic(vm.id, NicCreate(name="nic1", vnic_profile_id=None,
+                                                         mac="56:6F:00:00:00:0A"),
+                             actor=SYSTEM)
+    assert nic.mac == "56:6f:00:00:00:0a"

@@ -34,3 +34,27 @@ def test_a_listen_address_without_a_port_is_explained(state_dir: Path) -> None:
     assert result.returncode == 2
     assert "'127.0.0.1:http' is not HOST:PORT" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def _client(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "appliance.cli", *args], capture_output=True,
+                          text=True, timeout=60,
+                          env={"PATH": "/usr/sbin:/usr/bin:/sbin:/bin",
+                               "VIRTSTICK_PASSWORD": "pw-1234567"})
+
+
+def test_a_url_or_ca_file_that_cannot_be_used_is_explained(tmp_path: Path) -> None:
+    """No service needed: each is refused before any request (they ended in tracebacks)."""
+    bad_ca = tmp_path / "ca.pem"
+    bad_ca.write_text("not a certificate\n")
+    for args, words in (
+            (("--url", "http://[::1"), "is not a URL (Invalid IPv6 URL)"),
+            (("--url", "not a url"), "is not an http:// or https:// URL"),
+            (("--url", "http://127.0.0.1:99999"), "is not a URL (Port out of range"),
+            (("--url", "https://127.0.0.1:1", "--ca-file", str(tmp_path / "none.pem")),
+             "Cannot use the CA file"),
+            (("--url", "https://127.0.0.1:1", "--ca-file", str(bad_ca)),
+             "Cannot use the CA file")):
+        result = _client("list", *args)
+        assert result.returncode == 2, (args, result.stderr)
+        assert words in result.stderr and "Traceback" not in result.stderr, result.stderr

@@ -52,7 +52,7 @@ def tiny_spec(prefix: str, name: str, disk: Path | None = None) -> domxml.Domain
     disks = (domxml.DiskDevice(path=disk, target="vda"),) if disk is not None else ()
     return domxml.DomainSpec(uuid=str(uuid.uuid4()), name=f"{prefix}{name}", memory=64 * 2**20,
                              vcpus=1, virt_type=VirtType.KVM, appliance_id="test", disks=disks,
-                             graphics=None)
+                             graphics=())
 
 
 def starter(conn: libvirt.virConnect, spec: domxml.DomainSpec, feature: str,

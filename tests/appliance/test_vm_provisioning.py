@@ -13,7 +13,7 @@ from appliance.engine.engine import Engine
 from appliance.engine.enums import BootDevice
 from appliance.engine.model import GiB, MiB, StorageDomain
 from appliance.engine.vm_provisioning import NewVm
-from appliance.errors import InsufficientResources, NotFound, VirtStickError
+from appliance.errors import InsufficientResources, InvalidInput, NotFound, VirtStickError
 
 EiB = 1024**6  # more than any storage domain here may promise
 
@@ -65,7 +65,9 @@ def test_a_vm_with_disk_nic_and_iso(engine: Engine, tmp_path: Path) -> None:
     (NewVm(name="halfmade", disk_size=GiB, iso_id="no-such-iso"), NotFound, "no ISO image"),
     # Refused after the VM's row is written: the disk does not fit in the domain.
     (NewVm(name="halfmade", disk_size=EiB), InsufficientResources, "would promise"),
-], ids=["unknown-profile", "unknown-iso", "disk-too-large"])
+    # The New VM dialog's "-1 GiB": made a VM without the disk asked for.
+    (NewVm(name="halfmade", disk_size=-GiB), InvalidInput, "disk size must be more than zero"),
+], ids=["unknown-profile", "unknown-iso", "disk-too-large", "negative-disk"])
 def test_a_refused_part_leaves_nothing(engine: Engine, refused: NewVm,
                                        error: type[VirtStickError], message: str) -> None:
     domain = ram_domain(engine)

@@ -3,11 +3,18 @@ qemu-io (no guest needed)."""
 
 from __future__ import annotations
 
+import json
+import subprocess
+import tarfile
+from pathlib import Path
+
 import pytest
 
 from appliance.engine.authz import SYSTEM
-from appliance.engine.enums import SnapshotStatus, SnapshotType
-from appliance.engine.model import Template
+from appliance.engine.enums import DiskFormat, JobStatus, SnapshotStatus, SnapshotType
+from appliance.engine.model import MiB, Template
+from appliance.engine.storage import DiskCreate, DiskUpdate
+from appliance.engine.vms import VmCreate
 from appliance.errors import InvalidState
 from tests.imaging.conftest import Lab, pattern_at, qemu_io
 
@@ -93,3 +100,53 @@ def test_remove_snapshot_while_down_merges_layers(lab: Lab, data_template: Templ
     snaps.remove(vm.id, second.id, actor=SYSTEM)  # merges the active layer
     assert len(lab.engine.ctx.store.volumes.where(disk_id=disk_id)) == 1
     assert pattern_at(lab.volume_path(vm.id), OFFSET, 0x22)
+
+
+def test_a_raw_disk_with_a_snapshot_is_cloned_and_exported_with_its_data(
+        lab: Lab, tmp_path: Path) -> None:
+    """Once it has a snapshot, a raw disk's top is a qcow2 layer: copied as raw (the disk's
+    format), the clone and the OVA held that layer's bytes instead of the guest's data."""
+    engine = lab.engine
+    vm = engine.vms.create(VmCreate(name=f"{lab.prefix}rawsnap", memory=64 * MiB,
+                                    cluster_id=engine.clusters.default().id), actor=SYSTEM)
+    domain = engine.storage_domains.default()
+    engine.vms.attach_new_disk(vm.id, DiskCreate(name="raw1", provisioned_size=4 * MiB,
+                                                 storage_domain_id=domain.id,
+                                                 format=DiskFormat.RAW), actor=SYSTEM,
+                               bootable=True)
+    qemu_io(lab.volume_path(vm.id), "write -P 0x5a 0 64k", fmt="raw")
+    engine.snapshots.create(vm.id, description="kept", actor=SYSTEM)
+    qemu_io(lab.volume_path(vm.id), f"write -P 0x6b {OFFSET} 64k")  # on the qcow2 layer
+
+    clone, job = engine.vm_clones.clone(vm.id, name=f"{lab.prefix}rawclone", actor=SYSTEM)
+    assert engine.jobs.wait(job.id, 120).status is JobStatus.FINISHED
+    copied = lab.volume_path(clone.id)
+    assert pattern_at(copied, 0, 0x5a) and pattern_at(copied, OFFSET, 0x6b)
+
+    tmp_path.chmod(0o755)
+    job = engine.ova_exporter.export_vm(vm.id, directory=str(tmp_path), filename="raw.ova",
+                                        actor=SYSTEM)
+    assert engine.jobs.wait(job.id, 120).status is JobStatus.FINISHED
+    with tarfile.open(tmp_path / "raw.ova") as ova:
+        [member] = [m for m in ova.getmembers() if m.name != "vm.ovf"]
+        ova.extract(member, tmp_path, filter="data")
+    exported = tmp_path / member.name
+    assert pattern_at(exported, 0, 0x5a) and pattern_at(exported, OFFSET, 0x6b)
+
+
+def test_a_raw_disk_with_a_snapshot_grows(lab: Lab) -> None:
+    """Resized as raw (the disk's format), its qcow2 top only had its file lengthened: the
+    guest kept the old size."""
+    engine = lab.engine
+    vm = engine.vms.create(VmCreate(name=f"{lab.prefix}rawgrow", memory=64 * MiB,
+                                    cluster_id=engine.clusters.default().id), actor=SYSTEM)
+    attachment = engine.vms.attach_new_disk(vm.id, DiskCreate(
+        name="raw2", provisioned_size=4 * MiB, format=DiskFormat.RAW,
+        storage_domain_id=engine.storage_domains.default().id), actor=SYSTEM, bootable=True)
+    engine.snapshots.create(vm.id, description="kept", actor=SYSTEM)
+    engine.disks.update(attachment.disk_id, DiskUpdate(provisioned_size=8 * MiB),
+                        actor=SYSTEM)
+    info = subprocess.run(["qemu-img", "info", "--output=json", "-U", "-f", "qcow2",
+                           str(lab.volume_path(vm.id))], capture_output=True, text=True,
+                          check=True)
+    assert json.loads(info.stdout)["virtual-size"] == 8 * MiB

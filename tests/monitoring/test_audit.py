@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import logging
 
 import pytest
 
@@ -27,6 +28,25 @@ def test_a_denied_action_is_recorded_with_who_and_where(engine: Engine) -> None:
                                                           AuditResult.DENIED)
     assert entry.address == "192.0.2.7" and "SuperUser" in entry.detail
     assert entry.user_id == "bob" and entry.time > 0
+
+
+FORGED = "\r\n2030-01-01 00:00:00,000 INFO virtstick.audit: admin@internal from 127.0.0.1: "
+
+
+def test_names_from_requests_cannot_forge_log_lines(engine: Engine,
+                                                     caplog: pytest.LogCaptureFixture) -> None:
+    """A user name or an id with a CR or LF (a login form, a path) would start a line of its
+    own in the log, posing as another user's action: each record stays one line."""
+    with caplog.at_level(logging.INFO), pytest.raises(NotAuthenticated):
+        engine.users.authenticate("x" + FORGED + "vm.remove y: success", "wrong",
+                                  address="192.0.2.9")
+    with caplog.at_level(logging.INFO), pytest.raises(PermissionDenied):
+        engine.templates.remove("t" + FORGED + "template.remove t: success", actor=BOB)
+    lines = [line for r in caplog.records for line in r.getMessage().splitlines()]
+    assert lines and not [line for line in lines if line.startswith("2030-")], lines
+    assert any("\\x0d\\x0a2030-" in line for line in lines), lines
+    [denied] = engine.audit.search(user="bob@internal")
+    assert denied.target.startswith("t\r\n2030-")  # the record keeps what was sent
 
 
 def test_done_and_failed_actions_are_recorded_once(engine: Engine) -> None:

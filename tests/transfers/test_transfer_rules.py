@@ -119,6 +119,48 @@ def test_locked_disk_refuses_a_second_transfer_and_removal(admin: sdk.Connection
     assert disk_status(admin, disk.id) == types.DiskStatus.OK
 
 
+def test_a_vm_whose_disk_is_in_a_transfer_keeps_its_disks_as_they_are(
+        admin: sdk.Connection, tmp_path: Path) -> None:
+    """While an upload writes a disk, its VM takes no snapshot (the upload would write below
+    the new layer), is not cloned, made a template or exported (a half-written copy), and is
+    not removed: a refused removal keeps every disk, not only the locked one."""
+    vms = admin.system_service().vms_service()
+    vm = vms.add(types.Vm(name=unique("held"), cluster=types.Cluster(name="Default"),
+                          template=types.Template(name="Blank")))
+    vm_service = vms.vm_service(vm.id)
+    attachments = vm_service.disk_attachments_service()
+    free = new_disk(admin, unique("held-free"))
+    attachments.add(types.DiskAttachment(disk=types.Disk(id=free.id), bootable=True,
+                                         interface=types.DiskInterface.VIRTIO, active=True))
+    held = new_disk(admin, unique("held-busy"))
+    attachments.add(types.DiskAttachment(disk=types.Disk(id=held.id),
+                                         interface=types.DiskInterface.VIRTIO, active=True))
+    transfer = start(admin, held.id, types.ImageTransferDirection.UPLOAD)
+    tmp_path.chmod(0o755)
+    refused = [
+        lambda: vm_service.snapshots_service().add(types.Snapshot(description="during")),
+        lambda: vm_service.clone(vm=types.Vm(name=unique("held-clone"))),
+        lambda: admin.system_service().templates_service().add(
+            types.Template(name=unique("held-t"), vm=types.Vm(id=vm.id))),
+        lambda: vm_service.export_to_path_on_host(
+            host=types.Host(id=admin.system_service().hosts_service().list()[0].id),
+            directory=str(tmp_path), filename="held.ova"),
+        lambda: vm_service.remove(),
+    ]
+    for attempt in refused:
+        with pytest.raises(sdk.Error, match="locked") as caught:
+            attempt()
+        assert caught.value.code == 409, caught.value
+    assert [s for s in vm_service.snapshots_service().list() if s.description == "during"] == []
+    assert {a.id for a in attachments.list()} == {free.id, held.id}
+    assert not vms.list(search="name=held-clone*")
+    assert not list(tmp_path.iterdir())
+    admin.system_service().image_transfers_service().image_transfer_service(
+        transfer.id).cancel()
+    wait_phase(admin, transfer.id, {types.ImageTransferPhase.FINISHED_CLEANUP})
+    vm_service.remove()
+
+
 @pytest.fixture
 def user_connection(appliance: Appliance, admin: sdk.Connection) -> Iterator[sdk.Connection]:
     users = admin.system_service().users_service()
@@ -148,6 +190,33 @@ def test_transfer_never_reaches_a_disk_the_user_may_not_touch(
     with pytest.raises(sdk.NotFoundError):
         theirs.image_transfer_service(transfer.id).cancel()
     assert finalize(admin, transfer.id).phase == types.ImageTransferPhase.FINISHED_SUCCESS
+
+
+def test_an_uploaded_qcow2_that_keeps_its_data_in_a_host_file_is_refused(
+        clients: Clients, user_connection: sdk.Connection) -> None:
+    """A qcow2 whose data lives in an external data file names a file of the host; put in
+    place, a download read that file (as root) and a commit would write it. The upload is
+    refused at finalize and the disk keeps what it had."""
+    host_file = clients.work / unique("host-file")  # stands for /etc/shadow
+    crafted = clients.work / f"{unique('crafted')}.qcow2"
+    subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", "-o",
+                    f"data_file={host_file},data_file_raw=on", str(crafted), "1M"], check=True)
+    host_file.write_bytes(b"HOST-SECRET" + b"\0" * (MiB - 11))
+    disk = new_disk(user_connection, unique("data-file"), size=MiB)
+    transfer = user_connection.system_service().image_transfers_service().add(
+        types.ImageTransfer(disk=types.Disk(id=disk.id), format=types.DiskFormat.COW,
+                            direction=types.ImageTransferDirection.UPLOAD))
+    data = crafted.read_bytes()
+    status, _ = request(clients, wait_phase(user_connection, transfer.id, {
+        types.ImageTransferPhase.TRANSFERRING}).transfer_url, "PUT", data,
+        {"Content-Range": f"bytes 0-{len(data) - 1}/*"})
+    assert status == 200
+    ended = finalize(user_connection, transfer.id)
+    assert ended.phase == types.ImageTransferPhase.FINISHED_FAILURE
+    reading = start(user_connection, disk.id, types.ImageTransferDirection.DOWNLOAD)
+    status, body = request(clients, reading.transfer_url, headers={"Range": "bytes=0-1023"})
+    assert status == 206 and b"HOST-SECRET" not in body and body == b"\0" * 1024
+    finalize(user_connection, reading.id)
 
 
 def test_disk_snapshots_listed_and_downloaded_with_the_sdk_examples(

@@ -115,3 +115,17 @@ def test_a_refused_new_vm_says_why_in_its_dialog(engine: Engine, admin: FlaskCli
         assert (typed["name"], typed["memory_mib"], typed["description"], typed["disk_gib"]) \
             == (name, memory, "typed by hand", "3")
     assert sorted(engine.inventory.list_vm_names(actor=SYSTEM).values()) == ["taken"]
+
+
+@pytest.mark.parametrize("size", ["1e400", "-1e400", "[1]", '"many"', "null"])
+def test_an_upload_with_sizes_that_are_no_numbers_is_refused(engine: Engine, admin: FlaskClient,
+                                                             size: str) -> None:
+    """JSON's 1e400 reads as infinity, which int() cannot take (it answered 500)."""
+    before = len(engine.ctx.store.disks.all())
+    reply = admin.post("/admin/uploads", headers={"X-CSRF-Token": CSRF["csrf_token"],
+                                                 "Accept": "application/json"},
+                       data='{"name": "big.iso", "kind": "iso", "file_size": ' + size + "}",
+                       content_type="application/json")
+    assert reply.status_code == 400, reply.get_data(as_text=True)
+    assert "sizes in bytes" in reply.get_json()["detail"]
+    assert len(engine.ctx.store.disks.all()) == before

@@ -32,7 +32,7 @@ def start() -> Response:
             virtual_size=int(body.get("virtual_size") or body.get("file_size", 0)),
             storage_domain_id=str(body.get("storage_domain_id") or
                                   engine().storage_domains.default().id))
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # OverflowError: JSON's 1e400 is inf
         raise InvalidInput("The upload request needs a name, a kind (iso, raw or qcow2) and "
                            "sizes in bytes.") from None
     transfer = engine().disk_uploads.start(upload, actor=actor())

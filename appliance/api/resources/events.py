@@ -56,8 +56,7 @@ def install(routes: Routes) -> None:
 
 def list_events() -> Response:
     limit = http.query_int("max")
-    since_text = request.args.get("from", "0")
-    since = int(since_text) if since_text.isdigit() else 0
+    since = _event_number(request.args.get("from", "0")) or 0
     visible = http.engine().visible_events.list(
         actor=http.actor(), limit=min(limit if limit and limit > 0 else 100, 1000),
         since_id=since)
@@ -65,7 +64,16 @@ def list_events() -> Response:
 
 
 def get_event(event_id: str) -> Response:
-    if not event_id.isdigit():
+    number = _event_number(event_id)
+    if number is None:
         raise NotFound(f"There is no event with id '{event_id[:40]}'.")
-    found = http.engine().visible_events.get(int(event_id), actor=http.actor())
+    found = http.engine().visible_events.get(number, actor=http.actor())
     return http.respond_object(EVENT, found)
+
+
+def _event_number(text: str) -> int | None:
+    """An event id as the store can hold one: ASCII digits ('²' is a digit to ``isdigit``,
+    not to ``int``) within SQLite's 64-bit integers."""
+    if not (text.isascii() and text.isdigit()) or len(text) > 18:
+        return None
+    return int(text)

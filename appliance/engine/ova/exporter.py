@@ -10,7 +10,7 @@ import tempfile
 from dataclasses import replace
 from pathlib import Path
 
-from appliance.engine import chains
+from appliance.engine import chains, disk_locks
 from appliance.engine.audit import audited, audited_read
 from appliance.engine.audit_actions import AuditAction
 from appliance.engine.authz import Actor, can_use_vm, require_superuser
@@ -55,6 +55,8 @@ class OvaExporter:
             if vm.status is not VmStatus.DOWN:
                 raise InvalidState(f"VM '{vm.name}' is {vm.status.value}; it must be down to "
                                    "be exported.")
+            disk_locks.require_unlocked(disk_locks.vm_disks(self.ctx.store, vm.id),
+                                        doing="export the VM")
             target = _target(directory, filename or f"{vm.name}.ova")
             self.ctx.store.vms.update(replace(vm, status=VmStatus.IMAGE_LOCKED))
 
@@ -112,7 +114,8 @@ class OvaExporter:
                     job.progress((index * 100 + percent) * 80 // (100 * len(attachments)))
 
                 agent.export_volume(chains.volume(disk), path,
-                                    source_format=disk.format.qemu_format, progress=progress)
+                                    source_format=chains.volume_format(store, disk),
+                                    progress=progress)
                 files.append((disk.volume_id, path))
                 disks.append(OvfDisk(disk_id=disk.id, file_href=disk.volume_id,
                                      capacity=disk.provisioned_size,

@@ -60,7 +60,8 @@ class DiskSnapshots:
     def size(self, snapshot: DiskSnapshot) -> int:
         """Bytes the volume itself takes on the host."""
         return self.ctx.hosts.any().volume_info(
-            chains.volume(snapshot.disk, snapshot.volume.id)).actual_size
+            chains.volume(snapshot.disk, snapshot.volume.id),
+            fmt=snapshot.volume.format.qemu_format).actual_size
 
     def _of(self, disk: Disk) -> list[DiskSnapshot]:
         frozen: dict[str, Snapshot] = {}

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from appliance.errors import HostAgentError, ImageRejected
-from appliance.vdsm.storage import volume
+from appliance.vdsm.storage import qcow2_header, volume
 
 _ISO9660_MAGIC_OFFSET = 0x8001  # "CD001" in the first volume descriptor
 
@@ -49,6 +49,7 @@ def verify_file(staging: Path, *, fmt: str, size: int) -> None:
     larger than the disk; a qcow2 is checked and cut to its real end."""
     if fmt != "qcow2":
         return  # a raw disk's file is its data
+    qcow2_header.require_standalone(staging, what="The uploaded qcow2 image")
     try:
         found = volume.info(staging, fmt="qcow2")
     except HostAgentError as exc:

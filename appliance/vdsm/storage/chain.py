@@ -18,10 +18,12 @@ def commit_down(*, top: VolumeFile, base: VolumeFile, child: VolumeFile | None) 
     _require(top)
     _require(base)
     _writable(base.path)
+    # Layers are qcow2; the format of what lies below is the one top recorded, never probed.
+    base_format = volume.info(top.path, fmt="qcow2").backing_format or "qcow2"
     volume.commit(top.path)
     if child is not None:
         # The data did not change, only where it lives: an unsafe rebase rewrites the header.
-        volume.rebase(child.path, backing=base.path, safe=False)
+        volume.rebase(child.path, backing=base.path, backing_format=base_format, safe=False)
     top.path.unlink()
 
 

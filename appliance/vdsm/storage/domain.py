@@ -56,7 +56,8 @@ class FileStorageDomain:
                                                       volume_id=volume_id.volume_id))
 
     def create_volume(self, *, image_id: str, volume_id: str, size: int,
-                      fmt: str = "qcow2", parent: Path | None = None) -> Path:
+                      fmt: str = "qcow2", parent: Path | None = None,
+                      parent_format: str = "") -> Path:
         path = self.volume_path(image_id=image_id, volume_id=volume_id)
         path.parent.mkdir(exist_ok=True)
         path.parent.chmod(0o755)
@@ -65,7 +66,10 @@ class FileStorageDomain:
         if parent is None:
             volume.create(path, size=size, fmt=fmt)
         else:
-            volume.create_layer(path, backing=parent, size=size)
+            if not parent_format:
+                raise HostAgentError(f"volume {volume_id}: the format of its parent is needed "
+                                     "(it is never probed)")
+            volume.create_layer(path, backing=parent, backing_format=parent_format, size=size)
         path.chmod(0o644)
         return path
 

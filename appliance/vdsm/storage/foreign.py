@@ -13,7 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from appliance.errors import HostAgentError, ImageRejected
-from appliance.vdsm.storage import chain, volume
+from appliance.vdsm.storage import chain, qcow2_header, volume
 from appliance.vdsm.storage.domain import VolumeFile
 from appliance.vdsm.storage_interface import ForeignImage, Progress, Readable, VolumeInfo
 
@@ -43,7 +43,7 @@ def bring_in(image: ForeignImage, target: VolumeFile, *, max_virtual_size: int |
         chain.import_file(local, target, source_format=image.format, progress=progress)
     finally:
         scratch.unlink(missing_ok=True)
-    return volume.info(target.path)
+    return volume.info(target.path, fmt="qcow2")
 
 
 def receive(stream: Readable, target: VolumeFile) -> int:
@@ -68,6 +68,8 @@ def receive(stream: Readable, target: VolumeFile) -> int:
 
 
 def _check(path: Path, fmt: str | None, max_virtual_size: int | None) -> None:
+    if fmt in (None, "qcow2"):
+        qcow2_header.require_standalone(path, what=path.name)  # before qemu-img opens it
     try:
         info = volume.info(path, fmt=fmt)
     except HostAgentError as exc:

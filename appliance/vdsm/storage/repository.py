@@ -92,11 +92,12 @@ class Repository:
     # Volumes
 
     def create_volume(self, volume_id: VolumeId, *, size: int, fmt: str = "qcow2",
-                      parent: VolumeId | None = None) -> None:
+                      parent: VolumeId | None = None, parent_format: str = "") -> None:
         domain = self.domain(volume_id.storage_domain_id)
         domain.create_volume(image_id=volume_id.image_id, volume_id=volume_id.volume_id,
                              size=size, fmt=fmt,
-                             parent=self.volume_path(parent) if parent is not None else None)
+                             parent=self.volume_path(parent) if parent is not None else None,
+                             parent_format=parent_format)
 
     def allocated(self, volume_id: VolumeId) -> int:
         """Bytes the volume's file takes on the host (what qemu-img calls its actual size),
@@ -109,8 +110,9 @@ class Repository:
     def resize(self, volume_id: VolumeId, *, size: int, fmt: str = "qcow2") -> None:
         volume.resize(self.volume_path(volume_id), size=size, fmt=fmt)
 
-    def volume_info(self, volume_id: VolumeId) -> VolumeInfo:
-        return volume.info(self.volume_path(volume_id))
+    def volume_info(self, volume_id: VolumeId, *, fmt: str) -> VolumeInfo:
+        """``fmt``: the volume's format as the engine knows it (never probed)."""
+        return volume.info(self.volume_path(volume_id), fmt=fmt)
 
     def delete_volume(self, volume_id: VolumeId) -> None:
         chain.delete(self.file(volume_id))

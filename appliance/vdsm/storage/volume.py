@@ -18,12 +18,13 @@ def create(path: Path, *, size: int, fmt: str = "qcow2") -> None:
     _qemu_img("create", "-q", "-f", fmt, *options, str(path), str(size))
 
 
-def create_layer(path: Path, *, backing: Path, size: int | None = None) -> None:
+def create_layer(path: Path, *, backing: Path, backing_format: str,
+                 size: int | None = None) -> None:
     """A qcow2 layer over ``backing`` (a snapshot's new top, or a VM's disk over a template).
 
-    The backing path is stored relative to the layer's directory when it lies beside it, and
-    with its format, so libvirt never has to probe it."""
-    backing_format = info(backing).format
+    The backing format is the one the engine knows, recorded in the layer so that nothing
+    ever probes it: a raw volume whose guest wrote a qcow2 header into it would be read as
+    that qcow2, with whatever backing or data file it names on the host."""
     args = ["create", "-q", "-f", "qcow2", "-b", str(backing), "-F", backing_format, str(path)]
     if size is not None:
         args.append(str(size))
@@ -39,6 +40,7 @@ def info(path: Path, *, fmt: str | None = None) -> VolumeInfo:
         actual_size=int(data.get("actual-size", 0)),
         format=str(data["format"]),
         backing_file=data.get("full-backing-filename") or data.get("backing-filename"),
+        backing_format=data.get("backing-filename-format"),
     )
 
 
@@ -90,14 +92,15 @@ def commit(top: Path) -> None:
     _qemu_img("commit", "-q", str(top))
 
 
-def rebase(path: Path, *, backing: Path | None, safe: bool = True) -> None:
+def rebase(path: Path, *, backing: Path | None, backing_format: str = "qcow2",
+           safe: bool = True) -> None:
     args = ["rebase", "-q"]
     if not safe:
         args.append("-u")
     if backing is None:
         args += ["-b", ""]
     else:
-        args += ["-b", str(backing), "-F", info(backing).format]
+        args += ["-b", str(backing), "-F", backing_format]
     _qemu_img(*args, str(path))
 
 
