@@ -1,14 +1,16 @@
 """Image transfers against a real ``virtstick serve`` and its ovirt-imageio daemon: a 1 GiB
 qcow2 (all data, no holes) uploaded and downloaded with ovirt-imageio's client as shipped,
 against ``qemu-img convert`` of the same file, everything on RAM storage (a tmpfs, as on the
-stick). Issue 14's target is >= 0.7x convert's throughput.
+stick). Issue 14's target is >= 0.7x convert's throughput. A client on this machine moves
+the data over the daemon's unix socket; one elsewhere over TLS through the data port's front,
+which the rounds "over TLS" measure (the client kept from switching, as a remote one is).
 
 Wall time on a shared 2-core machine swings with the others' load, so each round also counts
 the CPU time (user + system) of every process in the data path: the client (its Python and
-the qemu-nbd it starts), the daemon, the host's qemu-nbd (the service's child) and the
-service itself, per GiB, against convert's. CPU per GiB moves little with load; the wall
-figures give the best and the median of the rounds, with the load average beside them. A
-floor shows what one qemu-nbd hop costs without any HTTP: convert into (and out of) the
+the qemu-nbd it starts), the daemon, the front, the host's qemu-nbd (the service's child)
+and the service itself, per GiB, against convert's. CPU per GiB moves little with load; the
+wall figures give the best and the median of the rounds, with the load average beside them.
+A floor shows what one qemu-nbd hop costs without any HTTP: convert into (and out of) the
 host's qemu-nbd export as the transfers serve it. Last, the service's resident memory
 during the transfers: the data does not pass through it."""
 
@@ -24,7 +26,7 @@ import subprocess
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -51,16 +53,19 @@ class Cpu:
     client: float = 0.0  # the client's Python threads
     client_qemu: float = 0.0  # the qemu-nbd (and qemu-img) the client ran
     daemon: float = 0.0
+    front: float = 0.0  # the data port's TLS front (clients on this machine bypass it)
     host_qemu: float = 0.0  # the service's children: the host's qemu-nbd, qemu-img check
     service: float = 0.0
 
     @property
     def total(self) -> float:
-        return self.client + self.client_qemu + self.daemon + self.host_qemu + self.service
+        return (self.client + self.client_qemu + self.daemon + self.front + self.host_qemu +
+                self.service)
 
     def parts(self) -> str:
+        front = f", front {self.front:.2f}" if self.front else ""
         return (f"client {self.client:.2f} + its qemu-nbd {self.client_qemu:.2f}, daemon "
-                f"{self.daemon:.2f}, host qemu-nbd {self.host_qemu:.2f}, service "
+                f"{self.daemon:.2f}{front}, host qemu-nbd {self.host_qemu:.2f}, service "
                 f"{self.service:.2f}")
 
 
@@ -85,19 +90,24 @@ def run() -> list[Figure]:
         disk = connection.system_service().disks_service().add(types.Disk(
             name="bench", format=types.DiskFormat.COW, provisioned_size=SIZE, sparse=True,
             storage_domains=[types.StorageDomain(name="ram")]))
-        meter = _Meter(service=process.pid, daemon=_daemon_pid(base))
+        meter = _Meter(service=process.pid, daemon=_pid(base, "daemon") or 0,
+                       front=_pid(base, "front"))
         mover = _Mover(connection, disk.id, base / "pki" / "ca.pem", meter)
         rss = _Rss(process.pid)
         idle = rss.now()
-        converts, uploads, downloads = [], [], []
+        rounds: dict[str, list[Round]] = {name: [] for name in _KINDS}
+        downloaded = base / "downloaded.qcow2"
         with rss:
             for _ in range(ROUNDS):
-                converts.append(_convert(source, base / "baseline.qcow2"))
-                uploads.append(mover.transfer("upload", source))
-                downloads.append(mover.transfer("download", base / "downloaded.qcow2"))
+                rounds["convert"].append(_convert(source, base / "baseline.qcow2"))
+                rounds["upload"].append(mover.transfer("upload", source))
+                rounds["download"].append(mover.transfer("download", downloaded))
+                with _as_from_elsewhere():
+                    rounds["upload over TLS"].append(mover.transfer("upload", source))
+                    rounds["download over TLS"].append(mover.transfer("download", downloaded))
         floor = [_nbd_floor(base, source, upload=True), _nbd_floor(base, source, upload=False)]
         connection.close()
-        figures = _figures(converts, uploads, downloads, floor)
+        figures = _figures(rounds, floor)
         figures.append(Figure("service RSS at its peak during the transfers", rss.peak / MiB,
                               "MiB", baseline=idle / MiB,
                               target="~1x: the data bypasses the service"))
@@ -107,30 +117,49 @@ def run() -> list[Figure]:
         shutil.rmtree(base, ignore_errors=True)
 
 
-def _figures(converts: Sequence[Round], uploads: Sequence[Round], downloads: Sequence[Round],
-             floor: Sequence[Round]) -> list[Figure]:
-    loads = ", ".join(f"{r.load:.1f}" for r in (*converts, *uploads, *downloads))
+_KINDS = ("convert", "upload", "download", "upload over TLS", "download over TLS")
+
+
+@contextlib.contextmanager
+def _as_from_elsewhere() -> Iterator[None]:
+    """The client as on another machine: it keeps its TLS connection, where one here
+    switches to the daemon's unix socket (the daemon offers it to every client; the
+    client takes it when its connection is local). The data then goes through the front."""
+    from ovirt_imageio._internal.backends import http
+
+    switch = http.Backend._optimize_connection
+    http.Backend._optimize_connection = lambda self, unix_socket: None
+    try:
+        yield
+    finally:
+        http.Backend._optimize_connection = switch
+
+
+def _figures(rounds: dict[str, list[Round]], floor: Sequence[Round]) -> list[Figure]:
+    converts = rounds["convert"]
+    loads = ", ".join(f"{r.load:.1f}" for kind in _KINDS for r in rounds[kind])
     best_convert = _mib_s(min(r.data_seconds for r in converts))
     median_convert = _mib_s(statistics.median(r.data_seconds for r in converts))
     convert_cpu = statistics.median(r.cpu.total for r in converts) / GIBS
     figures = [Figure(f"load average (1 min) over the rounds: {loads}", os.cpu_count() or 0,
                       "cores")]
-    for name, rounds in (("upload", uploads), ("download", downloads)):
-        best = min(rounds, key=lambda r: r.data_seconds)
+    for name in _KINDS[1:]:
+        made = rounds[name]
+        best = min(made, key=lambda r: r.data_seconds)
         figures += [
-            Figure(f"{name}, best of {len(rounds)} (load {best.load:.1f})",
+            Figure(f"{name}, best of {len(made)} (load {best.load:.1f})",
                    _mib_s(best.data_seconds), "MiB/s", baseline=best_convert,
                    target=">= 0.7x qemu-img convert"),
-            Figure(f"{name}, median", _mib_s(statistics.median(r.data_seconds for r in rounds)),
+            Figure(f"{name}, median", _mib_s(statistics.median(r.data_seconds for r in made)),
                    "MiB/s", baseline=median_convert, target=">= 0.7x qemu-img convert"),
             Figure(f"{name} with adding and finalizing the transfer, median",
-                   _mib_s(statistics.median(r.whole_seconds for r in rounds)), "MiB/s",
+                   _mib_s(statistics.median(r.whole_seconds for r in made)), "MiB/s",
                    baseline=median_convert),
-            _cpu_figure(f"{name} CPU per GiB", rounds, convert_cpu),
+            _cpu_figure(f"{name} CPU per GiB", made, convert_cpu),
         ]
-    for label, rounds in (("convert into", floor[:1]), ("convert out of", floor[1:])):
+    for label, hop in (("convert into", floor[:1]), ("convert out of", floor[1:])):
         figures.append(_cpu_figure(f"floor, {label} the host's qemu-nbd export CPU per GiB",
-                                   rounds, convert_cpu))
+                                   hop, convert_cpu))
     return figures
 
 
@@ -154,21 +183,24 @@ class _Sample:
     service: float
     service_children: float
     daemon: float
+    front: float
 
 
 class _Meter:
-    def __init__(self, *, service: int, daemon: int) -> None:
+    def __init__(self, *, service: int, daemon: int, front: int | None) -> None:
         self.service = service
         self.daemon = daemon
+        self.front = front
 
     def sample(self) -> _Sample:
         own = resource.getrusage(resource.RUSAGE_SELF)
         children = resource.getrusage(resource.RUSAGE_CHILDREN)
         service, service_children = _proc_times(self.service)
         daemon, _ = _proc_times(self.daemon)
+        front = _proc_times(self.front)[0] if self.front is not None else 0.0
         return _Sample(own=own.ru_utime + own.ru_stime,
                        children=children.ru_utime + children.ru_stime, service=service,
-                       service_children=service_children, daemon=daemon)
+                       service_children=service_children, daemon=daemon, front=front)
 
 
 def _proc_times(pid: int) -> tuple[float, float]:
@@ -181,7 +213,7 @@ def _proc_times(pid: int) -> tuple[float, float]:
 
 def _between(before: _Sample, after: _Sample) -> dict[str, float]:
     return {name: getattr(after, name) - getattr(before, name)
-            for name in ("own", "children", "service", "service_children", "daemon")}
+            for name in ("own", "children", "service", "service_children", "daemon", "front")}
 
 
 class _Mover:
@@ -225,7 +257,8 @@ class _Mover:
         ended = time.perf_counter()
         whole, client_part = _between(start, self.meter.sample()), _between(before, after)
         cpu = Cpu(client=client_part["own"], client_qemu=client_part["children"],
-                  daemon=whole["daemon"], host_qemu=whole["service_children"],
+                  daemon=whole["daemon"], front=whole["front"],
+                  host_qemu=whole["service_children"],
                   service=whole["service"])
         return Round(copied - copying, ended - started, cpu, os.getloadavg()[0])
 
@@ -292,8 +325,9 @@ def _ram_dir() -> Path:
     raise RuntimeError(f"{_RAM} is not a tmpfs; the benchmark needs RAM storage")
 
 
-def _daemon_pid(base: Path) -> int:
-    return int((base / "imageio" / "daemon.pid").read_text().strip())
+def _pid(base: Path, name: str) -> int | None:
+    path = base / "imageio" / f"{name}.pid"
+    return int(path.read_text().strip()) if path.exists() else None
 
 
 def _image(base: Path) -> Path:
