@@ -9,8 +9,10 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import http.client
+import os
 import secrets
 import select
+import signal
 import socket
 import ssl
 import time
@@ -209,3 +211,14 @@ def _data_port(clients: Clients, transfer: types.ImageTransfer) -> Appliance:
     port = _port(transfer)
     return dataclasses.replace(clients.appliance, url=f"http://127.0.0.1:{port}",
                                https_url=f"https://127.0.0.1:{port}")
+
+
+def test_a_front_that_dies_is_started_again(clients: Clients,
+                                             download: types.ImageTransfer) -> None:
+    """Clients wait in the port's backlog (the service holds the socket) meanwhile."""
+    pid_file = clients.appliance.state_dir / "imageio" / "front.pid"
+    killed = int(pid_file.read_text())
+    os.kill(killed, signal.SIGKILL)
+    status, _ = request(clients, download.transfer_url, "OPTIONS")
+    assert status == 200
+    assert int(pid_file.read_text()) != killed
