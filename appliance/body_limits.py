@@ -114,7 +114,9 @@ class Credentials:
 
 
 class BodyGate:
-    def __init__(self, rules: Iterable[BodyRule], credentials: Credentials) -> None:
+    def __init__(self, rules: Iterable[BodyRule], credentials: Credentials | None = None
+                 ) -> None:
+        """Without ``credentials`` (a server with no logins) no ``login_first`` body gets in."""
         self.rules = tuple((re.compile(rule.path), rule) for rule in rules)
         self.credentials = credentials
 
@@ -129,7 +131,7 @@ class BodyGate:
             raise PayloadTooLarge(f"The request body has {head.content_length} bytes; the "
                                   f"limit for {rule.what} is {rule.limit} bytes.")
         if rule.login_first and head.content_length != 0 and \
-                not self.credentials.valid(head):
+                (self.credentials is None or not self.credentials.valid(head)):
             raise NotAuthenticated(f"Log in before {rule.what}: send a bearer token from "
                                    "/ovirt-engine/sso/oauth/token (or use the portal).")
         return Admission(limit=rule.limit, upload=rule.login_first)

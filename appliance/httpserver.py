@@ -210,8 +210,9 @@ def create_server(app: WsgiApp, listeners: Sequence[Listener], *, gate: BodyGate
     adj = Adjustments(
         sockets=[listener.sock for listener in listeners], threads=THREADS, ident=ident,
         asyncore_use_poll=True,
-        # The gate's route limits decide; this is only the outer bound.
-        max_request_body_size=(gate.largest if gate is not None else 16 * 1024**2) + 1,
+        # The gate's route limits decide, in the route's words (the parser stops a body at
+        # its limit); waitress's own check would answer first, in its own.
+        max_request_body_size=2**62 if gate is not None else 16 * 1024**2,
         # Our limiters refuse early; waitress's own limit (which stops accepting, so the
         # backlog fills and nobody gets in) stays out of reach.
         connection_limit=sum(2 * (lst.limits.total + 8) for lst in listeners),
