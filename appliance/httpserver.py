@@ -5,7 +5,8 @@ select()ed, which stops at descriptor 1024).
 waitress reads each request in its one event-loop thread and hands only whole requests to
 its worker threads, so half-sent requests cost no worker; what they cost is a connection
 place, and these channels give it back on a deadline: ``header_seconds`` for the head,
-``request_seconds`` for a whole small request, ``idle_seconds`` between requests.
+``request_seconds`` for a whole small request, ``idle_seconds`` between requests, and
+``stall_seconds`` for an answer the client stops taking.
 """
 
 from __future__ import annotations
@@ -145,6 +146,15 @@ class GuardedChannel(HTTPChannel):  # type: ignore[misc]
             return False  # an authenticated upload: waitress's inactivity timeout applies
         return now - self.request_started > limits.request_seconds
 
+    def stalled(self, limits: ConnectionLimits) -> bool:
+        """An answer the client has taken none of for ``stall_seconds``. Marking it to close
+        is not enough: waitress closes a channel when its socket turns writable, which a
+        client that stopped reading never lets happen (its place, its buffered answer, and
+        the worker writing it would be held for ever)."""
+        if not self.total_outbufs_len:
+            return False
+        return time.time() - float(self.last_activity) > limits.stall_seconds
+
     def refuse(self) -> None:
         with contextlib.suppress(OSError):
             self.socket.send(_REFUSED)
@@ -196,7 +206,11 @@ class GuardedServer(TcpWSGIServer):  # type: ignore[misc]
     def maintenance(self, now: float) -> None:
         super().maintenance(now)
         for channel in list(self.active_channels.values()):
-            if isinstance(channel, GuardedChannel) and channel.overdue(self.limits):
+            if not isinstance(channel, GuardedChannel):
+                continue
+            if channel.stalled(self.limits):
+                channel.handle_close()  # wakes a worker waiting to write more to it
+            elif channel.overdue(self.limits):
                 channel.will_close = True
 
 

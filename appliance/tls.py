@@ -13,10 +13,11 @@ import logging
 import socket
 import ssl
 import threading
+import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from appliance.connection_limits import ConnectionLimiter, ConnectionLimits, OpeningSocket
+from appliance.connection_limits import ConnectionLimiter, ConnectionLimits
 from appliance.errors import ConfigError
 from appliance.security.certificates import Certificates
 
@@ -55,10 +56,45 @@ class ClientAddresses:
         return wrapped
 
 
+class PipedConnection:
+    """A client of the TLS front, as the limiter and the front's watch see it: evictable
+    while it opens (the TLS handshake), overdue once an answer has waited ``stall_seconds``
+    for the client to take any of it."""
+
+    def __init__(self, sock: socket.socket, limits: ConnectionLimits) -> None:
+        self.sock = sock  # the TLS socket once the handshake is done
+        self.limits = limits
+        self.accepted = time.monotonic()
+        self.sending_since: float | None = None
+
+    def waiting_since(self) -> float | None:
+        if time.monotonic() - self.accepted > self.limits.header_seconds:
+            return None
+        return self.accepted
+
+    def overdue(self, now: float) -> bool:
+        since = self.sending_since
+        return since is not None and now - since > self.limits.stall_seconds
+
+    def evict(self) -> None:
+        # The plain socket's shutdown wakes the threads blocked on it (SSLSocket's own
+        # would unwrap it under them); they close it and give the place back.
+        with contextlib.suppress(OSError):
+            socket.socket.shutdown(self.sock, socket.SHUT_RDWR)
+
+    def send(self, data: bytes) -> None:
+        self.sending_since = time.monotonic()
+        try:
+            self.sock.sendall(data)
+        finally:
+            self.sending_since = None
+
+
 class TlsFront:
     """Counts connections by the client's real address (waitress behind it sees only
     loopback); waitress's deadlines close what the client does not send in time, which
-    ends the pipe here too."""
+    ends the pipe here too, and the front's own watch drops a client that stops taking
+    its answers."""
 
     def __init__(self, listener: socket.socket, *, backend_port: int,
                  certificates: Certificates, addresses: ClientAddresses,
@@ -72,6 +108,8 @@ class TlsFront:
         self.context.load_cert_chain(str(certificates.cert), str(certificates.key))
         self.listener = listener
         self._closed = threading.Event()
+        self._piped: dict[int, PipedConnection] = {}
+        self._lock = threading.Lock()
         self._thread = threading.Thread(target=self._accept, name="tls-front", daemon=True)
 
     @property
@@ -87,28 +125,48 @@ class TlsFront:
             self.listener.close()
 
     def _accept(self) -> None:
+        self.listener.settimeout(1.0)  # the watch runs between accepts
         while not self._closed.is_set():
             try:
                 client, address = self.listener.accept()
+            except TimeoutError:
+                self._drop_stalled()
+                continue
             except OSError:
                 if self._closed.is_set():
                     return
                 continue
-            held = OpeningSocket(client, self.limits.header_seconds)
+            client.settimeout(None)
+            held = PipedConnection(client, self.limits)
             if not self.limiter.admit(address[0], held):
                 with contextlib.suppress(OSError):
                     client.close()
                 continue
-            threading.Thread(target=self._serve, args=(client, address[0], held), daemon=True,
+            with self._lock:
+                self._piped[id(held)] = held
+            threading.Thread(target=self._serve, args=(held, address[0]), daemon=True,
                              name="tls-conn").start()
+            self._drop_stalled()
 
-    def _serve(self, raw: socket.socket, address: str, held: OpeningSocket) -> None:
+    def _drop_stalled(self) -> None:
+        now = time.monotonic()
+        with self._lock:
+            stalled = [held for held in self._piped.values() if held.overdue(now)]
+        for held in stalled:
+            log.info("https: dropped a client that took none of its answer for %.0f s",
+                     self.limits.stall_seconds)
+            held.evict()
+
+    def _serve(self, held: PipedConnection, address: str) -> None:
         try:
-            self._relay(raw, address)
+            self._relay(held, address)
         finally:
             self.limiter.release(held)
+            with self._lock:
+                self._piped.pop(id(held), None)
 
-    def _relay(self, raw: socket.socket, address: str) -> None:
+    def _relay(self, held: PipedConnection, address: str) -> None:
+        raw = held.sock
         try:
             raw.settimeout(self.limits.header_seconds)
             client = self.context.wrap_socket(raw, server_side=True)
@@ -117,6 +175,7 @@ class TlsFront:
             log.debug("TLS handshake with %s failed: %s", address, exc)
             raw.close()
             return
+        held.sock = client
         try:
             backend = socket.create_connection(("127.0.0.1", self.backend_port))
         except OSError:
@@ -124,10 +183,10 @@ class TlsFront:
             return
         port = int(backend.getsockname()[1])
         self.addresses.add(port, address)
-        upstream = threading.Thread(target=_pipe, args=(client, backend), daemon=True,
-                                    name="tls-up")
+        upstream = threading.Thread(target=_pipe, args=(client, backend, backend.sendall),
+                                    daemon=True, name="tls-up")
         upstream.start()
-        _pipe(backend, client)
+        _pipe(backend, client, held.send)
         upstream.join()
         self.addresses.remove(port)
         for s in (client, backend):
@@ -135,22 +194,27 @@ class TlsFront:
                 s.close()
 
 
-def _pipe(source: socket.socket, target: socket.socket) -> None:
+def _pipe(source: socket.socket, target: socket.socket,
+          send: Callable[[bytes], object]) -> None:
     try:
         while data := source.recv(65536):
-            target.sendall(data)
+            send(data)
     except OSError:
         pass
     finally:
         # The backend gets a half-close (it answers what it has, then closes); the TLS side
-        # cannot half-close, so it is closed, which also ends the other direction.
+        # cannot half-close, so it is shut, which also wakes the other direction's thread
+        # (closing alone leaves it blocked on the socket for as long as the client is
+        # silent: a client that never closed kept its place for ever), and closed.
         try:
             if isinstance(target, ssl.SSLSocket):
+                socket.socket.shutdown(target, socket.SHUT_RDWR)
                 target.close()
             else:
                 target.shutdown(socket.SHUT_WR)
         except OSError:
-            pass
+            with contextlib.suppress(OSError):
+                target.close()
 
 
 def bind(listen: str) -> socket.socket:
