@@ -31,6 +31,7 @@ from appliance.tls import WsgiApp
 
 THREADS = 8
 ACCEPTS_PER_TURN = 64
+MAX_HEAD = 32 * 1024
 _REFUSED = (b"HTTP/1.1 503 Service Unavailable\r\nRetry-After: 5\r\nConnection: close\r\n"
             b"Content-Type: text/plain\r\nContent-Length: 42\r\n\r\n"
             b"Too many connections from your address.\r\n\r\n")
@@ -78,13 +79,23 @@ class GatedParser(HTTPRequestParser):  # type: ignore[misc]
             return consumed
         if heading and self.headers_finished:
             try:
-                self.admission = self.gate.decide(self._head())
+                self.admission = self.gate.admit(self._head())
             except VirtStickError as exc:
                 self._refuse(exc)
         elif self.admission is not None and self.body_bytes_received > self.admission.limit:
             self._refuse(PayloadTooLarge(f"The request body passed its limit of "
                                          f"{self.admission.limit} bytes."))
         return consumed
+
+    def close(self) -> None:
+        super().close()
+        self.release()
+
+    def release(self) -> None:
+        """The request is done (or its connection gone): its body's bytes are free again."""
+        admission, self.admission = self.admission, None
+        if admission is not None and admission.held and self.gate is not None:
+            self.gate.budget.release(admission.held)
 
     def _head(self) -> Head:
         headers = self.headers
@@ -162,6 +173,11 @@ class GuardedChannel(HTTPChannel):  # type: ignore[misc]
 
     def del_channel(self, map: dict[int, Any] | None = None) -> None:
         super().del_channel(map)
+        # waitress closes the requests it served, not one cut off while its body came (and
+        # a worker may still read the body of one it serves: only the bytes are counted).
+        for request in [self.request, *self.requests]:
+            if isinstance(request, GatedParser):
+                request.release()
         limiter = self.server.limiter
         if limiter is not None:
             limiter.release(self)
@@ -227,6 +243,9 @@ def create_server(app: WsgiApp, listeners: Sequence[Listener], *, gate: BodyGate
         # The gate's route limits decide, in the route's words (the parser stops a body at
         # its limit); waitress's own check would answer first, in its own.
         max_request_body_size=2**62 if gate is not None else 16 * 1024**2,
+        # A head is a few hundred bytes (a token, a cookie); waitress would take 256 KiB on
+        # each of hundreds of connections.
+        max_request_header_size=MAX_HEAD,
         # Our limiters refuse early; waitress's own limit (which stops accepting, so the
         # backlog fills and nobody gets in) stays out of reach.
         connection_limit=sum(2 * (lst.limits.total + 8) for lst in listeners),
