@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from http.cookies import CookieError, SimpleCookie
 from typing import IO, Any
 from xml.sax.saxutils import escape
@@ -23,12 +24,16 @@ from xml.sax.saxutils import escape
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from appliance.engine.users import Users
-from appliance.errors import NotAuthenticated, PayloadTooLarge, VirtStickError
+from appliance.errors import NotAuthenticated, PayloadTooLarge, ServerBusy, VirtStickError
 from appliance.tls import WsgiApp
 
 KiB, MiB = 1024, 1024 * 1024
 API_PREFIX = "/ovirt-engine/api"
 SSO_PREFIX = "/ovirt-engine/sso"
+# The API's own ISO upload (a body of the whole image, which waitress holds before the view
+# runs, past 512 KiB in a temporary file: RAM on the stick) takes small images only; larger
+# ones go through an image transfer, which the daemon streams to storage.
+ISO_SHORTCUT_LIMIT = 16 * MiB
 
 
 @dataclass(frozen=True)
@@ -58,15 +63,50 @@ class BodyRule:
 class Admission:
     limit: int
     upload: bool  # an authenticated upload: no deadline on the whole request
+    held: int = 0  # bytes reserved from the body budget (release them when done)
 
 
-def rules(*, upload_limit: int) -> tuple[BodyRule, ...]:
-    """The first rule whose method and path match applies."""
+class BodyBudget:
+    """The bytes of request bodies the server holds at once, however many clients send
+    them: each admitted body past ``small`` reserves its size (its limit when chunked)
+    until its request ends, and a body that does not fit waits for another to end (503)."""
+
+    def __init__(self, total: int = 64 * MiB, *, small: int = 64 * KiB) -> None:
+        self.total = total
+        self.small = small
+        self._lock = threading.Lock()
+        self._held = 0
+
+    @property
+    def held(self) -> int:
+        with self._lock:
+            return self._held
+
+    def reserve(self, size: int) -> int:
+        """Bytes reserved (0 for a small body); raises ServerBusy."""
+        if size <= self.small:
+            return 0
+        with self._lock:
+            if self._held + size > self.total:
+                raise ServerBusy(f"The server holds {self._held // MiB} MiB of request bodies "
+                                 f"(its limit is {self.total // MiB} MiB); send this one "
+                                 "again in a moment.")
+            self._held += size
+        return size
+
+    def release(self, size: int) -> None:
+        with self._lock:
+            self._held = max(0, self._held - size)
+
+
+def rules(*, upload_limit: int = ISO_SHORTCUT_LIMIT) -> tuple[BodyRule, ...]:
+    """The first rule whose method and path match applies. The portals upload through image
+    transfers: no portal route takes more than a form."""
     return (
         BodyRule(r"/ovirt-engine/api/storagedomains/[^/]+/isoimages", upload_limit,
-                 frozenset({"POST"}), login_first=True, what="an ISO upload"),
-        BodyRule(r"/admin/isos/[^/]+", upload_limit, frozenset({"PUT"}), login_first=True,
-                 what="an ISO upload"),
+                 frozenset({"POST"}), login_first=True,
+                 what="an ISO upload through /isoimages (larger images go through an image "
+                      "transfer: upload_disk.py, ovirt-img or the Admin Portal)"),
         # Credentials travel in these bodies: a few fields.
         BodyRule(r"/login|/logout|/ovirt-engine/sso/.*|/ovirt-engine/services/sso-logout",
                  16 * KiB, what="a login form"),
@@ -114,9 +154,12 @@ class Credentials:
 
 
 class BodyGate:
-    def __init__(self, rules: Iterable[BodyRule], credentials: Credentials) -> None:
+    def __init__(self, rules: Iterable[BodyRule], credentials: Credentials | None = None, *,
+                 budget: BodyBudget | None = None) -> None:
+        """Without ``credentials`` (a server with no logins) no ``login_first`` body gets in."""
         self.rules = tuple((re.compile(rule.path), rule) for rule in rules)
         self.credentials = credentials
+        self.budget = budget or BodyBudget()
 
     @property
     def largest(self) -> int:
@@ -129,10 +172,17 @@ class BodyGate:
             raise PayloadTooLarge(f"The request body has {head.content_length} bytes; the "
                                   f"limit for {rule.what} is {rule.limit} bytes.")
         if rule.login_first and head.content_length != 0 and \
-                not self.credentials.valid(head):
+                (self.credentials is None or not self.credentials.valid(head)):
             raise NotAuthenticated(f"Log in before {rule.what}: send a bearer token from "
                                    "/ovirt-engine/sso/oauth/token (or use the portal).")
         return Admission(limit=rule.limit, upload=rule.login_first)
+
+    def admit(self, head: Head) -> Admission:
+        """``decide``, and the body's bytes reserved from the budget (a server that holds
+        whole bodies calls this, and ``budget.release(admission.held)`` when done)."""
+        admission = self.decide(head)
+        size = head.content_length if head.content_length is not None else admission.limit
+        return replace(admission, held=self.budget.reserve(size))
 
     def middleware(self, app: WsgiApp) -> WsgiApp:
         def gated(environ: dict[str, Any], start_response: Callable[..., Any]

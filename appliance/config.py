@@ -33,6 +33,7 @@ Example::
     max_connections = 400                # open connections a listener holds at most
     max_connections_per_address = 32     # ... of which one client address may hold
     request_header_seconds = 5.0         # a request's head must arrive within this
+    response_stall_seconds = 30.0        # a client taking none of an answer this long is dropped
 
     [auth]
     admin_password_hash = "scrypt$..."   # appliance.security.passwords.hash_password
@@ -130,6 +131,7 @@ class HttpSection:
     max_connections: int = 400
     max_connections_per_address: int = 32
     request_header_seconds: float = 5.0
+    response_stall_seconds: float = 30.0
 
 
 class MetricsAccess(StrEnum):

@@ -34,11 +34,15 @@ class ConnectionLimits:
     header_seconds: float = 5.0  # from connect (or the last answer) to a request's whole head
     request_seconds: float = 30.0  # a whole request that is not an authenticated upload
     idle_seconds: float = 15.0  # a kept-alive connection with nothing to do
+    # An answer the client takes none of for this long: it stopped reading (a slow reader
+    # would otherwise keep its connection, its place and its buffers for ever).
+    stall_seconds: float = 30.0
 
     @classmethod
     def from_config(cls, http: HttpSection) -> ConnectionLimits:
         return cls(total=http.max_connections, per_address=http.max_connections_per_address,
-                   header_seconds=http.request_header_seconds)
+                   header_seconds=http.request_header_seconds,
+                   stall_seconds=http.response_stall_seconds)
 
 
 class Held(Protocol):

@@ -112,6 +112,14 @@ class PayloadTooLarge(VirtStickError):
     reason = "Request Entity Too Large"
 
 
+class ServerBusy(VirtStickError):
+    """A bounded resource of the service is in use by others for now: try again soon."""
+
+    status = 503
+    code = "server-busy"
+    reason = "Service Unavailable"
+
+
 class NotSupported(VirtStickError):
     status = 501
     code = "not-supported"

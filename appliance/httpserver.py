@@ -5,7 +5,8 @@ select()ed, which stops at descriptor 1024).
 waitress reads each request in its one event-loop thread and hands only whole requests to
 its worker threads, so half-sent requests cost no worker; what they cost is a connection
 place, and these channels give it back on a deadline: ``header_seconds`` for the head,
-``request_seconds`` for a whole small request, ``idle_seconds`` between requests.
+``request_seconds`` for a whole small request, ``idle_seconds`` between requests, and
+``stall_seconds`` for an answer the client stops taking.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from appliance.tls import WsgiApp
 
 THREADS = 8
 ACCEPTS_PER_TURN = 64
+MAX_HEAD = 32 * 1024
 _REFUSED = (b"HTTP/1.1 503 Service Unavailable\r\nRetry-After: 5\r\nConnection: close\r\n"
             b"Content-Type: text/plain\r\nContent-Length: 42\r\n\r\n"
             b"Too many connections from your address.\r\n\r\n")
@@ -79,13 +81,23 @@ class GatedParser(HTTPRequestParser):  # type: ignore[misc]
             return consumed
         if heading and self.headers_finished:
             try:
-                self.admission = self.gate.decide(self._head())
+                self.admission = self.gate.admit(self._head())
             except VirtStickError as exc:
                 self._refuse(exc)
         elif self.admission is not None and self.body_bytes_received > self.admission.limit:
             self._refuse(PayloadTooLarge(f"The request body passed its limit of "
                                          f"{self.admission.limit} bytes."))
         return consumed
+
+    def close(self) -> None:
+        super().close()
+        self.release()
+
+    def release(self) -> None:
+        """The request is done (or its connection gone): its body's bytes are free again."""
+        admission, self.admission = self.admission, None
+        if admission is not None and admission.held and self.gate is not None:
+            self.gate.budget.release(admission.held)
 
     def _head(self) -> Head:
         headers = self.headers
@@ -215,6 +227,15 @@ class GuardedChannel(HTTPChannel):  # type: ignore[misc]
             return False  # an authenticated upload: waitress's inactivity timeout applies
         return now - self.request_started > limits.request_seconds
 
+    def stalled(self, limits: ConnectionLimits) -> bool:
+        """An answer the client has taken none of for ``stall_seconds``. Marking it to close
+        is not enough: waitress closes a channel when its socket turns writable, which a
+        client that stopped reading never lets happen (its place, its buffered answer, and
+        the worker writing it would be held for ever)."""
+        if not self.total_outbufs_len:
+            return False
+        return time.time() - float(self.last_activity) > limits.stall_seconds
+
     def refuse(self) -> None:
         with contextlib.suppress(OSError):
             self.socket.send(_REFUSED)
@@ -222,6 +243,11 @@ class GuardedChannel(HTTPChannel):  # type: ignore[misc]
 
     def del_channel(self, map: dict[int, Any] | None = None) -> None:
         super().del_channel(map)
+        # waitress closes the requests it served, not one cut off while its body came (and
+        # a worker may still read the body of one it serves: only the bytes are counted).
+        for request in [self.request, *self.requests]:
+            if isinstance(request, GatedParser):
+                request.release()
         limiter = self.server.limiter
         if limiter is not None:
             limiter.release(self)
@@ -268,7 +294,11 @@ class GuardedServer(TcpWSGIServer):  # type: ignore[misc]
     def maintenance(self, now: float) -> None:
         super().maintenance(now)
         for channel in list(self.active_channels.values()):
-            if isinstance(channel, GuardedChannel) and channel.overdue(self.limits):
+            if not isinstance(channel, GuardedChannel):
+                continue
+            if channel.stalled(self.limits):
+                channel.handle_close()  # wakes a worker waiting to write more to it
+            elif channel.overdue(self.limits):
                 channel.will_close = True
 
 
@@ -282,8 +312,12 @@ def create_server(app: WsgiApp, listeners: Sequence[Listener], *, gate: BodyGate
     adj = Adjustments(
         sockets=[listener.sock for listener in listeners], threads=THREADS, ident=ident,
         asyncore_use_poll=True,
-        # The gate's route limits decide; this is only the outer bound.
-        max_request_body_size=(gate.largest if gate is not None else 16 * 1024**2) + 1,
+        # The gate's route limits decide, in the route's words (the parser stops a body at
+        # its limit); waitress's own check would answer first, in its own.
+        max_request_body_size=2**62 if gate is not None else 16 * 1024**2,
+        # A head is a few hundred bytes (a token, a cookie); waitress would take 256 KiB on
+        # each of hundreds of connections.
+        max_request_header_size=MAX_HEAD,
         # Our limiters refuse early; waitress's own limit (which stops accepting, so the
         # backlog fills and nobody gets in) stays out of reach.
         connection_limit=sum(2 * (lst.limits.total + 8) for lst in listeners),

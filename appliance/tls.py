@@ -143,8 +143,10 @@ class TlsFront:
         try:
             # The backend gets a half-close (it answers what it has, then closes); the TLS
             # side cannot half-close, so the backend's end closes it, ending both.
-            upstream = asyncio.ensure_future(_pipe(reader, backend_writer, half_close=True))
-            await _pipe(backend_reader, writer, half_close=False)
+            stall = self.limits.stall_seconds
+            upstream = asyncio.ensure_future(
+                _pipe(reader, backend_writer, half_close=True, stall_seconds=stall))
+            await _pipe(backend_reader, writer, half_close=False, stall_seconds=stall)
             upstream.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await upstream
@@ -157,13 +159,18 @@ PIPE_CHUNK = 65536
 
 
 async def _pipe(source: asyncio.StreamReader, target: asyncio.StreamWriter, *,
-                half_close: bool) -> None:
+                half_close: bool, stall_seconds: float) -> None:
     try:
         while data := await source.read(PIPE_CHUNK):
             target.write(data)
-            await target.drain()  # a slow reader slows the writer, nothing piles up here
+            # A slow reader slows the writer, nothing piles up here; one that takes none of
+            # its answer for stall_seconds loses its place (the relay then closes both ends).
+            await asyncio.wait_for(target.drain(), stall_seconds)
         if half_close and target.can_write_eof():
             target.write_eof()
+    except TimeoutError:
+        log.info("https: dropped a client that took none of its answer for %.0f s",
+                 stall_seconds)
     except (OSError, ConnectionError, ssl.SSLError):
         pass
 

@@ -8,7 +8,7 @@ from flask import Flask, Response, jsonify
 from appliance import __version__, metrics, web_security
 from appliance.api import create_blueprint as api_blueprint
 from appliance.api import hostjoin
-from appliance.body_limits import BodyGate, Credentials, rules
+from appliance.body_limits import ISO_SHORTCUT_LIMIT, BodyGate, Credentials, rules
 from appliance.engine.engine import Engine
 from webui import register as register_portals
 from webui.session import COOKIE_NAME, TransportSessionInterface, session_reader
@@ -37,7 +37,7 @@ def create_app(engine: Engine) -> Flask:
 def _gate_bodies(app: Flask, engine: Engine) -> None:
     """Bodies are judged on the request's head, before they are read (see body_limits);
     waitress asks the same gate (``app.extensions["body_gate"]``) before it buffers one."""
-    gate = BodyGate(rules(upload_limit=engine.config.storage.iso_max_size),
+    gate = BodyGate(rules(upload_limit=min(ISO_SHORTCUT_LIMIT, engine.config.storage.iso_max_size)),
                     Credentials(engine.users, cookie_name=COOKIE_NAME,
                                 read_session=session_reader(app)))
     app.extensions["body_gate"] = gate

@@ -15,8 +15,11 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask import Flask, Response, jsonify, render_template, request
-from waitress.server import create_server
+from waitress.server import MultiSocketServer
 
+from appliance import httpserver, tls
+from appliance.body_limits import BodyGate, BodyRule
+from appliance.connection_limits import ConnectionLimiter, ConnectionLimits
 from appliance.errors import VirtStickError
 from firstboot.answers import Answers, InvalidAnswers
 from firstboot.session import SessionState, WizardSession
@@ -26,6 +29,10 @@ FIELDS = ("network.interface", "network.mode", "network.address", "network.gatew
           "network.dns", "network.hostname", "storage.backing", "storage.size_mib",
           "storage.device", "storage.confirm_wipe", "admin.password", "admin.password_confirm",
           "timezone")
+# The page listens on the LAN before any password exists: the service's bounds, smaller.
+LIMITS = ConnectionLimits(total=64, per_address=8, header_seconds=5.0, request_seconds=30.0,
+                          idle_seconds=15.0)
+FORM_LIMIT = 16 * 1024  # the form's fields, a password among them
 
 
 def create_app(session: WizardSession) -> Flask:
@@ -90,7 +97,7 @@ def nest(values: Mapping[str, str]) -> dict[str, Any]:
 
 def serve_until_done(session: WizardSession, listen: str, *, grace_s: float = 1.0) -> None:
     """Serve on ``listen`` (host:port, several separated by spaces) until the session is done."""
-    server = create_server(create_app(session), listen=listen, threads=4)
+    server = _server(create_app(session), listen)
     thread = threading.Thread(target=server.run, name="firstboot-web", daemon=True)
     thread.start()
     try:
@@ -98,6 +105,17 @@ def serve_until_done(session: WizardSession, listen: str, *, grace_s: float = 1.
         time.sleep(grace_s)  # let the browser fetch the page that shows the URL
     finally:
         server.close()
+
+
+def _server(app: Flask, listen: str) -> httpserver.GuardedServer | MultiSocketServer:
+    """waitress under the service's bounds (``appliance.httpserver``): connections per
+    address and in total, a head within seconds, the form's size decided on its head."""
+    limiter = ConnectionLimiter(LIMITS, name="firstboot-web")
+    listeners = [httpserver.Listener(tls.bind(address), LIMITS, limiter)
+                 for address in listen.split()]
+    gate = BodyGate([BodyRule(r"/|/apply", FORM_LIMIT, frozenset({"POST"}),
+                              what="the setup form")])
+    return httpserver.create_server(app, listeners, gate=gate, ident="VirtStick setup")
 
 
 def _summary(session: WizardSession, answers: Answers, token: str, *,

@@ -7,8 +7,12 @@ from __future__ import annotations
 
 import dataclasses
 import secrets
+import select
 import shutil
+import socket
+import ssl
 import threading
+import time
 import urllib.parse
 from collections.abc import Iterator
 
@@ -28,6 +32,7 @@ from tests.api.conftest import (
 
 API = "/ovirt-engine/api"
 CONSOLE_PORT = free_port()
+STALL_SECONDS = 3.0  # a client taking none of its answer this long is dropped
 
 
 @pytest.fixture(scope="module")
@@ -35,7 +40,8 @@ def guarded() -> Iterator[Appliance]:
     base = sandbox.state_dir("vs-dos-")
     prefix = f"vsdos{secrets.token_hex(3)}-"
     process, running = start_appliance(base, prefix=prefix, auth={"token_idle_minutes": 30.0},
-                                       http={"console_listen": f"127.0.0.1:{CONSOLE_PORT}"})
+                                       http={"console_listen": f"127.0.0.1:{CONSOLE_PORT}",
+                                             "response_stall_seconds": STALL_SECONDS})
     try:
         yield running
     finally:
@@ -128,9 +134,9 @@ MIB = 1024**2
     ("/ovirt-engine/sso/oauth/token", "application/x-www-form-urlencoded", 413,
      '"error_code": "payload-too-large"'),
     (f"{API}/vms", "application/xml", 413, "<fault><reason>Request Entity Too Large"),
-    (f"{API}/storagedomains/any/isoimages?name=x.iso", "application/octet-stream", 401,
-     "Log in before an ISO upload"),
-    ("/admin/isos/x.iso", "application/octet-stream", 401, "Log in before an ISO upload"),
+    (f"{API}/storagedomains/any/isoimages?name=x.iso", "application/octet-stream", 413,
+     "larger images go through an image transfer"),
+    ("/admin/isos/x.iso", "application/octet-stream", 413, "the limit for a form is"),
 ])
 def test_large_bodies_are_refused_before_they_are_read(guarded: Appliance, path: str,
                                                        kind: str, status: int,
@@ -142,6 +148,33 @@ def test_large_bodies_are_refused_before_they_are_read(guarded: Appliance, path:
     answer = siege.send_head(guarded, head, source=siege.attacker(3), body=b"x" * 1000)
     assert answer[0] == status, answer
     assert words in answer[1]
+
+
+def test_bodies_held_at_once_are_bounded(guarded: Appliance) -> None:
+    """96 API bodies of a megabyte each (the API's limit), sent from 3 addresses and left
+    half-way: the service holds 64 MiB of bodies at most, the others are told to come back,
+    and the service answers meanwhile."""
+    head = (f"POST {API}/vms HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/xml"
+            f"\r\nContent-Length: {MIB}\r\n\r\n").encode() + b"<vm>" + b" " * 4096
+    held = []
+    try:
+        for number in range(96):
+            sock = siege.connect_from(siege.attacker(20 + number // 32), guarded)
+            sock.sendall(head)
+            held.append(sock)
+        time.sleep(1)
+        told = [sock.recv(200) for sock in held if select.select([sock], [], [], 0)[0]]
+        assert_served(guarded, siege.probe(guarded, seconds=1))
+    finally:
+        for sock in held:
+            sock.close()
+    assert len(told) >= 30 and all(b" 503 " in answer for answer in told), told[:3]
+    assert len(held) - len(told) <= 64
+
+
+def test_a_long_head_is_refused(guarded: Appliance) -> None:
+    head = "GET /health HTTP/1.1\nHost: 127.0.0.1\n" + "X-Padding: " + "a" * 40_000 + "\n"
+    assert siege.send_head(guarded, head, source=siege.attacker(3))[0] == 431
 
 
 def test_chunked_bodies_are_bounded(guarded: Appliance) -> None:
@@ -209,3 +242,50 @@ def test_failed_logins_elsewhere_do_not_lock_the_admin_out(guarded: Appliance,
     assert siege.login_from(guarded, "127.0.0.1", "admin@internal", ADMIN_PASSWORD,
                             https=https) == 200
     assert_served(guarded, siege.probe(guarded, seconds=0.5, https=https))
+
+
+LARGE_ASSET = "/assets/vendor/novnc/core/rfb.js"  # public, and more than the socket buffers
+
+
+@pytest.mark.parametrize("https", [False, True], ids=["http", "https"])
+def test_clients_that_stop_reading_lose_their_places(guarded: Appliance, https: bool) -> None:
+    """As many connections as an address may hold ask for a page and never read it: they
+    are dropped once their answers stall, and the address gets in again."""
+    assert len(guarded.request("GET", LARGE_ASSET).text) > 100_000
+    source = siege.attacker(8 if https else 9)
+    stuck = [_unread(guarded, source, https=https) for _ in range(32)]
+    try:
+        time.sleep(1)
+        assert not _gets_in(guarded, source, https=https)  # every place of it is held
+        deadline = time.monotonic() + STALL_SECONDS + 10
+        while not _gets_in(guarded, source, https=https):
+            assert time.monotonic() < deadline, "the stuck readers kept their places"
+            time.sleep(1)
+        assert_served(guarded, siege.probe(guarded, seconds=0.5, https=https))
+    finally:
+        for sock in stuck:
+            sock.close()
+
+
+def _unread(appliance: Appliance, source: str, *, https: bool) -> socket.socket:
+    parsed = urllib.parse.urlparse(appliance.https_url if https else appliance.url)
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 2048)  # it takes almost nothing
+    sock.bind((source, 0))
+    sock.settimeout(5)
+    sock.connect((parsed.hostname or "127.0.0.1", parsed.port or 80))
+    if https:
+        sock = ssl._create_unverified_context().wrap_socket(sock)
+    # Asked 40 times over (5 MiB, more than the kernel buffers between us): a front that
+    # relays it is left waiting on this client, not only on its server.
+    sock.sendall(f"GET {LARGE_ASSET} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode() * 40)
+    return sock
+
+
+def _gets_in(appliance: Appliance, source: str, *, https: bool) -> bool:
+    try:
+        answer = siege.send_head(appliance, "GET /health HTTP/1.1\nHost: 127.0.0.1\n",
+                                 source=source, https=https)
+    except OSError:
+        return False
+    return answer[0] == 200

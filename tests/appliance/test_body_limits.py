@@ -45,9 +45,6 @@ def test_a_body_without_a_length_stops_at_its_limit(client: FlaskClient) -> None
 
 def test_uploads_need_a_session_before_their_body(engine: Engine, client: FlaskClient) -> None:
     data = b"not an ISO image" * 4096
-    reply = client.put("/admin/isos/x.iso", data=data)
-    assert reply.status_code == 401
-    assert "Log in before an ISO upload" in reply.get_data(as_text=True)
     reply = client.post("/ovirt-engine/api/storagedomains/any/isoimages?name=x.iso", data=data,
                         headers={"Authorization": "Bearer forged"})
     assert reply.status_code == 401 and "<fault>" in reply.get_data(as_text=True)
@@ -66,3 +63,20 @@ def test_api_objects_keep_their_megabyte(engine: Engine, client: FlaskClient) ->
                                  "Content-Type": "application/xml"})
     assert reply.status_code == 413
     assert "the limit for an API request is 1048576 bytes" in reply.get_data(as_text=True)
+
+
+def test_the_portals_take_forms_only(client: FlaskClient) -> None:
+    """The Admin Portal uploads through image transfers: no portal route takes an image."""
+    reply = client.put("/admin/isos/x.iso", data=b"x" * (1 << 20))
+    assert reply.status_code == 413
+    assert "the limit for a form is 262144 bytes" in reply.get_data(as_text=True)
+
+
+def test_the_api_iso_shortcut_takes_small_images_only(engine: Engine,
+                                                      client: FlaskClient) -> None:
+    token = engine.users.issue_token(engine.users.actor(ADMIN_USER_ID))
+    domain = engine.storage_domains.default().id
+    reply = client.post(f"/ovirt-engine/api/storagedomains/{domain}/isoimages?name=x.iso",
+                        data=b"x" * (17 << 20), headers={"Authorization": f"Bearer {token}"})
+    assert reply.status_code == 413
+    assert "larger images go through an image transfer" in reply.get_data(as_text=True)

@@ -17,11 +17,14 @@ from dataclasses import dataclass
 import pytest
 
 from appliance import config as appliance_config
-from firstboot.hardware import Hardware
+from appliance.config import Config
+from firstboot.hardware import CpuVirtualization, DataSource, Hardware, Nic
 from firstboot.session import SessionState, WizardSession
 from firstboot.settings import WizardSettings
 from firstboot.storage import release
 from firstboot.web.app import create_app, serve_until_done
+from tests.api import siege
+from tests.api.conftest import Appliance
 from tests.firstboot.nmlab import Lab
 
 
@@ -159,3 +162,67 @@ def test_remote_apply_without_the_code_is_refused(settings: WizardSettings, lab:
                           environ_base=remote)
     assert refused.status_code == 403
     assert session.state is SessionState.ASKING and not settings.config_path.exists()
+
+
+@pytest.fixture
+def bounded(settings: WizardSettings) -> Iterator[Appliance]:
+    """The page on 127.0.0.1 (a made-up machine: nothing is applied), in the form the DoS
+    helpers of tests/api take; attackers come from other loopback addresses."""
+    nic = Nic(name="eth0", mac="02:00:00:00:00:02", driver="e1000", physical=True,
+              wireless=False, carrier=True, speed_mbps=1000, model="", source=DataSource.SYSFS)
+    hardware = Hardware(cpu=CpuVirtualization.INTEL_VTX, kvm_device=True, ram_mib=8192,
+                        nics=(nic,), disks=())
+    session = WizardSession(settings=settings, hardware=hardware)
+    port = _free_port()
+    thread = threading.Thread(target=serve_until_done, args=(session, f"127.0.0.1:{port}"),
+                              kwargs={"grace_s": 0.1}, daemon=True)
+    thread.start()
+    _wait_listening(port)
+    yield Appliance(url=f"http://127.0.0.1:{port}", https_url="", state_dir=settings.etc_dir,
+                    config=Config(), prefix="")
+    session.done.set()
+    thread.join(10)
+
+
+def test_a_large_form_is_refused_on_its_head(bounded: Appliance) -> None:
+    head = (f"POST / HTTP/1.1\nHost: 127.0.0.1\nContent-Type: application/x-www-form-urlencoded"
+            f"\nContent-Length: {1024**3}\n")
+    status, text = siege.send_head(bounded, head, source=siege.attacker(0), body=b"x" * 1000)
+    assert status == 413 and "the limit for the setup form is" in text, (status, text)
+
+
+def test_connections_from_one_address_are_bounded(bounded: Appliance) -> None:
+    attack = siege.ConnectionHolder(bounded, sources=[siege.attacker(1)], per_source=60)
+    with siege.under(attack, warmup=2):
+        watch = _page_probe(bounded, seconds=3)
+    assert watch.failures == [] and watch.slowest < siege.HEALTH_DEADLINE, watch
+    assert attack.most_open <= 8, attack.most_open
+
+
+def test_a_head_that_never_ends_is_closed(bounded: Appliance) -> None:
+    sock = siege.connect_from(siege.attacker(2), bounded, timeout=30)
+    started = time.monotonic()
+    try:
+        sock.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n")
+        while sock.recv(4096):
+            pass
+    except OSError:
+        pass
+    finally:
+        sock.close()
+    assert time.monotonic() - started < 15  # plain waitress waits 120 s
+
+
+def _page_probe(page: Appliance, *, seconds: float) -> siege.Watch:
+    watch = siege.Watch()
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        started = time.monotonic()
+        try:
+            with urllib.request.urlopen(page.url + "/status.json", timeout=1) as response:
+                response.read()
+            watch.latencies.append(time.monotonic() - started)
+        except OSError as exc:
+            watch.failures.append(str(exc))
+        time.sleep(0.05)
+    return watch

@@ -1,8 +1,12 @@
-"""``/storagedomains/{id}/isoimages``: the ISO library, by an upload simpler than oVirt's
-image transfer::
+"""``/storagedomains/{id}/isoimages``: the ISO library, for small images (a cloud-init seed,
+a driver disk) by an upload simpler than oVirt's image transfer::
 
     POST /ovirt-engine/api/storagedomains/{sd}/isoimages?name=x.iso&sha256=<hex>
-    Content-Type: application/octet-stream     (the image, streamed; Content-Length given)
+    Content-Type: application/octet-stream     (the image; Content-Length given)
+
+The service holds such a body whole before the view runs, so it takes 16 MiB at most
+(``body_limits.ISO_SHORTCUT_LIMIT``); larger images go through an image transfer into a
+disk of content type iso, as oVirt's clients upload them.
 
 answers 201 with the ISO's ``<disk>`` (``content_type`` iso); put it in a VM's CD-ROM with
 ``PUT /vms/{id}/cdroms/00000000-0000-0000-0000-000000000000`` and ``<cdrom><file id="..."/>``.

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from appliance.connection_limits import ConnectionLimits
 from appliance.security.certificates import Certificates
 
 CONFIG_NAME = "50-virtstick.conf"
@@ -18,7 +19,7 @@ LOG_MAX_BYTES = 10 * 1024 * 1024
 @dataclass(frozen=True)
 class ImageioSettings:
     run_dir: Path  # configuration, control socket, qemu-nbd sockets, staging notes, log
-    host: str  # where the data listener binds ("0.0.0.0", "127.0.0.1", "::")
+    host: str  # where the public data port binds ("0.0.0.0", "127.0.0.1", "::")
     port: int  # 0: any free port, chosen at start
     certificates: Certificates
     # Idle connections of an authorized client are dropped after this long (the ticket may
@@ -27,6 +28,10 @@ class ImageioSettings:
     # Connections one transfer may use: the daemon tells clients (OPTIONS max_readers and
     # max_writers) and qemu-nbd accepts this many (--shared).
     max_connections: int = 8
+    # The public port's front: an ovirt-imageio client opens up to max_connections for one
+    # transfer (and one more for its questions); a browser a few.
+    front_limits: ConnectionLimits = ConnectionLimits(total=64, per_address=16,
+                                                      header_seconds=5.0)
 
     @property
     def conf_dir(self) -> Path:
@@ -46,7 +51,8 @@ class ImageioSettings:
 
 
 def write(settings: ImageioSettings, *, port: int) -> Path:
-    """The drop-in for a daemon listening on ``port``; returns the directory for ``-c``."""
+    """The drop-in for a daemon listening on 127.0.0.1:``port`` (behind the front, which
+    holds the TLS); returns the directory for ``-c``."""
     conf_d = settings.conf_dir / "conf.d"
     conf_d.mkdir(parents=True, exist_ok=True)
     settings.conf_dir.chmod(0o700)
@@ -60,14 +66,14 @@ run_dir = {settings.run_dir}
 max_connections = {settings.max_connections}
 inactivity_timeout = {settings.inactivity_timeout}
 
+# Plain HTTP on loopback: remote clients reach it through the front, which speaks TLS with
+# the appliance's certificate.
 [tls]
-enable = true
-key_file = {certs.key}
-cert_file = {certs.cert}
+enable = false
 ca_file = {certs.ca_cert}
 
 [remote]
-host = {settings.host}
+host = 127.0.0.1
 port = {port}
 
 # Clients on this machine switch to a unix socket (an abstract one, named by the daemon)
