@@ -143,6 +143,7 @@ class AgentSettings:
     # Where KVM was chosen automatically: the machine's verdict, which a VM failing under
     # KVM (and starting under TCG) changes for every later start. None: virt_type holds.
     verdict: VirtVerdict | None = None
+    tcg_cache_mib: int | None = 32  # TCG's translated-code cache per VM (see DomainSpec)
 
     def current_virt_type(self) -> VirtType:
         return self.verdict.virt_type if self.verdict is not None else self.virt_type
@@ -560,6 +561,7 @@ class LocalHostAgent:
             serial=domxml.SerialConsole(socket=socket_path, log=log_path),
             boot_network="network" in request.boot,
             serial_number=request.serial_number,
+            tcg_cache_mib=self.settings.tcg_cache_mib,
         )
 
     def _attachment(self, need: vdsm_networks.NetworkNeed) -> str:
