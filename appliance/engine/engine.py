@@ -33,6 +33,7 @@ from appliance.engine.inventory import Inventory
 from appliance.engine.isos import Isos
 from appliance.engine.jobs import JobContext, Jobs
 from appliance.engine.joining import HostJoining
+from appliance.engine.ksm import KsmManager
 from appliance.engine.mac_pools import MacPools
 from appliance.engine.maintenance import Maintenance
 from appliance.engine.migration import Migrations
@@ -134,6 +135,7 @@ class Engine:
         self._settings: AgentSettings | None = None
         self._many_hosts()
         self.monitor = Monitor(self.ctx, self.storage_domains)
+        self.ksm = KsmManager(self.ctx, self.monitor)
 
     @property
     def appliance_id(self) -> str:
@@ -174,6 +176,7 @@ class Engine:
         self.ha.start()
         self.balancer.start()
         self.monitor.start()
+        self.ksm.start()
         self.thin.start()
 
     def stop(self) -> None:
@@ -183,6 +186,7 @@ class Engine:
         self.image_transfers.abandon_all("the service stopped during the transfer")
         if self._host_transfers is not None:
             self._host_transfers.stop()
+        self.ksm.stop()
         self.monitor.stop()
         self.balancer.stop()
         self.ha.stop()

@@ -136,3 +136,6 @@ class EventCode(StrEnum):
     INSTANCE_TYPE_ADDED = "instance_type_added", PRIVATE + 27
     INSTANCE_TYPE_UPDATED = "instance_type_updated", PRIVATE + 28
     INSTANCE_TYPE_REMOVED = "instance_type_removed", PRIVATE + 29
+    CLUSTER_MEMORY_OVERCOMMIT = "cluster_memory_overcommit", PRIVATE + 40
+    KSM_STARTED = "ksm_started", PRIVATE + 41
+    KSM_STOPPED = "ksm_stopped", PRIVATE + 42

@@ -23,7 +23,7 @@ from defusedxml import ElementTree as SafeET
 
 from appliance.config import VirtType
 from appliance.errors import HostAgentError, NotFound, NotSupported
-from appliance.vdsm import domxml, stats
+from appliance.vdsm import domxml, ksm, stats
 from appliance.vdsm import migration as vdsm_migration
 from appliance.vdsm import networks as vdsm_networks
 from appliance.vdsm.connection import LibvirtConnection
@@ -180,6 +180,8 @@ class HostAgent(Protocol):
     def prepare_networks(self, needs: tuple[vdsm_networks.NetworkNeed, ...]) -> None: ...
     def forget_network(self, name: str) -> None: ...
     def cpu_time_ns(self) -> int: ...
+    def ksm_tuning(self) -> ksm.KsmTuning | None: ...
+    def tune_ksm(self, tuning: ksm.KsmTuning) -> None: ...
     def graphics(self, vm_id: str) -> GraphicsInfo: ...
     def set_graphics_password(self, vm_id: str, *, password: str,
                               valid_until: float) -> None: ...
@@ -378,6 +380,13 @@ class LocalHostAgent:
             except libvirt.libvirtError:
                 continue  # gone meanwhile
         return total
+    def ksm_tuning(self) -> ksm.KsmTuning | None:
+        """The kernel's KSM settings (shared by every lab host of this machine)."""
+        return ksm.read_tuning(self.settings.host_probe.sys)
+
+    def tune_ksm(self, tuning: ksm.KsmTuning) -> None:
+        ksm.apply_tuning(self.settings.host_probe.sys, tuning)
+
     def graphics(self, vm_id: str) -> GraphicsInfo:
         graphics = self._graphics_element(self._domain(vm_id))
         port = int(graphics.get("port", "-1"))

@@ -61,10 +61,9 @@ class DomainSpec:
         features = sub(domain, "features")
         sub(features, "acpi")
         sub(features, "apic")
-        if self.virt_type is VirtType.KVM:
-        if self.virt_type == "qemu" and self.tcg_cache_mib is not None:
+        if self.virt_type is VirtType.QEMU and self.tcg_cache_mib is not None:
             sub(sub(features, "tcg"), "tb-cache", str(self.tcg_cache_mib), unit="MiB")
-        if self.virt_type == "kvm":
+        if self.virt_type is VirtType.KVM:
             sub(domain, "cpu", mode="host-passthrough")
         sub(domain, "clock", offset="utc")
         sub(domain, "on_poweroff", "destroy")
