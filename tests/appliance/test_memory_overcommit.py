@@ -21,7 +21,7 @@ from appliance.errors import InsufficientResources, InvalidInput, PermissionDeni
 
 
 def _vm(engine: Engine, prefix: str, name: str, share: float) -> Vm:
-    host = engine.store.hosts.all()[0]
+    host = engine.ctx.store.hosts.all()[0]
     cluster = engine.clusters.list()[0]
     memory = int(host.memory * share) // MiB * MiB
     return engine.vms.create(VmCreate(name=f"{prefix}{name}", cluster_id=cluster.id,
@@ -44,13 +44,13 @@ def test_start_is_refused_beyond_the_overcommit_and_allowed_within(
         assert "did not satisfy internal filter Memory because its available memory is too " \
                "low" in message
         assert "under the cluster's 100% memory overcommit" in message
-        assert engine.store.vms.get(second.id).status is VmStatus.DOWN
+        assert engine.ctx.store.vms.get(second.id).status is VmStatus.DOWN
 
         updated = engine.clusters.set_memory_overcommit(cluster.id, 150, actor=SYSTEM)
         assert updated.memory_overcommit_percent == 150
         assert engine.clusters.get(cluster.id).memory_overcommit_percent == 150  # stored
         engine.vms.start(second.id, actor=SYSTEM)
-        assert engine.store.vms.get(second.id).status is VmStatus.UP
+        assert engine.ctx.store.vms.get(second.id).status is VmStatus.UP
         assert any(e.code == "cluster_memory_overcommit" and "150%" in e.description
                    for e in engine.events.recent())
     finally:

@@ -3,6 +3,7 @@ a real guest and lets it go on, uncorrupted, when space is freed."""
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import os
 import secrets
@@ -108,17 +109,28 @@ def tmpfs_lab(demo_disk: Path | None, size_mib: int,
 def _release_zram(prepared: storage.PreparedStorage, timeout: float = 120.0) -> None:
     """Unmount and remove the test's zram device. A mount namespace made on this shared
     machine while it was mounted (a QEMU's, a lab host's) holds a copy of the mount until
-    it ends, and the device stays busy until then: try again for a while, then say so."""
+    it ends, and the device stays busy until then: try again for a while, once more when the
+    tests end, then say so."""
+    if not _try_release(prepared, timeout):
+        atexit.register(_last_try, prepared)
+
+
+def _try_release(prepared: storage.PreparedStorage, timeout: float) -> bool:
     deadline = time.monotonic() + timeout
     while True:
         try:
             storage.release(prepared, zram_control=ZRAM_CONTROL, sys_block=SYS_BLOCK)
-            return
+            return True
         except storage.StorageSetupFailed as exc:
             if time.monotonic() > deadline:
-                warnings.warn(f"zram{prepared.zram_id} stays busy: {exc.detail}", stacklevel=2)
-                return
+                warnings.warn(f"zram{prepared.zram_id} is still busy: {exc.detail}",
+                              stacklevel=3)
+                return False
             time.sleep(2)
+
+
+def _last_try(prepared: storage.PreparedStorage) -> None:
+    _try_release(prepared, 300.0)
 
 
 def _wait(condition: object, timeout: float, what: str) -> None:
@@ -168,7 +180,7 @@ class RamDomain:
 
     def __init__(self, lab: GuestLab) -> None:
         self.lab = lab
-        self.domain = lab.engine.store.storage_domains.get_by_name(RAM_DOMAIN)
+        self.domain = lab.engine.ctx.store.storage_domains.get_by_name(RAM_DOMAIN)
 
     def used(self) -> int:
         return self.lab.engine.thin.domain_fill(self.domain).used
@@ -196,7 +208,7 @@ def _trim(console: GuestConsole) -> None:
 def _zram_ram_bytes(lab: GuestLab) -> int:
     """RAM the zram device under the lab's domain holds (mm_stat's mem_used_total), once the
     file system has written back (and discarded) what it caches."""
-    mount = Path(lab.engine.store.storage_domains.get_by_name(RAM_DOMAIN).path)
+    mount = Path(lab.engine.ctx.store.storage_domains.get_by_name(RAM_DOMAIN).path)
     subprocess.run(["sync", "-f", str(mount)], check=True)
     device = os.stat(mount).st_dev
     name = Path(f"/sys/dev/block/{os.major(device)}:{os.minor(device)}").resolve().name
@@ -263,6 +275,6 @@ def test_freed_guest_data_goes_back_to_the_ram_domain(demo_disk: Path,
         _fill(console)
         lab.stop(vm)
         assert ram.used() > empty + FILL - FREED
-        disk_id = lab.engine.store.attachments.where(vm_id=vm.id)[0].disk_id
+        disk_id = lab.engine.ctx.store.attachments.where(vm_id=vm.id)[0].disk_id
         lab.engine.vms.detach_disk(vm.id, disk_id, actor=actor, remove=True)
         assert ram.settled_used(empty) < empty  # the VM's whole layer is gone
