@@ -129,13 +129,14 @@ class Engine:
         self.disk_uploads = DiskUploads(self.ctx, self.disks, self.image_transfers)
         self._transfer_monitor = TransferMonitor(self.ctx, self.image_transfers)
         self._host_transfers: HostTransfers | None = None
-        self.inventory = Inventory(self.ctx, vms=self.vms, snapshots=self.snapshots,
-                                   isos=self.isos, domains=self.storage_domains)
         self.local_agent: LocalHostAgent | None = None
         self._settings: AgentSettings | None = None
         self._many_hosts()
         self.monitor = Monitor(self.ctx, self.storage_domains)
         self.ksm = KsmManager(self.ctx, self.monitor)
+        self.inventory = Inventory(self.ctx, vms=self.vms, snapshots=self.snapshots,
+                                   isos=self.isos, domains=self.storage_domains,
+                                   monitor=self.monitor)
 
     @property
     def appliance_id(self) -> str:

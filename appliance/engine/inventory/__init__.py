@@ -12,7 +12,16 @@ from appliance.engine.audit import audited_read
 from appliance.engine.audit_actions import AuditAction
 from appliance.engine.authz import Actor, require_superuser
 from appliance.engine.context import EngineContext
-from appliance.engine.inventory import dashboard, hosts, jobs, networks, storage, templates, vms
+from appliance.engine.inventory import (
+    dashboard,
+    hosts,
+    jobs,
+    memory,
+    networks,
+    storage,
+    templates,
+    vms,
+)
 from appliance.engine.inventory.dashboard import Dashboard
 from appliance.engine.inventory.hosts import HostLoad
 from appliance.engine.inventory.networks import NetworkRow
@@ -21,7 +30,7 @@ from appliance.engine.inventory.templates import TemplateRow
 from appliance.engine.inventory.vms import NewVmChoices, VmDetails, VmRow, VmState
 from appliance.engine.isos import Isos
 from appliance.engine.model import Event, Job, StorageDomain
-from appliance.engine.monitoring import event_search
+from appliance.engine.monitoring import Monitor, event_search
 from appliance.engine.monitoring.event_search import EventFilter
 from appliance.engine.snapshots import Snapshots
 from appliance.engine.storage import StorageDomains
@@ -35,8 +44,9 @@ VM_PAGE_EVENTS = 15
 
 class Inventory:
     def __init__(self, ctx: EngineContext, *, vms: Vms, snapshots: Snapshots, isos: Isos,
-                 domains: StorageDomains) -> None:
+                 domains: StorageDomains, monitor: Monitor) -> None:
         self.ctx = ctx
+        self._monitor = monitor
         self._vms = vms
         self._snapshots = snapshots
         self._isos = isos
@@ -88,7 +98,8 @@ class Inventory:
             self.ctx.store, counts, storage=storage.domain_rows(self.ctx.store,
                                                                self._domains.usage),
             events=self.ctx.events.recent(limit=DASHBOARD_EVENTS),
-            jobs=jobs.recent_jobs(self.ctx.store, limit=DASHBOARD_JOBS))
+            jobs=jobs.recent_jobs(self.ctx.store, limit=DASHBOARD_JOBS),
+            ksm=memory.host_ksm(self.ctx.store, self._monitor.latest))
 
     @audited_read(AuditAction.INVENTORY_LIST_HOST_LOADS)
     def list_host_loads(self, *, actor: Actor) -> list[HostLoad]:
