@@ -7,6 +7,7 @@ local host, reconcile with what runs, import the demo template.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
@@ -67,6 +68,7 @@ from appliance.engine.vm_updates import VmUpdates
 from appliance.engine.vms import Vms
 from appliance.errors import ConfigError
 from appliance.security import certificates
+from appliance.startup import StartupClock
 from appliance.vdsm.agent import AgentSettings, LocalHostAgent
 from appliance.vdsm.host import VirtVerdict, choose_virt_type
 from appliance.vdsm.imageio.config import ImageioSettings
@@ -163,17 +165,37 @@ class Engine:
             self.ctx, vms=self.vms, disks=self.disks, isos=self.isos, clusters=self.clusters,
             domains=self.storage_domains, copies=self.disk_copies)
 
-    def start(self) -> None:
+    def start(self, clock: StartupClock | None = None) -> None:
+        """Start in named steps, each timed in the log when a clock is given."""
+        for name, step in self._start_steps():
+            if clock is None:
+                step()
+            else:
+                with clock.phase(f"engine: {name}"):
+                    step()
+
+    def _start_steps(self) -> list[tuple[str, Callable[[], object]]]:
+        return [
+            ("unfinished jobs", self._abort_unfinished),
+            ("defaults", lambda: bootstrap.ensure_defaults(self._store, self.config)),
+            ("reconciler", self.reconciler.start),
+            ("local host", self._connect_local_host),
+            ("other hosts", self.hosts.reconnect_all),
+            ("reconcile", self.reconciler.all),
+            ("transfers", self._resume_transfers),
+            ("demo template", self._import_demo_template),
+            ("monitors", self._start_monitors),
+        ]
+
+    def _abort_unfinished(self) -> None:
         self.jobs.abort_unfinished()
         self.audit.abort_unfinished()
-        bootstrap.ensure_defaults(self._store, self.config)
-        self.reconciler.start()
-        self._connect_local_host()
-        self.hosts.reconnect_all()
-        self.reconciler.all()
+
+    def _resume_transfers(self) -> None:
         self.image_transfers.abandon_all("the service restarted during the transfer")
         self._transfer_monitor.start()
-        self._import_demo_template()
+
+    def _start_monitors(self) -> None:
         self.ha.start()
         self.balancer.start()
         self.monitor.start()

@@ -1,6 +1,7 @@
 """``/clusters``: added to a data center, changed (names, CPU type, MAC pool, scheduling
-policy, memory overcommit) and removed when empty, as oVirt allows; the clusters of a data center; affinity
-groups (VMs that must or must not share a host). A cluster's networks: networks.py."""
+policy, memory overcommit) and removed when empty, as oVirt allows; the clusters of a data
+center; affinity groups (VMs that must or must not share a host). A cluster's networks:
+networks.py."""
 
 from __future__ import annotations
 
