@@ -70,7 +70,7 @@ from appliance.errors import ConfigError
 from appliance.security import certificates
 from appliance.startup import StartupClock
 from appliance.vdsm.agent import AgentSettings, LocalHostAgent
-from appliance.vdsm.host import VirtVerdict, choose_virt_type
+from appliance.vdsm.host import VirtVerdict, probe_in_background, quick_virt_type
 from appliance.vdsm.imageio.config import ImageioSettings
 from appliance.vdsm.imageio.daemon import ImageioDaemon
 from appliance.vdsm.imageio.transfers import HostTransfers
@@ -185,11 +185,23 @@ class Engine:
             ("transfers", self._resume_transfers),
             ("demo template", self._import_demo_template),
             ("monitors", self._start_monitors),
+            ("KVM probe", self._probe_kvm),
         ]
 
     def _abort_unfinished(self) -> None:
         self.jobs.abort_unfinished()
         self.audit.abort_unfinished()
+
+    def _probe_kvm(self) -> None:
+        """Whether KVM really boots guests here is found out in the background: the API
+        serves meanwhile, VM starts wait for the answer (up to half a minute, once per boot)."""
+        verdict = self.agent_settings().verdict
+        if verdict is None:
+            return
+        demo = Path(self.config.appliance.demo_disk) if self.config.appliance.demo_disk else None
+        probe_in_background(verdict, libvirt_uri=self.config.appliance.libvirt_uri,
+                            cache_dir=self.config.appliance.runtime_dir,
+                            disk=demo if demo is not None and demo.is_file() else None)
 
     def _resume_transfers(self) -> None:
         self.image_transfers.abandon_all("the service restarted during the transfer")
@@ -224,15 +236,12 @@ class Engine:
         """What every host's agent is made with (lab hosts share the machine's choices)."""
         if self._settings is None:
             config = self.config
-            demo = Path(config.appliance.demo_disk) if config.appliance.demo_disk else None
             runtime = config.appliance.runtime_dir
-            virt_type = choose_virt_type(config.appliance.virt_type, cache_dir=runtime,
-                                         probe_disk=demo if demo and demo.is_file() else None,
-                                         libvirt_uri=config.appliance.libvirt_uri)
+            virt_type, settled = quick_virt_type(config.appliance.virt_type, cache_dir=runtime)
             verdict = None
             if config.appliance.virt_type is VirtType.AUTO:
                 verdict = VirtVerdict(virt_type, cache_dir=runtime,
-                                      on_fallback=self._kvm_fell_back)
+                                      on_fallback=self._kvm_fell_back, settled=settled)
             self._settings = AgentSettings(
                 appliance_id=self.ctx.appliance_id,
                 run_dir=config.appliance.state_dir / "consoles",
@@ -245,10 +254,13 @@ class Engine:
         return self._settings
 
     def _kvm_fell_back(self, vm: str, reason: str) -> None:
-        self.ctx.events.record(
-            EventCode.KVM_FALLBACK, f"VM {vm} could not start under KVM ({reason}); it was started "
-            "under TCG (emulation, slower), as every VM will be until the next boot.",
-            severity=EventSeverity.WARNING)
+        if vm:
+            text = (f"VM {vm} could not start under KVM ({reason}); it was started under TCG "
+                    "(emulation, slower), as every VM will be until the next boot.")
+        else:
+            text = (f"KVM does not run guests on this machine ({reason}): VMs run under TCG "
+                    "(emulation, slower) until the next boot.")
+        self.ctx.events.record(EventCode.KVM_FALLBACK, text, severity=EventSeverity.WARNING)
         for host in self._store.hosts.all():  # the verdict is the machine's, for all its hosts
             if host.virt_type is VirtType.KVM:
                 self._store.hosts.update(replace(host, virt_type=VirtType.QEMU))

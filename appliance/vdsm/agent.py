@@ -279,6 +279,8 @@ class LocalHostAgent:
             return None
 
     def launch(self, request: LaunchRequest) -> None:
+        if self.settings.verdict is not None:
+            self.settings.verdict.wait_settled()  # the KVM probe may still be running
         spec = self._domain_spec(request)
         try:
             if request.restore_from is not None:
