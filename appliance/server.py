@@ -27,9 +27,13 @@ from webui import start_console_proxy
 log = logging.getLogger(__name__)
 
 
-def serve(config: Config, *, ready: threading.Event | None = None) -> None:
-    clock = StartupClock()
-    clock.mark("interpreter and imports")
+def serve(config: Config, *, ready: threading.Event | None = None,
+          clock: StartupClock | None = None) -> None:
+    """Serve until stopped; ``clock`` times the start-up's phases in the log (one is made
+    here when the caller has none)."""
+    if clock is None:
+        clock = StartupClock()
+        clock.mark("interpreter and imports")
     with clock.phase("checks"):
         # VMs that could never start are refused now, in one line that says what to change.
         require_reachable({"the storage domain": config.storage.path,

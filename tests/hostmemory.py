@@ -2,13 +2,17 @@
 processes and the bytes their disk files hold.
 
 A QEMU's cost is its proportional set size (``Pss`` in ``smaps_rollup``): pages only it maps
-count whole, pages it shares (libraries, pages merged by KSM) count by the share it has, so
-the sum over many VMs is what they take from the host together, whatever else runs on this
-shared machine. A file's cost is its allocated blocks: holes (sparse, TRIMmed) cost nothing.
+count whole, pages it shares (libraries, pages merged by KSM) count by the share it has.
+For a set of QEMUs together, ``resident_bytes`` counts the physical pages any of them maps,
+each once (from ``/proc/PID/pagemap``, as root): pages shared inside the set count once,
+pages shared with anything else on this shared machine (another user's VMs merged by KSM,
+libraries) count whole, so other people's processes can never make the set look cheaper.
+A file's cost is its allocated blocks: holes (sparse, TRIMmed) cost nothing.
 """
 
 from __future__ import annotations
 
+import array
 import re
 import time
 from collections.abc import Callable, Iterable
@@ -38,6 +42,38 @@ def qemu_bytes(domain_names: Iterable[str]) -> int:
         except (OSError, ValueError):
             continue
     return total
+
+
+PAGE = 4096
+_PRESENT = 1 << 63
+_PFN = (1 << 55) - 1
+
+
+def resident_bytes(pids: Iterable[int]) -> int:
+    """Bytes of the distinct physical pages the processes map (gone processes count 0)."""
+    frames: set[int] = set()
+    for pid in pids:
+        try:
+            frames |= _frames(pid)
+        except OSError:
+            continue
+    return len(frames) * PAGE
+
+
+def _frames(pid: int) -> set[int]:
+    found: set[int] = set()
+    ranges = []
+    for line in Path(f"/proc/{pid}/maps").read_text().splitlines():
+        start, end = (int(x, 16) for x in line.split(None, 1)[0].split("-"))
+        ranges.append((start, end))
+    with open(f"/proc/{pid}/pagemap", "rb") as pagemap:
+        for start, end in ranges:
+            pagemap.seek(start // PAGE * 8)
+            entries = array.array("Q")
+            entries.frombytes(pagemap.read((end - start) // PAGE * 8))
+            found.update(e & _PFN for e in entries if e & _PRESENT)
+    found.discard(0)  # a PFN of 0: present but hidden (not root)
+    return found
 
 
 def allocated_bytes(paths: Iterable[Path]) -> int:

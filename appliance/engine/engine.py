@@ -179,7 +179,9 @@ class Engine:
             ("unfinished jobs", self._abort_unfinished),
             ("defaults", lambda: bootstrap.ensure_defaults(self._store, self.config)),
             ("reconciler", self.reconciler.start),
+            ("image server", self._start_image_server),
             ("local host", self._connect_local_host),
+            ("local host facts", self._register_local_host),
             ("other hosts", self.hosts.reconnect_all),
             ("reconcile", self.reconciler.all),
             ("transfers", self._resume_transfers),
@@ -268,7 +270,6 @@ class Engine:
     def _connect_local_host(self) -> None:
         config = self.config
         host_id = bootstrap.local_host_id(self._store)
-        self._host_transfers = self._start_image_server()
         agent = LocalHostAgent(
             host_id=host_id, uri=config.appliance.libvirt_uri, settings=self.agent_settings(),
             on_lifecycle=self.reconciler.on_lifecycle,
@@ -278,10 +279,16 @@ class Engine:
         self.storage_domains.connect_host(agent)
         self.local_agent = agent
         self.ctx.hosts.agents[host_id] = agent
-        bootstrap.register_local_host(self._store, agent.facts(),
-                                      uri=config.appliance.libvirt_uri)
 
-    def _start_image_server(self) -> HostTransfers:
+    def _register_local_host(self) -> None:
+        assert self.local_agent is not None
+        bootstrap.register_local_host(self._store, self.local_agent.facts(),
+                                      uri=self.config.appliance.libvirt_uri)
+
+    def _start_image_server(self) -> None:
+        self._host_transfers = self._image_server()
+
+    def _image_server(self) -> HostTransfers:
         """ovirt-imageio for this machine's image transfers, with the appliance's
         certificate (the same names as the HTTPS listener's)."""
         config = self.config
