@@ -15,6 +15,7 @@ class AuditAction(StrEnum):
     CLUSTER_REMOVE = "cluster.remove"
     CLUSTER_REMOVE_AFFINITY_GROUP = "cluster.remove_affinity_group"
     CLUSTER_SET_AFFINITY_GROUP = "cluster.set_affinity_group"
+    CLUSTER_SET_MEMORY_OVERCOMMIT = "cluster.set_memory_overcommit"
     CLUSTER_SET_SCHEDULING_POLICY = "cluster.set_scheduling_policy"
     CLUSTER_UPDATE = "cluster.update"
     CONSOLE_GET_DISPLAY = "console.get_display"

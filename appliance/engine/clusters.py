@@ -190,6 +190,7 @@ class Clusters:
         self._on_policy_change()
         return cluster
 
+    @audited(AuditAction.CLUSTER_SET_MEMORY_OVERCOMMIT)
     def set_memory_overcommit(self, cluster_id: str, percent: int, *, actor: Actor) -> Cluster:
         """oVirt's memory optimization: VMs of the cluster may be promised ``percent`` % of a
         host's memory (100 none, 150 server load, 200 desktop load)."""
