@@ -12,6 +12,7 @@ import secrets
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 from appliance import cli_hosts, cli_users, cli_vms, client
@@ -52,6 +53,9 @@ def _parser() -> argparse.ArgumentParser:
                        "--state-dir)")
     serve.add_argument("--state-dir", type=Path, help="keep all state in this directory")
     serve.add_argument("--listen", help="HOST:PORT for plain HTTP")
+    serve.add_argument("--wait-for-config", action="store_true",
+                       help="load the code now, then wait until the configuration file exists "
+                       "(the stick starts the service with the first-boot wizard)")
     serve.set_defaults(func=_serve)
 
     run = commands.add_parser("run", help="try the service on this machine, state in /tmp")
@@ -66,15 +70,31 @@ def _parser() -> argparse.ArgumentParser:
 
 def _serve(args: argparse.Namespace) -> int:
     from appliance.server import serve
+    from appliance.startup import StartupClock
 
+    clock = StartupClock()
+    clock.mark("interpreter and imports")
     if args.config is not None or args.state_dir is None:
-        config = configuration.load(args.config or configuration.DEFAULT_CONFIG_PATH)
+        path = args.config or configuration.DEFAULT_CONFIG_PATH
+        if args.wait_for_config:
+            with clock.phase("waiting for the configuration"):
+                _wait_for(path)
+        config = configuration.load(path)
     else:
         config = development_config(args.state_dir)
     if args.listen:
         config = config.replace(http={"listen": args.listen})
-    serve(config)
+    serve(config, clock=clock)
     return 0
+
+
+def _wait_for(path: Path, *, poll: float = 0.2) -> None:
+    """Until the wizard has written ``path`` (it replaces the file whole, never in part)."""
+    if not path.exists():
+        logging.getLogger(__name__).info("waiting for %s (the first-boot wizard writes it)",
+                                         path)
+    while not path.exists():
+        time.sleep(poll)
 
 
 def _run(args: argparse.Namespace) -> int:

@@ -51,6 +51,11 @@ Example::
 
     [imageio]
     listen = "0.0.0.0:54322"             # ovirt-imageio's data listener (oVirt's port); port 0: any
+
+    [memory]
+    ksm = "auto"                         # page merging: auto (when memory gets tight), on, off
+    ksm_interval_seconds = 10            # how often the engine looks again
+    ksm_threshold_percent = 20           # "tight": less free than this, or VMs promised more
 """
 
 from __future__ import annotations
@@ -162,6 +167,22 @@ class MonitoringSection:
     metrics_access: MetricsAccess = MetricsAccess.LOCALHOST
 
 
+class KsmMode(StrEnum):
+    """Who decides whether the kernel merges identical pages: the engine, as ksmtuned does
+    (auto), always merging (on), or nobody here (off: KSM is left as it is)."""
+
+    AUTO = "auto"
+    ON = "on"
+    OFF = "off"
+
+
+@dataclass(frozen=True)
+class MemorySection:
+    ksm: KsmMode = KsmMode.AUTO
+    ksm_interval_seconds: int = 10
+    ksm_threshold_percent: int = 20
+
+
 @dataclass(frozen=True)
 class QuotasSection:
     user_storage_gib: int = 100
@@ -185,6 +206,7 @@ class Config:
     monitoring: MonitoringSection = field(default_factory=MonitoringSection)
     quotas: QuotasSection = field(default_factory=QuotasSection)
     imageio: ImageioSection = field(default_factory=ImageioSection)
+    memory: MemorySection = field(default_factory=MemorySection)
 
     @property
     def database_path(self) -> Path:
@@ -251,6 +273,7 @@ def _section_types() -> dict[str, type]:
         "monitoring": MonitoringSection,
         "quotas": QuotasSection,
         "imageio": ImageioSection,
+        "memory": MemorySection,
     }
 
 

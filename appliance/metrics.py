@@ -136,6 +136,8 @@ def _hosts(found: list[Measurement]) -> Iterator[Metric]:
     yield from _families(found, labels, [
         ("virtstick_host_ksm_shared_bytes", "Memory KSM keeps as shared pages", "ksm_shared"),
         ("virtstick_host_ksm_saved_bytes", "Memory KSM page sharing saves", "ksm_saved"),
+        ("virtstick_host_ksm_running", "1 while KSM merges pages (the engine decides)",
+         "ksm_running"),
         ("virtstick_host_load1", "Load average over one minute", "load_1m"),
         ("virtstick_host_vms_running", "VMs running on the host", "vms_running"),
         ("virtstick_host_swap_used_bytes", "Swap in use", "swap_used"),
@@ -181,12 +183,23 @@ def _storage(found: list[Measurement]) -> Iterator[Metric]:
     ratio = GaugeMetricFamily("virtstick_storage_domain_overcommit_percent",
                               "Committed space as a percentage of capacity",
                               labels=["storage_domain", "storage_domain_id"])
+    ram = GaugeMetricFamily("virtstick_storage_domain_ram_bytes", "RAM a storage domain in "
+                            "memory holds (tmpfs: its data; zram: after compression)",
+                            labels=["storage_domain", "storage_domain_id"])
+    compression = GaugeMetricFamily("virtstick_storage_domain_compression_ratio",
+                                    "Data per byte of RAM of a domain in memory (zram > 1)",
+                                    labels=["storage_domain", "storage_domain_id"])
     for m in found:
         for kind in ("capacity", "used", "free", "committed"):
             size.add_metric([m.name, m.object_id, kind], m.values[kind])
         ratio.add_metric([m.name, m.object_id], m.values["overcommit"])
+        if "ram_used" in m.values:
+            ram.add_metric([m.name, m.object_id], m.values["ram_used"])
+            compression.add_metric([m.name, m.object_id], m.values["compression_ratio"])
     yield size
     yield ratio
+    yield ram
+    yield compression
 
 
 Family = tuple[str, str, str]  # metric name, help, measurement key

@@ -18,6 +18,7 @@ from appliance.config import Config
 from appliance.connection_limits import ConnectionLimiter, ConnectionLimits
 from appliance.engine.engine import Engine
 from appliance.security import certificates
+from appliance.startup import StartupClock
 from appliance.tls import TlsFront
 from appliance.vdsm.qemu_access import require_reachable
 from appliance.web import create_app
@@ -27,18 +28,28 @@ from webui import stop as stop_portals
 log = logging.getLogger(__name__)
 
 
-def serve(config: Config, *, ready: threading.Event | None = None) -> None:
-    # VMs that could never start are refused now, in one line that says what to change.
-    require_reachable({"the storage domain": config.storage.path,
-                       "the serial consoles": config.appliance.state_dir},
-                      libvirt_uri=config.appliance.libvirt_uri)
-    _raise_open_files_limit()
-    listeners = _bind(config)  # a taken port fails now, not after the engine's slow start
-    engine = Engine(config)
-    engine.start()
-    app = create_app(engine)
-    server, front = _serve_on(listeners, config, app)
-    console_proxies = start_console_proxy(app, engine)
+def serve(config: Config, *, ready: threading.Event | None = None,
+          clock: StartupClock | None = None) -> None:
+    """Serve until stopped; ``clock`` times the start-up's phases in the log (one is made
+    here when the caller has none)."""
+    if clock is None:
+        clock = StartupClock()
+        clock.mark("interpreter and imports")
+    with clock.phase("checks"):
+        # VMs that could never start are refused now, in one line that says what to change.
+        require_reachable({"the storage domain": config.storage.path,
+                           "the serial consoles": config.appliance.state_dir},
+                          libvirt_uri=config.appliance.libvirt_uri)
+        _raise_open_files_limit()
+        listeners = _bind(config)  # a taken port fails now, not after the engine's slow start
+    with clock.phase("engine"):
+        engine = Engine(config)
+        engine.start(clock)
+    with clock.phase("web application"):
+        app = create_app(engine)
+    with clock.phase("listeners"):
+        server, front = _serve_on(listeners, config, app)
+        console_proxies = start_console_proxy(app, engine)
     stop = threading.Event()
 
     def on_signal(signum: int, _frame: FrameType | None) -> None:
@@ -55,6 +66,7 @@ def serve(config: Config, *, ready: threading.Event | None = None) -> None:
     if front is not None:
         front.start()
         log.info("serving on https://%s", config.http.https_listen)
+    clock.mark("ready to serve")
     if ready is not None:
         ready.set()
     try:

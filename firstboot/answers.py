@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 
 from appliance.errors import InvalidInput
 from appliance.security.passwords import hash_password
-from firstboot.storage_sizing import Backing, StorageBudget, budget_for
+from firstboot.storage_sizing import Backing, StorageBudget, budget_for, propose_backing
 
 _E = TypeVar("_E", bound=StrEnum)
 
@@ -88,6 +88,7 @@ class Facts:
     interfaces: frozenset[str] = frozenset()  # empty: not checked
     disks: frozenset[str] = frozenset()  # device nodes offered for persistence
     default_interface: str = ""
+    zram: bool | None = None  # the kernel offers zram devices; None: not checked
 
 
 _HOSTNAME_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$", re.IGNORECASE)
@@ -165,7 +166,10 @@ def parse_network(raw: Mapping[str, Any], facts: Facts) -> NetworkAnswers:
 def parse_storage(raw: Mapping[str, Any], facts: Facts) -> StorageAnswers:
     out = _Collector("storage")
     _unknown(raw, {"backing", "size_mib", "device", "confirm_wipe"}, out)
-    backing = _enum(Backing, raw.get("backing", "tmpfs"), "backing", out)
+    proposed = propose_backing(zram=facts.zram).backing
+    backing = _enum(Backing, raw.get("backing", proposed.value), "backing", out)
+    if backing is Backing.ZRAM and facts.zram is False:
+        out.add("backing", 'this kernel has no zram; use backing = "tmpfs"')
     device = _text(raw.get("device"))
     size = _whole(raw.get("size_mib"), "size_mib", out)
     if backing is Backing.DISK:

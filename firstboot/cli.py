@@ -53,7 +53,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run(args: argparse.Namespace, settings: WizardSettings) -> int:
-    hardware = detect(include_loop=settings.include_loop_disks, bridge=settings.bridge)
+    hardware = detect(include_loop=settings.include_loop_disks, bridge=settings.bridge,
+                      zram_control=settings.zram_control)
     notices: list[str] = []  # why the seed was not used, for the faces too
     try:
         seed = _search(settings).seed
@@ -101,7 +102,8 @@ def _seed(args: argparse.Namespace, settings: WizardSettings) -> int:
 
 
 def _apply(args: argparse.Namespace, settings: WizardSettings) -> int:
-    hardware = detect(include_loop=settings.include_loop_disks, bridge=settings.bridge)
+    hardware = detect(include_loop=settings.include_loop_disks, bridge=settings.bridge,
+                      zram_control=settings.zram_control)
     seed = Seed(f"file {args.seed}", Path(args.seed).read_text())
     outcome = apply_all(answers_from_seed(seed, hardware.facts()), settings,
                         on_step=_print_step)
@@ -110,17 +112,20 @@ def _apply(args: argparse.Namespace, settings: WizardSettings) -> int:
 
 
 def _tui(args: argparse.Namespace, settings: WizardSettings) -> int:
-    hardware = detect(include_loop=settings.include_loop_disks, bridge=settings.bridge)
+    hardware = detect(include_loop=settings.include_loop_disks, bridge=settings.bridge,
+                      zram_control=settings.zram_control)
     return _ask(settings, hardware, listen="", console=True)
 
 
 def _web(args: argparse.Namespace, settings: WizardSettings) -> int:
-    hardware = detect(include_loop=settings.include_loop_disks, bridge=settings.bridge)
+    hardware = detect(include_loop=settings.include_loop_disks, bridge=settings.bridge,
+                      zram_control=settings.zram_control)
     return _ask(settings, hardware, listen=args.listen or settings.web_listen, console=False)
 
 
 def _network(args: argparse.Namespace, settings: WizardSettings) -> int:
-    hardware = detect(include_loop=settings.include_loop_disks, bridge=settings.bridge)
+    hardware = detect(include_loop=settings.include_loop_disks, bridge=settings.bridge,
+                      zram_control=settings.zram_control)
     if args.seed:
         raw = parse_seed_text(Seed(f"file {args.seed}", Path(args.seed).read_text()))
         answers = parse_network(raw.get("network", {}), hardware.facts())
@@ -143,7 +148,8 @@ async def _current_network(settings: WizardSettings) -> dict[str, str]:
 
 
 def _hardware(args: argparse.Namespace, settings: WizardSettings) -> int:
-    hardware = detect(include_loop=settings.include_loop_disks, bridge=settings.bridge)
+    hardware = detect(include_loop=settings.include_loop_disks, bridge=settings.bridge,
+                      zram_control=settings.zram_control)
     print(json.dumps(dataclasses.asdict(hardware), indent=2))
     return 0
 

@@ -70,6 +70,7 @@ class Hardware:
     ram_mib: int
     nics: tuple[Nic, ...]
     disks: tuple[Disk, ...]
+    zram: bool = False  # the kernel can add zram devices (zram-control)
 
     def default_nic(self) -> str:
         wired = [n for n in self.nics if not n.wireless]
@@ -86,7 +87,7 @@ class Hardware:
     def facts(self) -> Facts:
         return Facts(ram_mib=self.ram_mib, interfaces=frozenset(n.name for n in self.nics),
                      disks=frozenset(d.node for d in self.persistent_candidates()),
-                     default_interface=self.default_nic())
+                     default_interface=self.default_nic(), zram=self.zram)
 
     def warnings(self) -> list[str]:
         notes = []
@@ -102,7 +103,8 @@ class Hardware:
         return notes
 
 
-def detect(*, include_loop: bool = False, bridge: str = "ovirtmgmt") -> Hardware:
+def detect(*, include_loop: bool = False, bridge: str = "ovirtmgmt",
+           zram_control: Path = Path("/sys/class/zram-control")) -> Hardware:
     context = pyudev.Context()
     cpu = _cpu_virtualization(Path("/proc/cpuinfo"))
     return Hardware(
@@ -111,6 +113,7 @@ def detect(*, include_loop: bool = False, bridge: str = "ovirtmgmt") -> Hardware
         ram_mib=_ram_mib(Path("/proc/meminfo")),
         nics=tuple(sorted(_nics(context, bridge), key=lambda n: (not n.physical, n.name))),
         disks=tuple(sorted(_disks(context, include_loop), key=lambda d: d.node)),
+        zram=(zram_control / "hot_add").exists(),
     )
 
 

@@ -1,9 +1,11 @@
-"""How big the RAM storage domain may be: a proposal from installed RAM, and the trade-off.
+"""Where the storage domain lives and how big it may be: a proposal from the kernel and the
+installed RAM, and the trade-off.
 
 A tmpfs domain costs as much RAM as the data it holds; a zram domain costs that data after
 compression, so the same RAM holds more thin disks (VM images compress about 2:1 with lz4;
 the proposal assumes that ratio, and the domain's ``disksize`` is what the VMs see). The rest
-of the RAM stays for the system and the VMs, which is the trade-off the faces show.
+of the RAM stays for the system and the VMs, which is the trade-off the faces show. zram is
+proposed where the kernel has it, tmpfs otherwise; both give back what guests free (TRIM).
 """
 
 from __future__ import annotations
@@ -24,6 +26,24 @@ class Backing(StrEnum):
     TMPFS = "tmpfs"
     ZRAM = "zram"
     DISK = "disk"
+
+
+@dataclass(frozen=True)
+class BackingProposal:
+    backing: Backing
+    reason: str  # one sentence for the faces: why this one
+
+
+def propose_backing(*, zram: bool | None) -> BackingProposal:
+    """zram where the kernel has it (``zram`` None: not known, so the safe tmpfs)."""
+    if zram:
+        return BackingProposal(Backing.ZRAM, (
+            "Proposed: compressed RAM (zram), which this kernel has: VM disks take about half "
+            "the RAM they would on tmpfs, so the same RAM holds about twice the thin disks."))
+    why = "this kernel has no zram" if zram is False else "zram was not looked for"
+    return BackingProposal(Backing.TMPFS, (
+        f"Proposed: RAM (tmpfs), because {why}: VM disks take as much RAM as the data "
+        "they hold."))
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,9 @@
 """The guest's disk: an MBR with syslinux's boot code, a FAT boot partition (syslinux,
-kernel, initramfs) and a small raw data partition for the marker, converted to qcow2.
+kernel, initramfs), a small raw data partition for the marker and a raw scratch partition
+that ``disk fill``/``disk free`` write and discard, converted to qcow2.
+
+The scratch partition is never written by the build: in qcow2 it costs nothing until a guest
+fills it, so the disk's virtual size grows but not what it holds.
 
 Nothing is mounted: the FAT file system is made in a file with mkfs.fat, filled with
 mtools, made bootable with syslinux's mtools installer, then placed after a partition
@@ -24,19 +28,24 @@ MARKER_MAGIC = b"VIRTSTICK-MARKER\n"  # also in init.sh; first line of the data 
 
 @dataclass(frozen=True)
 class Layout:
-    """Partition 1 (bootable FAT) and partition 2 (raw marker data), in bytes."""
+    """Partition 1 (bootable FAT), 2 (raw marker data) and 3 (raw scratch), in bytes."""
 
     boot_offset: int = 1 * MIB
     boot_size: int = 32 * MIB
     data_size: int = 1 * MIB
+    scratch_size: int = 256 * MIB  # room for the benchmarks' 200 MiB disk fill
 
     @property
     def data_offset(self) -> int:
         return self.boot_offset + self.boot_size
 
     @property
-    def total_size(self) -> int:
+    def scratch_offset(self) -> int:
         return self.data_offset + self.data_size
+
+    @property
+    def total_size(self) -> int:
+        return self.scratch_offset + self.scratch_size
 
 
 LAYOUT = Layout()
@@ -78,6 +87,8 @@ def master_boot_record(boot_code: bytes, layout: Layout = LAYOUT) -> bytes:
         bootable=True, kind=0x06, offset=layout.boot_offset, size=layout.boot_size
     ) + _partition_entry(  # 0xda: "non-FS data", so nothing on a host tries to mount it
         bootable=False, kind=0xDA, offset=layout.data_offset, size=layout.data_size
+    ) + _partition_entry(
+        bootable=False, kind=0xDA, offset=layout.scratch_offset, size=layout.scratch_size
     )
     code = boot_code[:440].ljust(440, b"\0")
     return code + b"VSDG" + b"\0\0" + table.ljust(64, b"\0") + b"\x55\xaa"
@@ -96,7 +107,8 @@ def make_boot_filesystem(*, image: Path, syslinux: Path, kernel: Path, initrd: P
 
 
 def assemble(*, boot_fs: Path, mbr_code: Path, raw: Path, qcow2: Path) -> None:
-    """Write the raw disk (MBR, boot partition, empty data area) and convert it to qcow2."""
+    """Write the raw disk (MBR, boot partition, empty data and scratch areas, sparse) and
+    convert it to qcow2."""
     with raw.open("wb") as out:
         out.write(master_boot_record(mbr_code.read_bytes()))
         out.seek(LAYOUT.boot_offset)

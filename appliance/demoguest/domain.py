@@ -3,6 +3,8 @@
 The disk is a qcow2 overlay on the built disk (so the cached base stays clean), booted by
 SeaBIOS from a virtio disk; the serial console is the unix socket + log pair that
 ``console.GuestConsole`` reads (see its docstring for the directory permissions needed).
+By default it is what plain libvirt does (no discard, a balloon without page reporting);
+``give_back=True`` adds what the appliance sets to give the host freed bytes back.
 """
 
 from __future__ import annotations
@@ -35,9 +37,15 @@ def create_overlay(*, base: Path, overlay: Path) -> None:
     run(["qemu-img", "create", "-q", "-f", "qcow2", "-b", base, "-F", "qcow2", overlay])
 
 
-def domain_xml(*, name: str, files: GuestFiles, memory_mib: int = 256, vcpus: int = 1) -> str:
+def domain_xml(*, name: str, files: GuestFiles, memory_mib: int = 256, vcpus: int = 1,
+               give_back: bool = False) -> str:
     """A TCG ('qemu') domain booting the overlay, with VNC on 127.0.0.1 and the serial pair."""
     sock, log = quoteattr(str(files.serial_socket)), quoteattr(str(files.serial_log))
+    driver, balloon = "<driver name='qemu' type='qcow2'/>", "<memballoon model='virtio'/>"
+    if give_back:
+        driver = "<driver name='qemu' type='qcow2' discard='unmap' detect_zeroes='unmap'/>"
+        balloon = ("<memballoon model='virtio' freePageReporting='on'>"
+                   "<stats period='5'/></memballoon>")
     return f"""<domain type='qemu'>
   <name>{name}</name>
   <memory unit='MiB'>{memory_mib}</memory>
@@ -47,7 +55,7 @@ def domain_xml(*, name: str, files: GuestFiles, memory_mib: int = 256, vcpus: in
   <on_poweroff>destroy</on_poweroff>
   <devices>
     <disk type='file' device='disk'>
-      <driver name='qemu' type='qcow2'/>
+      {driver}
       <source file={quoteattr(str(files.overlay))}/>
       <target dev='vda' bus='virtio'/>
     </disk>
@@ -62,6 +70,7 @@ def domain_xml(*, name: str, files: GuestFiles, memory_mib: int = 256, vcpus: in
     </console>
     <graphics type='vnc' listen='127.0.0.1' port='-1'/>
     <video><model type='vga'/></video>
+    {balloon}
   </devices>
 </domain>
 """

@@ -15,8 +15,9 @@ from pathlib import Path
 from appliance.demoguest import cpio
 from appliance.demoguest.errors import DemoGuestBuildFailed
 
-# virtio disk; power button (button) delivered through an input device (evdev) to acpid.
-WANTED_MODULES = ("virtio_pci", "virtio_blk", "button", "evdev")
+# virtio disk; power button (button) delivered through an input device (evdev) to acpid;
+# the balloon, whose free page reporting hands the pages the guest frees back to the host.
+WANTED_MODULES = ("virtio_pci", "virtio_blk", "virtio_balloon", "button", "evdev")
 GUEST_SCRIPTS = ("init.sh", "powerbutton.sh")
 
 

@@ -33,6 +33,7 @@ class AuditAction(StrEnum):
     CHECKPOINT_GET = "checkpoint.get"
     CHECKPOINT_LIST = "checkpoint.list"
     CHECKPOINT_REMOVE = "checkpoint.remove"
+    CLUSTER_SET_MEMORY_OVERCOMMIT = "cluster.set_memory_overcommit"
     CLUSTER_SET_SCHEDULING_POLICY = "cluster.set_scheduling_policy"
     CLUSTER_UPDATE = "cluster.update"
     CONSOLE_GET_DISPLAY = "console.get_display"

@@ -1,6 +1,6 @@
 """Clusters: added to a data center and removed when empty, as oVirt allows; their CPU type
-(oVirt's names), MAC pool and scheduling policy (oVirt's names and properties). Their affinity
-groups are in affinity_groups.py."""
+(oVirt's names), MAC pool, scheduling policy (oVirt's names and properties) and memory
+overcommit. Their affinity groups are in affinity_groups.py."""
 
 from __future__ import annotations
 
@@ -46,6 +46,9 @@ class ClusterSpec:
     comment: str | None = None
     cpu_type: str | None = None
     mac_pool_id: str | None = None
+
+MIN_MEMORY_OVERCOMMIT = 100
+MAX_MEMORY_OVERCOMMIT = 1000
 
 
 class Clusters:
@@ -162,4 +165,21 @@ class Clusters:
                                f"schedules by {policy.value}{f' ({shown})' if shown else ''}; "
                                f"set by {actor.name}.", user=actor.name)
         self._on_policy_change()
+        return cluster
+
+    @audited(AuditAction.CLUSTER_SET_MEMORY_OVERCOMMIT)
+    def set_memory_overcommit(self, cluster_id: str, percent: int, *, actor: Actor) -> Cluster:
+        """oVirt's memory optimization: VMs of the cluster may be promised ``percent`` % of a
+        host's memory (100 none, 150 server load, 200 desktop load)."""
+        require_superuser(actor, "change memory overcommit")
+        if not MIN_MEMORY_OVERCOMMIT <= percent <= MAX_MEMORY_OVERCOMMIT:
+            raise InvalidInput(f"A memory overcommit of {percent}% is not allowed; use "
+                               f"{MIN_MEMORY_OVERCOMMIT} (none) to {MAX_MEMORY_OVERCOMMIT} "
+                               "percent, e.g. 150 for server load or 200 for desktop load.")
+        cluster = self.ctx.store.clusters.get(cluster_id)
+        cluster = self.ctx.store.clusters.update(replace(cluster,
+                                                         memory_overcommit_percent=percent))
+        self.ctx.events.record(EventCode.CLUSTER_MEMORY_OVERCOMMIT, f"Cluster {cluster.name} now "
+                               f"schedules up to {percent}% of its hosts' memory; set by "
+                               f"{actor.name}.", user=actor.name)
         return cluster

@@ -7,6 +7,7 @@ local host, reconcile with what runs, import the demo template.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
@@ -41,6 +42,7 @@ from appliance.engine.inventory import Inventory
 from appliance.engine.isos import Isos
 from appliance.engine.jobs import JobContext, Jobs
 from appliance.engine.joining import HostJoining
+from appliance.engine.ksm import KsmManager
 from appliance.engine.live import LiveUpdates
 from appliance.engine.mac_pools import MacPools
 from appliance.engine.maintenance import Maintenance
@@ -81,8 +83,9 @@ from appliance.engine.vm_updates import VmUpdates
 from appliance.engine.vms import Vms
 from appliance.errors import ConfigError
 from appliance.security import certificates
+from appliance.startup import StartupClock
 from appliance.vdsm.agent import AgentSettings, LocalHostAgent
-from appliance.vdsm.host import VirtVerdict, choose_virt_type
+from appliance.vdsm.host import VirtVerdict, probe_in_background, quick_virt_type
 from appliance.vdsm.imageio.config import ImageioSettings
 from appliance.vdsm.imageio.daemon import ImageioDaemon
 from appliance.vdsm.imageio.transfers import HostTransfers
@@ -155,13 +158,15 @@ class Engine:
         self.disk_uploads = DiskUploads(self.ctx, self.disks, self.image_transfers)
         self._transfer_monitor = TransferMonitor(self.ctx, self.image_transfers)
         self._host_transfers: HostTransfers | None = None
-        self.inventory = Inventory(self.ctx, vms=self.vms, snapshots=self.snapshots,
-                                   isos=self.isos, domains=self.storage_domains)
         self.local_agent: LocalHostAgent | None = None
         self._settings: AgentSettings | None = None
         self._many_hosts()
         self.monitor = Monitor(self.ctx, self.storage_domains)
         self.live = LiveUpdates(self.ctx, self._change_feed())
+        self.ksm = KsmManager(self.ctx, self.monitor)
+        self.inventory = Inventory(self.ctx, vms=self.vms, snapshots=self.snapshots,
+                                   isos=self.isos, domains=self.storage_domains,
+                                   monitor=self.monitor)
 
     @property
     def appliance_id(self) -> str:
@@ -204,21 +209,56 @@ class Engine:
             self.ctx, vms=self.vms, disks=self.disks, isos=self.isos, clusters=self.clusters,
             domains=self.storage_domains, copies=self.disk_copies)
 
-    def start(self) -> None:
+    def start(self, clock: StartupClock | None = None) -> None:
+        """Start in named steps, each timed in the log when a clock is given."""
+        for name, step in self._start_steps():
+            if clock is None:
+                step()
+            else:
+                with clock.phase(f"engine: {name}"):
+                    step()
+
+    def _start_steps(self) -> list[tuple[str, Callable[[], object]]]:
+        return [
+            ("unfinished jobs", self._abort_unfinished),
+            ("defaults", lambda: bootstrap.ensure_defaults(self._store, self.config)),
+            ("reconciler", self.reconciler.start),
+            ("image server", self._start_image_server),
+            ("local host", self._connect_local_host),
+            ("local host facts", self._register_local_host),
+            ("other hosts", self.hosts.reconnect_all),
+            ("reconcile", self.reconciler.all),
+            ("transfers", self._resume_transfers),
+            ("demo template", self._import_demo_template),
+            ("monitors", self._start_monitors),
+            ("KVM probe", self._probe_kvm),
+        ]
+
+    def _abort_unfinished(self) -> None:
         self.jobs.abort_unfinished()
         self.audit.abort_unfinished()
-        bootstrap.ensure_defaults(self._store, self.config)
-        self.reconciler.start()
-        self._connect_local_host()
-        self.hosts.reconnect_all()
-        self.reconciler.all()
+
+    def _probe_kvm(self) -> None:
+        """Whether KVM really boots guests here is found out in the background: the API
+        serves meanwhile, VM starts wait for the answer (up to half a minute, once per boot)."""
+        verdict = self.agent_settings().verdict
+        if verdict is None:
+            return
+        demo = Path(self.config.appliance.demo_disk) if self.config.appliance.demo_disk else None
+        probe_in_background(verdict, libvirt_uri=self.config.appliance.libvirt_uri,
+                            cache_dir=self.config.appliance.runtime_dir,
+                            disk=demo if demo is not None and demo.is_file() else None)
+
+    def _resume_transfers(self) -> None:
         self.image_transfers.abandon_all("the service restarted during the transfer")
         self.backups.abandon_all("the service restarted during the backup")
         self._transfer_monitor.start()
-        self._import_demo_template()
+
+    def _start_monitors(self) -> None:
         self.ha.start()
         self.balancer.start()
         self.monitor.start()
+        self.ksm.start()
         self.thin.start()
         self.vm_pools.resume()
 
@@ -229,6 +269,7 @@ class Engine:
         self.image_transfers.abandon_all("the service stopped during the transfer")
         if self._host_transfers is not None:
             self._host_transfers.stop()
+        self.ksm.stop()
         self.monitor.stop()
         self.balancer.stop()
         self.ha.stop()
@@ -243,15 +284,12 @@ class Engine:
         """What every host's agent is made with (lab hosts share the machine's choices)."""
         if self._settings is None:
             config = self.config
-            demo = Path(config.appliance.demo_disk) if config.appliance.demo_disk else None
             runtime = config.appliance.runtime_dir
-            virt_type = choose_virt_type(config.appliance.virt_type, cache_dir=runtime,
-                                         probe_disk=demo if demo and demo.is_file() else None,
-                                         libvirt_uri=config.appliance.libvirt_uri)
+            virt_type, settled = quick_virt_type(config.appliance.virt_type, cache_dir=runtime)
             verdict = None
             if config.appliance.virt_type is VirtType.AUTO:
                 verdict = VirtVerdict(virt_type, cache_dir=runtime,
-                                      on_fallback=self._kvm_fell_back)
+                                      on_fallback=self._kvm_fell_back, settled=settled)
             self._settings = AgentSettings(
                 appliance_id=self.ctx.appliance_id,
                 run_dir=config.appliance.state_dir / "consoles",
@@ -265,10 +303,13 @@ class Engine:
         return self._settings
 
     def _kvm_fell_back(self, vm: str, reason: str) -> None:
-        self.ctx.events.record(
-            EventCode.KVM_FALLBACK, f"VM {vm} could not start under KVM ({reason}); it was started "
-            "under TCG (emulation, slower), as every VM will be until the next boot.",
-            severity=EventSeverity.WARNING)
+        if vm:
+            text = (f"VM {vm} could not start under KVM ({reason}); it was started under TCG "
+                    "(emulation, slower), as every VM will be until the next boot.")
+        else:
+            text = (f"KVM does not run guests on this machine ({reason}): VMs run under TCG "
+                    "(emulation, slower) until the next boot.")
+        self.ctx.events.record(EventCode.KVM_FALLBACK, text, severity=EventSeverity.WARNING)
         for host in self._store.hosts.all():  # the verdict is the machine's, for all its hosts
             if host.virt_type is VirtType.KVM:
                 self._store.hosts.update(replace(host, virt_type=VirtType.QEMU))
@@ -276,7 +317,6 @@ class Engine:
     def _connect_local_host(self) -> None:
         config = self.config
         host_id = bootstrap.local_host_id(self._store)
-        self._host_transfers = self._start_image_server()
         agent = LocalHostAgent(
             host_id=host_id, uri=config.appliance.libvirt_uri, settings=self.agent_settings(),
             on_lifecycle=self.reconciler.on_lifecycle,
@@ -286,10 +326,16 @@ class Engine:
         self.storage_domains.connect_host(agent)
         self.local_agent = agent
         self.ctx.hosts.agents[host_id] = agent
-        bootstrap.register_local_host(self._store, agent.facts(),
-                                      uri=config.appliance.libvirt_uri)
 
-    def _start_image_server(self) -> HostTransfers:
+    def _register_local_host(self) -> None:
+        assert self.local_agent is not None
+        bootstrap.register_local_host(self._store, self.local_agent.facts(),
+                                      uri=self.config.appliance.libvirt_uri)
+
+    def _start_image_server(self) -> None:
+        self._host_transfers = self._image_server()
+
+    def _image_server(self) -> HostTransfers:
         """ovirt-imageio for this machine's image transfers, with the appliance's
         certificate (the same names as the HTTPS listener's)."""
         config = self.config

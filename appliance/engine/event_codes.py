@@ -177,3 +177,6 @@ class EventCode(StrEnum):
     USER_PASSWORD_SET = "user_password_set", PRIVATE + 201
     GROUP_ADDED = "group_added", PRIVATE + 202
     GROUP_MEMBERS_CHANGED = "group_members_changed", PRIVATE + 203
+    CLUSTER_MEMORY_OVERCOMMIT = "cluster_memory_overcommit", PRIVATE + 40
+    KSM_STARTED = "ksm_started", PRIVATE + 41
+    KSM_STOPPED = "ksm_stopped", PRIVATE + 42

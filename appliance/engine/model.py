@@ -128,6 +128,9 @@ class Cluster:
     cpu_type: str = ""  # oVirt's CPU type name ("Intel Nehalem Family"); "" as the hosts have
     networks: tuple[ClusterNetwork, ...] = ()  # the logical networks its hosts must have
     mac_pool_id: str = ""  # "" is the Default pool
+    # oVirt's memory optimization: VMs may be promised this share of a host's memory
+    # (100: none, 150: server load, 200: desktop load), KSM and ballooning make up the rest.
+    memory_overcommit_percent: int = 100
 
 
 @dataclass(frozen=True)

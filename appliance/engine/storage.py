@@ -32,7 +32,7 @@ from appliance.errors import (
     PermissionDenied,
 )
 from appliance.vdsm.agent import HostAgent
-from appliance.vdsm.storage_interface import StorageConnection
+from appliance.vdsm.storage_interface import RamUse, StorageConnection
 
 _PROFILES = uuid.UUID("6d1a3c0e-5b7f-4f7e-9a51-0c1d2e3f4a5b")  # namespace of profile ids
 
@@ -43,6 +43,7 @@ class DomainUsage:
     used: int
     free: int
     committed: int  # sum of the disks' provisioned sizes
+    ram: RamUse | None = None  # what a domain in memory holds of the host's RAM
 
     @property
     def overcommit_ratio(self) -> float:
@@ -126,7 +127,7 @@ class StorageDomains:
         stats = self.ctx.hosts.any().storage_stats(domain.id)
         committed = sum(d.provisioned_size for d in
                         self.ctx.store.disks.where(storage_domain_id=domain.id))
-        return DomainUsage(stats.capacity, stats.used, stats.free, committed)
+        return DomainUsage(stats.capacity, stats.used, stats.free, committed, ram=stats.ram)
 
     def require_room(self, domain: StorageDomain, size: int, *, sparse: bool = True) -> None:
         """Thin disks may promise up to ``overcommit_percent`` of the domain's capacity; at

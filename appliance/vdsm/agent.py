@@ -20,7 +20,7 @@ import libvirt
 
 from appliance.config import VirtType
 from appliance.errors import HostAgentError, NotFound, NotSupported
-from appliance.vdsm import domxml, serial, stats
+from appliance.vdsm import domxml, ksm, serial, stats
 from appliance.vdsm import migration as vdsm_migration
 from appliance.vdsm import networks as vdsm_networks
 from appliance.vdsm.backup import LiveBackups
@@ -139,6 +139,7 @@ class AgentSettings:
     @property
     def backups(self) -> Path:
         return self.backup_dir or self.run_dir.parent / "backups"
+    tcg_cache_mib: int | None = 32  # TCG's translated-code cache per VM (see DomainSpec)
 
     def current_virt_type(self) -> VirtType:
         return self.verdict.virt_type if self.verdict is not None else self.virt_type
@@ -177,6 +178,8 @@ class HostAgent(Protocol):
     def prepare_networks(self, needs: tuple[vdsm_networks.NetworkNeed, ...]) -> None: ...
     def forget_network(self, name: str) -> None: ...
     def cpu_time_ns(self) -> int: ...
+    def ksm_tuning(self) -> ksm.KsmTuning | None: ...
+    def tune_ksm(self, tuning: ksm.KsmTuning) -> None: ...
     def graphics(self, vm_id: str) -> tuple[GraphicsInfo, ...]: ...
     def set_graphics_password(self, vm_id: str, *, protocol: str, password: str,
                               valid_until: float) -> None: ...
@@ -285,6 +288,8 @@ class LocalHostAgent:
             return None
 
     def launch(self, request: LaunchRequest) -> None:
+        if self.settings.verdict is not None:
+            self.settings.verdict.wait_settled()  # the KVM probe may still be running
         spec = self._domain_spec(request)
         try:
             if request.restore_from is not None:
@@ -394,6 +399,13 @@ class LocalHostAgent:
             except libvirt.libvirtError:
                 continue  # gone meanwhile
         return total
+    def ksm_tuning(self) -> ksm.KsmTuning | None:
+        """The kernel's KSM settings (shared by every lab host of this machine)."""
+        return ksm.read_tuning(self.settings.host_probe.sys)
+
+    def tune_ksm(self, tuning: ksm.KsmTuning) -> None:
+        ksm.apply_tuning(self.settings.host_probe.sys, tuning)
+
     def graphics(self, vm_id: str) -> tuple[GraphicsInfo, ...]:
         return self._displays.listening(self._domain(vm_id))
 
@@ -594,6 +606,7 @@ class LocalHostAgent:
             serial=domxml.SerialConsole(socket=socket_path, log=log_path),
             boot_network="network" in request.boot,
             serial_number=request.serial_number,
+            tcg_cache_mib=self.settings.tcg_cache_mib,
         )
 
     def _attachment(self, need: vdsm_networks.NetworkNeed) -> str:

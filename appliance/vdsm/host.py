@@ -97,7 +97,27 @@ def choose_virt_type(wanted: VirtType, *, cache_dir: Path, probe_disk: Path | No
     return chosen
 
 
-FallbackHandler = Callable[[str, str], None]  # VM name, why KVM failed
+def quick_virt_type(wanted: VirtType, *, cache_dir: Path) -> tuple[VirtType, bool]:
+    """The part of ``choose_virt_type`` that takes no time: (virt type, settled).
+
+    Settled: the configuration's choice, this boot's verdict, or TCG where KVM's vCPUs do not
+    even run one instruction. Otherwise KVM for now, until a guest has shown it boots under
+    KVM (``probe_in_background``): the service need not wait for that to serve.
+    """
+    if wanted is not VirtType.AUTO:
+        return wanted, True
+    cached = _cached_verdict(cache_dir)
+    if cached is not None:
+        return cached, True
+    if not kvmprobe.kvm_works():
+        reason = "/dev/kvm is missing or its vCPUs do not run"
+        log.info("virtualization: TCG (%s)", reason)
+        _write_verdict(cache_dir, VirtType.QEMU, reason)
+        return VirtType.QEMU, True
+    return VirtType.KVM, False
+
+
+FallbackHandler = Callable[[str, str], None]  # VM name ("" for the probe), why KVM failed
 
 
 class VirtVerdict:
@@ -108,15 +128,42 @@ class VirtVerdict:
     """
 
     def __init__(self, virt_type: VirtType, *, cache_dir: Path,
-                 on_fallback: FallbackHandler | None = None) -> None:
+                 on_fallback: FallbackHandler | None = None, settled: bool = True) -> None:
         self._virt_type = virt_type
         self._cache_dir = cache_dir
         self._on_fallback = on_fallback
         self._lock = threading.Lock()
+        self._settled = threading.Event()
+        if settled:
+            self._settled.set()
 
     @property
     def virt_type(self) -> VirtType:
         return self._virt_type
+
+    @property
+    def settled(self) -> bool:
+        return self._settled.is_set()
+
+    def wait_settled(self, timeout: float = PROBE_TIMEOUT_S + 30) -> VirtType:
+        """The virt type once the probe has decided (VMs start only then, so none boots
+        under a KVM that hangs guests); after ``timeout`` the current one."""
+        self._settled.wait(timeout)
+        return self._virt_type
+
+    def settle(self, works: bool, reason: str) -> None:
+        """The background probe's answer: KVM confirmed, or TCG from now on."""
+        log.info("virtualization: %s (%s)", "KVM" if works else "TCG", reason)
+        if works:
+            _write_verdict(self._cache_dir, VirtType.KVM, reason)
+            self._settled.set()
+            return
+        with self._lock:
+            self._virt_type = VirtType.QEMU
+            _write_verdict(self._cache_dir, VirtType.QEMU, reason)
+        self._settled.set()
+        if self._on_fallback is not None:
+            self._on_fallback("", reason)
 
     def fall_back(self, *, vm: str, reason: str) -> None:
         with self._lock:
@@ -128,6 +175,27 @@ class VirtVerdict:
                     vm, reason)
         if self._on_fallback is not None:
             self._on_fallback(vm, reason)
+
+
+def probe_in_background(verdict: VirtVerdict, *, libvirt_uri: str, cache_dir: Path,
+                        disk: Path | None) -> threading.Thread | None:
+    """Settle an unsettled verdict by booting a guest under KVM, in a thread of its own."""
+    if verdict.settled:
+        return None
+
+    def probe() -> None:
+        try:
+            result = kvmprobe.guest_runs_under_kvm(libvirt_uri, work_dir=cache_dir / "kvm-probe",
+                                                   disk=disk, timeout=PROBE_TIMEOUT_S)
+        except Exception as exc:  # a probe that cannot run proves nothing for KVM
+            result = kvmprobe.ProbeResult(False, f"the KVM probe failed: {exc}")
+        verdict.settle(result.works, result.reason)
+
+    log.info("checking in the background whether KVM runs guests here (up to %.0f s, once "
+             "per boot); VMs start once it knows", PROBE_TIMEOUT_S)
+    thread = threading.Thread(target=probe, name="kvm-probe", daemon=True)
+    thread.start()
+    return thread
 
 
 def start_with_fallback(start: Callable[[VirtType], object], *, virt_type: VirtType,

@@ -63,10 +63,26 @@ class Sparsified:
 
 
 @dataclass(frozen=True)
+class RamUse:
+    """The RAM a domain in memory holds: all of its data on tmpfs, the compressed data (and
+    the allocator's overhead) on zram."""
+
+    backing: str  # tmpfs or zram
+    ram: int  # bytes of RAM held
+    stored: int  # bytes of data held
+
+    @property
+    def compression_ratio(self) -> float:
+        """Data per byte of RAM: 1.0 on tmpfs, what compression buys on zram."""
+        return self.stored / self.ram if self.ram else 1.0
+
+
+@dataclass(frozen=True)
 class DomainStats:
     capacity: int
     used: int
     free: int
+    ram: RamUse | None = None  # None: the domain is not in memory (a disk, a directory)
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ from firstboot.answers import (
 )
 from firstboot.hardware import Hardware
 from firstboot.session import WizardSession
-from firstboot.storage_sizing import Backing, budget_for
+from firstboot.storage_sizing import Backing, budget_for, propose_backing
 
 
 class Flow(Protocol):
@@ -170,14 +170,16 @@ class StorageScreen(StepScreen):
 
     def fields(self) -> ComposeResult:
         ram = self.hardware.ram_mib
+        proposal = propose_backing(zram=self.hardware.zram)
         yield Label("Backing")
         yield Select([("RAM (tmpfs)", "tmpfs"),
                       ("Compressed RAM (zram): more room for thin disks", "zram"),
                       ("A local disk: persistent, ERASES it", "disk")],
-                     id="storage-backing", allow_blank=False, value="tmpfs")
+                     id="storage-backing", allow_blank=False, value=proposal.backing.value)
+        yield Static(proposal.reason, id="proposal", classes="note")
         yield self.error("storage.backing")
         yield Label("Size in MiB")
-        yield Input(value=str(budget_for(Backing.TMPFS, ram_mib=ram).proposed_mib),
+        yield Input(value=str(budget_for(proposal.backing, ram_mib=ram).proposed_mib),
                     id="storage-size_mib")
         yield self.error("storage.size_mib")
         yield Static("", id="tradeoff", classes="note")

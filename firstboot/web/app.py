@@ -23,7 +23,7 @@ from appliance.connection_limits import ConnectionLimiter, ConnectionLimits
 from appliance.errors import VirtStickError
 from firstboot.answers import Answers, InvalidAnswers
 from firstboot.session import SessionState, WizardSession
-from firstboot.storage_sizing import Backing, budget_for
+from firstboot.storage_sizing import Backing, budget_for, propose_backing
 
 FIELDS = ("network.interface", "network.mode", "network.address", "network.gateway",
           "network.dns", "network.hostname", "storage.backing", "storage.size_mib",
@@ -138,10 +138,13 @@ def _page(session: WizardSession, *, values: Mapping[str, str], errors: Mapping[
           failure: str = "") -> str:
     hardware = session.hardware
     budgets = {b.value: budget_for(b, ram_mib=hardware.ram_mib) for b in Backing}
+    proposal = propose_backing(zram=hardware.zram)
     defaults = {"network.interface": hardware.default_nic(), "network.mode": "dhcp",
-                "network.hostname": "virtstick", "storage.backing": "tmpfs",
-                "storage.size_mib": str(budgets["tmpfs"].proposed_mib), "timezone": "UTC"}
+                "network.hostname": "virtstick", "storage.backing": proposal.backing.value,
+                "storage.size_mib": str(budgets[proposal.backing.value].proposed_mib),
+                "timezone": "UTC"}
     shown = {**defaults, **{k: v for k, v in values.items() if v and "password" not in k}}
     return render_template("wizard.html", session=session, hardware=hardware, values=shown,
                            errors=errors, budgets=budgets, failure=failure,
+                           proposal=proposal,
                            needs_code=not _local(request.remote_addr))

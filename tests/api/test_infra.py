@@ -89,3 +89,25 @@ def _wait(condition: object, timeout: float = 60) -> None:
     while not condition():  # type: ignore[operator]
         assert time.monotonic() < deadline, "timed out"
         time.sleep(0.3)
+
+
+def test_cluster_memory_overcommit_as_ovirt_sets_it(admin: sdk.Connection) -> None:
+    clusters = admin.system_service().clusters_service()
+    [cluster] = clusters.list()
+    assert cluster.memory_policy.over_commit.percent == 100
+    service = clusters.cluster_service(cluster.id)
+    try:
+        updated = service.update(types.Cluster(memory_policy=types.MemoryPolicy(
+            over_commit=types.MemoryOverCommit(percent=150))))
+        assert updated.memory_policy.over_commit.percent == 150
+        assert service.get().memory_policy.over_commit.percent == 150
+        assert service.get().scheduling_policy.name == cluster.scheduling_policy.name
+        try:
+            service.update(types.Cluster(memory_policy=types.MemoryPolicy(
+                over_commit=types.MemoryOverCommit(percent=50))))
+            raise AssertionError("a memory overcommit of 50% was taken")
+        except sdk.Error as refused:
+            assert refused.code == 400 and "150 for server load" in str(refused)
+    finally:
+        service.update(types.Cluster(memory_policy=types.MemoryPolicy(
+            over_commit=types.MemoryOverCommit(percent=100))))

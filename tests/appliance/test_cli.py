@@ -5,7 +5,12 @@ from __future__ import annotations
 import socket
 import subprocess
 import sys
+import threading
+import urllib.request
 from pathlib import Path
+
+from appliance.cli import development_config
+from firstboot import appliance_config
 
 
 def _serve(state_dir: Path, listen: str) -> subprocess.CompletedProcess[str]:
@@ -58,3 +63,48 @@ def test_a_url_or_ca_file_that_cannot_be_used_is_explained(tmp_path: Path) -> No
         result = _client("list", *args)
         assert result.returncode == 2, (args, result.stderr)
         assert words in result.stderr and "Traceback" not in result.stderr, result.stderr
+
+
+def test_serve_waits_for_the_wizards_configuration_then_serves(state_dir: Path,
+                                                               domain_prefix: str) -> None:
+    """The stick starts the service with the first-boot wizard: it loads its code, waits for
+    the configuration file, then serves, and its log times each start-up phase."""
+    path = state_dir / "virtstick.toml"
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "VIRTSTICK_ADMIN_PASSWORD": "pw-1234567"}
+    service = subprocess.Popen(
+        [sys.executable, "-m", "appliance.cli", "serve", "--config", str(path),
+         "--wait-for-config"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        env=env)
+    try:
+        assert _log_until(service, "the first-boot wizard writes it")
+        assert service.poll() is None
+        config = development_config(state_dir / "state").replace(
+            appliance={"virt_type": "qemu", "domain_prefix": domain_prefix, "demo_disk": ""},
+            http={"listen": f"127.0.0.1:{port}"})
+        appliance_config.write(config, path)
+        assert _log_until(service, "startup: ready to serve")
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=30) as answer:
+            assert answer.status == 200
+    finally:
+        service.terminate()
+        service.wait(timeout=60)
+
+
+def _log_until(service: subprocess.Popen[str], text: str, timeout: float = 120) -> bool:
+    """Whether the service's log says ``text`` within ``timeout`` (read in a thread: a
+    silent service must not block the test)."""
+    assert service.stderr is not None
+    stream = service.stderr
+    found = threading.Event()
+
+    def read() -> None:
+        for line in stream:
+            if text in line:
+                found.set()
+                return
+
+    threading.Thread(target=read, daemon=True).start()
+    return found.wait(timeout)

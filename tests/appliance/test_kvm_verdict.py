@@ -21,7 +21,9 @@ import pytest
 from defusedxml import ElementTree as SafeET
 
 from appliance.config import VirtType
+from appliance.engine.authz import SYSTEM
 from appliance.engine.engine import Engine
+from appliance.engine.vms import VmCreate
 from appliance.vdsm import domxml
 from appliance.vdsm.host import VERDICT_FILE, VirtVerdict, choose_virt_type, start_with_fallback
 from appliance.vdsm.kvmprobe import PROBE_PREFIX, guest_runs_under_kvm
@@ -151,5 +153,41 @@ def test_the_engine_records_a_fallback_and_the_hosts_follow(
         assert event.severity.value == "warning"
         assert all(h.virt_type == "qemu" for h in engine.ctx.store.hosts.all())
         assert engine.agent_settings().current_virt_type() == "qemu"
+    finally:
+        engine.stop()
+
+
+def test_the_kvm_probe_runs_after_the_engine_started_and_vm_starts_wait_for_it(
+        state_dir: Path, domain_prefix: str, tmp_path: Path, demo_disk: Path) -> None:
+    """The engine starts on the quick check alone; booting a guest under KVM happens in the
+    background. Where KVM's vCPUs run (this machine) the verdict is open after start, a VM
+    started meanwhile waits for it, and runs under what it says; the hosts follow."""
+    runtime = tmp_path / "run"
+    runtime.mkdir()
+    config = make_config(state_dir, domain_prefix, virt_type="auto", runtime_dir=runtime,
+                         demo_disk=str(demo_disk))
+    engine = Engine(config)
+    engine.start()
+    try:
+        verdict = engine.agent_settings().verdict
+        assert verdict is not None
+        if verdict.settled:
+            assert verdict.virt_type == "qemu"  # no KVM at all here: nothing to probe
+            return
+        vm = engine.vms.create(VmCreate(name=f"{domain_prefix}waits",
+                                        cluster_id=engine.clusters.default().id,
+                                        memory=64 * 2**20), actor=SYSTEM)
+        engine.vms.start(vm.id, actor=SYSTEM)  # returns once the probe has decided
+        assert verdict.settled
+        name = f"{domain_prefix}{domain_prefix}waits"
+        with libvirt.open(URI) as conn:
+            assert running_type(conn, name) == verdict.virt_type
+        decided = json.loads((runtime / VERDICT_FILE).read_text())["virt_type"]
+        assert decided == verdict.virt_type
+        if verdict.virt_type == "qemu":
+            (event,) = [e for e in engine.events.recent() if e.code == "kvm_fallback"]
+            assert "KVM does not run guests on this machine" in event.description
+            assert all(h.virt_type == "qemu" for h in engine.ctx.store.hosts.all())
+        engine.vms.stop(vm.id, actor=SYSTEM)
     finally:
         engine.stop()

@@ -1,8 +1,9 @@
 """The live image: its size, first and cached build times, and boot times under QEMU TCG.
 
 Builds twice into a fresh cache (cold, then cached: the ratio is what the cache saves), then
-boots the ISO as a USB stick with BIOS and UEFI to the API answering, against the baseline of
-the same image booted to its login prompt with our services masked (what we add to boot).
+boots the ISO as a USB stick with BIOS and UEFI to the API answering, against the login prompt
+of the same boot (the serial getty waits for none of our services), and the same image booted
+to its login prompt with our services masked as a reference (what we add to the boot).
 ``VIRTSTICK_BENCH_ISO=path`` skips the builds and measures only the boots of that ISO.
 """
 
@@ -12,7 +13,12 @@ import io
 import os
 import subprocess
 import tempfile
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 from image.build import build
 from image.distro import DistroName
@@ -24,6 +30,7 @@ from tests.image.test_live_image import SEED
 
 MASKED = "systemd.mask=virtstick.service systemd.mask=virtstick-firstboot.service"
 TIMEOUT = 1200
+_T = TypeVar("_T")
 
 
 def run() -> list[Figure]:
@@ -59,24 +66,58 @@ def _boots(iso: Path, work: Path) -> list[Figure]:
         kernel=(boot_files / KERNEL, boot_files / INITRD, cmdline),
     )
     login = _measure(baseline, lambda m: m.wait_serial("login:", timeout=TIMEOUT))
-    figures = [Figure("boot to login, our services masked (baseline)", login, "s")]
+    figures = [Figure("boot to login, our services masked (reference)", login, "s")]
     seed = make_seed_stick(SEED, work / "seed-stick.img")
     for firmware in (Firmware.BIOS, Firmware.UEFI):
         machine = LiveMachine(
             iso=iso, firmware=firmware, work_dir=work / firmware.value, seed_stick=seed
         )
-        seconds = _measure(machine, lambda m: m.wait_http("http", "/health", timeout=TIMEOUT)[0])
-        name = f"boot to API answering (seed on a second USB stick), {firmware.value.upper()}"
-        figures.append(Figure(name, seconds, "s", baseline=login))
+        prompt, api = _measure(machine, _login_and_api)
+        name = firmware.value.upper()
+        figures.append(Figure(f"boot to login, {name}", prompt, "s", baseline=login))
+        figures.append(Figure(f"boot to API answering (seed on a second USB stick), {name}",
+                              api, "s", baseline=prompt, target="<= 1.15x"))
     return figures
 
 
-def _measure(machine: LiveMachine, wait: object) -> float:
+def _measure(machine: LiveMachine, wait: Callable[[LiveMachine], _T]) -> _T:
     machine.start()
     try:
-        return float(wait(machine))  # type: ignore[operator]
+        return wait(machine)
     finally:
         machine.stop()
+
+
+def _login_and_api(machine: LiveMachine) -> tuple[float, float]:
+    """Seconds to the serial login prompt and to /health answering, in the same boot: the
+    serial getty does not wait for our services, so the prompt is the boot's own pace
+    (firmware and all) and the API's is measured against it."""
+    prompt = api = 0.0
+    while not (prompt and api):
+        if machine.elapsed() > TIMEOUT:
+            raise TimeoutError(f"no {'API' if prompt else 'login prompt'} after {TIMEOUT} s")
+        if not prompt and "login:" in machine.serial():
+            prompt = machine.elapsed()
+        if not api and _answers(machine):
+            api = machine.elapsed()
+        time.sleep(0.5)
+    return prompt, api
+
+
+def _answers(machine: LiveMachine) -> bool:
+    for (_, port), local in machine.forwards.items():
+        if port != 80:
+            continue
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{local}/health", timeout=2) as got:
+                if got.status < 500:
+                    return True
+        except urllib.error.HTTPError as error:
+            if error.code < 500:
+                return True
+        except OSError:
+            continue
+    return False
 
 
 def _extract_boot_files(iso: Path, dest: Path) -> Path:

@@ -6,9 +6,10 @@ import secrets
 import shutil
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 import libvirt
 import pytest
@@ -56,7 +57,8 @@ class RunningGuest:
     files: GuestFiles
 
 
-StartGuest = Callable[[], RunningGuest]
+class StartGuest(Protocol):
+    def __call__(self, *, give_back: bool = False, memory_mib: int = 256) -> RunningGuest: ...
 
 
 @pytest.fixture
@@ -66,13 +68,14 @@ def start_guest(
     """Start transient demo guests on overlays; every one is destroyed at teardown."""
     started: list[RunningGuest] = []
 
-    def start() -> RunningGuest:
+    def start(*, give_back: bool = False, memory_mib: int = 256) -> RunningGuest:
         directory = guest_dir / f"g{len(started)}"
         directory.mkdir(mode=0o711)
         files = GuestFiles.in_directory(directory)
         create_overlay(base=demoguest.disk, overlay=files.overlay)
         name = f"test-demoguest-{secrets.token_hex(4)}"
-        domain = libvirt_conn.createXML(domain_xml(name=name, files=files), 0)
+        xml = domain_xml(name=name, files=files, give_back=give_back, memory_mib=memory_mib)
+        domain = libvirt_conn.createXML(xml, 0)
         guest = RunningGuest(domain, GuestConsole(files.serial_socket, files.serial_log), files)
         started.append(guest)
         return guest

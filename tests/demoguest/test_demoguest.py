@@ -14,7 +14,9 @@ import pytest
 
 from appliance.demoguest import DemoGuest, build
 from appliance.demoguest.disk import read_disk_marker
+from tests import hostmemory
 from tests.demoguest.conftest import RunningGuest, StartGuest
+from tests.hostmemory import MiB
 
 pytestmark = pytest.mark.slow
 
@@ -144,3 +146,66 @@ def test_parallel_builds_into_an_empty_cache_build_once(tmp_path: Path) -> None:
     assert sorted(guest.built for guest in guests) == [False, True]
     assert guests[0].disk == guests[1].disk
     assert [p.name for p in cache.iterdir() if not p.name.startswith(".")] == [guests[0].version]
+
+
+FILL_TIMEOUT = 300.0  # 200 MiB of random data written by a TCG guest on a busy machine
+FILL_MIB = 200
+
+
+def _host_memory(guest: RunningGuest) -> int:
+    return hostmemory.qemu_bytes([guest.domain.name()])
+
+
+def _disk_bytes(guest: RunningGuest) -> int:
+    return hostmemory.allocated_bytes([guest.files.overlay])
+
+
+def _ask(guest: RunningGuest, command: str, reply: str) -> str:
+    guest.console.send(command)
+    return guest.console.wait_for(rf"^VIRTSTICK-{reply}=(.*?)\r?$", FILL_TIMEOUT).group(1)
+
+
+def test_freed_memory_goes_back_to_the_host_with_page_reporting(
+    start_guest: StartGuest,
+) -> None:
+    """The same fill and free in two guests: with free page reporting the host gets the
+    200 MiB back, without it (plain libvirt) QEMU keeps them."""
+    reporting = start_guest(give_back=True, memory_mib=512)
+    plain = start_guest(memory_mib=512)
+    for guest in (reporting, plain):
+        guest.console.wait_for(READY, BOOT_TIMEOUT)
+    before = {g: hostmemory.settled(lambda g=g: _host_memory(g), timeout=30)
+              for g in (reporting, plain)}  # fmt: skip
+    for guest in (reporting, plain):
+        assert _ask(guest, f"mem fill {FILL_MIB}", "MEM-FILLED") == str(FILL_MIB)
+        assert _host_memory(guest) > before[guest] + 150 * MiB
+        assert _ask(guest, "mem free", "MEM-FREED") == "0"
+    back, _ = hostmemory.wait_until(lambda: _host_memory(reporting),
+                                    lambda held: held < before[reporting] + 30 * MiB,
+                                    timeout=30)
+    assert back < before[reporting] + 30 * MiB, (
+        f"the host still holds {(back - before[reporting]) / MiB:.0f} MiB after the guest "
+        "freed its 200 MiB")
+    assert _host_memory(plain) > before[plain] + 150 * MiB  # the contrast: nothing came back
+
+
+def test_discarded_disk_blocks_go_back_to_the_host(start_guest: StartGuest) -> None:
+    """``disk free`` TRIMs the scratch partition: with discard=unmap the overlay gets holes
+    where the 200 MiB were, without it (plain libvirt) the file keeps them."""
+    unmapping, plain = start_guest(give_back=True), start_guest()
+    for guest in (unmapping, plain):
+        guest.console.wait_for(READY, BOOT_TIMEOUT)
+        empty = _disk_bytes(guest)
+        assert _ask(guest, f"disk fill {FILL_MIB}", "DISK-FILLED") == str(FILL_MIB)
+        assert _disk_bytes(guest) > empty + 190 * MiB
+        assert _ask(guest, "disk free", "DISK-FREED") == "ok"
+    assert _disk_bytes(unmapping) < 10 * MiB
+    assert _disk_bytes(plain) > 190 * MiB
+
+
+def test_fill_commands_refuse_what_is_not_a_size(start_guest: StartGuest) -> None:
+    guest = start_guest()
+    guest.console.wait_for(READY, BOOT_TIMEOUT)
+    assert _ask(guest, "mem fill lots", "BAD-ARGUMENT") == "mem fill lots"
+    assert _ask(guest, "disk fill 9999", "DISK-FILLED") == "256"  # capped at the partition
+    assert _ask(guest, "disk fill -1", "BAD-ARGUMENT") == "disk fill -1"

@@ -46,14 +46,18 @@ def test_partition_table_matches_layout() -> None:
     mbr = master_boot_record(b"\xeb" * 440)
     assert len(mbr) == SECTOR and mbr[:440] == b"\xeb" * 440 and mbr[510:] == b"\x55\xaa"
     entries = [mbr[446 + 16 * i : 446 + 16 * (i + 1)] for i in range(4)]
-    boot, data = entries[0], entries[1]
+    boot, data, scratch = entries[0], entries[1], entries[2]
     assert boot[0] == 0x80 and boot[4] == 0x06
     assert struct.unpack("<II", boot[8:]) == (
         LAYOUT.boot_offset // SECTOR, LAYOUT.boot_size // SECTOR)  # fmt: skip
     assert data[0] == 0 and data[4] == 0xDA
     assert struct.unpack("<II", data[8:]) == (
         LAYOUT.data_offset // SECTOR, LAYOUT.data_size // SECTOR)  # fmt: skip
-    assert entries[2] == entries[3] == b"\0" * 16
+    assert scratch[0] == 0 and scratch[4] == 0xDA
+    assert struct.unpack("<II", scratch[8:]) == (
+        LAYOUT.scratch_offset // SECTOR, LAYOUT.scratch_size // SECTOR)  # fmt: skip
+    assert LAYOUT.scratch_size >= 200 * 2**20  # the benchmarks fill 200 MiB
+    assert entries[3] == b"\0" * 16
 
 
 def test_marker_format_matches_the_guest_script() -> None:

@@ -8,10 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from firstboot.answers import StorageAnswers
+from firstboot.answers import Facts, InvalidAnswers, StorageAnswers, parse_storage
+from firstboot.hardware import detect
 from firstboot.settings import WizardSettings
 from firstboot.storage import StorageBusy, prepare, release
-from firstboot.storage_sizing import Backing
+from firstboot.storage_sizing import Backing, propose_backing
 
 
 def _mount_line(path: Path) -> list[str]:
@@ -82,3 +83,25 @@ def test_disk_domain_on_a_loop_device(settings: WizardSettings, tmp_path: Path) 
         assert label == "vsstorage"
     finally:
         subprocess.run(["losetup", "-d", device], check=False)
+
+
+def test_the_proposal_is_zram_where_the_kernel_has_it_and_says_why(tmp_path: Path) -> None:
+    with_zram = tmp_path / "zram-control"
+    with_zram.mkdir()
+    (with_zram / "hot_add").write_text("0\n")
+    assert detect(zram_control=with_zram).zram
+    assert not detect(zram_control=tmp_path / "none").zram
+    assert detect().zram == Path("/sys/class/zram-control/hot_add").exists()  # this kernel
+
+    zram = propose_backing(zram=True)
+    assert zram.backing is Backing.ZRAM and "compressed RAM (zram)" in zram.reason
+    tmpfs = propose_backing(zram=False)
+    assert tmpfs.backing is Backing.TMPFS and "this kernel has no zram" in tmpfs.reason
+    assert propose_backing(zram=None).backing is Backing.TMPFS
+
+    # A seed or form without a backing gets the proposal; zram where there is none is refused.
+    assert parse_storage({}, Facts(ram_mib=8192, zram=True)).backing is Backing.ZRAM
+    assert parse_storage({}, Facts(ram_mib=8192, zram=False)).backing is Backing.TMPFS
+    with pytest.raises(InvalidAnswers) as refused:
+        parse_storage({"backing": "zram"}, Facts(ram_mib=8192, zram=False))
+    assert "this kernel has no zram" in refused.value.by_key()["storage.backing"]

@@ -1,6 +1,6 @@
 """``/clusters``: added to a data center, changed (names, CPU type, MAC pool, scheduling
-policy) and removed when empty, as oVirt allows; the clusters of a data center. A cluster's
-networks: networks.py; its affinity groups: affinitygroups.py."""
+policy, memory overcommit) and removed when empty, as oVirt allows; the clusters of a data
+center. A cluster's networks: networks.py; its affinity groups: affinitygroups.py."""
 
 from __future__ import annotations
 
@@ -32,7 +32,7 @@ def _fixed(path: str, kind: Kind, value: object) -> Field:
 _B, _S = Kind.BOOLEAN, Kind.STRING
 # What every VirtStick cluster is, as oVirt's fields name it (ovirt_cluster's update check
 # reads them all): KSM on, fencing on without its gluster and storage exceptions, VMs
-# migrated on a host's failure, libvirt's default migration settings, no memory overcommit.
+# migrated on a host's failure, libvirt's default migration settings.
 _FIXED = (
     _fixed("switch_type", _S, "legacy"), _fixed("firewall_type", _S, "firewalld"),
     _fixed("ballooning_enabled", _B, False), _fixed("virt_service", _B, True),
@@ -51,7 +51,6 @@ _FIXED = (
     _fixed("migration/compressed", _S, "inherit"),
     _fixed("migration/encrypted", _S, "inherit"),
     _fixed("migration/bandwidth/assignment_method", _S, "auto"),
-    _fixed("memory_policy/over_commit/percent", Kind.INTEGER, 100),
     Field("required_rng_sources", Kind.STRINGS, get=lambda c: ["urandom"],
           item="required_rng_source"),
 )
@@ -79,6 +78,8 @@ CLUSTER = Type(
             Field("mac_pool", Kind.REF, get=lambda c: c.mac_pool_id or DEFAULT_MAC_POOL_ID,
                   ref="macpools", writable=True),
             Field("scheduling_policy", Kind.REF, get=_policy_ref),
+            Field("memory_policy/over_commit/percent", Kind.INTEGER,
+                  get=lambda c: c.memory_overcommit_percent),
             *VERSION, *_FIXED))
 
 SEARCHABLE: terms.Terms = {
@@ -114,13 +115,15 @@ def add_cluster() -> Response:
     made = engine.clusters.add(spec, actor=actor)
     if node.get("scheduling_policy") or node.get("custom_scheduling_policy_properties"):
         made = _set_policy(made.id, node)
+    made = _set_overcommit(made, node)
     return http.respond_object(CLUSTER, made, created=True)
 
 
 def update_cluster(cluster_id: str) -> Response:
-    """The cluster's fields, and its policy: ``<scheduling_policy><name>power_saving</name>
+    """The cluster's fields, its policy (``<scheduling_policy><name>power_saving</name>
     </scheduling_policy><custom_scheduling_policy_properties><property><name>HostsInReserve
-    </name><value>1</value></property>...``."""
+    </name><value>1</value></property>...``) and memory overcommit
+    (``<memory_policy><over_commit><percent>150``)."""
     node = http.read_node("cluster")
     engine = http.engine()
     cluster = engine.clusters.get(cluster_id)
@@ -129,7 +132,25 @@ def update_cluster(cluster_id: str) -> Response:
         cluster = engine.clusters.update(cluster.id, spec, actor=http.actor())
     if node.get("scheduling_policy") or node.get("custom_scheduling_policy_properties"):
         cluster = _set_policy(cluster.id, node)
+    cluster = _set_overcommit(cluster, node)
     return http.respond_object(CLUSTER, cluster)
+
+
+def _set_overcommit(cluster: Cluster, node: Node) -> Cluster:
+    """oVirt's memory optimization, when the request names a percentage (clients send
+    ``<memory_policy>`` with other fields VirtStick has no choice about)."""
+    policy = node.get("memory_policy")
+    over_commit = policy.get("over_commit") if isinstance(policy, dict) else None
+    if not isinstance(over_commit, dict) or over_commit.get("percent") in (None, ""):
+        return cluster
+    percent = str(over_commit["percent"]).strip()
+    if not percent.isdigit():
+        raise InvalidInput("<memory_policy><over_commit><percent> is a whole number such as "
+                           "100, 150 or 200.")
+    if int(percent) == cluster.memory_overcommit_percent:
+        return cluster
+    return http.engine().clusters.set_memory_overcommit(cluster.id, int(percent),
+                                                        actor=http.actor())
 
 
 def remove_cluster(cluster_id: str) -> Response:

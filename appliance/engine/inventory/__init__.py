@@ -17,6 +17,7 @@ from appliance.engine.inventory import (
     events,
     hosts,
     jobs,
+    memory,
     networks,
     storage,
     templates,
@@ -40,7 +41,7 @@ from appliance.engine.inventory.vms import (
 )
 from appliance.engine.isos import Isos
 from appliance.engine.model import Job, StorageDomain
-from appliance.engine.monitoring import event_search
+from appliance.engine.monitoring import Monitor, event_search
 from appliance.engine.monitoring.event_search import EventFilter
 from appliance.engine.snapshots import Snapshots
 from appliance.engine.storage import StorageDomains
@@ -54,8 +55,9 @@ VM_PAGE_EVENTS = 15
 
 class Inventory:
     def __init__(self, ctx: EngineContext, *, vms: Vms, snapshots: Snapshots, isos: Isos,
-                 domains: StorageDomains) -> None:
+                 domains: StorageDomains, monitor: Monitor) -> None:
         self.ctx = ctx
+        self._monitor = monitor
         self._vms = vms
         self._snapshots = snapshots
         self._isos = isos
@@ -103,7 +105,8 @@ class Inventory:
             self.ctx.store, self._vm_counts(actor),
             storage=storage.domain_rows(self.ctx.store, self._domains.usage),
             events=self.ctx.events.recent(limit=DASHBOARD_EVENTS),
-            jobs=jobs.recent_jobs(self.ctx.store, limit=DASHBOARD_JOBS))
+            jobs=jobs.recent_jobs(self.ctx.store, limit=DASHBOARD_JOBS),
+            ksm=memory.host_ksm(self.ctx.store, self._monitor.latest))
 
     @audited_read(AuditAction.INVENTORY_GET_RESOURCE_TREE)
     def get_resource_tree(self, *, actor: Actor) -> tuple[TreeDataCenter, ...]:
@@ -115,7 +118,7 @@ class Inventory:
         """The dashboard's counts of hosts, VMs, memory and CPUs alone (no storage, events
         or jobs): what a live dashboard counts again when VMs or hosts change."""
         return dashboard.dashboard(self.ctx.store, self._vm_counts(actor), storage=[],
-                                   events=[], jobs=[])
+                                   events=[], jobs=[], ksm=[])
 
     def _vm_counts(self, actor: Actor) -> dashboard.VmCounts:
         if actor.superuser:

@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from appliance.engine.enums import HostStatus, VmStatus
+from appliance.engine.inventory import memory
+from appliance.engine.inventory.memory import ClusterMemory, HostKsm
 from appliance.engine.inventory.storage import DomainRow
 from appliance.engine.model import Event, Job, Vm
 from appliance.engine.store.schema import Store
@@ -31,6 +33,8 @@ class Dashboard:
     storage: tuple[DomainRow, ...]
     events: tuple[Event, ...]
     jobs: tuple[Job, ...]
+    ksm: tuple[HostKsm, ...] = ()
+    cluster_memory: tuple[ClusterMemory, ...] = ()
 
     @property
     def storage_capacity(self) -> int:
@@ -49,6 +53,10 @@ class Dashboard:
         committed = sum(r.usage.committed for r in self.storage if r.usage)
         return committed / self.storage_capacity if self.storage_capacity else 0.0
 
+    @property
+    def ksm_saved(self) -> int:
+        return sum(k.saved for k in self.ksm)
+
 
 def all_vm_counts(store: Store) -> VmCounts:
     """Counted by the store's status column: only the running VMs are read whole."""
@@ -62,7 +70,7 @@ def vm_counts(vms: list[Vm]) -> VmCounts:
 
 
 def dashboard(store: Store, vms: VmCounts, *, storage: list[DomainRow], events: list[Event],
-              jobs: list[Job]) -> Dashboard:
+              jobs: list[Job], ksm: list[HostKsm]) -> Dashboard:
     hosts = store.hosts.all()
     return Dashboard(
         hosts_up=sum(1 for h in hosts if h.status is HostStatus.UP),
@@ -77,4 +85,6 @@ def dashboard(store: Store, vms: VmCounts, *, storage: list[DomainRow], events: 
         storage=tuple(storage),
         events=tuple(events),
         jobs=tuple(jobs),
+        ksm=tuple(ksm),
+        cluster_memory=tuple(memory.cluster_memory(store, vms.running)),
     )

@@ -45,7 +45,8 @@ COLUMNS: dict[ObjectKind, tuple[str, ...]] = {
                       "load_1m", "mem_total", "mem_used", "mem_free", "mem_buffers",
                       "mem_cached", "swap_used", "ksm_shared", "ksm_saved", "net_rx", "net_tx",
                       "disk_read", "disk_write", "vms_running"),
-    ObjectKind.STORAGE_DOMAIN: ("capacity", "used", "free", "committed", "overcommit"),
+    ObjectKind.STORAGE_DOMAIN: ("capacity", "used", "free", "committed", "overcommit",
+                                "ram_used", "compression_ratio"),
 }
 
 

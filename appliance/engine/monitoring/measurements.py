@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from appliance.vdsm.stats import AgentSample, HostSample, VmSample
+from appliance.vdsm.storage_interface import RamUse
 
 NIC_SPEED_BYTES = 1_000_000_000 / 8  # a virtual NIC's speed as oVirt counts it, per second
 
@@ -144,9 +145,13 @@ def vm_measurement(vm_id: str, name: str, *, now: float, memory_installed: int,
 
 
 def storage_measurement(domain_id: str, name: str, *, now: float, capacity: int, used: int,
-                        free: int, committed: int) -> Measurement:
-    values = {"capacity": capacity, "used": used, "free": free, "committed": committed,
-              "overcommit": 100 * committed / capacity if capacity else 0.0}
+                        free: int, committed: int, ram: RamUse | None = None) -> Measurement:
+    values: dict[str, float] = {"capacity": capacity, "used": used, "free": free,
+                                "committed": committed,
+                                "overcommit": 100 * committed / capacity if capacity else 0.0}
+    if ram is not None:  # a domain in memory: the RAM it holds, and what zram saves
+        values["ram_used"] = ram.ram
+        values["compression_ratio"] = ram.compression_ratio
     return Measurement(ObjectKind.STORAGE_DOMAIN, domain_id, name, now,
                        {k: float(v) for k, v in values.items()})
 

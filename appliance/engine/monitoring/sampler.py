@@ -147,5 +147,6 @@ class Monitor:
                 continue
             found.append(storage_measurement(domain.id, domain.name, now=now,
                                              capacity=usage.capacity, used=usage.used,
-                                             free=usage.free, committed=usage.committed))
+                                             free=usage.free, committed=usage.committed,
+                                             ram=usage.ram))
         return found

@@ -12,10 +12,16 @@ Filter = Callable[[Vm, HostLoad, frozenset[str]], str | None]  # vm, host, vm's 
 
 
 def memory(vm: Vm, load: HostLoad, _networks: frozenset[str]) -> str | None:
+    """oVirt's Memory filter: the VM must fit in what the host may still promise under the
+    cluster's memory overcommit (oVirt's wording first, then ours)."""
     if vm.memory > load.free_memory:
-        return (f"host {load.host.name} has {validation.human_size(max(load.free_memory, 0))}"
-                f" of memory free for VMs; VM {vm.name} needs "
-                f"{validation.human_size(vm.memory)}")
+        free = max(load.free_memory, 0)
+        return (f"The host {load.host.name} did not satisfy internal filter Memory because "
+                f"its available memory is too low ({free // 2**20} MB) to run the VM: "
+                f"{validation.human_size(free)} of memory free for VMs under the cluster's "
+                f"{load.overcommit_percent}% memory overcommit "
+                f"({validation.human_size(load.schedulable_memory)} in all); VM {vm.name} "
+                f"needs {validation.human_size(vm.memory)}")
     return None
 
 

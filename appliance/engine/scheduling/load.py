@@ -17,11 +17,17 @@ class HostLoad:
     cpu_percent: float  # of the host's CPUs its VMs used lately
     networks: frozenset[str]  # the logical networks it carries, by name
     untagged: bool = False  # whether it carries every network without a VLAN
+    overcommit_percent: int = 100  # the cluster's memory overcommit
+
+    @property
+    def schedulable_memory(self) -> int:
+        """What VMs may be promised on this host: its memory times the overcommit."""
+        return self.host.memory * self.overcommit_percent // 100
 
     @property
     def free_memory(self) -> int:
-        """Host memory less what its VMs were given (no memory overcommit)."""
-        return self.host.memory - sum(v.memory for v in self.vms) - self.reserved
+        """Memory VMs may still be promised here (oVirt's "max scheduling memory" left)."""
+        return self.schedulable_memory - sum(v.memory for v in self.vms) - self.reserved
 
     @property
     def vm_count(self) -> int:

@@ -37,8 +37,10 @@ class Scheduler:
         vms = tuple(v for v in self.ctx.store.vms.where(host_id=host.id) if v.status.is_running)
         with self._lock:
             reserved = self._reserved.get(host.id, 0)
+        cluster = self.ctx.store.clusters.find(host.cluster_id)
         return HostLoad(host=host, vms=vms, reserved=reserved, cpu_percent=cpu,
-                        networks=networks, untagged=untagged)
+                        networks=networks, untagged=untagged,
+                        overcommit_percent=cluster.memory_overcommit_percent if cluster else 100)
 
     def loads(self, cluster_id: str) -> list[HostLoad]:
         """The hosts of a cluster that can take VMs now: Up and connected."""
@@ -67,7 +69,9 @@ class Scheduler:
         fitting = [load for load in loads if not self.rejections(vm, load)]
         if not fitting:
             reasons = "; ".join(r for load in loads for r in self.rejections(vm, load))
-            raise InsufficientResources(f"No host can run VM {vm.name}: {reasons}.")
+            raise InsufficientResources(
+                f"Cannot run VM {vm.name}. There is no host that satisfies current scheduling "
+                f"constraints. See below for details: {reasons}.")
         affinity = Affinity.of(self.ctx.store, vm)
         return min(fitting, key=lambda x: (affinity.violations(x), policy.weight(x))).host.id
 

@@ -1,5 +1,6 @@
 """libvirt domain XML as declarative values: one module per element, ``to_xml`` builds it."""
 
+from appliance.vdsm.domxml.balloon import Balloon
 from appliance.vdsm.domxml.devices import (
     CdromDevice,
     DiskDevice,
@@ -11,6 +12,7 @@ from appliance.vdsm.domxml.domain import METADATA_NS, DomainSpec, parse_metadata
 
 __all__ = [
     "METADATA_NS",
+    "Balloon",
     "CdromDevice",
     "DiskDevice",
     "DomainSpec",

@@ -27,9 +27,11 @@ class DiskDevice:
     def element(self) -> ET.Element:
         disk = ET.Element("disk", {"type": "file", "device": "disk"})
         # error_policy=stop pauses the guest when the RAM domain is full instead of letting
-        # it see I/O errors; discard=unmap gives freed guest blocks back to the tmpfs.
+        # it see I/O errors; discard=unmap gives blocks the guest TRIMs back to the RAM
+        # domain (holes in the qcow2 file), and detect_zeroes=unmap does the same for
+        # blocks a guest frees by writing zeros.
         sub(disk, "driver", name="qemu", type=self.format, cache="writeback",
-            error_policy="stop", discard="unmap")
+            error_policy="stop", discard="unmap", detect_zeroes="unmap")
         sub(disk, "source", file=str(self.path))
         sub(disk, "target", dev=self.target, bus=self.bus)
         if self.serial:

@@ -8,6 +8,7 @@ from xml.etree import ElementTree as ET
 import defusedxml.ElementTree as SafeET
 
 from appliance.config import VirtType
+from appliance.vdsm.domxml.balloon import Balloon
 from appliance.vdsm.domxml.devices import (
     CdromDevice,
     DiskDevice,
@@ -36,6 +37,11 @@ class DomainSpec:
     machine: str = "pc"
     boot_network: bool = False
     serial_number: str = ""  # the SMBIOS system serial the guest reads; "" for QEMU's
+    balloon: Balloon = Balloon()
+    # TCG only: QEMU's translated-code cache. QEMU 7.2 reserves 1 GiB per VM and fills it
+    # in transparent huge pages; a small cache (QEMU's default before 5.0) keeps small lab
+    # VMs small. None: QEMU's default.
+    tcg_cache_mib: int | None = None
 
     def to_xml(self) -> str:
         domain = ET.Element("domain", {"type": self.virt_type.value})
@@ -55,6 +61,8 @@ class DomainSpec:
         features = sub(domain, "features")
         sub(features, "acpi")
         sub(features, "apic")
+        if self.virt_type is VirtType.QEMU and self.tcg_cache_mib is not None:
+            sub(sub(features, "tcg"), "tb-cache", str(self.tcg_cache_mib), unit="MiB")
         if self.virt_type is VirtType.KVM:
             sub(domain, "cpu", mode="host-passthrough")
         sub(domain, "clock", offset="utc")
@@ -88,7 +96,7 @@ class DomainSpec:
         if self.graphics:
             sub(sub(devices, "video"), "model", type="vga", vram="16384", heads="1")
             sub(devices, "input", type="tablet", bus="usb")
-        sub(sub(devices, "memballoon", model="virtio"), "stats", period="5")
+        devices.append(self.balloon.element())
 
 
 def parse_metadata(xml: str) -> tuple[str, str] | None:

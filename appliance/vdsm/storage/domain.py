@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from appliance.errors import HostAgentError
-from appliance.vdsm.storage import volume
+from appliance.vdsm.storage import ram, volume
 from appliance.vdsm.storage_interface import DomainStats, VolumeId
 
 
@@ -46,7 +46,9 @@ class FileStorageDomain:
         st = os.statvfs(self.root)
         capacity = st.f_blocks * st.f_frsize
         free = st.f_bavail * st.f_frsize
-        return DomainStats(capacity=capacity, used=capacity - st.f_bfree * st.f_frsize, free=free)
+        used = capacity - st.f_bfree * st.f_frsize
+        return DomainStats(capacity=capacity, used=used, free=free,
+                           ram=ram.ram_use(self.root, used=used))
 
     def volume_path(self, *, image_id: str, volume_id: str) -> Path:
         return self.images_dir / image_id / volume_id

@@ -88,8 +88,12 @@ def resize(path: Path, *, size: int, fmt: str = "qcow2") -> None:
 
 
 def commit(top: Path) -> None:
-    """Merge a layer down into its backing volume (the layer itself stays, now redundant)."""
-    _qemu_img("commit", "-q", str(top))
+    """Merge a layer down into its backing volume (the layer itself stays, now redundant).
+
+    qemu-img runs it as an active commit, which writes what the layer holds as zeros (blocks
+    the guest TRIMmed) as holes in the base: the RAM domain gets them back. ``-d`` skips
+    emptying the layer, which is deleted next anyway."""
+    _qemu_img("commit", "-q", "-d", str(top))
 
 
 def rebase(path: Path, *, backing: Path | None, backing_format: str = "qcow2",
