@@ -34,7 +34,7 @@ UPDATE = os.environ.get("VIRTSTICK_UPDATE_SCREENSHOTS") == "1"
 THRESHOLD = 0.004  # the share of a page's pixels that may differ
 SCREENS = {"desktop": {"width": 1366, "height": 768}, "phone": {"width": 390, "height": 844}}
 # Everywhere: what differs by time, by id or by machine.
-MASKED = ("time", ".mono", "svg", "[data-vm-host]", ".task-times")
+MASKED = ("time", ".mono", "svg", "[data-vm-host]", "[data-host-name]", ".task-times")
 
 
 @dataclass(frozen=True)
