@@ -39,7 +39,7 @@ def target(lab: Lab, **changes: object) -> ImportTarget:
     engine = lab.engine
     base = ImportTarget(cluster_id=engine.clusters.default().id,
                         storage_domain_id=engine.storage_domains.default().id)
-    return ImportTarget(**{**base.__dict__, **changes})  # type: ignore[arg-type]
+    return ImportTarget(**{**base.__dict__, **changes})
 
 
 def wait(lab: Lab, job_id: str) -> JobStatus:

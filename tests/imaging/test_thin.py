@@ -28,7 +28,7 @@ from firstboot.storage_sizing import Backing
 from tests import hostmemory, sandbox
 from tests.imaging.conftest import (
     GuestLab,
-    data_template,
+    make_data_template,
     make_engine,
     qemu_io,
     read_marker,
@@ -41,7 +41,7 @@ SYS_BLOCK = Path("/sys/block")
 
 def test_sizes_and_overcommit_warning(tmp_path: Path) -> None:
     with tmpfs_lab(None, 64) as lab:
-        template = data_template.__wrapped__(lab, tmp_path)  # type: ignore[attr-defined]
+        template = make_data_template(lab, tmp_path)
         vm = lab.vm("thin", template)
         store = lab.engine.ctx.store
         disk = store.disks.get(store.attachments.where(vm_id=vm.id)[0].disk_id)
