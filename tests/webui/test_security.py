@@ -56,7 +56,7 @@ def test_session_cookie_is_httponly_and_samesite(admin: Page) -> None:
 
 def test_forms_without_the_csrf_token_are_refused(admin: Page, service: Service) -> None:
     admin.goto(service.url + "/admin/vms")
-    form = {"name": "csrf-victim", "memory_mib": "64"}
+    form: dict[str, str | float | bool] = {"name": "csrf-victim", "memory_mib": "64"}
     missing = admin.request.post(service.url + "/admin/vms", form=form)
     wrong = admin.request.post(service.url + "/admin/vms", form={**form, "csrf_token": "x" * 43})
     logout = admin.request.post(service.url + "/logout", form={})
