@@ -254,7 +254,9 @@ def _bad_ova(case: str, tmp: Path) -> Path:
         return good
     if case in ("dotdot", "absolute"):
         with tarfile.open(good) as tar:
-            ovf = tar.extractfile("legacy.ovf").read()  # type: ignore[union-attr]
+            member = tar.extractfile("legacy.ovf")
+            assert member is not None
+            ovf = member.read()
         name = "../../etc/evil.vmdk" if case == "dotdot" else "/tmp/evil.vmdk"
         return make_vmware_ova(tmp, members=[("legacy.ovf", ovf), (name, b"x" * 512)])
     if case == "symlink":

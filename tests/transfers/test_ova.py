@@ -120,7 +120,9 @@ def test_exported_ova_follows_ovirts_rules_and_the_sdk_examples_take_it(
 
     with tarfile.open(ova) as tar:
         names = tar.getnames()
-        descriptor = tar.extractfile("vm.ovf").read()  # type: ignore[union-attr]
+        member = tar.extractfile("vm.ovf")
+        assert member is not None, names
+        descriptor = member.read()
     assert names[0] == "vm.ovf"
     members = walk_like_extract_ova(ova)
     assert list(members) == names
