@@ -60,4 +60,5 @@ def spice_login(address: str, port: int, password: str) -> bool:
         assert isinstance(key, rsa.RSAPublicKey)
         sock.sendall(key.encrypt(password.encode() + b"\0", padding.OAEP(
             mgf=padding.MGF1(hashes.SHA1()), algorithm=hashes.SHA1(), label=None)))
-        return struct.unpack("<I", _recv(sock, 4))[0] == 0
+        status: int = struct.unpack("<I", _recv(sock, 4))[0]
+        return status == 0

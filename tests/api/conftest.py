@@ -61,7 +61,7 @@ class Appliance:
                 headers: dict[str, str] | None = None) -> Reply:
         """One plain HTTP request to a path under the server root."""
         parsed = urllib.parse.urlparse(self.url)
-        conn = http.client.HTTPConnection(parsed.hostname, parsed.port, timeout=60)
+        conn = http.client.HTTPConnection(parsed.netloc, timeout=60)
         sent = {"Content-Type": "application/xml", "Accept": "application/xml",
                 **(headers or {})}
         if token is not None:

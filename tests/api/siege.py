@@ -50,10 +50,10 @@ def health_once(appliance: Appliance, *, timeout: float = HEALTH_DEADLINE,
     started = time.monotonic()
     conn: http.client.HTTPConnection
     if https:
-        conn = http.client.HTTPSConnection(parsed.hostname, parsed.port, timeout=timeout,
+        conn = http.client.HTTPSConnection(parsed.netloc, timeout=timeout,
                                            context=ssl._create_unverified_context())
     else:
-        conn = http.client.HTTPConnection(parsed.hostname, parsed.port, timeout=timeout)
+        conn = http.client.HTTPConnection(parsed.netloc, timeout=timeout)
     try:
         conn.request("GET", "/health")
         response = conn.getresponse()
@@ -290,11 +290,11 @@ def login_from(appliance: Appliance, source: str, username: str, password: str, 
     parsed = urllib.parse.urlparse(appliance.https_url if https else appliance.url)
     conn: http.client.HTTPConnection
     if https:
-        conn = http.client.HTTPSConnection(parsed.hostname, parsed.port, timeout=30,
+        conn = http.client.HTTPSConnection(parsed.netloc, timeout=30,
                                            source_address=(source, 0),
                                            context=ssl._create_unverified_context())
     else:
-        conn = http.client.HTTPConnection(parsed.hostname, parsed.port, timeout=30,
+        conn = http.client.HTTPConnection(parsed.netloc, timeout=30,
                                           source_address=(source, 0))
     form = urllib.parse.urlencode({"grant_type": "password", "scope": "ovirt-app-api",
                                    "username": username, "password": password})

@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import ovirtsdk4 as sdk
@@ -49,11 +49,11 @@ def running(admin: sdk.Connection, appliance: Appliance) -> Iterator[tuple[types
         _wait(lambda: service.remove() is None, "the VM is removed")
 
 
-def _wait(condition: object, what: str, timeout: float = 60) -> None:
+def _wait(condition: Callable[[], object], what: str, timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
     while True:
         try:
-            if condition():  # type: ignore[operator]
+            if condition():
                 return
         except sdk.Error:
             pass

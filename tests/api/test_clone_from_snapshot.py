@@ -41,7 +41,7 @@ def _top_volume(admin: sdk.Connection, vm_id: str) -> Path:
     disk = system.disks_service().disk_service(attachment.disk.id).get()
     domain = system.storage_domains_service().storage_domain_service(
         disk.storage_domains[0].id).get()
-    return Path(domain.storage.path) / domain.id / "images" / disk.id / disk.image_id
+    return Path(domain.storage.path, domain.id, "images", disk.id, disk.image_id)
 
 
 def _qemu_io(path: Path, command: str) -> bool:

@@ -46,7 +46,7 @@ def test_https_refuses_an_unknown_ca(appliance: Appliance) -> None:
 
 def test_pages_over_https_get_a_secure_cookie_and_guard_headers(appliance: Appliance) -> None:
     parsed = urllib.parse.urlparse(appliance.https_url)
-    conn = http.client.HTTPSConnection(parsed.hostname, parsed.port, timeout=30,
+    conn = http.client.HTTPSConnection(parsed.netloc, timeout=30,
                                        context=ssl._create_unverified_context())
     try:
         conn.request("GET", "/login")
@@ -106,7 +106,7 @@ def test_many_kept_alive_https_clients_at_once_get_whole_answers(appliance: Appl
     failures: list[str] = []
 
     def client() -> None:
-        conn = http.client.HTTPSConnection(parsed.hostname, parsed.port, timeout=60,
+        conn = http.client.HTTPSConnection(parsed.netloc, timeout=60,
                                            context=ssl._create_unverified_context())
         try:
             for _ in range(40):

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import secrets
 import time
+from collections.abc import Callable
 
 import ovirtsdk4 as sdk
 import ovirtsdk4.types as types
@@ -84,9 +85,9 @@ def test_jobs_and_events_by_correlation_id(admin: sdk.Connection) -> None:
         service.remove()
 
 
-def _wait(condition: object, timeout: float = 60) -> None:
+def _wait(condition: Callable[[], object], timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
-    while not condition():  # type: ignore[operator]
+    while not condition():
         assert time.monotonic() < deadline, "timed out"
         time.sleep(0.3)
 

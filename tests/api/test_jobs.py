@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Callable
 
 import ovirtsdk4 as sdk
 import ovirtsdk4.types as types
@@ -52,10 +53,12 @@ def test_the_engines_own_jobs_are_not_ended_by_clients(admin: sdk.Connection) ->
     found = jobs.list(search=f"correlation_id={correlation}")
     assert [j.status for j in found] == [types.JobStatus.FINISHED]
     assert not found[0].external
-    for act in (lambda: jobs.job_service(found[0].id).end(succeeded=True),
-                lambda: jobs.job_service(found[0].id).clear(),
-                lambda: jobs.job_service(found[0].id).steps_service().add(
-                    types.Step(description="mine", type=types.StepEnum.UNKNOWN))):
+    acts: tuple[Callable[[], object], ...] = (
+        lambda: jobs.job_service(found[0].id).end(succeeded=True),
+        lambda: jobs.job_service(found[0].id).clear(),
+        lambda: jobs.job_service(found[0].id).steps_service().add(
+            types.Step(description="mine", type=types.StepEnum.UNKNOWN)))
+    for act in acts:
         with pytest.raises(sdk.Error) as refused:
             act()
         assert refused.value.code == 400  # as oVirt answers ACTION_TYPE_NOT_EXTERNAL

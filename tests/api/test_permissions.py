@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import ovirtsdk4 as sdk
 import ovirtsdk4.types as types
@@ -120,7 +120,9 @@ def test_user_role_runs_a_vm_and_user_vm_manager_also_removes_it(
             theirs.get()
         user_role = _give(admin, "UserRole", jdoe, vm)
         assert theirs.get().id == vm.id
-        for act in (lambda: theirs.remove(), lambda: theirs.update(types.Vm(description="x"))):
+        acts: tuple[Callable[[], object], ...] = (
+            lambda: theirs.remove(), lambda: theirs.update(types.Vm(description="x")))
+        for act in acts:
             with pytest.raises(sdk.Error) as refused:
                 act()
             assert refused.value.code == 403 and "UserVmManager" in str(refused.value)
@@ -158,8 +160,10 @@ def test_roles_of_ovirt_are_read_only_and_custom_ones_hold_permits(
     names = {r.name for r in roles.list()}
     assert {"SuperUser", "UserRole", "UserVmManager", "GlusterAdmin", "PowerUserRole"} <= names
     user_role = next(r for r in roles.list() if r.name == "UserRole")
-    for act in (lambda: roles.role_service(user_role.id).remove(),
-                lambda: roles.role_service(user_role.id).update(types.Role(name="Mine"))):
+    acts: tuple[Callable[[], object], ...] = (
+        lambda: roles.role_service(user_role.id).remove(),
+        lambda: roles.role_service(user_role.id).update(types.Role(name="Mine")))
+    for act in acts:
         with pytest.raises(sdk.Error) as refused:
             act()
         assert refused.value.code == 409 and "read-only" in str(refused.value)

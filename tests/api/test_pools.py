@@ -62,11 +62,13 @@ def _pool(admin: sdk.Connection, template: types.Template, **settings: object,
           ) -> types.VmPool:
     return admin.system_service().vm_pools_service().add(types.VmPool(
         name=unique("pool"), cluster=types.Cluster(name="Default"),
-        template=types.Template(id=template.id), **settings))  # type: ignore[arg-type]
+        template=types.Template(id=template.id), **settings))
 
 
 def _members(admin: sdk.Connection, pool: types.VmPool) -> list[types.Vm]:
-    return admin.system_service().vms_service().list(search=f"pool={pool.name}")
+    members: list[types.Vm] = admin.system_service().vms_service().list(
+        search=f"pool={pool.name}")
+    return members
 
 
 def _remove(admin: sdk.Connection, pool: types.VmPool) -> None:

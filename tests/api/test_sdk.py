@@ -105,10 +105,11 @@ def test_actions_on_a_down_vm_fail_clearly(admin: sdk.Connection, blank_vm: type
     assert "must be running" in str(failure.value)
 
 
-def wait_status(service: object, wanted: types.VmStatus, timeout: float = 180) -> types.Vm:
+def wait_status(service: sdk.services.VmService, wanted: types.VmStatus,
+                timeout: float = 180) -> types.Vm:
     deadline = time.monotonic() + timeout
     while True:
-        vm = service.get()  # type: ignore[attr-defined]
+        vm = service.get()
         if vm.status == wanted or time.monotonic() > deadline:
             assert vm.status == wanted
             return vm

@@ -46,7 +46,7 @@ def _volume(admin: sdk.Connection, disk_id: str) -> Path:
     disk = system.disks_service().disk_service(disk_id).get()
     domain = system.storage_domains_service().storage_domain_service(
         disk.storage_domains[0].id).get()
-    return Path(domain.storage.path) / domain.id / "images" / disk.id / disk.image_id
+    return Path(domain.storage.path, domain.id, "images", disk.id, disk.image_id)
 
 
 def _wait_ok(service: sdk.services.DiskService) -> types.Disk:

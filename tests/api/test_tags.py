@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import ovirtsdk4 as sdk
 import ovirtsdk4.types as types
@@ -66,8 +66,10 @@ def test_a_tree_of_tags_on_vms_and_hosts(admin: sdk.Connection, vm: types.Vm) ->
 def test_the_root_tag_is_read_only(admin: sdk.Connection) -> None:
     tags = admin.system_service().tags_service()
     assert any(t.id == ROOT and t.name == "root" for t in tags.list())
-    for act in (lambda: tags.tag_service(ROOT).remove(),
-                lambda: tags.tag_service(ROOT).update(types.Tag(name="mine"))):
+    acts: tuple[Callable[[], object], ...] = (
+        lambda: tags.tag_service(ROOT).remove(),
+        lambda: tags.tag_service(ROOT).update(types.Tag(name="mine")))
+    for act in acts:
         with pytest.raises(sdk.Error) as refused:
             act()
         assert refused.value.code == 409 and "readonly" in str(refused.value)

@@ -54,7 +54,7 @@ def _request(**changes: object) -> LaunchRequest:
     return LaunchRequest(**base)  # type: ignore[arg-type]
 
 
-CASES = {
+CASES: dict[str, tuple[str, str, dict[str, object]]] = {
     "tcg-user-network": ("qemu", "user", {}),
     "kvm-bridge": ("kvm", "bridge:ovirtmgmt", {}),
     "cdrom-first-spice": ("qemu", "user", {"boot": ("cdrom", "hd"),

@@ -58,7 +58,7 @@ def tiny_spec(prefix: str, name: str, disk: Path | None = None) -> domxml.Domain
 
 
 def starter(conn: libvirt.virConnect, spec: domxml.DomainSpec, feature: str,
-            tried: list[str]) -> Callable[[str], None]:
+            tried: list[str]) -> Callable[[VirtType], None]:
     """Starts the VM as the agent does; under KVM its CPU requires ``feature``."""
     def start(virt_type: VirtType) -> None:
         tried.append(virt_type)

@@ -103,7 +103,7 @@ def test_unknown_domains_and_volumes_are_reported_not_deleted(config: Config,
     try:
         engine = Engine(config)
         engine.start()
-        codes = {e.code: e.description for e in engine.events.recent(limit=20)}
+        codes = {str(e.code): e.description for e in engine.events.recent(limit=20)}
         engine.stop()
         assert "unknown_volume" in codes and "stray-volume" in codes["unknown_volume"]
         assert "unknown_domain" in codes and "foreign" in codes["unknown_domain"]

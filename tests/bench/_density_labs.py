@@ -15,6 +15,7 @@ this process grew by when the engine started).
 
 from __future__ import annotations
 
+import abc
 import contextlib
 import os
 import shutil
@@ -47,7 +48,7 @@ class Guest:
     vm_id: str = ""  # the engine's id (VirtStick)
 
 
-class Lab:
+class Lab(abc.ABC):
     """A state directory with a tmpfs for the disks; the guests it started."""
 
     def __init__(self, name: str, tmpfs_mib: int) -> None:
@@ -66,6 +67,10 @@ class Lab:
                 pids.append(hostmemory.qemu_pid(guest.domain_name))
         files = [p for p in self.disks.rglob("*") if p.is_file()]
         return hostmemory.resident_bytes(pids) + hostmemory.allocated_bytes(files)
+
+    @abc.abstractmethod
+    def start(self, name: str, *, memory_mib: int) -> Guest:
+        """A guest with ``memory_mib`` of RAM, once it says ready."""
 
     def ready(self, guest: Guest) -> Guest:
         guest.console.wait_for(READY, BOOT_TIMEOUT)

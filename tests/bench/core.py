@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import functools
 import secrets
 import shutil
 import statistics
@@ -14,7 +15,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import libvirt
@@ -118,8 +119,7 @@ def _thin_disks(config: Config, state: Path) -> list[Figure]:
                 base, name=f"l{i}")),
         ]
         for label, make in cases:
-            counter = iter(range(1000))
-            seconds = _median(lambda make=make, counter=counter: make(next(counter)))
+            seconds = _median(functools.partial(_make_next, make, iter(range(1000))))
             figures.append(Figure(f"thin disk {label}", seconds * 1000, "ms",
                                   baseline=baseline * 1000, target="flat, < 100 ms"))
     finally:
@@ -164,6 +164,10 @@ def _qemu_img_create(state: Path, size: int) -> None:
     path = state / f"q{secrets.token_hex(4)}.qcow2"
     subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", str(path), str(size)],
                    check=True)
+
+
+def _make_next(make: Callable[[int], object], counter: Iterator[int]) -> object:
+    return make(next(counter))
 
 
 def _median(action: Callable[[], object]) -> float:

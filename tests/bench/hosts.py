@@ -57,9 +57,12 @@ def _migrations(lab: Lab) -> tuple[list[float], list[int], list[float]]:
     console.send("counter on")
     console.wait_for(r"VIRTSTICK-COUNTER=3\b", 30)
     console.close()
-    totals, downtimes, pauses = [], [], []
+    totals: list[float] = []
+    downtimes: list[int] = []
+    pauses: list[float] = []
     for _ in range(ROUNDS):
-        stop, seen = threading.Event(), []
+        stop = threading.Event()
+        seen: list[float] = []
         log_path = lab.console(vm.id).log_path
         watcher = threading.Thread(target=_watch, args=(log_path, stop, seen))
         watcher.start()

@@ -10,7 +10,7 @@ import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import ovirtsdk4 as sdk
 import ovirtsdk4.types as types
@@ -262,9 +262,15 @@ def _singular(name: str) -> str:
     return _SINGULAR[name]
 
 
-def _gone(service: object) -> bool:
+class _Readable(Protocol):
+    """Any of the SDK's services of one object."""
+
+    def get(self) -> object: ...
+
+
+def _gone(service: _Readable) -> bool:
     try:
-        service.get()  # type: ignore[attr-defined]
+        service.get()
     except sdk.NotFoundError:
         return True
     return False

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import subprocess
 import time
@@ -99,9 +100,11 @@ def test_wait_for_timeout_quotes_output(start_guest: StartGuest) -> None:
 
 def _cpu_share(guest: RunningGuest, seconds: float) -> float:
     """The guest's CPU time over a wall-clock interval, as a fraction of it."""
-    before, started = guest.domain.info()[4], time.monotonic()
+    before: int = guest.domain.info()[4]
+    started = time.monotonic()
     time.sleep(seconds)
-    return (guest.domain.info()[4] - before) / 1e9 / (time.monotonic() - started)
+    after: int = guest.domain.info()[4]
+    return (after - before) / 1e9 / (time.monotonic() - started)
 
 
 def test_spin_burns_cpu_until_stopped(start_guest: StartGuest) -> None:
@@ -174,7 +177,7 @@ def test_freed_memory_goes_back_to_the_host_with_page_reporting(
     plain = start_guest(memory_mib=512)
     for guest in (reporting, plain):
         guest.console.wait_for(READY, BOOT_TIMEOUT)
-    before = {g: hostmemory.settled(lambda g=g: _host_memory(g), timeout=30)
+    before = {g: hostmemory.settled(functools.partial(_host_memory, g), timeout=30)
               for g in (reporting, plain)}  # fmt: skip
     for guest in (reporting, plain):
         assert _ask(guest, f"mem fill {FILL_MIB}", "MEM-FILLED") == str(FILL_MIB)

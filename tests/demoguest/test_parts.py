@@ -37,9 +37,9 @@ def test_cpio_archive_is_read_by_gnu_cpio(tmp_path: Path) -> None:
                                                       "dev/console"]  # fmt: skip
     assert listing[1].startswith("-rwxr-xr-x") and "bin/sh -> hello" in listing[2]
     assert listing[4].startswith("crw-------") and "5," in listing[4]
-    out = subprocess.run(["cpio", "-i", "--to-stdout", "bin/hello"], stdin=archive.open("rb"),
-                         capture_output=True, check=True).stdout  # fmt: skip
-    assert out == b"#!/bin/sh\necho odd-length\n"
+    hello = subprocess.run(["cpio", "-i", "--to-stdout", "bin/hello"], stdin=archive.open("rb"),
+                           capture_output=True, check=True).stdout  # fmt: skip
+    assert hello == b"#!/bin/sh\necho odd-length\n"
 
 
 def test_partition_table_matches_layout() -> None:

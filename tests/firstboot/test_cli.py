@@ -81,7 +81,7 @@ def test_run_with_invalid_seed_reports_and_asks(lab: Lab, settings: WizardSettin
                                stdin=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     try:
         assert process.stderr is not None
-        lines = []
+        lines: list[str] = []
         while not any(line.startswith("virtstick-firstboot: setup page") for line in lines):
             line = process.stderr.readline()
             assert line, "".join(lines)

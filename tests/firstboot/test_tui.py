@@ -7,7 +7,7 @@ import os
 from ipaddress import IPv4Address, IPv4Interface
 
 from textual.pilot import Pilot
-from textual.widgets import Input, Label
+from textual.widgets import Input, Label, Select
 
 from appliance import config as appliance_config
 from firstboot.answers import NetworkAnswers, NetworkMode
@@ -49,7 +49,7 @@ async def _walk(app: WizardApp, lab: Lab, settings: WizardSettings) -> None:
     async with app.run_test(size=(80, 25)) as pilot:  # the Linux console on tty1
         await _next(pilot)  # welcome
         assert isinstance(app.screen, NetworkScreen)
-        app.screen.query_one("#network-mode").value = "static"
+        app.screen.query_one("#network-mode", Select).value = "static"
         _fill(app, **{"network-address": f"{lab.subnet}.50/33",
                       "network-gateway": "198.51.100.1", "network-hostname": "tui_lab"})
         await _next(pilot)

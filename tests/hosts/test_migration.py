@@ -37,7 +37,8 @@ def test_live_migration_keeps_the_counter_going(lab: Lab) -> None:
     console.send("counter on")
     console.wait_for(r"VIRTSTICK-COUNTER=3\b", 30)
     source = lab.vm(vm.id).host_id
-    stop, seen = threading.Event(), []
+    stop = threading.Event()
+    seen: list[tuple[float, int]] = []
     watcher = threading.Thread(target=_counter_times, args=(lab, vm.id, stop, seen))
     watcher.start()
     time.sleep(2)

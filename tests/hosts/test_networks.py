@@ -70,9 +70,10 @@ def test_an_isolated_network_follows_its_vms_and_a_vlan_is_refused(isolated_lab:
     made = _network_on(lab, source, "backnet")
     assert made is not None, "the VM's host made the network"
     assert made.find("forward") is None and made.find("ip") is None  # isolated, no DHCP
-    assert made.find("bridge").get("name") == bridge_name(  # type: ignore[union-attr]
-        engine.config.appliance.domain_prefix, "backnet")
-    assert made.find("mtu").get("size") == "9000"  # type: ignore[union-attr]
+    bridge, mtu = made.find("bridge"), made.find("mtu")
+    assert bridge is not None and mtu is not None, ET.tostring(made, encoding="unicode")
+    assert bridge.get("name") == bridge_name(engine.config.appliance.domain_prefix, "backnet")
+    assert mtu.get("size") == "9000"
     target = lab.b.id if source == lab.a.id else lab.a.id
     assert _network_on(lab, target, "backnet") is None, "made only where a VM needs it"
 

@@ -105,6 +105,11 @@ def pattern_at(path: Path, offset: int, byte: int, length: int = 65536) -> bool:
 
 @pytest.fixture
 def data_template(lab: Lab, tmp_path: Path) -> Template:
+    """``make_data_template`` in the test's lab."""
+    return make_data_template(lab, tmp_path)
+
+
+def make_data_template(lab: Lab, tmp_path: Path) -> Template:
     """A template with one 64 MiB disk whose first 64 KiB are 0x11."""
     image = tmp_path / "base.qcow2"
     subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", str(image), str(64 * MiB)],

@@ -21,7 +21,7 @@ from appliance.engine.model import Template
 from appliance.security.passwords import hash_password
 from appliance.web import create_app
 from tests import sandbox
-from tests.imaging.conftest import Lab, data_template, qemu_io, stop_engine
+from tests.imaging.conftest import Lab, make_data_template, qemu_io, stop_engine
 from tests.imaging.test_isos import small_iso
 
 API = "/ovirt-engine/api"
@@ -44,8 +44,7 @@ class Api:
         return ET.fromstring(text) if text.strip() else ET.Element("empty")
 
     def wait_job(self, action: ET.Element) -> None:
-        job_id = action.find("job").get("id")  # type: ignore[union-attr]
-        job = self.lab.engine.jobs.wait(job_id, 300)
+        job = self.lab.engine.jobs.wait(_id_of(action, "job"), 300)
         assert job.status is JobStatus.FINISHED, job.error
 
 
@@ -73,7 +72,15 @@ def api(tmp_path: Path) -> Iterator[Api]:
 
 
 def _template(api: Api, tmp_path: Path) -> Template:
-    return data_template.__wrapped__(api.lab, tmp_path)  # type: ignore[no-any-return]
+    return make_data_template(api.lab, tmp_path)
+
+
+def _id_of(answer: ET.Element, child: str) -> str:
+    """The id of the answer's ``child`` element, which it must carry."""
+    found = answer.find(child)
+    value = None if found is None else found.get("id")
+    assert value is not None, ET.tostring(answer, encoding="unicode")
+    return value
 
 
 def test_template_clone_snapshot_export_import(api: Api, tmp_path: Path) -> None:
@@ -91,7 +98,7 @@ def test_template_clone_snapshot_export_import(api: Api, tmp_path: Path) -> None
     clone = api.call("POST", f"/vms/{vm.id}/clone",
                      f"<action><vm><name>{lab.prefix}apiclone</name></vm></action>")
     api.wait_job(clone)
-    clone_id = clone.find("vm").get("id")  # type: ignore[union-attr]
+    clone_id = _id_of(clone, "vm")
     assert lab.engine.ctx.store.vms.get(clone_id).status is VmStatus.DOWN
     qemu_io(lab.volume_path(clone_id), "read -P 0x43 1M 64k")
 
@@ -109,9 +116,9 @@ def test_template_clone_snapshot_export_import(api: Api, tmp_path: Path) -> None
                         f"<external_vm_import><name>{lab.prefix}apiback</name>"
                         f"<url>ova://{tmp_path}/api.ova</url></external_vm_import>",
                         status=201)
-    new_id = imported.find("vm").get("id")  # type: ignore[union-attr]
-    lab.engine.jobs.wait(imported.find("job").get("id"), 120)  # type: ignore[union-attr,arg-type]
-    qemu_io(lab.volume_path(new_id or ""), "read -P 0x43 1M 64k")
+    new_id = _id_of(imported, "vm")
+    lab.engine.jobs.wait(_id_of(imported, "job"), 120)
+    qemu_io(lab.volume_path(new_id), "read -P 0x43 1M 64k")
 
     fault = api.call("POST", f"/vms/{vm.id}/export", "<action><directory>relative</directory>"
                      "</action>", status=400)
@@ -135,5 +142,5 @@ def test_iso_upload_and_cdrom(api: Api, tmp_path: Path) -> None:
     vm = lab.vm("cdvm", _template(api, tmp_path))
     cdrom = api.call("PUT", f"/vms/{vm.id}/cdroms/00000000-0000-0000-0000-000000000000"
                      "?boot_first=true", f'<cdrom><file id="{stored.id}"/></cdrom>')
-    assert cdrom.find("file").get("id") == stored.id  # type: ignore[union-attr]
+    assert _id_of(cdrom, "file") == stored.id
     assert lab.engine.ctx.store.vms.get(vm.id).boot[0].value == "cdrom"

@@ -39,7 +39,7 @@ def target(lab: Lab, **changes: object) -> ImportTarget:
     engine = lab.engine
     base = ImportTarget(cluster_id=engine.clusters.default().id,
                         storage_domain_id=engine.storage_domains.default().id)
-    return ImportTarget(**{**base.__dict__, **changes})  # type: ignore[arg-type]
+    return ImportTarget(**{**base.__dict__, **changes})
 
 
 def wait(lab: Lab, job_id: str) -> JobStatus:
@@ -254,7 +254,9 @@ def _bad_ova(case: str, tmp: Path) -> Path:
         return good
     if case in ("dotdot", "absolute"):
         with tarfile.open(good) as tar:
-            ovf = tar.extractfile("legacy.ovf").read()  # type: ignore[union-attr]
+            member = tar.extractfile("legacy.ovf")
+            assert member is not None
+            ovf = member.read()
         name = "../../etc/evil.vmdk" if case == "dotdot" else "/tmp/evil.vmdk"
         return make_vmware_ova(tmp, members=[("legacy.ovf", ovf), (name, b"x" * 512)])
     if case == "symlink":

@@ -11,7 +11,7 @@ import shutil
 import subprocess
 import time
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -28,7 +28,7 @@ from firstboot.storage_sizing import Backing
 from tests import hostmemory, sandbox
 from tests.imaging.conftest import (
     GuestLab,
-    data_template,
+    make_data_template,
     make_engine,
     qemu_io,
     read_marker,
@@ -41,7 +41,7 @@ SYS_BLOCK = Path("/sys/block")
 
 def test_sizes_and_overcommit_warning(tmp_path: Path) -> None:
     with tmpfs_lab(None, 64) as lab:
-        template = data_template.__wrapped__(lab, tmp_path)  # type: ignore[attr-defined]
+        template = make_data_template(lab, tmp_path)
         vm = lab.vm("thin", template)
         store = lab.engine.ctx.store
         disk = store.disks.get(store.attachments.where(vm_id=vm.id)[0].disk_id)
@@ -133,9 +133,9 @@ def _last_try(prepared: storage.PreparedStorage) -> None:
     _try_release(prepared, 300.0)
 
 
-def _wait(condition: object, timeout: float, what: str) -> None:
+def _wait(condition: Callable[[], object], timeout: float, what: str) -> None:
     deadline = time.monotonic() + timeout
-    while not condition():  # type: ignore[operator]
+    while not condition():
         assert time.monotonic() < deadline, what
         time.sleep(0.2)
 

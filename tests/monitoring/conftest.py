@@ -93,7 +93,7 @@ class Served:
 def serve(engine: Engine) -> Iterator[Served]:
     """The engine's web application on a free local port, in this process."""
     server = waitress.create_server(create_app(engine), listen="127.0.0.1:0", threads=4)
-    port = server.socket.getsockname()[1]  # type: ignore[union-attr]
+    port = server.socket.getsockname()[1]
     def run() -> None:
         with contextlib.suppress(OSError, ValueError):  # close() pulls the socket from select
             server.run()

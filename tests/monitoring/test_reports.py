@@ -16,6 +16,8 @@ from appliance.engine.monitoring.history import HOUR
 from appliance.engine.monitoring.reports import (
     ExportFormat,
     ReportKind,
+    StorageGrowth,
+    VmUsage,
     storage_growth,
     vm_usage,
 )
@@ -47,6 +49,7 @@ def test_vm_usage_counts_uptime_and_bytes_moved(tmp_path: Path) -> None:
            Vm(id="vm2", name="never-ran", cluster_id="c", memory=1 << 30)]
     report = vm_usage(history, vms, since=START, until=START + HOUR, interval=10)
     ran, idle = report.rows
+    assert isinstance(ran, VmUsage) and isinstance(idle, VmUsage)
     assert ran.uptime_seconds == 1800 and idle.uptime_seconds == 0
     assert ran.cpu_average_percent == 30 and ran.cpu_peak_percent == 40
     assert ran.disk_read_bytes == 1000 * 1800 and ran.network_sent_bytes == 10 * 1800
@@ -62,6 +65,7 @@ def test_storage_growth_over_a_period(tmp_path: Path) -> None:
     history = _history(tmp_path)
     domain = StorageDomain(id="sd", name="ram", path="/x", data_center_id=None)
     [row] = storage_growth(history, [domain], since=START, until=START + HOUR).rows
+    assert isinstance(row, StorageGrowth)
     assert (row.used_first_bytes, row.used_last_bytes) == (1000, 1000 + 10 * 359)
     assert row.growth_bytes == 3590 and row.capacity_bytes == 10**6
 

@@ -38,7 +38,7 @@ def walk_like_extract_ova(ova: Path) -> dict[str, tuple[int, int]]:
     """Members as oVirt's extract_ova.py walks them: it skips an .ovf member rounded up to a
     512-byte block but a disk member by its exact size, so a disk not padded to 512 bytes
     puts every later header out of place. Returns name -> (data offset, size)."""
-    found = {}
+    found: dict[str, tuple[int, int]] = {}
     with ova.open("rb") as archive:
         while True:
             header = archive.read(TAR_BLOCK)
@@ -120,7 +120,9 @@ def test_exported_ova_follows_ovirts_rules_and_the_sdk_examples_take_it(
 
     with tarfile.open(ova) as tar:
         names = tar.getnames()
-        descriptor = tar.extractfile("vm.ovf").read()  # type: ignore[union-attr]
+        member = tar.extractfile("vm.ovf")
+        assert member is not None, names
+        descriptor = member.read()
     assert names[0] == "vm.ovf"
     members = walk_like_extract_ova(ova)
     assert list(members) == names

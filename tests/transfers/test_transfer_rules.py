@@ -11,7 +11,7 @@ import subprocess
 import sys
 import time
 import urllib.parse
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import ovirtsdk4 as sdk
@@ -137,7 +137,7 @@ def test_a_vm_whose_disk_is_in_a_transfer_keeps_its_disks_as_they_are(
                                          interface=types.DiskInterface.VIRTIO, active=True))
     transfer = start(admin, held.id, types.ImageTransferDirection.UPLOAD)
     tmp_path.chmod(0o755)
-    refused = [
+    refused: list[Callable[[], object]] = [
         lambda: vm_service.snapshots_service().add(types.Snapshot(description="during")),
         lambda: vm_service.clone(vm=types.Vm(name=unique("held-clone"))),
         lambda: admin.system_service().templates_service().add(

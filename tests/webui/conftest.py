@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, Playwright, sync_playwright
+from playwright.sync_api import Browser, Page, Playwright, ViewportSize, sync_playwright
 
 from appliance.demoguest import build
 from tests.webui.service import ADMIN, Service, start_service
@@ -20,7 +20,7 @@ CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu",
                  "--disable-background-networking", "--disable-component-update",
                  "--no-first-run"]
-VIEWPORT = {"width": 1366, "height": 768}  # a laptop screen
+VIEWPORT: ViewportSize = {"width": 1366, "height": 768}  # a laptop screen
 
 
 @pytest.fixture(scope="session")
@@ -52,7 +52,7 @@ def browser(playwright: Playwright) -> Iterator[Browser]:
 def page(browser: Browser) -> Iterator[Page]:
     # Uploads go to the image server over HTTPS with the appliance's own CA, which a user
     # installs in their browser (oVirt's portal asks the same); the test browser skips that.
-    context = browser.new_context(viewport=VIEWPORT,  # type: ignore[arg-type]
+    context = browser.new_context(viewport=VIEWPORT,
                                   ignore_https_errors=True)
     opened = context.new_page()
     yield opened
@@ -68,7 +68,7 @@ def admin(page: Page, service: Service) -> Page:
 @pytest.fixture(scope="session")
 def admin_session(browser: Browser, service: Service) -> Iterator[Page]:
     """One admin page for the whole run, for setting things up through the portal."""
-    context = browser.new_context(viewport=VIEWPORT)  # type: ignore[arg-type]
+    context = browser.new_context(viewport=VIEWPORT)
     opened = context.new_page()
     log_in(opened, service, ADMIN, service.admin_password)
     yield opened

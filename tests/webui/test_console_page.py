@@ -10,14 +10,14 @@ import re
 import time
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, Page, ViewportSize, expect
 
 from tests.webui.conftest import create_vm, log_in
 from tests.webui.service import ADMIN, Service
 
 pytestmark = pytest.mark.slow
 
-PHONE = {"width": 390, "height": 844}
+PHONE: ViewportSize = {"width": 390, "height": 844}
 BOOT_SECONDS = 300  # seconds under TCG on an idle machine, minutes on a busy one
 TERMINAL_TEXT = """() => {
   const buffer = window.virtstickConsole.terminal.buffer.active;
@@ -103,7 +103,7 @@ def test_the_console_page_drives_the_demo_guest(admin: Page, admin_session: Page
     expect(status).to_have_text("Up")
     expect(page.locator("#console-paused")).to_be_hidden()
 
-    phone = browser.new_context(viewport=PHONE)  # type: ignore[arg-type]
+    phone = browser.new_context(viewport=PHONE)
     try:
         small = phone.new_page()
         log_in(small, service, ADMIN, service.admin_password)

@@ -22,7 +22,7 @@ def own_service(demo_disk: Path) -> Iterator[Service]:
 
 def test_host_maintenance_and_activate(browser: Browser, own_service: Service) -> None:
     service = own_service
-    context = browser.new_context(viewport=VIEWPORT)  # type: ignore[arg-type]
+    context = browser.new_context(viewport=VIEWPORT)
     page = context.new_page()
     log_in(page, service, ADMIN, service.admin_password)
     page.goto(service.url + "/admin/hosts")

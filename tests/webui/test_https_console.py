@@ -26,7 +26,7 @@ def https_service(demo_disk: Path) -> Iterator[Service]:
 def test_console_over_https(browser: Browser, https_service: Service) -> None:
     service = https_service
     # The appliance's own CA is not the browser's: accept it, as an evaluator does once.
-    context = browser.new_context(viewport=VIEWPORT,  # type: ignore[arg-type]
+    context = browser.new_context(viewport=VIEWPORT,
                                   ignore_https_errors=True)
     page = context.new_page()
     page.set_default_timeout(120_000)  # a first start under load takes its time

@@ -9,14 +9,14 @@ import re
 from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, expect
+from playwright.sync_api import Browser, BrowserContext, Page, ViewportSize, expect
 
 from tests.webui.conftest import VIEWPORT, create_vm, log_in, post
 from tests.webui.service import ADMIN, Service
 
 pytestmark = pytest.mark.slow
 
-PHONE = {"width": 390, "height": 844}
+PHONE: ViewportSize = {"width": 390, "height": 844}
 BOOT_SECONDS = 300  # the demo guest boots in seconds under TCG, minutes on a busy machine
 
 
@@ -29,10 +29,10 @@ def contexts(browser: Browser) -> Iterator[list[BrowserContext]]:
 
 
 def open_page(browser: Browser, service: Service, contexts: list[BrowserContext], path: str,
-              *, viewport: dict[str, int] = VIEWPORT) -> Page:
+              *, viewport: ViewportSize = VIEWPORT) -> Page:
     """A logged-in page of its own session, opened at ``path`` with its stream open, and a
     mark that a reload would lose."""
-    context = browser.new_context(viewport=viewport)  # type: ignore[arg-type]
+    context = browser.new_context(viewport=viewport)
     contexts.append(context)
     page = context.new_page()
     log_in(page, service, ADMIN, service.admin_password)

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, Dialog, Page, expect
 
 from appliance.vdsm.labhost import Lab
 from tests.webui.conftest import VIEWPORT, create_vm, log_in, shot
@@ -34,7 +34,7 @@ def lab_service(demo_disk: Path) -> Iterator[Service]:
 
 @pytest.fixture
 def lab_admin(browser: Browser, lab_service: Service) -> Iterator[Page]:
-    context = browser.new_context(viewport=VIEWPORT)  # type: ignore[arg-type]
+    context = browser.new_context(viewport=VIEWPORT)
     page = context.new_page()
     log_in(page, lab_service, ADMIN, lab_service.admin_password)
     yield page
@@ -47,9 +47,9 @@ def test_the_last_host_asks_before_maintenance(lab_admin: Page, lab_service: Ser
     page.goto(service.url + "/admin/hosts")
     asked: list[str] = []
 
-    def decline(dialog: object) -> None:
-        asked.append(getattr(dialog, "message", ""))
-        dialog.dismiss()  # type: ignore[attr-defined]
+    def decline(dialog: Dialog) -> None:
+        asked.append(dialog.message)
+        dialog.dismiss()
 
     page.once("dialog", decline)
     page.locator("tbody tr").first.get_by_role("button", name="Maintenance").click()

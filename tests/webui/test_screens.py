@@ -7,16 +7,17 @@ stands out from what is behind it (WCAG's 4.5:1)."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Literal
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, Page, ViewportSize, expect
 
 from tests.webui.conftest import VIEWPORT, create_vm, log_in
 from tests.webui.service import ADMIN, Service
 
 pytestmark = pytest.mark.slow
 
-PHONE = {"width": 390, "height": 844}
+PHONE: ViewportSize = {"width": 390, "height": 844}
 ADMIN_PAGES = ("/admin/", "/admin/vms", "/admin/templates", "/admin/hosts", "/admin/storage",
                "/admin/isos", "/admin/disks", "/admin/networks", "/admin/events",
                "/admin/monitoring", "/admin/reports", "/admin/audit", "/admin/jobs",
@@ -59,7 +60,7 @@ TEXTS = ("h1", "h2", "main p", ".muted", "main a:not(.btn)", ".btn", ".btn.prima
 
 @pytest.fixture
 def phone(browser: Browser, service: Service) -> Iterator[Page]:
-    context = browser.new_context(viewport=PHONE)  # type: ignore[arg-type]
+    context = browser.new_context(viewport=PHONE)
     page = context.new_page()
     log_in(page, service, ADMIN, service.admin_password)
     yield page
@@ -138,10 +139,11 @@ def test_a_laptop_keeps_the_menu_beside_the_page(admin: Page, service: Service) 
 
 
 @pytest.mark.parametrize("scheme", ["dark", "light"])
-def test_text_stands_out_in_either_colour_scheme(browser: Browser, service: Service,
-                                                 admin_session: Page, scheme: str) -> None:
+def test_text_stands_out_in_either_colour_scheme(
+    browser: Browser, service: Service, admin_session: Page, scheme: Literal["dark", "light"],
+) -> None:
     create_vm(admin_session, service, f"in-{scheme}")
-    context = browser.new_context(viewport=VIEWPORT, color_scheme=scheme)  # type: ignore[arg-type]
+    context = browser.new_context(viewport=VIEWPORT, color_scheme=scheme)
     page = context.new_page()
     try:
         page.goto(service.url + "/login")

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, Page, ViewportSize, expect
 
 from tests.webui.conftest import create_vm, csrf, log_in, wait_for_demo_template
 from tests.webui.service import ADMIN, Service, start_service
@@ -32,7 +32,8 @@ REFERENCE = Path(__file__).parent / "reference"
 OUTPUT = Path(__file__).resolve().parents[2] / "tests" / "output" / "screenshots"
 UPDATE = os.environ.get("VIRTSTICK_UPDATE_SCREENSHOTS") == "1"
 THRESHOLD = 0.004  # the share of a page's pixels that may differ
-SCREENS = {"desktop": {"width": 1366, "height": 768}, "phone": {"width": 390, "height": 844}}
+SCREENS: dict[str, ViewportSize] = {"desktop": {"width": 1366, "height": 768},
+                                    "phone": {"width": 390, "height": 844}}
 # Everywhere: what differs by time, by id or by machine.
 MASKED = ("time", ".mono", "svg", "[data-vm-host]", "[data-host-name]", ".task-times")
 
@@ -129,7 +130,7 @@ def vm_id(lab: Service, browser: Browser) -> str:
 @pytest.mark.parametrize("screen", list(SCREENS))
 def test_every_page_looks_as_its_reference(lab: Service, vm_id: str, browser: Browser,
                                            screen: str) -> None:
-    context = browser.new_context(viewport=SCREENS[screen],  # type: ignore[arg-type]
+    context = browser.new_context(viewport=SCREENS[screen],
                                   color_scheme="light", reduced_motion="reduce")
     page = context.new_page()
     judge = browser.new_page()

@@ -56,7 +56,7 @@ def test_session_cookie_is_httponly_and_samesite(admin: Page) -> None:
 
 def test_forms_without_the_csrf_token_are_refused(admin: Page, service: Service) -> None:
     admin.goto(service.url + "/admin/vms")
-    form = {"name": "csrf-victim", "memory_mib": "64"}
+    form: dict[str, str | float | bool] = {"name": "csrf-victim", "memory_mib": "64"}
     missing = admin.request.post(service.url + "/admin/vms", form=form)
     wrong = admin.request.post(service.url + "/admin/vms", form={**form, "csrf_token": "x" * 43})
     logout = admin.request.post(service.url + "/logout", form={})
@@ -68,7 +68,7 @@ def test_forms_without_the_csrf_token_are_refused(admin: Page, service: Service)
 
 
 def test_logout_ends_the_session(browser: Browser, service: Service) -> None:
-    context = browser.new_context(viewport=VIEWPORT)  # type: ignore[arg-type]
+    context = browser.new_context(viewport=VIEWPORT)
     page = context.new_page()
     log_in(page, service, ADMIN, service.admin_password)
     copied = context.cookies()  # what someone who stole the cookie would hold
@@ -78,7 +78,7 @@ def test_logout_ends_the_session(browser: Browser, service: Service) -> None:
     assert "/login" in page.url
     assert page.request.get(service.url + "/status/vms.json").status == 401
     context.close()
-    thief = browser.new_context(viewport=VIEWPORT)  # type: ignore[arg-type]
+    thief = browser.new_context(viewport=VIEWPORT)
     thief.add_cookies(copied)  # type: ignore[arg-type]
     assert thief.request.get(service.url + "/status/vms.json").status == 401
     thief.close()
@@ -160,7 +160,7 @@ def test_console_ticket_is_for_its_user_alone(running_vm: tuple[Page, str], serv
     page, vm_id = running_vm
     post(page, service, "/admin/users", name="mallory", password="mallory-password-1",
          role="UserRole")
-    context = browser.new_context(viewport=VIEWPORT)  # type: ignore[arg-type]
+    context = browser.new_context(viewport=VIEWPORT)
     mallory = context.new_page()
     log_in(mallory, service, "mallory@internal", "mallory-password-1")
     answer = ticket(page, service, vm_id)

@@ -27,7 +27,7 @@ def test_user_sees_only_their_vms(admin_session: Page, service: Service,
     expect(row).to_contain_text("UserRole on VM alice-vm")
     shot(admin_session, "users")
 
-    context = browser.new_context(viewport=VIEWPORT)  # type: ignore[arg-type]
+    context = browser.new_context(viewport=VIEWPORT)
     alice = context.new_page()
     log_in(alice, service, "alice@internal", PASSWORD)
     assert alice.url.endswith("/user/")

@@ -15,7 +15,7 @@ from xml.etree import ElementTree as ET
 
 import libvirt
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, Dialog, Page, expect
 
 from tests.webui.conftest import VIEWPORT, create_vm, log_in, post, shot
 from tests.webui.service import ADMIN, Service
@@ -81,7 +81,7 @@ def test_the_more_menu_by_keyboard_and_without_scripts(admin: Page, service: Ser
     expect(admin.get_by_role("button", name="Remove…")).to_be_hidden()
 
     # Without scripts the menu's items are a plain list in the toolbar.
-    context = browser.new_context(viewport=VIEWPORT, java_script_enabled=False)  # type: ignore[arg-type]
+    context = browser.new_context(viewport=VIEWPORT, java_script_enabled=False)
     plain = context.new_page()
     log_in(plain, service, ADMIN, service.admin_password)
     plain.goto(service.url + f"/admin/vms/{vm_id}")
@@ -324,9 +324,9 @@ def test_cdrom_and_disk_change_while_running(admin: Page, service: Service,
     page.get_by_role("button", name="More").click()
     asked: list[str] = []
 
-    def decline(dialog: object) -> None:
-        asked.append(getattr(dialog, "message", ""))
-        dialog.dismiss()  # type: ignore[attr-defined]
+    def decline(dialog: Dialog) -> None:
+        asked.append(dialog.message)
+        dialog.dismiss()
 
     page.once("dialog", decline)
     page.get_by_role("button", name="Power off").click()
@@ -352,7 +352,7 @@ def test_a_user_clones_and_changes_her_own_vm(admin_session: Page, service: Serv
     grant.locator("select").select_option(label="bobs-vm")
     grant.get_by_role("button", name="Give VM").click()
 
-    context = browser.new_context(viewport=VIEWPORT)  # type: ignore[arg-type]
+    context = browser.new_context(viewport=VIEWPORT)
     bob = context.new_page()
     log_in(bob, service, "bob@internal", password)
     bob.goto(service.url + f"/user/vms/{mine}")

@@ -16,8 +16,9 @@ from appliance.cli import development_config
 from appliance.engine.authz import SYSTEM
 from appliance.engine.engine import Engine
 from appliance.engine.enums import VmStatus
+from appliance.engine.grants import ObjectType
 from appliance.engine.model import GiB, MiB, Vm
-from appliance.engine.users import ADMIN_USER_ID, ObjectType
+from appliance.engine.users import ADMIN_USER_ID
 from appliance.engine.vm_provisioning import NewVm
 from appliance.engine.vms import VmCreate
 from appliance.web import create_app
