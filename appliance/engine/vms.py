@@ -59,7 +59,7 @@ from appliance.engine.snapshot_memory import memory_to_restore
 from appliance.engine.storage import DiskCreate, Disks, DiskUpdate
 from appliance.engine.store.schema import Store
 from appliance.errors import InvalidState, NameInUse, NotFound, NotSupported
-from appliance.vdsm.agent import HostAgent, LaunchDisk, LaunchNic, LaunchRequest
+from appliance.vdsm.agent_interface import HostAgent, LaunchDisk, LaunchNic, LaunchRequest
 
 T = TypeVar("T")
 
