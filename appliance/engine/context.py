@@ -14,7 +14,7 @@ from appliance.engine.events import EventLog
 from appliance.engine.jobs import Jobs
 from appliance.engine.store.schema import Store
 from appliance.errors import HostAgentError
-from appliance.vdsm.agent import HostAgent
+from appliance.vdsm.agent_interface import HostAgent
 
 
 @dataclass

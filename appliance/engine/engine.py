@@ -84,7 +84,8 @@ from appliance.engine.vms import Vms
 from appliance.errors import ConfigError
 from appliance.security import certificates
 from appliance.startup import StartupClock
-from appliance.vdsm.agent import AgentSettings, LocalHostAgent
+from appliance.vdsm.agent import LocalHostAgent
+from appliance.vdsm.agent_settings import AgentSettings
 from appliance.vdsm.host import VirtVerdict, probe_in_background, quick_virt_type
 from appliance.vdsm.imageio.config import ImageioSettings
 from appliance.vdsm.imageio.daemon import ImageioDaemon

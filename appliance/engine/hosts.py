@@ -27,7 +27,9 @@ from appliance.engine.power import agent_for
 from appliance.engine.storage import StorageDomains
 from appliance.engine.vms import Vms
 from appliance.errors import HostAgentError, InvalidInput, InvalidState, NameInUse, NotSupported
-from appliance.vdsm.agent import AgentSettings, LifecycleHandler, LocalHostAgent
+from appliance.vdsm.agent import LocalHostAgent
+from appliance.vdsm.agent_interface import LifecycleHandler
+from appliance.vdsm.agent_settings import AgentSettings
 from appliance.vdsm.labhost import Lab, LabHostInfo
 
 log = logging.getLogger(__name__)

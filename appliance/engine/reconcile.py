@@ -20,7 +20,7 @@ from appliance.engine.context import EngineContext
 from appliance.engine.enums import DiskStatus, EventSeverity, VmStatus
 from appliance.engine.event_codes import EventCode
 from appliance.engine.vms import Vms
-from appliance.vdsm.agent import DomainState
+from appliance.vdsm.agent_interface import DomainState
 
 log = logging.getLogger(__name__)
 

@@ -31,7 +31,7 @@ from appliance.errors import (
     NotFound,
     PermissionDenied,
 )
-from appliance.vdsm.agent import HostAgent
+from appliance.vdsm.agent_interface import HostAgent
 from appliance.vdsm.storage_interface import RamUse, StorageConnection
 
 _PROFILES = uuid.UUID("6d1a3c0e-5b7f-4f7e-9a51-0c1d2e3f4a5b")  # namespace of profile ids

@@ -26,7 +26,7 @@ from appliance.engine.model import Disk, StorageDomain
 from appliance.engine.storage import Disks, StorageDomains
 from appliance.engine.vms import Vms
 from appliance.errors import InvalidInput
-from appliance.vdsm.agent import DomainState
+from appliance.vdsm.agent_interface import DomainState
 
 log = logging.getLogger(__name__)
 

@@ -1,4 +1,6 @@
-"""VMs: create from a template, configure disks and NICs, and drive their lifecycle."""
+"""VMs: create from a template, configure disks and NICs, and drive their lifecycle. The
+rules it applies live beside it: ``vm_creation``, ``vm_devices``, ``vm_removal`` and
+``launch_requests`` (what a host is asked to run)."""
 
 from __future__ import annotations
 
@@ -6,17 +8,17 @@ import builtins
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Protocol, TypeVar
 
 from appliance.engine import (
-    chains,
     datacenter_quotas,
-    disk_locks,
     mac_pools,
     permissions,
     quotas,
     snapshot_memory,
     validation,
+    vm_creation,
+    vm_devices,
+    vm_removal,
     vm_settings,
 )
 from appliance.engine.audit import audited, audited_read, filtered_read
@@ -33,46 +35,28 @@ from appliance.engine.disk_copies import DiskCopies
 from appliance.engine.enums import (
     BootDevice,
     DiskInterface,
-    DiskStatus,
     DisplayType,
     EventSeverity,
     NicInterface,
-    SnapshotStatus,
     VmStatus,
 )
 from appliance.engine.event_codes import EventCode
 from appliance.engine.ids import new_id
+from appliance.engine.launch_requests import launch_request
 from appliance.engine.model import (
     BLANK_TEMPLATE_ID,
     DiskAttachment,
-    Host,
     Job,
     Nic,
     SerialNumber,
-    Template,
     Vm,
     VmPlacement,
 )
 from appliance.engine.permits import Permit
 from appliance.engine.placement import Placement
-from appliance.engine.snapshot_memory import memory_to_restore
 from appliance.engine.storage import DiskCreate, Disks, DiskUpdate
-from appliance.engine.store.schema import Store
 from appliance.errors import InvalidState, NameInUse, NotFound, NotSupported
-from appliance.vdsm.agent import HostAgent, LaunchDisk, LaunchNic, LaunchRequest
-
-T = TypeVar("T")
-
-
-class _HasId(Protocol):
-    @property
-    def id(self) -> str: ...
-
-
-U = TypeVar("U", bound=_HasId)
-
-
-IDE_DISKS = 4  # two IDE channels, two devices each (the CD-ROM is on SATA)
+from appliance.vdsm.agent_interface import HostAgent
 
 
 @dataclass(frozen=True)
@@ -173,7 +157,8 @@ class Vms:
     @audited_read(AuditAction.VM_GET_DISK_ATTACHMENT)
     def get_disk_attachment(self, vm_id: str, attachment_id: str, *,
                             actor: Actor) -> DiskAttachment:
-        return _one_of(self.list_disk_attachments(vm_id, actor=actor), attachment_id, "disk")
+        return vm_devices.one_of(self.list_disk_attachments(vm_id, actor=actor), attachment_id,
+                                 "disk")
 
     @audited_read(AuditAction.VM_LIST_NICS)
     def list_nics(self, vm_id: str, *, actor: Actor) -> builtins.list[Nic]:
@@ -182,7 +167,7 @@ class Vms:
 
     @audited_read(AuditAction.VM_GET_NIC)
     def get_nic(self, vm_id: str, nic_id: str, *, actor: Actor) -> Nic:
-        return _one_of(self.list_nics(vm_id, actor=actor), nic_id, "NIC")
+        return vm_devices.one_of(self.list_nics(vm_id, actor=actor), nic_id, "NIC")
 
     # Definition
 
@@ -193,32 +178,11 @@ class Vms:
         cluster = store.clusters.get(request.cluster_id)
         require_permit(actor, Permit.CREATE_VM, "make VMs", cluster.id)
         template = store.templates.get(request.template_id)
-        memory = validation.memory(request.memory if request.memory is not None
-                                   else template.memory)
-        vm = Vm(
-            id=new_id(), name=request.name, cluster_id=cluster.id, memory=memory,
-            template_id=template.id, description=request.description,
-            cpu_sockets=validation.count(_pick(request.cpu_sockets, template.cpu_sockets),
-                                         noun="CPU sockets"),
-            cpu_cores=validation.count(_pick(request.cpu_cores, template.cpu_cores),
-                                       noun="CPU cores"),
-            cpu_threads=validation.count(_pick(request.cpu_threads, template.cpu_threads),
-                                         noun="CPU threads", maximum=8),
-            os_type=_pick(request.os_type, template.os_type),
-            graphics=_graphics(request, template),
-            boot=_pick(request.boot, template.boot),
-            high_availability=request.high_availability,
-            owner_id=None if actor.superuser else actor.user_id,
-            created=time.time(),
-            memory_guaranteed=request.memory_guaranteed, memory_max=request.memory_max,
-            serial_number=vm_settings.check_serial_number(request.serial_number),
-            placement=vm_settings.check_placement(store, cluster.id, request.placement),
-            initialization=vm_settings.check_initialization(request.initialization),
-        )
+        vm = vm_creation.new_vm(store, request, template, cluster_id=cluster.id, actor=actor)
         vm_settings.check_memory_policy(vm)
         self.placement.require_memory_fits(cluster.id, vm.memory)
         quotas.require(store, self.ctx.config.quotas, actor, memory=vm.memory, vcpus=vm.vcpus,
-                       storage=_template_disks_size(store, template.id))
+                       storage=vm_creation.template_disks_size(store, template.id))
         datacenter_quotas.require(self.ctx, cluster_id=cluster.id, memory=vm.memory,
                                   vcpus=vm.vcpus)
         cloning = request.clone and template.id != BLANK_TEMPLATE_ID
@@ -228,7 +192,7 @@ class Vms:
             if store.vms.by_name(vm.name) is not None:
                 raise NameInUse(f"The name '{vm.name}' is already used by another VM.")
             store.vms.insert(vm)
-            self._copy_template_devices(vm, thin_disks=not cloning)
+            vm_creation.copy_template_devices(store, self.disks, vm, thin_disks=not cloning)
         if cloning:
             DiskCopies(self.ctx, self.disks.domains).clone_template_disks(vm, actor=actor)
         self.ctx.events.record(EventCode.VM_CREATED, f"VM {vm.name} was created by {actor.name}.",
@@ -242,35 +206,13 @@ class Vms:
             require_manage_vm(actor, vm, "remove")
             for guard in self.removal_guards:
                 guard(vm)
-            if vm.status is not VmStatus.DOWN:
-                raise InvalidState(f"VM '{vm.name}' is {vm.status.value}; it must be down "
-                                   "to be removed.")
-            if any(s.status is SnapshotStatus.LOCKED
-                   for s in self.ctx.store.snapshots.where(vm_id=vm.id)):
-                raise InvalidState(f"VM '{vm.name}' has a snapshot in use (a VM is being "
-                                   "made from it); remove it when that is done.")
-            if any(not b.phase.finished for b in self.ctx.store.backups.where(vm_id=vm.id)):
-                raise InvalidState(f"VM '{vm.name}' is during a backup operation; finalize "
-                                   "the backup before removing the VM.")
-            # Checked for every disk first: a locked one found midway would leave the VM
-            # with some of its disks already gone.
-            disk_locks.require_unlocked(disk_locks.vm_disks(self.ctx.store, vm.id),
-                                        doing="remove the VM")
+            vm_removal.require_removable(self.ctx.store, vm)
             for attachment in self.ctx.store.attachments.where(vm_id=vm_id):
                 if keep_disks:
                     self.ctx.store.attachments.delete(attachment.id)
                 else:
                     self.disks.remove(attachment.disk_id, actor=actor)
-            with self.ctx.store.db.transaction():
-                for nic in self.ctx.store.nics.where(vm_id=vm_id):
-                    self.ctx.store.nics.delete(nic.id)
-                for snapshot in self.ctx.store.snapshots.where(vm_id=vm_id):
-                    self.ctx.store.snapshots.delete(snapshot.id)
-                for backup in self.ctx.store.backups.where(vm_id=vm_id):
-                    self.ctx.store.backups.delete(backup.id)
-                for checkpoint in self.ctx.store.checkpoints.where(vm_id=vm_id):
-                    self.ctx.store.checkpoints.delete(checkpoint.id)
-                self.ctx.store.vms.delete(vm_id)
+            vm_removal.delete_rows(self.ctx.store, vm_id)
         self.ctx.events.record(EventCode.VM_REMOVED, f"VM {vm.name} was removed by {actor.name}.",
                                vm_id=vm_id, user=actor.name)
 
@@ -279,8 +221,9 @@ class Vms:
                     interface: DiskInterface = DiskInterface.VIRTIO, bootable: bool = False,
                     active: bool = True) -> DiskAttachment:
         with self.ctx.locks.hold(vm_id):
-            vm = self._attachable(vm_id, actor, active=active)
-            self._require_bus_room(vm, interface)
+            vm = self.get(vm_id, actor=actor)
+            vm_devices.require_attachable(actor, vm, active=active)
+            vm_devices.require_bus_room(self.ctx.store, vm, interface)
             disk = permissions.get_disk(self.ctx.store, actor, disk_id)
             if self.ctx.store.attachments.where(disk_id=disk_id):
                 raise InvalidState(f"Disk '{disk.name}' is already attached to a VM.")
@@ -295,8 +238,9 @@ class Vms:
         """A new empty disk, attached: refused before the disk is made when the VM may not
         take it."""
         with self.ctx.locks.hold(vm_id):
-            vm = self._attachable(vm_id, actor, active=active)
-            self._require_bus_room(vm, interface)
+            vm = self.get(vm_id, actor=actor)
+            vm_devices.require_attachable(actor, vm, active=active)
+            vm_devices.require_bus_room(self.ctx.store, vm, interface)
             disk = self.disks.create(request, actor=actor)
             return self.ctx.store.attachments.insert(DiskAttachment(
                 id=disk.id, vm_id=vm.id, disk_id=disk.id, interface=interface,
@@ -312,8 +256,8 @@ class Vms:
         with self.ctx.locks.hold(vm_id):
             vm = self.get(vm_id, actor=actor)
             require_vm(actor, vm, "change the disks of")
-            attachment = _one_of(self.ctx.store.attachments.where(vm_id=vm.id),
-                                 attachment_id, "disk")
+            attachment = vm_devices.one_of(self.ctx.store.attachments.where(vm_id=vm.id),
+                                           attachment_id, "disk")
             changes = {name: value for name, value in vars(change).items()
                        if value is not None and value != getattr(attachment, name)}
             if changes and vm.status is not VmStatus.DOWN:
@@ -336,9 +280,7 @@ class Vms:
             attachment = self.ctx.store.attachments.find(disk_id)
             if attachment is None or attachment.vm_id != vm.id:
                 raise NotFound(f"VM '{vm.name}' has no disk with id '{disk_id}'.")
-            if vm.status is not VmStatus.DOWN:
-                raise InvalidState(f"VM '{vm.name}' is {vm.status.value}; stop it before "
-                                   "detaching disks.")
+            vm_devices.require_down(vm, before="detaching disks")
             if remove:
                 self.disks.remove(disk_id, actor=actor)
             else:
@@ -352,9 +294,7 @@ class Vms:
             nic = self.ctx.store.nics.find(nic_id)
             if nic is None or nic.vm_id != vm.id:
                 raise NotFound(f"VM '{vm.name}' has no NIC with id '{nic_id}'.")
-            if vm.status is not VmStatus.DOWN:
-                raise InvalidState(f"VM '{vm.name}' is {vm.status.value}; stop it before "
-                                   "removing NICs.")
+            vm_devices.require_down(vm, before="removing NICs")
             self.ctx.store.nics.delete(nic.id)
 
     @audited(AuditAction.VM_ADD_NIC)
@@ -395,7 +335,7 @@ class Vms:
             before = vm.status
             with self.placement.deciding():  # the next start sees this VM on its host
                 host_id = self.placement.pick_host(vm)
-                request = self._launch_request(vm, self.ctx.store.hosts.get(host_id))
+                request = launch_request(self.ctx, vm, self.ctx.store.hosts.get(host_id))
                 launching = (VmStatus.RESTORING_STATE if before is VmStatus.SUSPENDED
                              else VmStatus.WAIT_FOR_LAUNCH)
                 vm = self._set(vm, status=launching, host_id=host_id)
@@ -552,97 +492,5 @@ class Vms:
         return self.ctx.jobs.record(f"{verb.capitalize()} VM {vm.name}", owner=actor.name,
                                     correlation_id=correlation_id, vm_id=vm.id)
 
-    def _attachable(self, vm_id: str, actor: Actor, *, active: bool) -> Vm:
-        vm = self.get(vm_id, actor=actor)
-        require_vm(actor, vm, "change the disks of")
-        if vm.status is not VmStatus.DOWN and active:
-            raise NotSupported("Disks can be attached to running VMs only inactive for now; "
-                               "stop the VM first.")
-        return vm
-
-    def _require_bus_room(self, vm: Vm, interface: DiskInterface) -> None:
-        """The VM's machine has two IDE channels of two devices each: a fifth IDE disk would
-        make a VM that libvirt refuses to start (oVirt refuses it at attach as well)."""
-        if interface is not DiskInterface.IDE:
-            return
-        ide = [a for a in self.ctx.store.attachments.where(vm_id=vm.id)
-               if a.interface is DiskInterface.IDE]
-        if len(ide) >= IDE_DISKS:
-            raise InvalidState(f"VM '{vm.name}' has {len(ide)} IDE disks, the most its IDE "
-                               "bus holds; attach this one as virtio, virtio_scsi or sata.")
-
     def _set(self, vm: Vm, **changes: object) -> Vm:
         return self.ctx.store.vms.update(replace(vm, **changes))  # type: ignore[arg-type]
-
-    def _launch_request(self, vm: Vm, host: Host) -> LaunchRequest:
-        store = self.ctx.store
-        disks = []
-        for attachment in store.attachments.where(vm_id=vm.id):
-            if not attachment.active:
-                continue
-            disk = store.disks.get(attachment.disk_id)
-            if disk.status is DiskStatus.LOCKED:
-                raise InvalidState(f"VM '{vm.name}' cannot start: its disk '{disk.name}' is "
-                                   "locked (an image transfer or copy is running).")
-            disks.append(LaunchDisk(
-                storage_domain_id=disk.storage_domain_id, image_id=disk.id,
-                volume_id=disk.volume_id, interface=attachment.interface.value,
-                bootable=attachment.bootable, read_only=attachment.read_only,
-                # The top's own format: a raw disk's top is a qcow2 layer once snapshotted.
-                format=chains.volume_format(store, disk)))
-        disks.sort(key=lambda d: not d.bootable)
-        nics = []
-        for nic in store.nics.where(vm_id=vm.id):
-            if not nic.plugged:
-                continue
-            if nic.vnic_profile_id is None:
-                continue  # an empty profile: the NIC is unplugged from any network
-            profile = store.vnic_profiles.get(nic.vnic_profile_id)
-            network = store.networks.get(profile.network_id)
-            nics.append(LaunchNic(mac=nic.mac, network=network.name,
-                                  model=nic.interface.value, linked=nic.linked,
-                                  vlan=network.vlan_id, mtu=network.mtu))
-        iso = store.disks.find(vm.cdrom_file_id) if vm.cdrom_file_id else None
-        saved = snapshot_memory.saved_state_of(self.ctx, vm)
-        return LaunchRequest(vm_id=vm.id, name=vm.name, memory=vm.memory, vcpus=vm.vcpus,
-                             disks=tuple(disks), nics=tuple(nics),
-                             cdrom=chains.volume(iso) if iso else None,
-                             restore_from=saved or memory_to_restore(store, vm.id),
-                             boot=tuple(b.value for b in vm.boot),
-                             graphics=tuple(g.value for g in vm.graphics),
-                             serial_number=vm_settings.guest_serial(vm, host))
-
-    def _copy_template_devices(self, vm: Vm, *, thin_disks: bool = True) -> None:
-        """A VM from a template gets a thin layer over each template disk and its NICs."""
-        store = self.ctx.store
-        for attachment in store.attachments.where(vm_id=vm.template_id) if thin_disks else ():
-            base = store.disks.get(attachment.disk_id)
-            disk = self.disks.create_layer_over(base, name=f"{vm.name}_{base.name}")
-            store.attachments.insert(replace(attachment, id=disk.id, vm_id=vm.id,
-                                             disk_id=disk.id))
-        for nic in store.nics.where(vm_id=vm.template_id):
-            store.nics.insert(replace(nic, id=new_id(), vm_id=vm.id,
-                                      mac=mac_pools.allocate(store, vm.cluster_id)))
-
-
-def _pick(value: T | None, default: T) -> T:
-    return default if value is None else value
-
-
-def _graphics(request: VmCreate, template: Template) -> tuple[DisplayType, ...]:
-    if request.display is not None:
-        return (request.display,)
-    return vm_settings.check_graphics(_pick(request.graphics, template.graphics))
-
-
-def _one_of(items: list[U], item_id: str, noun: str) -> U:
-    for item in items:
-        if item.id == item_id:
-            return item
-    raise NotFound(f"There is no {noun} with id '{item_id[:60]}' on this VM.")
-
-
-def _template_disks_size(store: Store, template_id: str) -> int:
-    """What a VM from the template promises in disks (thin layers or clones: the same)."""
-    return sum(store.disks.get(a.disk_id).provisioned_size
-               for a in store.attachments.where(vm_id=template_id))

@@ -1,9 +1,11 @@
-"""The host agent: what the engine may ask of a host, and its local implementation.
+"""The host agent for the libvirtd this process reaches: ``LocalHostAgent`` does what the
+engine may ask of a host (``agent_interface.HostAgent``).
 
 The engine sends host-neutral requests (``LaunchRequest``: ids, sizes, devices by storage
 domain and network name); the agent turns them into libvirt XML with what only the host
 knows (KVM or TCG, which bridge a network is, where consoles live, where a storage domain is
-mounted). Storage is named by ids (``storage_interface``); the paths stay here.
+mounted: ``domain_specs``). Storage is named by ids (``storage_interface``); the paths stay
+here.
 """
 
 from __future__ import annotations
@@ -11,23 +13,28 @@ from __future__ import annotations
 import logging
 import socket
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
-from enum import StrEnum
+from dataclasses import replace
 from pathlib import Path
-from typing import Protocol
 
 import libvirt
 
-from appliance.config import VirtType
 from appliance.errors import HostAgentError, NotFound, NotSupported
 from appliance.vdsm import domxml, ksm, serial, stats
 from appliance.vdsm import migration as vdsm_migration
 from appliance.vdsm import networks as vdsm_networks
+from appliance.vdsm.agent_interface import (
+    DomainInfo,
+    DomainState,
+    LaunchRequest,
+    LifecycleHandler,
+)
+from appliance.vdsm.agent_settings import AgentSettings
 from appliance.vdsm.backup import LiveBackups
 from appliance.vdsm.backup_interface import BackupStart, BackupStarted, CheckpointRecord
 from appliance.vdsm.connection import LibvirtConnection
 from appliance.vdsm.displays import Displays, GraphicsInfo
-from appliance.vdsm.host import HostFacts, VirtVerdict, facts, start_with_fallback
+from appliance.vdsm.domain_specs import HostSide, domain_spec
+from appliance.vdsm.host import HostFacts, facts, start_with_fallback
 from appliance.vdsm.imageio.control import TicketStatus
 from appliance.vdsm.imageio.transfers import HostTransfers, TransferEndpoint, TransferOpen
 from appliance.vdsm.storage import live
@@ -45,189 +52,6 @@ from appliance.vdsm.storage_interface import (
 )
 
 log = logging.getLogger(__name__)
-
-
-class DomainState(StrEnum):
-    RUNNING = "running"
-    PAUSED = "paused"
-    SHUTTING_DOWN = "shutting_down"
-    SHUTOFF = "shutoff"
-    CRASHED = "crashed"
-    SUSPENDED = "suspended"  # guest power management (S3)
-
-    @classmethod
-    def from_libvirt(cls, state: int) -> DomainState:
-        return {
-            libvirt.VIR_DOMAIN_PAUSED: cls.PAUSED,
-            libvirt.VIR_DOMAIN_SHUTDOWN: cls.SHUTTING_DOWN,
-            libvirt.VIR_DOMAIN_SHUTOFF: cls.SHUTOFF,
-            libvirt.VIR_DOMAIN_CRASHED: cls.CRASHED,
-            libvirt.VIR_DOMAIN_PMSUSPENDED: cls.SUSPENDED,
-        }.get(state, cls.RUNNING)
-
-
-@dataclass(frozen=True)
-class DomainInfo:
-    name: str
-    uuid: str
-    state: DomainState
-    ours: bool  # carries this appliance's metadata
-    pause_reason: int = 0
-
-
-@dataclass(frozen=True)
-class LaunchDisk:
-    storage_domain_id: str
-    image_id: str
-    volume_id: str  # the top of the image's chain
-    interface: str = "virtio"
-    bootable: bool = False
-    read_only: bool = False
-    format: str = "qcow2"
-
-    @property
-    def volume(self) -> VolumeId:
-        return VolumeId(self.storage_domain_id, self.image_id, self.volume_id)
-
-
-@dataclass(frozen=True)
-class LaunchNic:
-    mac: str
-    network: str
-    model: str = "virtio"
-    linked: bool = True
-    vlan: int = 0  # the network's VLAN tag; 0: untagged
-    mtu: int = 0  # the network's MTU; 0: the default
-
-    @property
-    def need(self) -> vdsm_networks.NetworkNeed:
-        return vdsm_networks.NetworkNeed(self.network, vlan=self.vlan, mtu=self.mtu)
-
-
-@dataclass(frozen=True)
-class LaunchRequest:
-    vm_id: str
-    name: str
-    memory: int
-    vcpus: int
-    disks: tuple[LaunchDisk, ...] = ()
-    nics: tuple[LaunchNic, ...] = ()
-    cdrom: VolumeId | None = None  # an ISO image's volume
-    boot: tuple[str, ...] = ("hd",)
-    graphics: tuple[str, ...] = ("vnc",)  # its displays: "vnc", "spice" or both
-    console_password: str = ""  # every display's; "" for a random one each
-    # A memory snapshot's saved RAM: the guest resumes from it instead of booting.
-    restore_from: VolumeId | None = None
-    serial_number: str = ""  # what the guest reads in SMBIOS; "" for QEMU's default
-
-
-@dataclass(frozen=True)
-class AgentSettings:
-    appliance_id: str
-    run_dir: Path  # consoles' sockets and logs
-    virt_type: VirtType  # kvm or qemu, as chosen for this machine
-    domain_prefix: str = ""
-    network_attachments: dict[str, str] = field(default_factory=dict)  # name -> bridge:X/user
-    # how the networks not named above are carried (vdsm/networks.py)
-    other_networks: vdsm_networks.OtherNetworks = vdsm_networks.OtherNetworks.NONE
-    host_probe: stats.HostProbe = field(default_factory=stats.HostProbe)
-    # Where KVM was chosen automatically: the machine's verdict, which a VM failing under
-    # KVM (and starting under TCG) changes for every later start. None: virt_type holds.
-    verdict: VirtVerdict | None = None
-    backup_dir: Path | None = None  # running backups' sockets and scratch files
-
-    @property
-    def backups(self) -> Path:
-        return self.backup_dir or self.run_dir.parent / "backups"
-    tcg_cache_mib: int | None = 32  # TCG's translated-code cache per VM (see DomainSpec)
-
-    def current_virt_type(self) -> VirtType:
-        return self.verdict.virt_type if self.verdict is not None else self.virt_type
-
-
-LifecycleHandler = Callable[[str, str, int, int], None]  # host id, vm id, event, detail
-
-
-class HostAgent(Protocol):
-    host_id: str
-
-    def facts(self) -> HostFacts: ...
-    def domains(self) -> list[DomainInfo]: ...
-    def statistics(self) -> stats.AgentSample: ...
-    def domain_state(self, vm_id: str) -> DomainState | None: ...
-    def launch(self, request: LaunchRequest) -> None: ...
-    def shutdown(self, vm_id: str) -> None: ...
-    def power_off(self, vm_id: str) -> None: ...
-    def reboot(self, vm_id: str) -> None: ...
-    def reset(self, vm_id: str) -> None: ...
-    def pause(self, vm_id: str) -> None: ...
-    def resume(self, vm_id: str) -> None: ...
-    def save_state(self, vm_id: str, target: VolumeId) -> None: ...
-    def console_paths(self, vm_id: str) -> tuple[Path, Path]: ...
-    def open_serial(self, vm_id: str) -> socket.socket: ...
-    def serial_backlog(self, vm_id: str, *, limit: int) -> bytes: ...
-    def migrate(self, vm_id: str, *, peer_uri: str, migrate_uri: str,
-                bandwidth_mib: int = 0) -> None: ...
-    def migration_progress(self, vm_id: str) -> vdsm_migration.MigrationProgress | None: ...
-    def abort_migration(self, vm_id: str) -> None: ...
-    def last_migration_downtime_ms(self, vm_id: str) -> int: ...
-    @property
-    def reachable(self) -> bool: ...
-    def networks(self) -> frozenset[str]: ...
-    def carries_untagged_networks(self) -> bool: ...
-    def prepare_networks(self, needs: tuple[vdsm_networks.NetworkNeed, ...]) -> None: ...
-    def forget_network(self, name: str) -> None: ...
-    def cpu_time_ns(self) -> int: ...
-    def ksm_tuning(self) -> ksm.KsmTuning | None: ...
-    def tune_ksm(self, tuning: ksm.KsmTuning) -> None: ...
-    def graphics(self, vm_id: str) -> tuple[GraphicsInfo, ...]: ...
-    def set_graphics_password(self, vm_id: str, *, protocol: str, password: str,
-                              valid_until: float) -> None: ...
-    # Storage domains: told once where each lives, then named by id
-    def connect_storage_domain(self, connection: StorageConnection) -> None: ...
-    def disconnect_storage_domain(self, storage_domain_id: str) -> None: ...
-    def storage_stats(self, storage_domain_id: str) -> DomainStats: ...
-    def storage_volumes(self, storage_domain_id: str) -> frozenset[VolumeId]: ...
-    def delete_image(self, *, storage_domain_id: str, image_id: str) -> None: ...
-    # Volumes and their chains (snapshots, templates, copies)
-    def create_volume(self, volume: VolumeId, *, size: int, fmt: str = "qcow2",
-                      parent: VolumeId | None = None, parent_format: str = "") -> None: ...
-    def volume_info(self, volume: VolumeId, *, fmt: str) -> VolumeInfo: ...
-    def resize_volume(self, volume: VolumeId, *, size: int, fmt: str = "qcow2",
-                      vm_id: str | None = None) -> None: ...
-    def allocated_size(self, volume: VolumeId) -> int: ...
-    def delete_volume(self, volume: VolumeId) -> None: ...
-    def set_volume_read_only(self, volume: VolumeId, read_only: bool) -> None: ...
-    def change_cdrom(self, vm_id: str, iso: VolumeId | None) -> None: ...
-    def sparsify_volume(self, volume: VolumeId, *, fmt: str,
-                        progress: Progress | None = None) -> Sparsified: ...
-    def snapshot_live(self, vm_id: str, layers: tuple[LiveLayer, ...], *,
-                      memory: VolumeId | None) -> None: ...
-    def commit_volume(self, *, top: VolumeId, base: VolumeId, child: VolumeId | None,
-                      vm_id: str | None) -> None: ...
-    def collapse_volume(self, source: VolumeId, target: VolumeId, *, fmt: str = "qcow2",
-                        source_format: str = "qcow2",
-                        progress: Progress | None = None) -> None: ...
-    # Images from outside the domains: imports, exports, uploads
-    def inspect_image(self, image: ForeignImage) -> VolumeInfo: ...
-    def import_volume(self, image: ForeignImage, target: VolumeId, *,
-                      max_virtual_size: int | None = None, staged: Progress | None = None,
-                      progress: Progress | None = None) -> VolumeInfo: ...
-    def export_volume(self, source: VolumeId, target: Path, *, source_format: str = "qcow2",
-                      progress: Progress | None = None) -> None: ...
-    def upload_volume(self, stream: Readable, target: VolumeId) -> int: ...
-    # Image transfers through ovirt-imageio (tickets by id; the host resolves the volume)
-    def open_image_transfer(self, request: TransferOpen) -> TransferEndpoint: ...
-    def image_transfer_status(self, ticket_id: str) -> TicketStatus | None: ...
-    def close_image_transfer(self, ticket_id: str, *, volume: VolumeId,
-                             commit: bool) -> None: ...
-    # Backups of running VMs (libvirt's pull mode) and their checkpoints' bitmaps
-    def start_backup(self, request: BackupStart) -> BackupStarted: ...
-    def stop_backup(self, vm_id: str, backup_id: str, *,
-                    checkpoint_ids: tuple[str, ...] = ()) -> None: ...
-    def backup_active(self, vm_id: str, backup_id: str) -> bool: ...
-    def remove_checkpoint(self, checkpoint: CheckpointRecord, *, vm_id: str | None,
-                          chains: dict[str, tuple[VolumeId, ...]]) -> None: ...
 
 
 class LocalHostAgent:
@@ -399,6 +223,7 @@ class LocalHostAgent:
             except libvirt.libvirtError:
                 continue  # gone meanwhile
         return total
+
     def ksm_tuning(self) -> ksm.KsmTuning | None:
         """The kernel's KSM settings (shared by every lab host of this machine)."""
         return ksm.read_tuning(self.settings.host_probe.sys)
@@ -566,48 +391,12 @@ class LocalHostAgent:
             raise NotFound(f"VM {vm_id} is not running on host {self.host_id}") from None
 
     def _domain_spec(self, request: LaunchRequest) -> domxml.DomainSpec:
-        order = _BootOrder(request.boot)
-        targets = _targets([d.interface for d in request.disks])
-        disks = tuple(
-            domxml.DiskDevice(
-                path=self.storage.volume_path(d.volume),
-                target=targets[index],
-                bus=_bus(d.interface),
-                format=d.format,
-                serial=d.image_id,
-                boot_order=order.take("hd") if d.bootable else None,
-                read_only=d.read_only,
-            )
-            for index, d in enumerate(request.disks)
-        )
-        # Every VM has its CD-ROM drive, empty or not (as in oVirt), so an ISO image can be
-        # put in or ejected while it runs: a SATA drive cannot be added to a running guest.
-        cdroms = (domxml.CdromDevice(self.storage.volume_path(request.cdrom)
-                                     if request.cdrom is not None else None,
-                                     boot_order=order.take("cdrom")),)
-        interfaces = tuple(
-            domxml.InterfaceDevice(mac=n.mac, attachment=self._attachment(n.need),
-                                   model=n.model, link_up=n.linked)
-            for n in request.nics
-        )
-        socket_path, log_path = self.console_paths(request.vm_id)
-        return domxml.DomainSpec(
-            uuid=request.vm_id,
-            name=self.settings.domain_prefix + request.name,
-            memory=request.memory,
-            vcpus=request.vcpus,
-            virt_type=self.settings.current_virt_type(),
-            appliance_id=self.settings.appliance_id,
-            disks=disks,
-            cdroms=cdroms,
-            interfaces=interfaces,
-            graphics=self._displays.devices(request.graphics, vm=request.name,
-                                            password=request.console_password),
-            serial=domxml.SerialConsole(socket=socket_path, log=log_path),
-            boot_network="network" in request.boot,
-            serial_number=request.serial_number,
-            tcg_cache_mib=self.settings.tcg_cache_mib,
-        )
+        host = HostSide(
+            volume_path=self.storage.volume_path, attachment=self._attachment,
+            consoles=self.console_paths(request.vm_id),
+            graphics=lambda: self._displays.devices(request.graphics, vm=request.name,
+                                                    password=request.console_password))
+        return domain_spec(request, self.settings, host)
 
     def _attachment(self, need: vdsm_networks.NetworkNeed) -> str:
         """``bridge:X``, ``user`` or ``network:X`` (a libvirt network) for a NIC."""
@@ -632,47 +421,3 @@ class LocalHostAgent:
 
     def _lifecycle(self, uuid: str, event: int, detail: int) -> None:
         self._on_lifecycle(self.host_id, uuid, event, detail)
-
-
-class _BootOrder:
-    """Hands out libvirt boot order numbers in the order the VM's boot devices list."""
-
-    def __init__(self, devices: tuple[str, ...]) -> None:
-        self._devices = devices
-        self._taken: set[str] = set()
-
-    def take(self, device: str) -> int | None:
-        """The order of the first device of a kind; later ones of that kind boot no earlier."""
-        if device not in self._devices or device in self._taken:
-            return None
-        self._taken.add(device)
-        return self._devices.index(device) + 1
-
-
-def _bus(interface: str) -> str:
-    return {"virtio": "virtio", "virtio_scsi": "scsi", "sata": "sata", "ide": "ide"}.get(
-        interface, "virtio")
-
-
-def _targets(interfaces: list[str]) -> list[str]:
-    """Device names as libvirt spells them, counted per bus (vda, vdb, ..., vdz, vdaa): by
-    the position among all disks, the 27th ran past the alphabet and an IDE disk after three
-    others of another bus got a name past hdd."""
-    counts: dict[str, int] = {}
-    names = []
-    for interface in interfaces:
-        prefix = {"virtio": "vd", "ide": "hd"}.get(interface, "sd")
-        index = counts.get(prefix, 0)
-        counts[prefix] = index + 1
-        names.append(prefix + _letters(index))
-    return names
-
-
-def _letters(index: int) -> str:
-    """0 -> a, 25 -> z, 26 -> aa, as libvirt names disks."""
-    letters = ""
-    index += 1
-    while index:
-        index, rest = divmod(index - 1, 26)
-        letters = chr(ord("a") + rest) + letters
-    return letters

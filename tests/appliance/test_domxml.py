@@ -13,13 +13,9 @@ from pathlib import Path
 import pytest
 
 from appliance.config import VirtType
-from appliance.vdsm.agent import (
-    AgentSettings,
-    LaunchDisk,
-    LaunchNic,
-    LaunchRequest,
-    LocalHostAgent,
-)
+from appliance.vdsm.agent import LocalHostAgent
+from appliance.vdsm.agent_interface import LaunchDisk, LaunchNic, LaunchRequest
+from appliance.vdsm.agent_settings import AgentSettings
 from appliance.vdsm.domxml import DomainSpec, parse_metadata
 from appliance.vdsm.storage_interface import StorageConnection, VolumeId
 

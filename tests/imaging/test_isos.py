@@ -11,6 +11,7 @@ import pytest
 
 from appliance.engine.authz import SYSTEM
 from appliance.engine.enums import BootDevice, DiskStatus
+from appliance.engine.launch_requests import launch_request
 from appliance.engine.model import Template
 from appliance.errors import ImageRejected, InvalidState
 from appliance.vdsm.storage_interface import VolumeId
@@ -72,7 +73,7 @@ def test_upload_checks_and_attach(lab: Lab, data_template: Template, tmp_path: P
     vm = lab.engine.isos.insert(vm.id, disk.id, actor=SYSTEM, boot_first=True)
     assert vm.boot[0] is BootDevice.CDROM and vm.cdrom_file_id == disk.id
     host = lab.engine.hosts.list()[0]
-    request = lab.engine.vms._launch_request(vm, host)  # what the host is asked to run
+    request = launch_request(lab.engine.ctx, vm, host)  # what the host is asked to run
     assert request.cdrom == VolumeId(disk.storage_domain_id, disk.id, disk.volume_id)
     with pytest.raises(InvalidState, match="eject"):
         lab.engine.isos.remove(disk.id, actor=SYSTEM)
