@@ -229,4 +229,5 @@ def test_vms_started_together_never_share_the_last_free_memory(engine: Engine) -
                 engine.vms.stop(vm.id, actor=SYSTEM)
     assert sorted(outcomes.values()).count("started") == 2, outcomes
     [refused] = [text for text in outcomes.values() if text != "started"]
-    assert "No host can run VM" in refused
+    assert "no host that satisfies current scheduling constraints" in refused  # oVirt's words
+    assert "memory" in refused
