@@ -111,6 +111,7 @@ PROGRAMS: dict[str, Program] = {
     "rm": _p("coreutils", "image build"),
     "dd": _p("coreutils", "storage and thin-provisioning tests"),
     "truncate": _p("coreutils", "tests' disk images"),
+    "sync": _p("coreutils", "RAM domain tests (a file system written back before zram is read)"),
     "touch": _p("coreutils", "firstboot tests' service start"),
     "echo": _p("coreutils", "image step tests"),
     "true": _p("coreutils", "firstboot benchmark"),
