@@ -25,7 +25,7 @@ from appliance.engine.event_codes import EventCode
 from appliance.engine.model import Disk, StorageDomain
 from appliance.engine.storage import Disks, StorageDomains
 from appliance.engine.vms import Vms
-from appliance.errors import InvalidInput
+from appliance.errors import HostAgentError, InvalidInput
 from appliance.vdsm.agent_interface import DomainState
 
 log = logging.getLogger(__name__)
@@ -124,7 +124,12 @@ class ThinProvisioning:
         for fill in fills.values():
             self._warn(fill)
         for host_id, agent in list(self.ctx.hosts.agents.items()):
-            for info in agent.domains():
+            try:
+                domains = agent.domains()
+            except HostAgentError as exc:  # the host monitor says so; the others go on
+                log.debug("thin provisioning: host %s skipped: %s", host_id, exc.detail)
+                continue
+            for info in domains:
                 if (info.ours and info.state is DomainState.PAUSED
                         and info.pause_reason == libvirt.VIR_DOMAIN_PAUSED_IOERROR):
                     self._maybe_resume(host_id, info.uuid, fills)
