@@ -84,7 +84,7 @@ def test_pipelined_requests_over_https_all_get_whole_answers(appliance: Applianc
 
         sending = asyncio.ensure_future(send())
         received = b""
-        while received.count(b"HTTP/1.1 200") < count:
+        while received.count(b'"status":"ok"') < count:  # the last body may trail its head
             chunk = await asyncio.wait_for(reader.read(65536), timeout=60)
             if not chunk:
                 break
