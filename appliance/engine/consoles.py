@@ -14,6 +14,7 @@ import secrets
 import socket
 import threading
 from dataclasses import dataclass
+from typing import TypeVar
 
 from appliance.engine.audit import audited, audited_read
 from appliance.engine.audit_actions import AuditAction
@@ -63,6 +64,9 @@ class SerialTicket:
     vm_name: str
     user_id: str
     expires: float
+
+
+_Ticket = TypeVar("_Ticket", ConsoleTicket, SerialTicket)
 
 
 @dataclass(frozen=True)
@@ -155,16 +159,7 @@ class Consoles:
         attempt by another user spends the ticket, so a leaked one is worth nothing)."""
         with self._lock:
             ticket = self._tickets.pop(token, None)
-        if ticket is None:
-            raise TicketRefused("This console ticket is unknown or was already used.")
-        if self._clock.now() > ticket.expires:
-            raise TicketRefused("This console ticket has expired; open the console again.")
-        if ticket.user_id != actor.user_id:
-            raise PermissionDenied("This console ticket was issued to another user.")
-        vm = self.ctx.store.vms.find(ticket.vm_id)
-        if vm is None or not vm.status.is_running:
-            raise InvalidState("The VM of this console ticket is no longer running.")
-        return ticket
+        return self._spent(ticket, actor)
 
     @audited(AuditAction.CONSOLE_ISSUE_SERIAL)
     def issue_serial(self, vm_id: str, *, actor: Actor) -> SerialTicket:
@@ -189,6 +184,10 @@ class Consoles:
         """The serial ticket, once, as ``redeem`` does for displays."""
         with self._lock:
             ticket = self._serial_tickets.pop(token, None)
+        return self._spent(ticket, actor)
+
+    def _spent(self, ticket: _Ticket | None, actor: Actor) -> _Ticket:
+        """What every ticket, just taken from its table, must be to open a console."""
         if ticket is None:
             raise TicketRefused("This console ticket is unknown or was already used.")
         if self._clock.now() > ticket.expires:
