@@ -135,43 +135,7 @@ handle() {
                           say "VIRTSTICK-MARKER-WRITTEN=$value" ;;
         "marker read") say "VIRTSTICK-DISK-MARKER=$(marker_read)" ;;
         "spin on") spin_on; say "VIRTSTICK-SPIN=on" ;;
-        "spin off") [ -z "$spin_pids" ] || kill $spin_pids; # Random data, so neither compression (zram) nor page merging (KSM) can make a fill cheap.
-mem_fill() {
-    mkdir -p /mem
-    grep -q " /mem " /proc/mounts || mount -t tmpfs -o size=95% mem /mem
-    n=$(ls /mem | wc -l)
-    dd if=/dev/urandom of=/mem/fill$n bs=$MIB count="$1" 2>/dev/null
-    say "VIRTSTICK-MEM-FILLED=$(du -sm /mem | cut -f1)"
-}
-
-mem_free() {
-    rm -f /mem/fill*
-    # Freed pages go back to the host by free page reporting (virtio-balloon).
-    say "VIRTSTICK-MEM-FREED=$(du -sm /mem 2>/dev/null | cut -f1)"
-}
-
-disk_fill() {
-    room=$(( $(blockdev --getsize64 $SCRATCH_DEV) / MIB ))
-    count=$1
-    [ "$count" -le "$room" ] || count=$room
-    dd if=/dev/urandom of=$SCRATCH_DEV bs=$MIB count="$count" conv=fsync 2>/dev/null
-    say "VIRTSTICK-DISK-FILLED=$count"
-}
-
-disk_free() {
-    # TRIM the whole scratch partition: with discard=unmap the host punches the holes.
-    if blkdiscard $SCRATCH_DEV 2>/tmp/discard.err; then
-        say "VIRTSTICK-DISK-FREED=ok"
-    else
-        say "VIRTSTICK-DISK-FREED=failed: $(cat /tmp/discard.err)"
-    fi
-}
-
-whole_mib() {
-    case "$1" in ''|*[!0-9]*) return 1 ;; esac
-}
-
-spin_pids=""; say "VIRTSTICK-SPIN=off" ;;
+        "spin off") [ -z "$spin_pids" ] || kill $spin_pids; spin_pids=""; say "VIRTSTICK-SPIN=off" ;;
         "counter on") counter_on; say "VIRTSTICK-COUNTER-STATE=on" ;;
         "counter off") [ -z "$counter_pid" ] || kill $counter_pid; counter_pid=""
                        say "VIRTSTICK-COUNTER-STATE=off" ;;
