@@ -115,14 +115,7 @@ class ImageTransfers:
             with self.ctx.store.db.transaction():
                 self.ctx.store.disks.update(replace(disk, status=DiskStatus.LOCKED))
                 self.ctx.store.image_transfers.insert(transfer)
-        try:
-            endpoint = self.ctx.hosts.agent(transfer.host_id).open_image_transfer(
-                self._open_request(transfer, disk))
-        except Exception as exc:
-            self._end(transfer, TransferPhase.FINISHED_FAILURE, message=_message(exc))
-            raise
-        transfer = self._update(transfer, phase=TransferPhase.TRANSFERRING, size=endpoint.size,
-                                port=endpoint.port)
+        transfer = self._open(transfer, self._open_request(transfer, disk))
         self.ctx.events.record(
             EventCode.IMAGE_TRANSFER_STARTED, f"{actor.name} started to {transfer.direction.value} "
             f"disk {disk.name}{' (snapshot ' + volume_id + ')' if request.snapshot_id else ''}.",
@@ -155,23 +148,28 @@ class ImageTransfers:
             timeout_policy=request.timeout_policy, created=self._clock(),
             backup_id=backup.id)
         store.image_transfers.insert(transfer)
-        try:
-            endpoint = self.ctx.hosts.agent(transfer.host_id).open_image_transfer(TransferOpen(
-                ticket_id=transfer.ticket_id, transfer_id=transfer.id,
-                volume=chains.volume(disk), volume_format=disk.format.qemu_format,
-                direction=TransferDirection.DOWNLOAD, format=TransferFormat.RAW,
-                size=disk.provisioned_size, inactivity_timeout=transfer.inactivity_timeout,
-                filename=f"{disk.name}.raw", backup_id=backup.id, dirty=incremental))
-        except Exception as exc:
-            self._end(transfer, TransferPhase.FINISHED_FAILURE, message=_message(exc))
-            raise
-        transfer = self._update(transfer, phase=TransferPhase.TRANSFERRING, size=endpoint.size,
-                                port=endpoint.port)
+        transfer = self._open(transfer, TransferOpen(
+            ticket_id=transfer.ticket_id, transfer_id=transfer.id,
+            volume=chains.volume(disk), volume_format=disk.format.qemu_format,
+            direction=TransferDirection.DOWNLOAD, format=TransferFormat.RAW,
+            size=disk.provisioned_size, inactivity_timeout=transfer.inactivity_timeout,
+            filename=f"{disk.name}.raw", backup_id=backup.id, dirty=incremental))
         self.ctx.events.record(
             EventCode.IMAGE_TRANSFER_STARTED, f"{actor.name} started to download disk "
             f"{disk.name} of backup {backup.id} ({'incremental' if incremental else 'full'}).",
             vm_id=vm.id, user=actor.name)
         return transfer
+
+    def _open(self, transfer: ImageTransfer, request: TransferOpen) -> ImageTransfer:
+        """The transfer's ticket on its host, and the transfer under way; a host that cannot
+        open it ends the transfer as failed (the disk unlocked) before the error goes on."""
+        try:
+            endpoint = self.ctx.hosts.agent(transfer.host_id).open_image_transfer(request)
+        except Exception as exc:
+            self._end(transfer, TransferPhase.FINISHED_FAILURE, message=_message(exc))
+            raise
+        return self._update(transfer, phase=TransferPhase.TRANSFERRING, size=endpoint.size,
+                            port=endpoint.port)
 
     @audited(AuditAction.IMAGE_TRANSFER_FINALIZE)
     def finalize(self, transfer_id: str, *, actor: Actor) -> ImageTransfer:
