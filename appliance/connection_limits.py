@@ -132,12 +132,11 @@ class ConnectionLimiter:
             del self._by_address[address]
 
 
-class OpeningSocket:
-    """A connection of a thread-per-connection server: evictable while it opens (TLS and
-    protocol handshakes), in use afterwards."""
+class Opening:
+    """A connection evictable while it opens (its first ``opening_seconds``: TLS and
+    protocol handshakes), in use afterwards; ``evict`` is each server's own."""
 
-    def __init__(self, sock: socket.socket, opening_seconds: float) -> None:
-        self.sock = sock
+    def __init__(self, opening_seconds: float) -> None:
         self.accepted = time.monotonic()
         self.opening_seconds = opening_seconds
 
@@ -145,6 +144,14 @@ class OpeningSocket:
         if time.monotonic() - self.accepted > self.opening_seconds:
             return None
         return self.accepted
+
+
+class OpeningSocket(Opening):
+    """A connection of a thread-per-connection server."""
+
+    def __init__(self, sock: socket.socket, opening_seconds: float) -> None:
+        super().__init__(opening_seconds)
+        self.sock = sock
 
     def evict(self) -> None:
         # Wakes the thread blocked on it; that thread closes it and releases its place.

@@ -14,11 +14,15 @@ import logging
 import socket
 import ssl
 import threading
-import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from appliance.connection_limits import ConnectionLimiter, ConnectionLimits, client_address
+from appliance.connection_limits import (
+    ConnectionLimiter,
+    ConnectionLimits,
+    Opening,
+    client_address,
+)
 from appliance.errors import ConfigError
 from appliance.security.certificates import Certificates
 
@@ -175,21 +179,15 @@ async def _pipe(source: asyncio.StreamReader, target: asyncio.StreamWriter, *,
         pass
 
 
-class _OpeningStream:
+class _OpeningStream(Opening):
     """A TLS connection as the limiter sees it: evictable while it opens (its handshake and
     first ``opening_seconds``), in use afterwards."""
 
     def __init__(self, loop: asyncio.AbstractEventLoop, writer: asyncio.StreamWriter,
                  opening_seconds: float) -> None:
+        super().__init__(opening_seconds)
         self._loop = loop
         self._writer = writer
-        self.accepted = time.monotonic()
-        self.opening_seconds = opening_seconds
-
-    def waiting_since(self) -> float | None:
-        if time.monotonic() - self.accepted > self.opening_seconds:
-            return None
-        return self.accepted
 
     def evict(self) -> None:
         # Called from the loop's thread (admit runs there), or another: abort on the loop.
