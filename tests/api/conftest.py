@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import http.client
 import json
 import os
@@ -20,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import ovirtsdk4 as sdk
+import ovirtsdk4.types as types
 import pytest
 
 from appliance.cli import development_config
@@ -160,3 +162,19 @@ def admin(appliance: Appliance) -> Iterator[sdk.Connection]:
 
 def unique(name: str) -> str:
     return f"{name}-{secrets.token_hex(3)}"
+
+
+@contextlib.contextmanager
+def blank_vm(admin: sdk.Connection, prefix: str, memory: int) -> Iterator[types.Vm]:
+    """A VM from Blank in the Default cluster, stopped and removed afterwards."""
+    vms = admin.system_service().vms_service()
+    made = vms.add(types.Vm(name=unique(prefix), cluster=types.Cluster(name="Default"),
+                            template=types.Template(name="Blank"), memory=memory))
+    try:
+        yield made
+    finally:
+        service = vms.vm_service(made.id)
+        with contextlib.suppress(sdk.Error):
+            service.stop()
+        with contextlib.suppress(sdk.NotFoundError):
+            service.remove()

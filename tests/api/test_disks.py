@@ -16,7 +16,7 @@ import ovirtsdk4 as sdk
 import ovirtsdk4.types as types
 import pytest
 
-from tests.api.conftest import Appliance, unique
+from tests.api.conftest import Appliance, blank_vm, unique
 from tests.api.test_sdk import wait_status
 
 MiB = 1024 * 1024
@@ -35,15 +35,8 @@ def floating(admin: sdk.Connection) -> Iterator[types.Disk]:
 
 @pytest.fixture
 def vm(admin: sdk.Connection) -> Iterator[types.Vm]:
-    vms = admin.system_service().vms_service()
-    made = vms.add(types.Vm(name=unique("dk"), cluster=types.Cluster(name="Default"),
-                            template=types.Template(name="Blank"), memory=64 * MiB))
-    yield made
-    service = vms.vm_service(made.id)
-    with contextlib.suppress(sdk.Error):
-        service.stop()
-    with contextlib.suppress(sdk.NotFoundError):
-        service.remove()
+    with blank_vm(admin, "dk", 64 * MiB) as made:
+        yield made
 
 
 def _virtual_size(admin: sdk.Connection, disk_id: str) -> int:

@@ -5,7 +5,6 @@ and initialization with the VM's OVF under all_content."""
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Iterator
 
 import libvirt
@@ -13,7 +12,7 @@ import ovirtsdk4 as sdk
 import ovirtsdk4.types as types
 import pytest
 
-from tests.api.conftest import Appliance, unique
+from tests.api.conftest import Appliance, blank_vm, unique
 from tests.api.test_sdk import wait_status
 
 MiB = 1024 * 1024
@@ -21,15 +20,8 @@ MiB = 1024 * 1024
 
 @pytest.fixture
 def vm(admin: sdk.Connection) -> Iterator[types.Vm]:
-    vms = admin.system_service().vms_service()
-    made = vms.add(types.Vm(name=unique("fld"), cluster=types.Cluster(name="Default"),
-                            template=types.Template(name="Blank"), memory=128 * MiB))
-    yield made
-    service = vms.vm_service(made.id)
-    with contextlib.suppress(sdk.Error):
-        service.stop()
-    with contextlib.suppress(sdk.NotFoundError):
-        service.remove()
+    with blank_vm(admin, "fld", 128 * MiB) as made:
+        yield made
 
 
 def _with_disk(admin: sdk.Connection, vm: types.Vm) -> None:
