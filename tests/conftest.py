@@ -10,6 +10,8 @@ import pytest
 
 from tests import sandbox
 
+REPO = Path(__file__).resolve().parents[1]
+
 
 @pytest.fixture
 def state_dir() -> Iterator[Path]:
@@ -25,3 +27,11 @@ def domain_prefix() -> Iterator[str]:
     prefix = sandbox.domain_prefix("t")
     yield prefix
     sandbox.destroy_domains(prefix)
+
+
+@pytest.fixture(scope="session")
+def demo_disk() -> Path:
+    """The demo guest's disk, built into the checkout's cache on first use (then kept)."""
+    from appliance.demoguest import build
+
+    return build(REPO / ".cache" / "demoguest").disk

@@ -140,10 +140,12 @@ def stop_appliance(process: subprocess.Popen[bytes], prefix: str) -> None:
 
 
 @pytest.fixture(scope="session")
-def appliance() -> Iterator[Appliance]:
+def appliance(demo_disk: Path) -> Iterator[Appliance]:
+    """One ``virtstick serve`` for the API tests, which imports the demo guest as "Demo"."""
     base = sandbox.state_dir("vs-api-")
     prefix = f"vsapi{secrets.token_hex(3)}-"
-    process, running = start_appliance(base, prefix=prefix)
+    process, running = start_appliance(base, prefix=prefix,
+                                       appliance={"demo_disk": str(demo_disk)})
     try:
         yield running
     finally:
@@ -158,6 +160,19 @@ def admin(appliance: Appliance) -> Iterator[sdk.Connection]:
         yield connection
     finally:
         connection.close()
+
+
+@pytest.fixture
+def demo_template(admin: sdk.Connection) -> types.Template:
+    """The "Demo" template, once the import the appliance started with has finished."""
+    templates = admin.system_service().templates_service()
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline:
+        found = templates.list(search="name=Demo")
+        if found and found[0].status == types.TemplateStatus.OK:
+            return found[0]
+        time.sleep(0.5)
+    raise AssertionError("the demo guest was not imported as the template Demo")
 
 
 def unique(name: str) -> str:

@@ -25,10 +25,11 @@ MARKER = b"VIRTSTICK-MARKER\n"
 
 
 @pytest.fixture
-def running(admin: sdk.Connection, appliance: Appliance) -> Iterator[tuple[types.Vm, GuestConsole]]:
+def running(admin: sdk.Connection, appliance: Appliance,
+            demo_template: types.Template) -> Iterator[tuple[types.Vm, GuestConsole]]:
     vms = admin.system_service().vms_service()
     vm = vms.add(types.Vm(name=unique("bk"), cluster=types.Cluster(name="Default"),
-                          template=types.Template(name="Demo")))
+                          template=types.Template(id=demo_template.id)))
     service = vms.vm_service(vm.id)
     wait_status(service, types.VmStatus.DOWN)
     service.start()

@@ -85,8 +85,8 @@ def test_sparsify_frees_zeroed_blocks_and_keeps_the_data(admin: sdk.Connection,
     assert 1325 in codes and 1326 in codes  # oVirt's start and finish events
 
 
-def test_sparsify_refusals_as_ovirt_gives_them(admin: sdk.Connection,
-                                               disks: list[types.Disk]) -> None:
+def test_sparsify_refusals_as_ovirt_gives_them(admin: sdk.Connection, disks: list[types.Disk],
+                                               demo_template: types.Template) -> None:
     system = admin.system_service()
     preallocated = _new_disk(admin, disks, size=16 * MiB, sparse=False)
     with pytest.raises(sdk.Error) as thick:
@@ -95,7 +95,7 @@ def test_sparsify_refusals_as_ovirt_gives_them(admin: sdk.Connection,
 
     vms = system.vms_service()
     vm = vms.add(types.Vm(name=unique("sp"), cluster=types.Cluster(name="Default"),
-                          template=types.Template(name="Demo")))
+                          template=types.Template(id=demo_template.id)))
     try:
         vm_service = vms.vm_service(vm.id)
         wait_status(vm_service, types.VmStatus.DOWN)

@@ -34,11 +34,3 @@ def engine(config: Config) -> Iterator[Engine]:
     engine.start()
     yield engine
     engine.stop()
-
-
-@pytest.fixture(scope="session")
-def demo_disk() -> Path:
-    from appliance.demoguest import build
-    from tests.appliance.guests import DEMO_CACHE
-
-    return build(DEMO_CACHE).disk

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
 import libvirt
 
@@ -14,8 +13,6 @@ from appliance.engine.enums import TemplateStatus, VmStatus
 from appliance.engine.model import Vm
 from appliance.engine.vms import VmCreate
 
-REPO = Path(__file__).resolve().parents[2]
-DEMO_CACHE = REPO / ".cache" / "demoguest"
 READY = "VIRTSTICK-GUEST-READY"
 
 

@@ -10,17 +10,11 @@ from pathlib import Path
 import ovirtsdk4 as sdk
 import pytest
 
-from appliance.demoguest import build
 from tests.clients.runner import REPO_ROOT, examples_available, missing_examples_hint
 from tests.clients.service import ClientService, running_service
 from tests.clients.world import Baseline, World
 
 OUTPUT = REPO_ROOT / "tests" / "output" / "clients"
-
-
-@pytest.fixture(scope="session")
-def demo_disk() -> Path:
-    return build(REPO_ROOT / ".cache" / "demoguest").disk
 
 
 @pytest.fixture(scope="session")

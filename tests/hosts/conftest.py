@@ -8,15 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from appliance.demoguest import build
 from tests.hosts.labenv import Lab, lab_engine
-
-REPO_ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture(scope="session")
-def demo_disk() -> Path:
-    return build(REPO_ROOT / ".cache" / "demoguest").disk
 
 
 @pytest.fixture

@@ -120,17 +120,9 @@ def make_data_template(lab: Lab, tmp_path: Path) -> Template:
                                                   domain=domain, actor=SYSTEM, memory=128 * MiB)
 
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 BOOT_TIMEOUT = 90.0  # TCG on a shared, loaded machine
 READY = r"^VIRTSTICK-GUEST-READY\r?$"
 MARKER = r"^VIRTSTICK-DISK-MARKER=(.*?)\r?$"
-
-
-@pytest.fixture(scope="session")
-def demo_disk() -> Path:
-    from appliance.demoguest import build
-
-    return build(REPO_ROOT / ".cache" / "demoguest").disk
 
 
 @dataclass

@@ -52,16 +52,6 @@ def engine(config: Config) -> Iterator[Engine]:
     engine.stop()
 
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture(scope="session")
-def demo_disk() -> Path:
-    from appliance.demoguest import build
-
-    return build(REPO_ROOT / ".cache" / "demoguest").disk
-
-
 @pytest.fixture
 def demo_engine(state_dir: Path, domain_prefix: str, demo_disk: Path) -> Iterator[Engine]:
     """An engine whose "Demo" template (imported by a job at start) is ready."""

@@ -11,7 +11,6 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, Playwright, ViewportSize, sync_playwright
 
-from appliance.demoguest import build
 from tests.webui.service import ADMIN, Service, start_service
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -21,11 +20,6 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu",
                  "--disable-background-networking", "--disable-component-update",
                  "--no-first-run"]
 VIEWPORT: ViewportSize = {"width": 1366, "height": 768}  # a laptop screen
-
-
-@pytest.fixture(scope="session")
-def demo_disk() -> Path:
-    return build(ROOT / ".cache" / "demoguest").disk
 
 
 @pytest.fixture(scope="session")
