@@ -71,9 +71,12 @@ def _parser() -> argparse.ArgumentParser:
 def _serve(args: argparse.Namespace) -> int:
     from appliance.server import serve
     from appliance.startup import StartupClock
+    from appliance.web import routes
 
     clock = StartupClock()
     clock.mark("interpreter and imports")
+    with clock.phase("routes"):
+        routed = routes()  # needs no configuration: made while the wizard writes it
     if args.config is not None or args.state_dir is None:
         path = args.config or configuration.DEFAULT_CONFIG_PATH
         if args.wait_for_config:
@@ -84,7 +87,7 @@ def _serve(args: argparse.Namespace) -> int:
         config = development_config(args.state_dir)
     if args.listen:
         config = config.replace(http={"listen": args.listen})
-    serve(config, clock=clock)
+    serve(config, clock=clock, routed=routed)
     return 0
 
 

@@ -29,11 +29,11 @@ CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 blueprint = Blueprint("metrics", __name__)
 
 
-def register(app: Flask, engine: Engine) -> None:
+def attach(app: Flask, engine: Engine) -> None:
+    """The engine's collector behind the ``/metrics`` route (appliance.web.routes adds it)."""
     registry = CollectorRegistry(auto_describe=False)
     registry.register(EngineCollector(engine))
     app.extensions["virtstick.metrics"] = registry
-    app.register_blueprint(blueprint)
 
 
 @blueprint.get("/metrics")

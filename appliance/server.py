@@ -29,9 +29,10 @@ log = logging.getLogger(__name__)
 
 
 def serve(config: Config, *, ready: threading.Event | None = None,
-          clock: StartupClock | None = None) -> None:
+          clock: StartupClock | None = None, routed: Flask | None = None) -> None:
     """Serve until stopped; ``clock`` times the start-up's phases in the log (one is made
-    here when the caller has none)."""
+    here when the caller has none); ``routed``: the routes, made before the configuration
+    was there (appliance.web.routes)."""
     if clock is None:
         clock = StartupClock()
         clock.mark("interpreter and imports")
@@ -46,7 +47,7 @@ def serve(config: Config, *, ready: threading.Event | None = None,
         engine = Engine(config)
         engine.start(clock)
     with clock.phase("web application"):
-        app = create_app(engine)
+        app = create_app(engine, routed=routed)
     with clock.phase("listeners"):
         server, front = _serve_on(listeners, config, app)
         console_proxies = start_console_proxy(app, engine)

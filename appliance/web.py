@@ -10,14 +10,17 @@ from appliance.api import create_blueprint as api_blueprint
 from appliance.api import hostjoin
 from appliance.body_limits import ISO_SHORTCUT_LIMIT, BodyGate, Credentials, rules
 from appliance.engine.engine import Engine
-from webui import register as register_portals
+from webui import BLUEPRINTS as PORTAL_BLUEPRINTS
+from webui import attach as attach_portals
 from webui.session import COOKIE_NAME, TransportSessionInterface, session_reader
 
 
-def create_app(engine: Engine) -> Flask:
+def routes() -> Flask:
+    """Every route of the service, before there is an engine: werkzeug compiles each rule as
+    it is added, the slowest part of making the application (seconds under emulation), so
+    ``virtstick serve --wait-for-config`` does it while the first-boot wizard works."""
     app = Flask("virtstick")
     app.config["MAX_CONTENT_LENGTH"] = 16 * 1024 * 1024
-    app.extensions["engine"] = engine
 
     @app.get("/health")
     def health() -> Response:
@@ -26,8 +29,19 @@ def create_app(engine: Engine) -> Flask:
 
     app.register_blueprint(api_blueprint())
     app.register_blueprint(hostjoin.blueprint())
-    metrics.register(app, engine)
-    register_portals(app, engine)
+    app.register_blueprint(metrics.blueprint)
+    for blueprint in PORTAL_BLUEPRINTS:
+        app.register_blueprint(blueprint)
+    return app
+
+
+def create_app(engine: Engine, *, routed: Flask | None = None) -> Flask:
+    """The application over ``engine``: the routes (``routed``, or made now) and what serving
+    them needs of the engine and its configuration."""
+    app = routed if routed is not None else routes()
+    app.extensions["engine"] = engine
+    metrics.attach(app, engine)
+    attach_portals(app, engine)
     web_security.install(app, https_listen=engine.config.http.https_listen)
     app.session_interface = TransportSessionInterface()
     _gate_bodies(app, engine)

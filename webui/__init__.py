@@ -21,12 +21,14 @@ from webui.words import words
 
 log = logging.getLogger(__name__)
 
-# Registered in this order; the Admin Portal's pages are nested in admin.blueprint.
+# Registered in this order (appliance.web.routes); the Admin Portal's pages are nested in
+# admin.blueprint.
 BLUEPRINTS: tuple[Blueprint, ...] = (auth.blueprint, admin.blueprint, userportal.blueprint,
                                      console.blueprint, status.blueprint, live.blueprint)
 
 
-def register(app: Flask, engine: Engine) -> None:
+def attach(app: Flask, engine: Engine) -> None:
+    """The portals' settings, template helpers and live updates on an app with their routes."""
     # A new key each start: a restart logs everyone out, and nothing secret is stored.
     app.secret_key = app.secret_key or secrets.token_bytes(32)
     app.config.update(
@@ -41,8 +43,6 @@ def register(app: Flask, engine: Engine) -> None:
     app.jinja_env.filters["words"] = words
     app.jinja_env.globals.update(csrf_token=csrf_token, current_actor=current_actor,
                                   vm_can=vm_can, vm_actions=ACTIONS)
-    for blueprint in BLUEPRINTS:
-        app.register_blueprint(blueprint)
     live.start(app, engine)
 
 

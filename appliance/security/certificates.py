@@ -1,6 +1,11 @@
 """The appliance's own CA and server certificate, made at first start into the state
 directory (as oVirt's engine-setup does); clients trust the CA, which is downloadable at
-``/ovirt-engine/services/pki-resource?resource=ca-certificate&format=X509-PEM-CA``."""
+``/ovirt-engine/services/pki-resource?resource=ca-certificate&format=X509-PEM-CA``.
+
+Keys are ECDSA P-256: made in well under a millisecond where an RSA-2048 key takes tens of
+milliseconds, seconds under emulation, and the first boot makes them on its way to the API.
+Browsers, curl (the SDK), Python's ssl (ovirt-imageio) and GnuTLS (libvirt) all take them.
+A CA key of RSA made by an older version is still read and signs as before."""
 
 from __future__ import annotations
 
@@ -13,11 +18,13 @@ from pathlib import Path
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 _DAYS_CA = 3650
 _DAYS_SERVER = 825  # browsers refuse longer-lived server certificates
+
+CaKey = ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey
 
 
 @dataclass(frozen=True)
@@ -45,18 +52,28 @@ def ensure(state_dir: Path, *, names: tuple[str, ...] = ()) -> Certificates:
         _write_key(ca_key_path, ca_key)
         found.ca_cert.write_bytes(ca_cert.public_bytes(serialization.Encoding.PEM))
     if not found.cert.exists() or not found.key.exists():
-        loaded = serialization.load_pem_private_key(ca_key_path.read_bytes(), password=None)
-        assert isinstance(loaded, rsa.RSAPrivateKey)
-        ca_cert = x509.load_pem_x509_certificate(found.ca_cert.read_bytes())
-        key, cert = _make_server(loaded, ca_cert, _server_names(names))
+        ca_key, ca_cert = load_ca(found)
+        key, cert = _make_server(ca_key, ca_cert, _server_names(names))
         _write_key(found.key, key)
         found.cert.write_bytes(cert.public_bytes(serialization.Encoding.PEM)
                                + found.ca_cert.read_bytes())
     return found
 
 
-def _make_ca() -> tuple[rsa.RSAPrivateKey, x509.Certificate]:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+def load_ca(found: Certificates) -> tuple[CaKey, x509.Certificate]:
+    """The CA's key and certificate (``ensure`` made them)."""
+    key = serialization.load_pem_private_key((found.ca_cert.parent / "ca.key").read_bytes(),
+                                             password=None)
+    assert isinstance(key, ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey)
+    return key, x509.load_pem_x509_certificate(found.ca_cert.read_bytes())
+
+
+def new_key() -> ec.EllipticCurvePrivateKey:
+    return ec.generate_private_key(ec.SECP256R1())
+
+
+def _make_ca() -> tuple[CaKey, x509.Certificate]:
+    key = new_key()
     name = x509.Name([x509.NameAttribute(NameOID.ORGANIZATION_NAME, "VirtStick"),
                       x509.NameAttribute(NameOID.COMMON_NAME,
                                          f"VirtStick CA {socket.gethostname()[:40]}")])
@@ -77,9 +94,9 @@ def _make_ca() -> tuple[rsa.RSAPrivateKey, x509.Certificate]:
     return key, cert
 
 
-def _make_server(ca_key: rsa.RSAPrivateKey, ca_cert: x509.Certificate,
-                 names: list[x509.GeneralName]) -> tuple[rsa.RSAPrivateKey, x509.Certificate]:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+def _make_server(ca_key: CaKey, ca_cert: x509.Certificate,
+                 names: list[x509.GeneralName]) -> tuple[CaKey, x509.Certificate]:
+    key = new_key()
     now = datetime.datetime.now(datetime.UTC)
     subject = x509.Name([x509.NameAttribute(NameOID.ORGANIZATION_NAME, "VirtStick"),
                          x509.NameAttribute(NameOID.COMMON_NAME, socket.gethostname()[:60])])
@@ -114,7 +131,7 @@ def _server_names(extra: tuple[str, ...]) -> list[x509.GeneralName]:
     return general
 
 
-def _write_key(path: Path, key: rsa.RSAPrivateKey) -> None:
+def _write_key(path: Path, key: CaKey) -> None:
     data = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                              serialization.NoEncryption())
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from appliance.errors import InvalidInput
@@ -25,7 +25,7 @@ def client_pki_dir(state_dir: Path) -> Path:
     if not (pki / "clientcert.pem").exists():
         pki.mkdir(parents=True, exist_ok=True)
         ca_key, ca_cert = _ca(state_dir)
-        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        key = certificates.new_key()
         subject = x509.Name([x509.NameAttribute(NameOID.ORGANIZATION_NAME, "VirtStick"),
                              x509.NameAttribute(NameOID.COMMON_NAME, "virtstick-engine")])
         cert = _sign(ca_key, ca_cert, subject, key.public_key(), [],
@@ -56,22 +56,20 @@ def sign_host_request(state_dir: Path, csr_pem: bytes, *, address: str) -> tuple
     subject = x509.Name([x509.NameAttribute(NameOID.ORGANIZATION_NAME, "VirtStick"),
                          x509.NameAttribute(NameOID.COMMON_NAME, address[:60])])
     public_key = csr.public_key()
-    assert isinstance(public_key, rsa.RSAPublicKey)
+    if not isinstance(public_key, rsa.RSAPublicKey | ec.EllipticCurvePublicKey):
+        raise InvalidInput("The certificate request's key is neither RSA nor ECDSA.")
     cert = _sign(ca_key, ca_cert, subject, public_key, names, ExtendedKeyUsageOID.SERVER_AUTH)
     return (cert.public_bytes(serialization.Encoding.PEM),
             ca_cert.public_bytes(serialization.Encoding.PEM))
 
 
-def _ca(state_dir: Path) -> tuple[rsa.RSAPrivateKey, x509.Certificate]:
-    found = certificates.ensure(state_dir)
-    key = serialization.load_pem_private_key((found.ca_cert.parent / "ca.key").read_bytes(),
-                                             password=None)
-    assert isinstance(key, rsa.RSAPrivateKey)
-    return key, x509.load_pem_x509_certificate(found.ca_cert.read_bytes())
+def _ca(state_dir: Path) -> tuple[certificates.CaKey, x509.Certificate]:
+    return certificates.load_ca(certificates.ensure(state_dir))
 
 
-def _sign(ca_key: rsa.RSAPrivateKey, ca_cert: x509.Certificate, subject: x509.Name,
-          public_key: rsa.RSAPublicKey, names: list[x509.GeneralName],
+def _sign(ca_key: certificates.CaKey, ca_cert: x509.Certificate, subject: x509.Name,
+          public_key: rsa.RSAPublicKey | ec.EllipticCurvePublicKey,
+          names: list[x509.GeneralName],
           usage: x509.ObjectIdentifier) -> x509.Certificate:
     now = datetime.datetime.now(datetime.UTC)
     builder = (x509.CertificateBuilder().subject_name(subject).issuer_name(ca_cert.subject)

@@ -78,8 +78,8 @@ def _read_body(environ: dict[str, Any]) -> bytes:
 def main(argv: list[str]) -> int:
     log_path = Path(argv[0])
 
-    def logged_app(engine: Any) -> Flask:
-        app = create_app(engine)
+    def logged_app(engine: Any, *, routed: Flask | None = None) -> Flask:
+        app = create_app(engine, routed=routed)
         app.wsgi_app = AccessLog(app.wsgi_app, log_path)  # type: ignore[method-assign]
         return app
 

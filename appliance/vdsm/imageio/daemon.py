@@ -102,7 +102,10 @@ class ImageioDaemon:
     def running(self) -> bool:
         return self._daemon.running and self._front.running
 
-    def start(self, timeout: float = START_TIMEOUT) -> None:
+    def start(self) -> None:
+        """Bind the data port (a taken one fails here) and start the daemon and its front in
+        the background: their Python takes seconds to load under emulation, and nothing but
+        a transfer waits for them (``wait_ready``)."""
         self.settings.run_dir.mkdir(parents=True, exist_ok=True)
         self.settings.run_dir.chmod(0o700)
         self.settings.nbd_dir.mkdir(exist_ok=True)
@@ -114,12 +117,6 @@ class ImageioDaemon:
         self._thread = threading.Thread(target=self._supervise, name="imageio-supervisor",
                                         daemon=True)
         self._thread.start()
-        if not self._ready.wait(timeout) or self._failure:
-            self.stop()
-            raise HostAgentError(f"ovirt-imageio did not start: {self._failure or 'timeout'}"
-                                 f"\n{self.log_tail()}")
-        log.info("ovirt-imageio serves image transfers on %s:%d", self.settings.host,
-                 self._port)
 
     def stop(self) -> None:
         self._stopping.set()
@@ -135,6 +132,9 @@ class ImageioDaemon:
         """Block until the daemon answers (it may be restarting)."""
         deadline = time.monotonic() + timeout
         while not (self.running and self.control.ping()):
+            if self._failure:
+                raise HostAgentError(f"ovirt-imageio did not start: {self._failure}\n"
+                                     f"{self.log_tail()}")
             if time.monotonic() > deadline or self._stopping.is_set():
                 raise HostAgentError("ovirt-imageio is not running; see "
                                      f"{self.settings.log_file}")
@@ -160,9 +160,12 @@ class ImageioDaemon:
                         start()
             except HostAgentError as exc:
                 self._failure = exc.detail
-                self._ready.set()
+                log.error("ovirt-imageio did not start: %s\n%s", exc.detail, self.log_tail())
                 return
-            self._ready.set()
+            if not self._ready.is_set():
+                self._ready.set()
+                log.info("ovirt-imageio serves image transfers on %s:%d", self.settings.host,
+                         self._port)
             self._stopping.wait(self._check_interval)
 
     def _start_daemon(self) -> subprocess.Popen[bytes]:
