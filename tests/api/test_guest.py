@@ -46,6 +46,7 @@ def test_demo_guest_boots_shuts_down_and_snapshots(appliance: Appliance, admin: 
     snapshots = service.snapshots_service()
     live = snapshots.add(types.Snapshot(description="while-running"))
     assert live.snapshot_status == types.SnapshotStatus.OK
+    assert live.persist_memorystate  # oVirt's default for a running VM: its memory too
     assert service.get().status == types.VmStatus.UP
     service.shutdown()
     wait_status(service, types.VmStatus.DOWN, timeout=120)

@@ -83,9 +83,11 @@ def add_snapshot(vm_id: str) -> Response:
     description = values.get("description", "").strip()
     if not description:
         raise InvalidInput("A snapshot needs a <description>.")
+    # As oVirt (CreateSnapshotForVmParameters): a running VM's memory is saved unless the
+    # request says otherwise, so ovirt_snapshot without use_memory does the same here.
     snapshot = http.engine().snapshots.create(
         vm_id, description=description[:256],
-        persist_memory=values.get("persist_memorystate", False), actor=http.actor())
+        persist_memory=values.get("persist_memorystate", True), actor=http.actor())
     node = render(snapshot)
     return http.respond(SNAPSHOT.tag, node, status=201, location=node["href"])
 
