@@ -33,6 +33,7 @@ from firstboot.network.current import current_network
 from firstboot.seed import Seed, SeedSearch, answers_from_seed, parse_seed_text, search_seed
 from firstboot.session import WizardSession
 from firstboot.settings import WizardSettings, load_settings
+from firstboot.settle import settle
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -53,14 +54,17 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run(args: argparse.Namespace, settings: WizardSettings) -> int:
-    hardware = detect(include_loop=settings.include_loop_disks, bridge=settings.bridge,
-                      zram_control=settings.zram_control)
     notices: list[str] = []  # why the seed was not used, for the faces too
     try:
         seed = _search(settings).seed
     except VirtStickError as exc:
         notices.append(f"Seed: {exc.detail}")
         seed = None
+    # Only once udev is done with the devices the boot found (the seed search waited for
+    # it too): on a loaded machine the network card's driver may not be loaded before.
+    settle(settings.seed_settle_timeout_s)
+    hardware = detect(include_loop=settings.include_loop_disks, bridge=settings.bridge,
+                      zram_control=settings.zram_control)
     if seed is not None:
         try:
             answers = answers_from_seed(seed, hardware.facts())

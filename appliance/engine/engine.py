@@ -330,7 +330,9 @@ class Engine:
 
     def _register_local_host(self) -> None:
         assert self.local_agent is not None
-        bootstrap.register_local_host(self._store, self.local_agent.facts(),
+        # This machine's UUID is not kept, and asking for it could wait on libvirtd's first
+        # look at QEMU: the API would wait with it.
+        bootstrap.register_local_host(self._store, self.local_agent.facts(with_uuid=False),
                                       uri=self.config.appliance.libvirt_uri)
 
     def _start_image_server(self) -> None:

@@ -80,8 +80,9 @@ class LocalHostAgent:
     def close(self) -> None:
         self.connection.close()
 
-    def facts(self) -> HostFacts:
-        return facts(self.connection.conn, virt_type=self.settings.current_virt_type())
+    def facts(self, *, with_uuid: bool = True) -> HostFacts:
+        return facts(self.connection.conn, virt_type=self.settings.current_virt_type(),
+                     with_uuid=with_uuid)
 
     def domains(self) -> list[DomainInfo]:
         found = []

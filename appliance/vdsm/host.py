@@ -35,13 +35,16 @@ class HostFacts:
     uuid: str
 
 
-def facts(conn: libvirt.virConnect, *, virt_type: VirtType) -> HostFacts:
+def facts(conn: libvirt.virConnect, *, virt_type: VirtType, with_uuid: bool = True) -> HostFacts:
+    """What the engine keeps of a host; ``with_uuid`` False leaves out libvirt's host UUID,
+    which only its capabilities give, and those wait for libvirtd to have asked QEMU what it
+    can do (seconds under emulation, on the stick's first boot)."""
     model, memory_mib, cpus, *_ = conn.getInfo()
     major, rest = divmod(conn.getLibVersion(), 1_000_000)
     minor, micro = divmod(rest, 1000)
     sysinfo_uuid = ""
     try:
-        match = re.search(r"<uuid>([^<]+)</uuid>", conn.getCapabilities())
+        match = re.search(r"<uuid>([^<]+)</uuid>", conn.getCapabilities()) if with_uuid else None
         sysinfo_uuid = match.group(1) if match else ""
     except libvirt.libvirtError:
         pass

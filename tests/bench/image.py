@@ -10,11 +10,11 @@ to its login prompt with our services masked as a reference (what we add to the 
 from __future__ import annotations
 
 import io
+import json
 import os
 import subprocess
 import tempfile
 import time
-import urllib.error
 import urllib.request
 from collections.abc import Callable
 from pathlib import Path
@@ -105,17 +105,16 @@ def _login_and_api(machine: LiveMachine) -> tuple[float, float]:
 
 
 def _answers(machine: LiveMachine) -> bool:
+    """The service's own /health (the wizard's setup page, on the same port while it asks,
+    answers too, but not this)."""
     for (_, port), local in machine.forwards.items():
         if port != 80:
             continue
         try:
             with urllib.request.urlopen(f"http://127.0.0.1:{local}/health", timeout=2) as got:
-                if got.status < 500:
+                if json.loads(got.read()).get("status") == "ok":
                     return True
-        except urllib.error.HTTPError as error:
-            if error.code < 500:
-                return True
-        except OSError:
+        except (OSError, ValueError):
             continue
     return False
 
