@@ -27,7 +27,7 @@ from pathlib import Path
 from appliance.errors import VirtStickError
 from firstboot.answers import InvalidAnswers, parse_network
 from firstboot.apply import Step, StepState, apply_all, apply_network_again, start_service
-from firstboot.hardware import Hardware, detect
+from firstboot.hardware import DataSource, Hardware, detect
 from firstboot.network.bus import NetworkManagerClient
 from firstboot.network.current import current_network
 from firstboot.seed import Seed, SeedSearch, answers_from_seed, parse_seed_text, search_seed
@@ -60,11 +60,7 @@ def _run(args: argparse.Namespace, settings: WizardSettings) -> int:
     except VirtStickError as exc:
         notices.append(f"Seed: {exc.detail}")
         seed = None
-    # Only once udev is done with the devices the boot found (the seed search waited for
-    # it too): on a loaded machine the network card's driver may not be loaded before.
-    settle(settings.seed_settle_timeout_s)
-    hardware = detect(include_loop=settings.include_loop_disks, bridge=settings.bridge,
-                      zram_control=settings.zram_control)
+    hardware = _detected(settings)
     if seed is not None:
         try:
             answers = answers_from_seed(seed, hardware.facts())
@@ -87,6 +83,22 @@ def _run(args: argparse.Namespace, settings: WizardSettings) -> int:
                 notices=notices)
 
 
+def _detect(settings: WizardSettings) -> Hardware:
+    return detect(include_loop=settings.include_loop_disks, bridge=settings.bridge,
+                  zram_control=settings.zram_control)
+
+
+def _detected(settings: WizardSettings) -> Hardware:
+    """The machine's devices, once udev has named the network cards: early in a loaded boot
+    a card's driver may not be loaded yet, or udev not done renaming it (then we wait for
+    udev's queue, which is long only then)."""
+    hardware = _detect(settings)
+    if hardware.nics and all(nic.source is DataSource.UDEV for nic in hardware.nics):
+        return hardware
+    settle(settings.seed_settle_timeout_s)
+    return _detect(settings)
+
+
 def _search(settings: WizardSettings) -> SeedSearch:
     """Look for a seed, saying on the console (and so in the journal) what was searched."""
     _say(f"looking for a seed (kernel command line, a filesystem labelled "
@@ -106,8 +118,7 @@ def _seed(args: argparse.Namespace, settings: WizardSettings) -> int:
 
 
 def _apply(args: argparse.Namespace, settings: WizardSettings) -> int:
-    hardware = detect(include_loop=settings.include_loop_disks, bridge=settings.bridge,
-                      zram_control=settings.zram_control)
+    hardware = _detect(settings)
     seed = Seed(f"file {args.seed}", Path(args.seed).read_text())
     outcome = apply_all(answers_from_seed(seed, hardware.facts()), settings,
                         on_step=_print_step)
@@ -116,20 +127,17 @@ def _apply(args: argparse.Namespace, settings: WizardSettings) -> int:
 
 
 def _tui(args: argparse.Namespace, settings: WizardSettings) -> int:
-    hardware = detect(include_loop=settings.include_loop_disks, bridge=settings.bridge,
-                      zram_control=settings.zram_control)
+    hardware = _detect(settings)
     return _ask(settings, hardware, listen="", console=True)
 
 
 def _web(args: argparse.Namespace, settings: WizardSettings) -> int:
-    hardware = detect(include_loop=settings.include_loop_disks, bridge=settings.bridge,
-                      zram_control=settings.zram_control)
+    hardware = _detect(settings)
     return _ask(settings, hardware, listen=args.listen or settings.web_listen, console=False)
 
 
 def _network(args: argparse.Namespace, settings: WizardSettings) -> int:
-    hardware = detect(include_loop=settings.include_loop_disks, bridge=settings.bridge,
-                      zram_control=settings.zram_control)
+    hardware = _detect(settings)
     if args.seed:
         raw = parse_seed_text(Seed(f"file {args.seed}", Path(args.seed).read_text()))
         answers = parse_network(raw.get("network", {}), hardware.facts())
@@ -152,8 +160,7 @@ async def _current_network(settings: WizardSettings) -> dict[str, str]:
 
 
 def _hardware(args: argparse.Namespace, settings: WizardSettings) -> int:
-    hardware = detect(include_loop=settings.include_loop_disks, bridge=settings.bridge,
-                      zram_control=settings.zram_control)
+    hardware = _detect(settings)
     print(json.dumps(dataclasses.asdict(hardware), indent=2))
     return 0
 

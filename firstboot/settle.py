@@ -54,6 +54,12 @@ def wait_for(look: Callable[[], str | None], patience: Patience, *, expected: bo
     first look found nothing and there is time left.
     """
     started = clock()
+    # What udev has already labelled is there to take (its link exists once udev is done
+    # with the device): no settling, which early in a loaded boot waits for the whole
+    # coldplug queue, half a minute under emulation.
+    found = look()
+    if found is not None:
+        return WaitResult(found, clock() - started, 0)
     monitor = _monitor()  # before settling, so nothing that appears meanwhile is missed
     settle(patience.settle_timeout_s)
     latest = started + patience.max_s

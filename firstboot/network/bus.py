@@ -28,6 +28,9 @@ DEVICE = "org.freedesktop.NetworkManager.Device"
 ACTIVE = "org.freedesktop.NetworkManager.Connection.Active"
 IP4CONFIG = "org.freedesktop.NetworkManager.IP4Config"
 PROPERTIES = "org.freedesktop.DBus.Properties"
+BUS = "org.freedesktop.DBus"
+BUS_PATH = "/org/freedesktop/DBus"
+NM_START_TIMEOUT_S = 120.0  # NetworkManager's own start under emulation, on a loaded machine
 
 ConnectionSettings = dict[str, dict[str, Variant]]
 
@@ -65,14 +68,38 @@ class NetworkManagerClient:
         self._bus = bus
 
     @classmethod
-    async def connect(cls, address: str = "") -> NetworkManagerClient:
-        """The system bus, or the bus at ``address`` (tests run a private one)."""
+    async def connect(cls, address: str = "", *,
+                      start_timeout_s: float = NM_START_TIMEOUT_S) -> NetworkManagerClient:
+        """The system bus, or the bus at ``address`` (tests run a private one), once
+        NetworkManager is on it: the wizard starts beside NetworkManager, not after it, so
+        that its own start-up overlaps NetworkManager's (seconds each under emulation)."""
         try:
             bus = await (MessageBus(bus_address=address) if address
                          else MessageBus(bus_type=BusType.SYSTEM)).connect()
         except (OSError, DBusError) as exc:
             raise NetworkManagerError(f"cannot reach the system D-Bus: {exc}") from None
-        return cls(bus)
+        client = cls(bus)
+        try:
+            await client._wait_for_service(start_timeout_s)
+        except NetworkManagerError:
+            client.close()
+            raise
+        return client
+
+    async def _wait_for_service(self, timeout_s: float) -> None:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout_s
+        while True:
+            reply = await self._bus.call(Message(
+                destination=BUS, path=BUS_PATH, interface=BUS, member="NameHasOwner",
+                signature="s", body=[NM]))
+            if (reply is not None and reply.message_type is not MessageType.ERROR
+                    and reply.body and reply.body[0]):
+                return
+            if loop.time() > deadline:
+                raise NetworkManagerError(f"NetworkManager is not running (not on the system "
+                                          f"D-Bus within {timeout_s:.0f} s)")
+            await asyncio.sleep(0.2)
 
     def close(self) -> None:
         self._bus.disconnect()  # type: ignore[no-untyped-call]
