@@ -28,8 +28,6 @@ DEVICE = "org.freedesktop.NetworkManager.Device"
 ACTIVE = "org.freedesktop.NetworkManager.Connection.Active"
 IP4CONFIG = "org.freedesktop.NetworkManager.IP4Config"
 PROPERTIES = "org.freedesktop.DBus.Properties"
-BUS = "org.freedesktop.DBus"
-BUS_PATH = "/org/freedesktop/DBus"
 NM_START_TIMEOUT_S = 120.0  # NetworkManager's own start under emulation, on a loaded machine
 
 ConnectionSettings = dict[str, dict[str, Variant]]
@@ -87,19 +85,31 @@ class NetworkManagerClient:
         return client
 
     async def _wait_for_service(self, timeout_s: float) -> None:
+        """Until NetworkManager answers on its object: it takes its bus name before it has
+        exported its objects, so owning the name is not enough."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout_s
         while True:
-            reply = await self._bus.call(Message(
-                destination=BUS, path=BUS_PATH, interface=BUS, member="NameHasOwner",
-                signature="s", body=[NM]))
-            if (reply is not None and reply.message_type is not MessageType.ERROR
-                    and reply.body and reply.body[0]):
+            try:
+                await self.prop(NM_PATH, NM, "Version")
                 return
-            if loop.time() > deadline:
-                raise NetworkManagerError(f"NetworkManager is not running (not on the system "
-                                          f"D-Bus within {timeout_s:.0f} s)")
+            except NetworkManagerError as exc:
+                if loop.time() > deadline:
+                    raise NetworkManagerError(f"NetworkManager does not answer on the system "
+                                              f"D-Bus within {timeout_s:.0f} s ({exc.detail})"
+                                              ) from None
             await asyncio.sleep(0.2)
+
+    async def wait_for_device(self, interface: str, timeout_s: float) -> NmDevice | None:
+        """The device of ``interface`` once NetworkManager has it (it adds the devices udev
+        named after it started), or None after ``timeout_s``."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout_s
+        while (device := await self.device_by_interface(interface)) is None:
+            if loop.time() > deadline:
+                return None
+            await asyncio.sleep(0.2)
+        return device
 
     def close(self) -> None:
         self._bus.disconnect()  # type: ignore[no-untyped-call]

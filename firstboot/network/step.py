@@ -20,6 +20,7 @@ from firstboot.network.probe import answers_in
 
 ACTIVATION_TIMEOUT_S = 45.0
 RESTORE_TIMEOUT_S = 15.0
+DEVICE_TIMEOUT_S = 30.0  # NetworkManager adds a card udev named after it started
 
 
 class NetworkRolledBack(InvalidState):
@@ -46,7 +47,7 @@ class Transaction:
 async def begin(client: NetworkManagerClient, answers: NetworkAnswers, *, bridge: str,
                 rollback_timeout_s: int) -> Transaction:
     """Checkpoint, save the profiles and bring the bridge up; not yet committed."""
-    nic = await client.device_by_interface(answers.interface)
+    nic = await client.wait_for_device(answers.interface, DEVICE_TIMEOUT_S)
     if nic is None:
         raise NetworkManagerError(f"NetworkManager does not know {answers.interface}")
     checkpoint = await client.checkpoint_create(
