@@ -26,6 +26,7 @@ import pytest
 
 from appliance.cli import development_config
 from appliance.config import Config, to_toml
+from appliance.engine.engine import DEMO_TEMPLATE
 from tests import sandbox
 
 ADMIN_PASSWORD = "admin-" + secrets.token_hex(6)
@@ -162,17 +163,21 @@ def admin(appliance: Appliance) -> Iterator[sdk.Connection]:
         connection.close()
 
 
-@pytest.fixture
-def demo_template(admin: sdk.Connection) -> types.Template:
-    """The "Demo" template, once the import the appliance started with has finished."""
-    templates = admin.system_service().templates_service()
-    deadline = time.monotonic() + 180
+def wait_for_demo(connection: sdk.Connection, timeout: float = 180) -> types.Template:
+    """The demo template, once the import the appliance started with has finished."""
+    templates = connection.system_service().templates_service()
+    deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        found = templates.list(search="name=Demo")
+        found = templates.list(search=f"name={DEMO_TEMPLATE}")
         if found and found[0].status == types.TemplateStatus.OK:
             return found[0]
         time.sleep(0.5)
-    raise AssertionError("the demo guest was not imported as the template Demo")
+    raise AssertionError(f"the {DEMO_TEMPLATE} template was not imported in {timeout:g} s")
+
+
+@pytest.fixture
+def demo_template(admin: sdk.Connection) -> types.Template:
+    return wait_for_demo(admin)
 
 
 def unique(name: str) -> str:

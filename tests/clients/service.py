@@ -7,20 +7,23 @@ from __future__ import annotations
 import contextlib
 import json
 import shutil
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import ovirtsdk4 as sdk
-import ovirtsdk4.types as types
 
 from appliance.vdsm.labhost import Lab
 from tests import sandbox
-from tests.api.conftest import ADMIN_PASSWORD, Appliance, start_appliance, stop_appliance
+from tests.api.conftest import (
+    ADMIN_PASSWORD,
+    Appliance,
+    start_appliance,
+    stop_appliance,
+    wait_for_demo,
+)
 
 ADMIN = "admin@internal"
-DEMO_TEMPLATE = "Demo"
 
 
 @dataclass(frozen=True)
@@ -105,22 +108,11 @@ def _ready(appliance: Appliance, access_log: Path) -> ClientService:
     connection = sdk.Connection(url=f"{appliance.https_url}/ovirt-engine/api", username=ADMIN,
                                 password=ADMIN_PASSWORD, ca_file=str(ca_file))
     try:
-        _wait_for_demo(connection)
+        wait_for_demo(connection)
         host = connection.system_service().hosts_service().list()[0]
     finally:
         connection.close()
     return ClientService(appliance, ca_file, access_log, str(host.name))
-
-
-def _wait_for_demo(connection: sdk.Connection, timeout: float = 180) -> None:
-    templates = connection.system_service().templates_service()
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = templates.list(search=f"name={DEMO_TEMPLATE}")
-        if found and found[0].status == types.TemplateStatus.OK:
-            return
-        time.sleep(1)
-    raise AssertionError(f"the {DEMO_TEMPLATE} template was not imported in {timeout:g} s")
 
 
 def _teardown_lab(base: Path) -> None:
