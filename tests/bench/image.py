@@ -5,6 +5,10 @@ boots the ISO as a USB stick with BIOS and UEFI to the API answering, against th
 of the same boot (the serial getty waits for none of our services), and the same image booted
 to its login prompt with our services masked as a reference (what we add to the boot).
 ``VIRTSTICK_BENCH_ISO=path`` skips the builds and measures only the boots of that ISO.
+
+Under emulation on two cores one boot's figures swing by 10-20 s from the next, so each
+firmware boots ``BENCH_BOOTS`` times (3) and the figures are those of the boot whose ratio is
+the median, with every boot's ratio beside them.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ from tests.image.test_live_image import SEED
 
 MASKED = "systemd.mask=virtstick.service systemd.mask=virtstick-firstboot.service"
 TIMEOUT = 1200
+BOOTS = int(os.environ.get("BENCH_BOOTS", "3"))
 _T = TypeVar("_T")
 
 
@@ -69,15 +74,28 @@ def _boots(iso: Path, work: Path) -> list[Figure]:
     figures = [Figure("boot to login, our services masked (reference)", login, "s")]
     seed = make_seed_stick(SEED, work / "seed-stick.img")
     for firmware in (Firmware.BIOS, Firmware.UEFI):
-        machine = LiveMachine(
-            iso=iso, firmware=firmware, work_dir=work / firmware.value, seed_stick=seed
-        )
-        prompt, api = _measure(machine, _login_and_api)
+        prompt, api, ratios = _median_boot(iso, firmware, work, seed)
         name = firmware.value.upper()
+        every = ", ".join(f"{ratio:.2f}x" for ratio in ratios)
         figures.append(Figure(f"boot to login, {name}", prompt, "s", baseline=login))
-        figures.append(Figure(f"boot to API answering (seed on a second USB stick), {name}",
-                              api, "s", baseline=prompt, target="<= 1.15x"))
+        figures.append(Figure(f"boot to API answering (seed on a second USB stick), {name}, "
+                              f"the median of {BOOTS} boots ({every})",
+                              api, "s", baseline=prompt, target="<= 1.15x"))  # fmt: skip
     return figures
+
+
+def _median_boot(
+    iso: Path, firmware: Firmware, work: Path, seed: Path
+) -> tuple[float, float, list[float]]:
+    """Login and API seconds of the boot whose ratio is the median, and every ratio."""
+    boots = []
+    for index in range(BOOTS):
+        machine = LiveMachine(iso=iso, firmware=firmware, seed_stick=seed,
+                              work_dir=work / f"{firmware.value}-{index}")  # fmt: skip
+        boots.append(_measure(machine, _login_and_api))
+    boots.sort(key=lambda boot: boot[1] / boot[0])
+    prompt, api = boots[len(boots) // 2]
+    return prompt, api, [api / prompt for prompt, api in boots]
 
 
 def _measure(machine: LiveMachine, wait: Callable[[LiveMachine], _T]) -> _T:
