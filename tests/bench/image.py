@@ -74,7 +74,7 @@ def _boots(iso: Path, work: Path) -> list[Figure]:
     figures = [Figure("boot to login, our services masked (reference)", login, "s")]
     seed = make_seed_stick(SEED, work / "seed-stick.img")
     for firmware in (Firmware.BIOS, Firmware.UEFI):
-        prompt, api, ratios = _median_boot(iso, firmware, work, seed)
+        (prompt, api), ratios = _median_boot(iso, firmware, work, seed)
         name = firmware.value.upper()
         every = ", ".join(f"{ratio:.2f}x" for ratio in ratios)
         figures.append(Figure(f"boot to login, {name}", prompt, "s", baseline=login))
@@ -86,16 +86,20 @@ def _boots(iso: Path, work: Path) -> list[Figure]:
 
 def _median_boot(
     iso: Path, firmware: Firmware, work: Path, seed: Path
-) -> tuple[float, float, list[float]]:
+) -> tuple[tuple[float, float], list[float]]:
     """Login and API seconds of the boot whose ratio is the median, and every ratio."""
     boots = []
     for index in range(BOOTS):
         machine = LiveMachine(iso=iso, firmware=firmware, seed_stick=seed,
                               work_dir=work / f"{firmware.value}-{index}")  # fmt: skip
         boots.append(_measure(machine, _login_and_api))
-    boots.sort(key=lambda boot: boot[1] / boot[0])
-    prompt, api = boots[len(boots) // 2]
-    return prompt, api, [api / prompt for prompt, api in boots]
+    boots.sort(key=_ratio)
+    return boots[len(boots) // 2], [_ratio(boot) for boot in boots]
+
+
+def _ratio(boot: tuple[float, float]) -> float:
+    prompt, api = boot
+    return api / prompt
 
 
 def _measure(machine: LiveMachine, wait: Callable[[LiveMachine], _T]) -> _T:
